@@ -1,0 +1,29 @@
+# Third-party dependencies, all from Debian 12 packages (scripts/install-deps.sh).
+find_package(Threads REQUIRED)
+find_package(OpenSSL 3 REQUIRED)
+find_package(Boost 1.81 EXACT REQUIRED COMPONENTS json)
+find_package(spdlog REQUIRED)
+find_package(fmt REQUIRED)
+find_package(CLI11 CONFIG QUIET)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(SECP256K1 REQUIRED IMPORTED_TARGET libsecp256k1)
+
+find_path(LEVELDB_INCLUDE_DIR leveldb/db.h REQUIRED)
+find_library(LEVELDB_LIBRARY leveldb REQUIRED)
+add_library(peerchain_leveldb INTERFACE)
+target_include_directories(peerchain_leveldb SYSTEM INTERFACE ${LEVELDB_INCLUDE_DIR})
+target_link_libraries(peerchain_leveldb INTERFACE ${LEVELDB_LIBRARY})
+
+if(PEERCHAIN_BUILD_TESTS)
+    find_package(GTest REQUIRED)
+endif()
+if(PEERCHAIN_BUILD_BENCH)
+    find_package(benchmark REQUIRED)
+endif()
+
+# Boost.Asio/Beast are header-only; keep their deprecated APIs out.
+add_library(peerchain_boost INTERFACE)
+target_include_directories(peerchain_boost SYSTEM INTERFACE ${Boost_INCLUDE_DIRS})
+target_compile_definitions(peerchain_boost INTERFACE BOOST_ASIO_NO_DEPRECATED
+                                                     BOOST_BEAST_USE_STD_STRING_VIEW)
+target_link_libraries(peerchain_boost INTERFACE Boost::json Threads::Threads)

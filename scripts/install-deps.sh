@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages peerchain builds and tests with. Does nothing when they
+# are all present already; otherwise needs root (or sudo).
+set -euo pipefail
+
+packages=(
+    build-essential cmake ninja-build ccache pkg-config git curl python3
+    libboost1.81-dev libboost-json1.81-dev libssl-dev libsecp256k1-dev libleveldb-dev
+    libspdlog-dev libfmt-dev libcli11-dev
+    libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "installing: ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,150 @@
+#include "crypto/sha256.hpp"
+
+#include <cstring>
+
+namespace peerchain::crypto {
+
+namespace {
+
+constexpr std::uint32_t kInit[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+
+constexpr std::uint32_t kRound[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
+    0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
+    0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
+    0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+    0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+    0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+    0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
+    0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+    0xc67178f2};
+
+inline std::uint32_t rotr(std::uint32_t x, int n) noexcept { return (x >> n) | (x << (32 - n)); }
+
+inline std::uint32_t load_be32(const std::uint8_t* p) noexcept {
+    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) |
+           (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]};
+}
+
+inline void store_be32(std::uint8_t* p, std::uint32_t v) noexcept {
+    p[0] = static_cast<std::uint8_t>(v >> 24);
+    p[1] = static_cast<std::uint8_t>(v >> 16);
+    p[2] = static_cast<std::uint8_t>(v >> 8);
+    p[3] = static_cast<std::uint8_t>(v);
+}
+
+}  // namespace
+
+namespace detail {
+
+void sha256_transform_portable(std::uint32_t state[8], const std::uint8_t* data,
+                               std::size_t blocks) noexcept {
+    for (; blocks > 0; --blocks, data += 64) {
+        std::uint32_t w[64];
+        for (int i = 0; i < 16; ++i) w[i] = load_be32(data + 4 * i);
+        for (int i = 16; i < 64; ++i) {
+            const std::uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+            const std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+            w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+        }
+        std::uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
+        std::uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
+        for (int i = 0; i < 64; ++i) {
+            const std::uint32_t s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
+            const std::uint32_t ch = (e & f) ^ (~e & g);
+            const std::uint32_t t1 = h + s1 + ch + kRound[i] + w[i];
+            const std::uint32_t s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
+            const std::uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
+            const std::uint32_t t2 = s0 + maj;
+            h = g;
+            g = f;
+            f = e;
+            e = d + t1;
+            d = c;
+            c = b;
+            b = a;
+            a = t1 + t2;
+        }
+        state[0] += a;
+        state[1] += b;
+        state[2] += c;
+        state[3] += d;
+        state[4] += e;
+        state[5] += f;
+        state[6] += g;
+        state[7] += h;
+    }
+}
+
+void sha256_transform(std::uint32_t state[8], const std::uint8_t* data,
+                      std::size_t blocks) noexcept {
+    sha256_transform_portable(state, data, blocks);
+}
+
+}  // namespace detail
+
+const char* sha256_implementation() noexcept { return "portable"; }
+
+void Sha256::reset() noexcept {
+    std::memcpy(state_, kInit, sizeof(state_));
+    length_ = 0;
+}
+
+Sha256& Sha256::write(util::ByteSpan data) noexcept {
+    const std::uint8_t* p = data.data();
+    std::size_t n = data.size();
+    std::size_t used = static_cast<std::size_t>(length_ % 64);
+    length_ += n;
+    if (used != 0) {
+        const std::size_t take = std::min(n, 64 - used);
+        std::memcpy(buffer_ + used, p, take);
+        p += take;
+        n -= take;
+        used += take;
+        if (used < 64) return *this;
+        detail::sha256_transform(state_, buffer_, 1);
+    }
+    if (n >= 64) {
+        detail::sha256_transform(state_, p, n / 64);
+        p += n - n % 64;
+        n %= 64;
+    }
+    if (n != 0) std::memcpy(buffer_, p, n);
+    return *this;
+}
+
+Digest Sha256::finalize() noexcept {
+    static constexpr std::uint8_t kPad[64] = {0x80};
+    std::uint8_t length_be[8];
+    const std::uint64_t bits = length_ << 3;
+    for (int i = 0; i < 8; ++i) length_be[i] = static_cast<std::uint8_t>(bits >> (56 - 8 * i));
+    const std::size_t used = static_cast<std::size_t>(length_ % 64);
+    write({kPad, 1 + ((119 - used) % 64)});
+    write({length_be, 8});
+    Digest out;
+    for (int i = 0; i < 8; ++i) store_be32(out.data() + 4 * i, state_[i]);
+    reset();
+    return out;
+}
+
+Digest sha256(util::ByteSpan data) noexcept { return Sha256().write(data).finalize(); }
+
+Digest sha256d(util::ByteSpan data) noexcept {
+    const Digest first = sha256(data);
+    return sha256(first);
+}
+
+Sha256 tagged_hasher(std::string_view tag) noexcept {
+    const Digest tag_hash = sha256(util::as_bytes(tag));
+    Sha256 hasher;
+    hasher.write(tag_hash).write(tag_hash);
+    return hasher;
+}
+
+Digest tagged_hash(std::string_view tag, util::ByteSpan data) noexcept {
+    return tagged_hasher(tag).write(data).finalize();
+}
+
+}  // namespace peerchain::crypto
