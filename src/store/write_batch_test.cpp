@@ -1,0 +1,53 @@
+#include "store/write_batch.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string_view>
+
+namespace peerchain::store {
+namespace {
+
+util::Bytes bytes(std::string_view s) {
+    const auto span = util::as_bytes(s);
+    return {span.begin(), span.end()};
+}
+
+util::Bytes bytes(util::ByteSpan s) { return {s.begin(), s.end()}; }
+
+TEST(WriteBatch, KeepsOperationsInOrder) {
+    WriteBatch batch;
+    EXPECT_TRUE(batch.empty());
+    batch.put(util::as_bytes("k1"), util::as_bytes("value"));
+    batch.erase(util::as_bytes("k2"));
+    batch.put(util::as_bytes(""), util::as_bytes(""));
+    ASSERT_EQ(batch.size(), 3u);
+
+    EXPECT_EQ(batch.op(0).kind, WriteBatch::Kind::kPut);
+    EXPECT_EQ(bytes(batch.op(0).key), bytes("k1"));
+    EXPECT_EQ(bytes(batch.op(0).value), bytes("value"));
+    EXPECT_EQ(batch.op(1).kind, WriteBatch::Kind::kErase);
+    EXPECT_EQ(bytes(batch.op(1).key), bytes("k2"));
+    EXPECT_TRUE(batch.op(1).value.empty());
+    EXPECT_EQ(batch.op(2).kind, WriteBatch::Kind::kPut);
+    EXPECT_TRUE(batch.op(2).key.empty());
+    EXPECT_TRUE(batch.op(2).value.empty());
+}
+
+TEST(WriteBatch, SizeGrowsWithContentAndClears) {
+    WriteBatch batch;
+    const std::size_t empty_size = batch.approximate_size();
+    batch.put(util::as_bytes("key"), util::Bytes(1000, 7));
+    EXPECT_GE(batch.approximate_size(), empty_size + 1003);
+    EXPECT_LE(batch.approximate_size(), empty_size + 1003 + 16);
+    batch.clear();
+    EXPECT_TRUE(batch.empty());
+    EXPECT_EQ(batch.approximate_size(), empty_size);
+}
+
+TEST(WriteBatchDeathTest, OpOutOfRangeIsABug) {
+    WriteBatch batch;
+    EXPECT_DEATH((void)batch.op(0), "i < ops_.size");
+}
+
+}  // namespace
+}  // namespace peerchain::store
