@@ -7,8 +7,8 @@ namespace peerchain::util {
                                    const char* func) noexcept;
 }  // namespace peerchain::util
 
-#define NODE_ASSERT(expr)                                                                     \
-    do {                                                                                      \
-        if (!(expr)) [[unlikely]]                                                             \
-            ::peerchain::util::assertion_failed(#expr, __FILE__, __LINE__, __func__);         \
+#define NODE_ASSERT(expr)                                                             \
+    do {                                                                              \
+        if (!(expr)) [[unlikely]]                                                     \
+            ::peerchain::util::assertion_failed(#expr, __FILE__, __LINE__, __func__); \
     } while (false)

@@ -10,26 +10,26 @@
 namespace peerchain::util {
 
 class Clock {
-public:
+  public:
     virtual ~Clock() = default;
     // Seconds since the Unix epoch.
     virtual std::int64_t now_seconds() const = 0;
 };
 
 class SystemClock final : public Clock {
-public:
+  public:
     std::int64_t now_seconds() const override;
     static const SystemClock& instance();
 };
 
 class ManualClock final : public Clock {
-public:
+  public:
     explicit ManualClock(std::int64_t now) : now_(now) {}
     std::int64_t now_seconds() const override { return now_.load(); }
     void set(std::int64_t now) { now_.store(now); }
     void advance(std::int64_t seconds) { now_.fetch_add(seconds); }
 
-private:
+  private:
     std::atomic<std::int64_t> now_;
 };
 

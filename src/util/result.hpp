@@ -17,9 +17,9 @@ enum class Errc {
     kInvalidArgument,  // a caller or user gave a value out of range
     kDecode,           // bytes that do not parse: short, trailing, oversized, malformed
     kNotFound,
-    kIo,               // disk or socket failure
-    kCorruption,       // stored data that does not match what we wrote
-    kUnavailable,      // try again later: busy, shutting down
+    kIo,           // disk or socket failure
+    kCorruption,   // stored data that does not match what we wrote
+    kUnavailable,  // try again later: busy, shutting down
 };
 
 const char* errc_name(Errc code) noexcept;
@@ -41,8 +41,8 @@ struct Unexpected {
 
 template <typename T>
 class [[nodiscard]] Result {
-public:
-    Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT implicit
+  public:
+    Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}         // NOLINT implicit
     Result(Unexpected u) : v_(std::in_place_index<1>, std::move(u.error)) {}  // NOLINT
 
     bool has_value() const noexcept { return v_.index() == 0; }
@@ -75,13 +75,13 @@ public:
         return std::get<1>(std::move(v_));
     }
 
-private:
+  private:
     std::variant<T, Error> v_;
 };
 
 template <>
 class [[nodiscard]] Result<void> {
-public:
+  public:
     Result() = default;
     Result(Unexpected u) : error_(std::move(u.error)), ok_(false) {}  // NOLINT implicit
 
@@ -93,7 +93,7 @@ public:
         return error_;
     }
 
-private:
+  private:
     Error error_{Errc::kInvalidArgument, {}};
     bool ok_ = true;
 };

@@ -17,14 +17,14 @@ util::Bytes random_bytes(std::size_t n);
 // A fresh directory under the system temp dir, removed with everything in it on
 // destruction.
 class TempDir {
-public:
+  public:
     TempDir();
     ~TempDir();
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;
     const std::filesystem::path& path() const { return path_; }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 

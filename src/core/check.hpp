@@ -1,0 +1,47 @@
+// Consensus checks that need no chain state: a header's proof of work, a transaction's and
+// a block's own structure. And the contextual checks, given the few facts about the chain
+// they need (height, median time past, expected bits, the clock reading) as values, so
+// that core stays pure.
+#pragma once
+
+#include <cstdint>
+
+#include "core/block.hpp"
+#include "core/params.hpp"
+#include "core/validation.hpp"
+
+namespace peerchain::core {
+
+// bad-diffbits (bits do not decode or are easier than the limit), high-hash.
+ValidationResult check_header_pow(const BlockHeader& header, const Params& p);
+
+// bad-txns-vin-empty, bad-txns-vout-empty, bad-txns-oversize, bad-txns-data-oversize,
+// bad-txns-vout-negative, bad-txns-vout-toolarge, bad-txns-txouttotal-toolarge,
+// bad-txns-inputs-duplicate, bad-txns-prevout-null.
+ValidationResult check_transaction(const Transaction& tx, const Params& p);
+
+// check_header_pow, then bad-blk-length, bad-cb-missing, bad-cb-multiple, the
+// transaction checks, bad-txns-duplicate, bad-merkle-root.
+ValidationResult check_block(const Block& block, const Params& p);
+
+struct HeaderContext {
+    std::uint32_t height;           // of the header being checked
+    std::int64_t median_time_past;  // of its parent: median time of the last 11 blocks
+    std::uint32_t expected_bits;    // next_work_required() after the parent
+    std::int64_t now;               // the node's clock
+};
+
+// bad-diffbits (not the expected bits), time-too-old, time-too-new (kTimeFuture).
+ValidationResult check_header_context(const BlockHeader& header, const HeaderContext& ctx,
+                                      const Params& p);
+
+// bad-cb-height: the coinbase must commit to the block's height.
+ValidationResult check_block_context(const Block& block, std::uint32_t height);
+
+// bad-cb-amount: the coinbase may pay at most the subsidy at `height` plus `fees` (the
+// inputs minus the outputs of the block's other transactions, already checked to be in
+// range).
+ValidationResult check_coinbase_value(const Block& block, std::uint32_t height, Amount fees,
+                                      const Params& p);
+
+}  // namespace peerchain::core
