@@ -1,0 +1,36 @@
+// ChainObserver: how the chain tells the modules above it what happened, without knowing
+// them. node/ implements it and fans the events out (peer announcements, mempool, miner,
+// API event stream, logs).
+//
+// Thread-safety: called on the chain executor, after the chain state is updated and with no
+// chain lock held, so an observer may call back into Chainstate. Observers must not block.
+#pragma once
+
+#include <cstdint>
+
+#include "chain/block_index.hpp"
+#include "core/block.hpp"
+#include "core/validation.hpp"
+
+namespace peerchain::chain {
+
+class ChainObserver {
+  public:
+    virtual ~ChainObserver() = default;
+
+    // A block joined the active chain (in order, also during a reorg).
+    virtual void on_block_connected(const core::BlockPtr& /*block*/, const BlockIndex* /*index*/) {}
+    // A block left the active chain during a reorg (tip first).
+    virtual void on_block_disconnected(const core::BlockPtr& /*block*/,
+                                       const BlockIndex* /*index*/) {}
+    // The active tip moved. `fork` is the last block the old and new chains share; it is
+    // old_tip itself when the chain simply grew. Called once per activation, after the
+    // connect/disconnect events.
+    virtual void on_tip_changed(const BlockIndex* /*new_tip*/, const BlockIndex* /*old_tip*/,
+                                const BlockIndex* /*fork*/) {}
+    // A block or header was refused. `hash` may be of a block not in the index.
+    virtual void on_block_rejected(const core::Uint256& /*hash*/,
+                                   const core::ValidationResult& /*why*/) {}
+};
+
+}  // namespace peerchain::chain

@@ -1,0 +1,147 @@
+// Chainstate: the node's view of the block chain. It owns the header tree (every valid
+// header, with chain work), the active chain (the most-work fully valid chain), the UTXO
+// set behind a write-back cache, and the stored blocks and undo data.
+//
+// Validation: headers are checked (proof of work, context) as they arrive; full blocks are
+// checked, stored, and connected to the active chain in most-work order, with reorgs that
+// disconnect to the fork point using undo data. A block that breaks a rule is marked
+// failed with all its descendants and never becomes the tip; if connecting a branch fails
+// half way, the best valid chain is activated instead.
+//
+// Durability: blocks, undo data and index entries are written as they are accepted. The
+// coins set is flushed with the tip it belongs to in one atomic, synced batch, so the
+// coins on disk always match some block; on open, the chain rolls forward from there
+// through the stored blocks. A node killed at any instant reopens at a consistent tip.
+//
+// Storage layout (one LevelDB database, one key prefix per kind):
+//   'i' hash:32            -> header:80 height:u32 status:u32            (block index)
+//   'b' hash:32            -> block bytes                                 (core/block.hpp)
+//   'u' hash:32            -> undo := n:compact_size coin*  (the coins the block spent)
+//   'c' txid:32 index:u32be -> coin := amount:u64 recipient:32 height:u32 coinbase:u8
+//   'm' "coins_tip"        -> hash:32   (the block the coins set on disk belongs to)
+//   'm' "version"          -> u32       (store format version, 1)
+// (the index is written big-endian so coins of one transaction are adjacent.)
+//
+// Thread-safety: every mutating call (process_header(s), process_block, flush,
+// invalidate) must come from one thread, the node's chain executor. Queries may come from
+// any thread: they take an internal lock, which is never held across a call to the
+// observer or into another module. Returned BlockIndex pointers stay valid for the
+// Chainstate's lifetime; returned blocks are immutable and shared.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "chain/block_index.hpp"
+#include "chain/chain_observer.hpp"
+#include "chain/coin.hpp"
+#include "core/block.hpp"
+#include "core/params.hpp"
+#include "core/validation.hpp"
+#include "store/database.hpp"
+#include "util/clock.hpp"
+#include "util/result.hpp"
+
+namespace peerchain::chain {
+
+struct ChainstateOptions {
+    // Flush the coins cache when it holds more than this many bytes, or after this many
+    // blocks were connected since the last flush, whichever comes first.
+    std::size_t coins_cache_bytes = 256u << 20;
+    std::uint32_t flush_every_blocks = 5000;
+    // Threads for checking a block's signatures (issue 3); 0 = hardware concurrency.
+    unsigned script_threads = 0;
+};
+
+struct ChainStats {
+    std::uint32_t height = 0;
+    core::Uint256 tip_hash;
+    core::ArithUint256 chain_work;
+    std::uint32_t best_header_height = 0;
+    std::size_t headers = 0;       // entries in the header tree
+    std::size_t coins_cached = 0;  // entries in the coins cache
+};
+
+class Chainstate {
+  public:
+    // Opens the chain in `db`: loads the header tree, writes the genesis block if the
+    // database is new, and rolls the coins forward to the best stored chain. Fails on a
+    // database of another network (genesis mismatch), a newer store format, or a read
+    // error. `db`, `params`, `clock` and `observer` (may be null) must outlive it.
+    static util::Result<std::unique_ptr<Chainstate>> open(store::Database& db,
+                                                          const core::Params& params,
+                                                          const util::Clock& clock,
+                                                          ChainObserver* observer,
+                                                          ChainstateOptions options = {});
+    ~Chainstate();  // flushes
+
+    // --- Mutations (chain executor only) -------------------------------------------------
+
+    // Checks a header (proof of work, previous block known and not failed, bits, time) and
+    // adds it to the tree. kDuplicate when known (and *out set), kMissingPrev when the
+    // parent is unknown, kInvalid / kTimeFuture with the reason otherwise.
+    core::ValidationResult process_header(const core::BlockHeader& header,
+                                          const BlockIndex** out = nullptr);
+    // A batch from one `headers` message, in order; stops at the first failure, which it
+    // returns. *last is the last header accepted (or already known).
+    core::ValidationResult process_headers(const std::vector<core::BlockHeader>& headers,
+                                           const BlockIndex** last = nullptr);
+
+    // Checks a full block (header as above, then check_block), stores it, and activates
+    // the most-work chain, connecting this block and any stored descendants when they
+    // make the best chain. Returns ok when the block was stored (*is_new tells whether we
+    // had it before), else the reason it was refused. A block whose header is valid but
+    // which loses a fork race is stored, not connected. A consensus failure found while
+    // connecting (bad-cb-amount, bad-cb-height, a spend rule) marks the block failed and
+    // returns the reason; the tip is then the best remaining valid chain.
+    core::ValidationResult process_block(const core::BlockPtr& block, bool* is_new = nullptr);
+
+    // Writes the coins cache and its tip in one synced batch.
+    util::Result<void> flush();
+
+    // --- Queries (any thread) --------------------------------------------------------------
+
+    const core::Params& params() const noexcept;
+    const BlockIndex* tip() const;
+    // The most-work header known that is not failed (may be ahead of tip() during sync).
+    const BlockIndex* best_header() const;
+    const BlockIndex* genesis() const;
+    const BlockIndex* lookup(const core::Uint256& hash) const;
+    // The block of the active chain at `height`, or nullptr.
+    const BlockIndex* at_height(std::uint32_t height) const;
+    bool in_active_chain(const BlockIndex* index) const;
+    std::uint32_t status(const BlockIndex* index) const;
+    ChainStats stats() const;
+
+    // Bitcoin's block locator from `from` (tip() when null): the last 10 hashes, then
+    // exponentially sparser, ending at genesis.
+    std::vector<core::Uint256> locator(const BlockIndex* from = nullptr) const;
+    // The last block of the active chain that appears in the locator (genesis if none).
+    const BlockIndex* find_fork(const std::vector<core::Uint256>& locator) const;
+
+    // The stored block, or kNotFound.
+    util::Result<core::BlockPtr> read_block(const BlockIndex* index) const;
+    // The stored block bytes as they go on the wire (no decode), or kNotFound.
+    util::Result<util::Bytes> read_block_bytes(const BlockIndex* index) const;
+
+    // The unspent output, if the active chain has it (the cache, then the store).
+    std::optional<Coin> coin(const core::OutPoint& outpoint) const;
+
+    // bits, time floor and height for a new block on the current tip (for the miner).
+    struct NextBlockContext {
+        const BlockIndex* parent;
+        std::uint32_t height;
+        std::uint32_t bits;
+        std::int64_t min_time;  // median time past of the parent + 1
+    };
+    NextBlockContext next_block_context() const;
+
+  private:
+    Chainstate();
+    class Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace peerchain::chain
