@@ -1,31 +1,36 @@
 #include "crypto/sha256.hpp"
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
+
+#include "util/assert.hpp"
+
+#if defined(PEERCHAIN_HAVE_SHANI)
+#include <cpuid.h>
+
+#include "crypto/sha256_shani.hpp"
+#endif
 
 namespace peerchain::crypto {
 
 namespace {
 
-constexpr std::uint32_t kInit[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-
 constexpr std::uint32_t kRound[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
-    0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
-    0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
-    0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
-    0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
-    0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-    0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
-    0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-    0xc67178f2};
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
 inline std::uint32_t rotr(std::uint32_t x, int n) noexcept { return (x >> n) | (x << (32 - n)); }
 
 inline std::uint32_t load_be32(const std::uint8_t* p) noexcept {
-    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) |
-           (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]};
+    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+           std::uint32_t{p[3]};
 }
 
 inline void store_be32(std::uint8_t* p, std::uint32_t v) noexcept {
@@ -78,17 +83,94 @@ void sha256_transform_portable(std::uint32_t state[8], const std::uint8_t* data,
     }
 }
 
+}  // namespace detail
+
+namespace {
+
+bool cpu_has_shani() noexcept {
+#if defined(PEERCHAIN_HAVE_SHANI)
+    // __builtin_cpu_supports("sha") is missing from gcc 12, so ask cpuid directly.
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return false;
+    const bool ssse3 = (ecx & (1u << 9)) != 0;
+    const bool sse41 = (ecx & (1u << 19)) != 0;
+    if (__get_cpuid_max(0, nullptr) < 7) return false;
+    __cpuid_count(7, 0, eax, ebx, ecx, edx);
+    const bool sha = (ebx & (1u << 29)) != 0;
+    return ssse3 && sse41 && sha;
+#else
+    return false;
+#endif
+}
+
+Sha256Impl choose_impl() noexcept {
+    const char* forced = std::getenv("PEERCHAIN_SHA256");
+    if (forced != nullptr && std::strcmp(forced, "portable") == 0) return Sha256Impl::kPortable;
+    return cpu_has_shani() ? Sha256Impl::kShaNi : Sha256Impl::kPortable;
+}
+
+// Decided once: a magic static is thread-safe and cannot be read before it is initialised,
+// even from another translation unit's static constructors.
+Sha256Impl active_impl() noexcept {
+    static const Sha256Impl impl = choose_impl();
+    return impl;
+}
+
+}  // namespace
+
+bool sha256_supported(Sha256Impl impl) noexcept {
+    switch (impl) {
+        case Sha256Impl::kPortable:
+            return true;
+        case Sha256Impl::kShaNi: {
+            static const bool has = cpu_has_shani();
+            return has;
+        }
+    }
+    return false;
+}
+
+Sha256Impl sha256_active() noexcept { return active_impl(); }
+
+const char* sha256_impl_name(Sha256Impl impl) noexcept {
+    return impl == Sha256Impl::kShaNi ? "sha-ni" : "portable";
+}
+
+const char* sha256_implementation() noexcept { return sha256_impl_name(active_impl()); }
+
+namespace detail {
+
+Sha256Transform sha256_transform_for(Sha256Impl impl) noexcept {
+    if (!sha256_supported(impl)) return nullptr;
+#if defined(PEERCHAIN_HAVE_SHANI)
+    if (impl == Sha256Impl::kShaNi) return &sha256_transform_shani;
+#endif
+    return &sha256_transform_portable;
+}
+
+namespace {
+Sha256Transform active_transform() noexcept {
+    static const Sha256Transform transform = sha256_transform_for(active_impl());
+    return transform;
+}
+}  // namespace
+
 void sha256_transform(std::uint32_t state[8], const std::uint8_t* data,
                       std::size_t blocks) noexcept {
-    sha256_transform_portable(state, data, blocks);
+    active_transform()(state, data, blocks);
 }
 
 }  // namespace detail
 
-const char* sha256_implementation() noexcept { return "portable"; }
+Sha256::Sha256() noexcept : transform_(detail::active_transform()) { reset(); }
+
+Sha256::Sha256(Sha256Impl impl) noexcept : transform_(detail::sha256_transform_for(impl)) {
+    NODE_ASSERT(transform_ != nullptr);
+    reset();
+}
 
 void Sha256::reset() noexcept {
-    std::memcpy(state_, kInit, sizeof(state_));
+    std::memcpy(state_, detail::kSha256Init, sizeof(state_));
     length_ = 0;
 }
 
@@ -104,10 +186,10 @@ Sha256& Sha256::write(util::ByteSpan data) noexcept {
         n -= take;
         used += take;
         if (used < 64) return *this;
-        detail::sha256_transform(state_, buffer_, 1);
+        transform_(state_, buffer_, 1);
     }
     if (n >= 64) {
-        detail::sha256_transform(state_, p, n / 64);
+        transform_(state_, p, n / 64);
         p += n - n % 64;
         n %= 64;
     }

@@ -1,0 +1,319 @@
+// SHA-256 on the x86 SHA extensions. This is the only file built with -msha -msse4.1 -mssse3
+// (set in CMakeLists.txt), so nothing else in the binary needs them; sha256.cpp calls in
+// here only after cpuid said yes. It includes no standard headers that define inline
+// functions, for the reason given in sha256_shani.hpp.
+//
+// State layout: the SHA-NI round instruction keeps the eight working variables in two
+// registers, "ABEF" (lanes 3..0 = A, B, E, F) and "CDGH" (lanes 3..0 = C, D, G, H);
+// to_abef_cdgh() and from_abef_cdgh() convert from and to the usual order A..H. One call to
+// _mm_sha256rnds2_epu32 does two rounds with W[t]+K[t] taken from the low two lanes of its
+// third operand. The pattern of rounds and message schedule follows Intel's white paper
+// "Intel SHA Extensions" (2013), figure 5.
+#include "crypto/sha256_shani.hpp"
+
+#include <immintrin.h>
+
+namespace peerchain::crypto::detail {
+
+namespace {
+
+using V = __m128i;
+
+alignas(16) constexpr std::uint32_t kRound[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+alignas(16) constexpr std::uint32_t kInit[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                                0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+
+// Reverses the bytes of each 32-bit lane: big-endian message words to integers.
+alignas(16) constexpr std::uint8_t kByteSwap[16] = {3,  2,  1, 0, 7,  6,  5,  4,
+                                                    11, 10, 9, 8, 15, 14, 13, 12};
+
+[[gnu::always_inline]] inline V load_aligned(const std::uint32_t* p) noexcept {
+    return _mm_load_si128(reinterpret_cast<const V*>(p));
+}
+
+[[gnu::always_inline]] inline V k4(int group) noexcept { return load_aligned(kRound + 4 * group); }
+
+[[gnu::always_inline]] inline V words(std::uint32_t w0, std::uint32_t w1, std::uint32_t w2,
+                                      std::uint32_t w3) noexcept {
+    return _mm_set_epi32(static_cast<int>(w3), static_cast<int>(w2), static_cast<int>(w1),
+                         static_cast<int>(w0));
+}
+
+[[gnu::always_inline]] inline V load_be(const std::uint8_t* p) noexcept {
+    return _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const V*>(p)),
+                            _mm_load_si128(reinterpret_cast<const V*>(kByteSwap)));
+}
+
+// state[0..3], state[4..7] -> ABEF, CDGH.
+[[gnu::always_inline]] inline void to_abef_cdgh(V& s0, V& s1) noexcept {
+    const V badc = _mm_shuffle_epi32(s0, 0xb1);
+    const V hgfe = _mm_shuffle_epi32(s1, 0x1b);
+    s0 = _mm_alignr_epi8(badc, hgfe, 8);
+    s1 = _mm_blend_epi16(hgfe, badc, 0xf0);
+}
+
+// ABEF, CDGH -> state[0..3], state[4..7].
+[[gnu::always_inline]] inline void from_abef_cdgh(V& s0, V& s1) noexcept {
+    const V abef = _mm_shuffle_epi32(s0, 0x1b);
+    const V ghcd = _mm_shuffle_epi32(s1, 0xb1);
+    s0 = _mm_blend_epi16(abef, ghcd, 0xf0);
+    s1 = _mm_alignr_epi8(ghcd, abef, 8);
+}
+
+// Four rounds with wk = W[t..t+3] + K[t..t+3]. abef and cdgh name the registers at the
+// start and end of the four rounds.
+[[gnu::always_inline]] inline void rounds4(V& abef, V& cdgh, V wk) noexcept {
+    cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk);
+    abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(wk, 0x0e));
+}
+
+// Rounds 4i..4i+3 with cur = W[4i..4i+3], then the schedule: next (which holds
+// msg1(W[4i-12..]) ) becomes W[4i+4..4i+7], and prev (W[4i-4..]) gets its msg1 step for
+// the group after. The flags are constants once inlined: no next group is needed after
+// i = 14, no msg1 after i = 12.
+[[gnu::always_inline]] inline void step(V& abef, V& cdgh, V& prev, V cur, V& next, int i,
+                                        bool extend, bool premix) noexcept {
+    rounds4(abef, cdgh, _mm_add_epi32(cur, k4(i)));
+    if (extend) {
+        next = _mm_sha256msg2_epu32(_mm_add_epi32(next, _mm_alignr_epi8(cur, prev, 4)), cur);
+    }
+    if (premix) prev = _mm_sha256msg1_epu32(prev, cur);
+}
+
+// Rounds 16..63 once W[0..15] are in m0..m3 and the msg1 steps of rounds 4..15 are done
+// (the state after step i = 3). With last_pair_only, stops after round 61: see scan below.
+[[gnu::always_inline]] inline void rounds_16_to_63(V& abef, V& cdgh, V& m0, V& m1, V& m2, V& m3,
+                                                   bool last_pair_only) noexcept {
+    step(abef, cdgh, m3, m0, m1, 4, true, true);
+    step(abef, cdgh, m0, m1, m2, 5, true, true);
+    step(abef, cdgh, m1, m2, m3, 6, true, true);
+    step(abef, cdgh, m2, m3, m0, 7, true, true);
+    step(abef, cdgh, m3, m0, m1, 8, true, true);
+    step(abef, cdgh, m0, m1, m2, 9, true, true);
+    step(abef, cdgh, m1, m2, m3, 10, true, true);
+    step(abef, cdgh, m2, m3, m0, 11, true, true);
+    step(abef, cdgh, m3, m0, m1, 12, true, true);
+    step(abef, cdgh, m0, m1, m2, 13, true, false);
+    step(abef, cdgh, m1, m2, m3, 14, true, false);
+    if (last_pair_only) {
+        cdgh = _mm_sha256rnds2_epu32(cdgh, abef, _mm_add_epi32(m3, k4(15)));
+    } else {
+        step(abef, cdgh, m2, m3, m0, 15, false, false);
+    }
+}
+
+}  // namespace
+
+void sha256_transform_shani(std::uint32_t state[8], const std::uint8_t* data,
+                            std::size_t blocks) noexcept {
+    V abef = _mm_loadu_si128(reinterpret_cast<const V*>(state));
+    V cdgh = _mm_loadu_si128(reinterpret_cast<const V*>(state + 4));
+    to_abef_cdgh(abef, cdgh);
+    for (; blocks > 0; --blocks, data += 64) {
+        const V saved_abef = abef;
+        const V saved_cdgh = cdgh;
+        V m0 = load_be(data);
+        V m1 = load_be(data + 16);
+        V m2 = load_be(data + 32);
+        V m3 = load_be(data + 48);
+        step(abef, cdgh, m3, m0, m1, 0, false, false);
+        step(abef, cdgh, m0, m1, m2, 1, false, true);
+        step(abef, cdgh, m1, m2, m3, 2, false, true);
+        step(abef, cdgh, m2, m3, m0, 3, true, true);
+        rounds_16_to_63(abef, cdgh, m0, m1, m2, m3, false);
+        abef = _mm_add_epi32(abef, saved_abef);
+        cdgh = _mm_add_epi32(cdgh, saved_cdgh);
+    }
+    from_abef_cdgh(abef, cdgh);
+    _mm_storeu_si128(reinterpret_cast<V*>(state), abef);
+    _mm_storeu_si128(reinterpret_cast<V*>(state + 4), cdgh);
+}
+
+namespace {
+
+// Everything about a scan that does not depend on the nonce.
+//
+// First hash, second block: W[0..2] = header bytes 64..75, W[3] = the byte-swapped nonce,
+// W[4] = 0x80000000 (the padding bit), W[5..14] = 0, W[15] = 640 (the length in bits).
+// Rounds 0 and 1 see only W[0..1], so they are done here once, and so are the message
+// schedule steps that see only the constant words W[4..15].
+//
+// Second hash: W[0..7] = the first digest, W[8] = 0x80000000, W[9..14] = 0, W[15] = 256.
+struct ScanConstants {
+    V mid_abef, mid_cdgh;  // the midstate
+    V abef_after_2;        // ABEF after rounds 0..1 of the second block
+    V w0_w2;               // W[0], W[1], W[2], 0
+    std::uint32_t w2_k2;   // W[2] + K[2]
+    // First hash: message groups 1 and 3 (group 2 is zero), with K added, and the schedule
+    // steps that see only them.
+    V h1_g1, h1_g3, h1_g1_k, h1_g2_k, h1_g3_k, h1_g1_msg1, h1_g2_msg1, h1_g3_g2_align;
+    // Second hash: groups 2 and 3 likewise.
+    V h2_g2, h2_g3, h2_g2_k, h2_g3_k, h2_g2_msg1, h2_g3_g2_align;
+    V init_abef, init_cdgh;
+};
+
+ScanConstants make_constants(const HeaderMidstate& mid) noexcept {
+    ScanConstants c;
+    c.mid_abef = _mm_loadu_si128(reinterpret_cast<const V*>(mid.state));
+    c.mid_cdgh = _mm_loadu_si128(reinterpret_cast<const V*>(mid.state + 4));
+    to_abef_cdgh(c.mid_abef, c.mid_cdgh);
+    c.w0_w2 = words(mid.tail[0], mid.tail[1], mid.tail[2], 0);
+    c.abef_after_2 = _mm_sha256rnds2_epu32(c.mid_cdgh, c.mid_abef, _mm_add_epi32(c.w0_w2, k4(0)));
+    c.w2_k2 = mid.tail[2] + kRound[2];
+
+    const V zero = _mm_setzero_si128();
+    c.h1_g1 = words(0x80000000, 0, 0, 0);
+    c.h1_g3 = words(0, 0, 0, 640);
+    c.h1_g1_k = _mm_add_epi32(c.h1_g1, k4(1));
+    c.h1_g2_k = k4(2);
+    c.h1_g3_k = _mm_add_epi32(c.h1_g3, k4(3));
+    c.h1_g1_msg1 = _mm_sha256msg1_epu32(c.h1_g1, zero);
+    c.h1_g2_msg1 = _mm_sha256msg1_epu32(zero, c.h1_g3);
+    c.h1_g3_g2_align = _mm_alignr_epi8(c.h1_g3, zero, 4);
+
+    c.h2_g2 = words(0x80000000, 0, 0, 0);
+    c.h2_g3 = words(0, 0, 0, 256);
+    c.h2_g2_k = _mm_add_epi32(c.h2_g2, k4(2));
+    c.h2_g3_k = _mm_add_epi32(c.h2_g3, k4(3));
+    c.h2_g2_msg1 = _mm_sha256msg1_epu32(c.h2_g2, c.h2_g3);
+    c.h2_g3_g2_align = _mm_alignr_epi8(c.h2_g3, c.h2_g2, 4);
+
+    c.init_abef = load_aligned(kInit);
+    c.init_cdgh = load_aligned(kInit + 4);
+    to_abef_cdgh(c.init_abef, c.init_cdgh);
+    return c;
+}
+
+// One nonce in flight. Two lanes run side by side, interleaved four rounds at a time: the
+// round instruction has a latency of several cycles but issues every cycle or two, so a
+// single dependency chain leaves the SHA unit idle most of the time.
+struct Lane {
+    V abef, cdgh, m0, m1, m2, m3;
+};
+
+template <int J>
+[[gnu::always_inline]] inline V& group(Lane& l) noexcept {
+    if constexpr (J % 4 == 0) {
+        return l.m0;
+    } else if constexpr (J % 4 == 1) {
+        return l.m1;
+    } else if constexpr (J % 4 == 2) {
+        return l.m2;
+    } else {
+        return l.m3;
+    }
+}
+
+// Rounds 4Q..4Q+3 of the first hash's second block (kSecond false) or of the second hash.
+template <bool kSecond, int Q>
+[[gnu::always_inline]] inline void quad(const ScanConstants& c, Lane& l) noexcept {
+    if constexpr (Q >= 4 && !(kSecond && Q == 15)) {
+        step(l.abef, l.cdgh, group<Q + 3>(l), group<Q>(l), group<Q + 1>(l), Q, Q <= 14, Q <= 12);
+    } else if constexpr (Q == 15) {
+        // The hash is wanted only for its top word, state[7] = H + h64, and h64 = f62 (the
+        // variables shift down by one each round), which is lane 0 of the ABEF register
+        // after round 61. Rounds 62 and 63 are skipped; a candidate is rehashed in full.
+        l.cdgh = _mm_sha256rnds2_epu32(l.cdgh, l.abef, _mm_add_epi32(l.m3, k4(15)));
+    } else if constexpr (!kSecond) {
+        if constexpr (Q == 1) {
+            rounds4(l.abef, l.cdgh, c.h1_g1_k);
+            l.m0 = _mm_sha256msg1_epu32(l.m0, c.h1_g1);
+        } else if constexpr (Q == 2) {
+            rounds4(l.abef, l.cdgh, c.h1_g2_k);
+            l.m1 = c.h1_g1_msg1;
+        } else if constexpr (Q == 3) {
+            rounds4(l.abef, l.cdgh, c.h1_g3_k);
+            l.m0 = _mm_sha256msg2_epu32(_mm_add_epi32(l.m0, c.h1_g3_g2_align), c.h1_g3);
+            l.m2 = c.h1_g2_msg1;
+            l.m3 = c.h1_g3;
+        }
+    } else {
+        if constexpr (Q == 0) {
+            rounds4(l.abef, l.cdgh, _mm_add_epi32(l.m0, k4(0)));
+        } else if constexpr (Q == 1) {
+            rounds4(l.abef, l.cdgh, _mm_add_epi32(l.m1, k4(1)));
+            l.m0 = _mm_sha256msg1_epu32(l.m0, l.m1);
+        } else if constexpr (Q == 2) {
+            rounds4(l.abef, l.cdgh, c.h2_g2_k);
+            l.m1 = _mm_sha256msg1_epu32(l.m1, c.h2_g2);
+        } else {
+            rounds4(l.abef, l.cdgh, c.h2_g3_k);
+            l.m0 = _mm_sha256msg2_epu32(_mm_add_epi32(l.m0, c.h2_g3_g2_align), c.h2_g3);
+            l.m2 = c.h2_g2_msg1;
+            l.m3 = c.h2_g3;
+        }
+    }
+}
+
+template <bool kSecond, int Q>
+[[gnu::always_inline]] inline void quads(const ScanConstants& c, Lane& a, Lane& b) noexcept {
+    quad<kSecond, Q>(c, a);
+    quad<kSecond, Q>(c, b);
+    if constexpr (Q < 15) quads<kSecond, Q + 1>(c, a, b);
+}
+
+// Rounds 0..3 of the first hash's second block: rounds 0..1 come precomputed.
+[[gnu::always_inline]] inline void first_start(const ScanConstants& c, std::uint32_t nonce,
+                                               Lane& l) noexcept {
+    const std::uint32_t w3 = __builtin_bswap32(nonce);
+    l.m0 = _mm_insert_epi32(c.w0_w2, static_cast<int>(w3), 3);
+    l.cdgh = c.abef_after_2;
+    l.abef =
+        _mm_sha256rnds2_epu32(c.mid_abef, c.abef_after_2, words(c.w2_k2, w3 + kRound[3], 0, 0));
+}
+
+// Feed-forward of the first hash; its digest words become the second hash's W[0..7].
+[[gnu::always_inline]] inline void second_start(const ScanConstants& c, Lane& l) noexcept {
+    l.m0 = _mm_add_epi32(l.abef, c.mid_abef);
+    l.m1 = _mm_add_epi32(l.cdgh, c.mid_cdgh);
+    from_abef_cdgh(l.m0, l.m1);
+    l.abef = c.init_abef;
+    l.cdgh = c.init_cdgh;
+}
+
+// The top word of the hash as a little-endian 256-bit integer: digest bytes 28..31, which
+// hold state[7] big-endian.
+[[gnu::always_inline]] inline std::uint32_t top_word(const Lane& l) noexcept {
+    return __builtin_bswap32(kInit[7] + static_cast<std::uint32_t>(_mm_cvtsi128_si32(l.cdgh)));
+}
+
+}  // namespace
+
+bool sha256d_scan_shani(const HeaderMidstate& midstate, std::uint32_t first, std::uint32_t count,
+                        std::uint32_t top_target, std::uint32_t* tried) noexcept {
+    const ScanConstants c = make_constants(midstate);
+    // 64-bit so that a count near 2^32 cannot wrap the loop.
+    for (std::uint64_t i = 0; i < count; i += 2) {
+        const std::uint32_t nonce = first + static_cast<std::uint32_t>(i);
+        Lane a;
+        Lane b;
+        first_start(c, nonce, a);
+        first_start(c, nonce + 1, b);
+        quads<false, 1>(c, a, b);
+        second_start(c, a);
+        second_start(c, b);
+        quads<true, 0>(c, a, b);
+        if (top_word(a) <= top_target) [[unlikely]] {
+            *tried = static_cast<std::uint32_t>(i + 1);
+            return true;
+        }
+        // With an odd count the last lane b is past the range and is ignored.
+        if (top_word(b) <= top_target && i + 1 < count) [[unlikely]] {
+            *tried = static_cast<std::uint32_t>(i + 2);
+            return true;
+        }
+    }
+    *tried = count;
+    return false;
+}
+
+}  // namespace peerchain::crypto::detail
