@@ -11,7 +11,8 @@
 // The SHA-256 state after the header's first 64 bytes (the midstate) is computed once; per
 // nonce only the second block of the first hash and the 32-byte second hash remain, with
 // their padding precomputed, and a hash is compared on its most significant 32 bits first.
-// The SHA-NI path runs two nonces at once and is used when sha256_active() is kShaNi.
+// The SHA-NI path hashes three nonces side by side and is used when sha256_active() is
+// kShaNi.
 //
 // Thread-safety: a HeaderScanner is immutable after construction except for set_time(), and
 // its const methods may run from several threads at once; the usual arrangement is one
