@@ -35,7 +35,9 @@ Params make_params(Network network) {
     p.max_data_size = 65'536;
     p.default_p2p_port = 6001;
     p.default_http_port = 3001;
-    constexpr std::uint32_t kGenesisTime = 1795219200;  // 2026-11-21 00:00:00 UTC
+    // Far enough in the past that test chains can be built with past timestamps (a block
+    // needs a time above the median of the last 11, so at most about 5 blocks a second).
+    constexpr std::uint32_t kGenesisTime = 1735689600;  // 2025-01-01 00:00:00 UTC
     if (network == Network::kDev) {
         p.name = "dev";
         p.magic = {0x70, 0x63, 0x64, 0x76};  // "pcdv"
@@ -43,7 +45,7 @@ Params make_params(Network network) {
         p.pow_no_retargeting = false;
         p.halving_interval = 210'000;
         p.address_hrp = "pc";
-        p.genesis = make_genesis("peerchain dev genesis", kGenesisTime, p.pow_limit_bits, 1718);
+        p.genesis = make_genesis("peerchain dev genesis", kGenesisTime, p.pow_limit_bits, 87365);
     } else {
         p.name = "regtest";
         p.magic = {0x70, 0x63, 0x72, 0x74};  // "pcrt"
@@ -51,7 +53,7 @@ Params make_params(Network network) {
         p.pow_no_retargeting = true;
         p.halving_interval = 150;
         p.address_hrp = "pcrt";
-        p.genesis = make_genesis("peerchain regtest genesis", kGenesisTime, p.pow_limit_bits, 1);
+        p.genesis = make_genesis("peerchain regtest genesis", kGenesisTime, p.pow_limit_bits, 2);
     }
     p.pow_limit = *ArithUint256::from_compact(p.pow_limit_bits);
     p.genesis_hash = p.genesis.hash();

@@ -28,8 +28,8 @@ struct Params {
     ArithUint256 pow_limit;
     // regtest: every block uses pow_limit_bits (a block is found in a couple of hashes).
     bool pow_no_retargeting;
-    // ASERT (aserti3-2d): the target doubles or halves for every half_life the chain runs
-    // late or early against target_spacing per block, anchored at genesis.
+    // ASERT (aserti3-2d) anchored at the parent: the target doubles or halves for every
+    // half_life the chain runs late or early against target_spacing per block.
     std::int64_t target_spacing;
     std::int64_t asert_half_life;
 

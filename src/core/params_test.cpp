@@ -11,9 +11,9 @@ namespace {
 // Changing anything in a genesis block changes every chain: these hashes are pinned.
 TEST(Params, GenesisHashesArePinned) {
     EXPECT_EQ(params(Network::kDev).genesis_hash.to_hex(),
-              "00005b8ffb621216a1f209860a933aa1ccf7343b8b91aa69d9c2eeb571b8ab37");
+              "00001c56bddf3c3a274c130ff5720b8fed07c82d428d0b74fbb142e11899480c");
     EXPECT_EQ(params(Network::kRegtest).genesis_hash.to_hex(),
-              "2d59c1b3ed733ea861bd3de3305d1c09fedae2c078450f13065fcee36fbd29cc");
+              "408c2c1241584d93f96eda0d493ec7bd9a645b89b95adf0d73d00ac27a6d62d3");
 }
 
 TEST(Params, GenesisBlocksAreValid) {

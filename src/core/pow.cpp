@@ -20,14 +20,10 @@ ArithUint256 block_work(std::uint32_t bits) noexcept {
     return (~*target / (*target + ArithUint256(1))) + ArithUint256(1);
 }
 
-std::uint32_t next_work_required(std::uint32_t parent_height, std::int64_t parent_time,
-                                 const Params& p) noexcept {
+std::uint32_t next_work_required(std::uint32_t parent_bits, std::int64_t parent_time,
+                                 std::int64_t grandparent_time, const Params& p) noexcept {
     if (p.pow_no_retargeting) return p.pow_limit_bits;
-    // aserti3-2d, anchored at genesis: the block at height h is due at
-    // genesis.time + h * spacing; every half_life behind schedule halves the difficulty.
-    const std::int64_t anchor_time = static_cast<std::int64_t>(p.genesis.header.time);
-    const std::int64_t behind =
-        parent_time - anchor_time - p.target_spacing * static_cast<std::int64_t>(parent_height);
+    const std::int64_t behind = (parent_time - grandparent_time) - p.target_spacing;
     const std::int64_t exponent = (behind * 65536) / p.asert_half_life;
     std::int64_t shifts = exponent >> 16;  // floor
     const auto frac = static_cast<std::uint64_t>(static_cast<std::uint16_t>(exponent));
@@ -35,7 +31,7 @@ std::uint32_t next_work_required(std::uint32_t parent_height, std::int64_t paren
     const std::uint64_t factor = 65536 + ((195766423245049ULL * frac + 971821376ULL * frac * frac +
                                            5127ULL * frac * frac * frac + (1ULL << 47)) >>
                                           48);
-    const auto anchor = ArithUint256::from_compact(p.genesis.header.bits).value_or(p.pow_limit);
+    const auto anchor = decode_target(parent_bits, p).value_or(p.pow_limit);
 
     // anchor * factor needs up to 256+17 bits: multiply into ten limbs.
     std::uint32_t wide[10] = {};

@@ -20,10 +20,15 @@ bool check_proof_of_work(const Uint256& hash, std::uint32_t bits, const Params& 
 // do not decode.
 ArithUint256 block_work(std::uint32_t bits) noexcept;
 
-// The bits the block after `parent` must carry. `parent_height` and `parent_time` describe
-// the parent; the rule is anchored at genesis (see Params).
-std::uint32_t next_work_required(std::uint32_t parent_height, std::int64_t parent_time,
-                                 const Params& p) noexcept;
+// The bits the block after `parent` must carry. `parent_bits` and `parent_time` describe
+// the parent, `grandparent_time` its parent (for a parent that is genesis, pass
+// parent_time - target_spacing). The rule is ASERT anchored at the parent: the target is
+// the parent's, times 2^((solve_time - target_spacing) / half_life), where solve_time is
+// parent_time - grandparent_time. Over a run of blocks the factors multiply to
+// 2^((elapsed - n * spacing) / half_life), the absolute schedule of aserti3-2d, without
+// tying difficulty to how long ago genesis was.
+std::uint32_t next_work_required(std::uint32_t parent_bits, std::int64_t parent_time,
+                                 std::int64_t grandparent_time, const Params& p) noexcept;
 
 // How many times harder than the network's easiest target `bits` is (1.0 at the limit).
 double difficulty(std::uint32_t bits, const Params& p) noexcept;
