@@ -1,0 +1,941 @@
+#include "chain/chainstate.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "chain/block_tree.hpp"
+#include "chain/coins_cache.hpp"
+#include "chain/script_check_pool.hpp"
+#include "chain/storage_format.hpp"
+#include "core/check.hpp"
+#include "core/merkle.hpp"
+#include "core/pow.hpp"
+#include "core/sighash.hpp"
+#include "util/thread_annotations.hpp"
+
+namespace peerchain::chain {
+
+using core::ValidationCode;
+using core::ValidationResult;
+
+namespace {
+
+// Connected blocks whose events are held before the observer hears of them: bounds the
+// memory a long activation (a deep reorg, a burst of out-of-order blocks) keeps alive.
+constexpr std::size_t kMaxPendingConnects = 32;
+
+ValidationResult store_failure(const util::Error& e) {
+    return ValidationResult::fail(ValidationCode::kInternal, "store-failure", e.to_string());
+}
+
+// Nodes are owned, mutable, by the tree; the public type hands out const pointers.
+BlockNode* mut(const BlockIndex* index) {
+    return const_cast<BlockNode*>(static_cast<const BlockNode*>(index));
+}
+
+std::string describe(const BlockIndex* index) {
+    return index->hash.to_hex() + " (height " + std::to_string(index->height) + ")";
+}
+
+struct Event {
+    enum class Kind { kConnected, kDisconnected, kRejected };
+    Kind kind;
+    core::BlockPtr block;
+    const BlockIndex* index = nullptr;
+    core::Uint256 hash;
+    ValidationResult why;
+};
+
+}  // namespace
+
+class Chainstate::Impl {
+  public:
+    Impl(store::Database& db, const core::Params& params, const util::Clock& clock,
+         ChainObserver* observer, ChainstateOptions options)
+        : db_(db),
+          params_(params),
+          clock_(clock),
+          observer_(observer),
+          options_(options),
+          script_pool_(options.script_threads) {}
+
+    ~Impl() {
+        if (auto r = flush_coins(); !r) {
+            spdlog::error("chain: flushing the coins at shutdown failed: {}",
+                          r.error().to_string());
+        }
+    }
+
+    util::Result<void> load();
+
+    ValidationResult process_header(const core::BlockHeader& header, const BlockIndex** out);
+    ValidationResult process_headers(const std::vector<core::BlockHeader>& headers,
+                                     const BlockIndex** last);
+    ValidationResult process_block(const core::BlockPtr& block, bool* is_new);
+    util::Result<void> flush_coins();
+
+    // Queries.
+    const BlockIndex* tip() const EXCLUDES(mutex_) {
+        std::lock_guard lock(mutex_);
+        return active_.back();
+    }
+    const BlockIndex* best_header() const EXCLUDES(mutex_) {
+        std::lock_guard lock(mutex_);
+        return tree_.best_header();
+    }
+    const BlockIndex* genesis() const noexcept { return genesis_; }
+    const BlockIndex* lookup(const core::Uint256& hash) const EXCLUDES(mutex_) {
+        std::lock_guard lock(mutex_);
+        return tree_.find(hash);
+    }
+    const BlockIndex* at_height(std::uint32_t height) const EXCLUDES(mutex_) {
+        std::lock_guard lock(mutex_);
+        return height < active_.size() ? active_[height] : nullptr;
+    }
+    bool in_active_chain(const BlockIndex* index) const EXCLUDES(mutex_) {
+        std::lock_guard lock(mutex_);
+        return in_active_locked(index);
+    }
+    std::uint32_t status(const BlockIndex* index) const EXCLUDES(mutex_) {
+        std::lock_guard lock(mutex_);
+        return index->status;
+    }
+    ChainStats stats() const EXCLUDES(mutex_);
+    std::vector<core::Uint256> locator(const BlockIndex* from) const;
+    const BlockIndex* find_fork(const std::vector<core::Uint256>& locator) const EXCLUDES(mutex_);
+    util::Result<util::Bytes> read_block_bytes(const BlockIndex* index) const;
+    util::Result<core::BlockPtr> read_block(const BlockIndex* index) const;
+    std::optional<Coin> coin(const core::OutPoint& outpoint) const EXCLUDES(mutex_);
+    NextBlockContext next_block_context() const EXCLUDES(mutex_);
+
+    const core::Params& params() const noexcept { return params_; }
+
+  private:
+    bool in_active_locked(const BlockIndex* index) const REQUIRES(mutex_) {
+        return index != nullptr && index->height < active_.size() &&
+               active_[index->height] == index;
+    }
+    BlockNode* tip_node() const EXCLUDES(mutex_) {
+        std::lock_guard lock(mutex_);
+        return active_.back();
+    }
+
+    util::Result<void> init_new();
+    ValidationResult accept_header(const core::BlockHeader& header, const core::Uint256& hash,
+                                   BlockNode** out, store::WriteBatch* batch);
+    // Logs a refusal and queues its event; reject() also returns it.
+    void note_rejected(const core::Uint256& hash, const ValidationResult& why);
+    ValidationResult reject(const core::Uint256& hash, ValidationResult why);
+    void mark_failed(BlockNode* node, const ValidationResult& why, store::WriteBatch& batch);
+    ValidationResult activate_best_chain(const BlockNode* processed,
+                                         ValidationResult* processed_result);
+    ValidationResult connect_block(BlockNode* node);
+    ValidationResult disconnect_tip();
+    util::Result<core::BlockPtr> get_block(const BlockIndex* index) const;
+    util::Result<std::optional<Coin>> fetch_coin(const CoinsDelta& delta,
+                                                 const core::OutPoint& outpoint) const
+        EXCLUDES(mutex_);
+    ValidationResult maybe_flush();
+    void flush_events();
+
+    store::Database& db_;
+    const core::Params& params_;
+    const util::Clock& clock_;
+    ChainObserver* const observer_;
+    const ChainstateOptions options_;
+
+    // Guards the tree, the active chain and the coins cache, and every node's status.
+    // Only the chain executor changes them (holding the lock); it also reads node fields
+    // without the lock, which is safe because no one else writes them.
+    mutable std::mutex mutex_;
+    BlockTree tree_ GUARDED_BY(mutex_);
+    std::vector<BlockNode*> active_ GUARDED_BY(mutex_);
+    CoinsCache coins_ GUARDED_BY(mutex_);
+    BlockNode* genesis_ = nullptr;  // set once by load()
+
+    // Chain executor only.
+    ScriptCheckPool script_pool_;
+    std::uint32_t changed_since_flush_ = 0;  // blocks connected or disconnected
+    bool notify_ = false;                    // false while opening
+    std::vector<Event> events_;
+    std::size_t pending_connects_ = 0;
+    const BlockIndex* notified_tip_ = nullptr;
+    // The block process_block is handling, so that connecting it needs no read back.
+    core::Uint256 current_hash_;
+    core::BlockPtr current_block_;
+};
+
+// --- Opening -----------------------------------------------------------------------------
+
+util::Result<void> Chainstate::Impl::init_new() {
+    const core::Block& genesis = params_.genesis;
+    store::WriteBatch batch;
+    batch.put(storage::version_key(), storage::encode_u32(storage::kFormatVersion));
+    batch.put(storage::hash_key(storage::kBlockPrefix, params_.genesis_hash), genesis.encode());
+    batch.put(storage::hash_key(storage::kIndexPrefix, params_.genesis_hash),
+              storage::encode_index(genesis.header, 0, kHaveData | kHaveUndo));
+    // Genesis spends nothing, and its coinbase output never enters the coins set.
+    batch.put(storage::hash_key(storage::kUndoPrefix, params_.genesis_hash),
+              storage::encode_undo({}));
+    batch.put(storage::coins_tip_key(), params_.genesis_hash.span());
+    return db_.write(batch, /*sync=*/true);
+}
+
+util::Result<void> Chainstate::Impl::load() {
+    auto version = db_.get(storage::version_key());
+    if (!version) return util::Unexpected(std::move(version).error());
+    if (!*version) {
+        auto it = db_.new_iterator(util::Bytes{storage::kIndexPrefix});
+        it->seek_to_first();
+        if (it->valid()) {
+            return util::Unexpected(util::Errc::kCorruption,
+                                    "chain database has block index entries but no version");
+        }
+        if (auto r = it->status(); !r) return r;
+        if (auto r = init_new(); !r) return r;
+    } else {
+        auto v = storage::decode_u32(**version);
+        if (!v) return util::Unexpected(std::move(v).error());
+        if (*v > storage::kFormatVersion) {
+            return util::Unexpected(util::Errc::kInvalidArgument,
+                                    "chain database format " + std::to_string(*v) +
+                                        " is newer than this node's (" +
+                                        std::to_string(storage::kFormatVersion) + ")");
+        }
+        if (*v == 0) return util::Unexpected(util::Errc::kCorruption, "chain database version 0");
+    }
+
+    struct Loaded {
+        core::Uint256 hash;
+        storage::IndexRecord record;
+    };
+    std::vector<Loaded> records;
+    {
+        auto it = db_.new_iterator(util::Bytes{storage::kIndexPrefix});
+        for (it->seek_to_first(); it->valid(); it->next()) {
+            const util::ByteSpan key = it->key();
+            if (key.size() != 1 + core::Uint256::kSize) {
+                return util::Unexpected(
+                    util::Errc::kCorruption,
+                    "block index key of " + std::to_string(key.size()) + " bytes");
+            }
+            const core::Uint256 hash = core::Uint256::from_bytes(key.subspan(1));
+            auto record = storage::decode_index(it->value());
+            if (!record) {
+                return util::Unexpected(util::Errc::kCorruption,
+                                        "block " + hash.to_hex() + ": " + record.error().message);
+            }
+            if (record->header.hash() != hash) {
+                return util::Unexpected(
+                    util::Errc::kCorruption,
+                    "block index entry " + hash.to_hex() + " holds the header of another block");
+            }
+            records.push_back({hash, *record});
+        }
+        if (auto r = it->status(); !r) return r;
+    }
+    // Parents before children.
+    std::stable_sort(records.begin(), records.end(), [](const Loaded& a, const Loaded& b) {
+        return a.record.height < b.record.height;
+    });
+    if (records.empty() || records.front().record.height != 0) {
+        return util::Unexpected(util::Errc::kCorruption, "chain database has no genesis block");
+    }
+    if (records.front().hash != params_.genesis_hash) {
+        return util::Unexpected(
+            util::Errc::kInvalidArgument,
+            "the chain database belongs to another network: its genesis block is " +
+                records.front().hash.to_hex() + ", but " + params_.name + "'s is " +
+                params_.genesis_hash.to_hex());
+    }
+
+    std::size_t skipped = 0;
+    BlockNode* coins_tip = nullptr;
+    {
+        std::lock_guard lock(mutex_);
+        for (const Loaded& l : records) {
+            BlockNode* prev = nullptr;
+            if (l.record.height == 0) {
+                if (l.hash != params_.genesis_hash) {
+                    ++skipped;
+                    continue;
+                }
+            } else {
+                prev = tree_.find(l.record.header.prev_hash);
+                // A header whose parent's record never reached the store (a write that
+                // failed) is dropped; it can be fetched again.
+                if (prev == nullptr || prev->height + 1 != l.record.height) {
+                    ++skipped;
+                    continue;
+                }
+            }
+            BlockNode* node =
+                tree_.insert(l.hash, l.record.header, prev, l.record.status & ~kHaveData);
+            if (prev == nullptr) genesis_ = node;
+            if ((l.record.status & kHaveData) != 0) tree_.set_have_data(node);
+        }
+
+        auto tip_bytes = db_.get(storage::coins_tip_key());
+        if (!tip_bytes) return util::Unexpected(std::move(tip_bytes).error());
+        if (!*tip_bytes || (*tip_bytes)->size() != core::Uint256::kSize) {
+            return util::Unexpected(util::Errc::kCorruption,
+                                    "chain database has no valid coins tip");
+        }
+        coins_tip = tree_.find(core::Uint256::from_bytes(**tip_bytes));
+        if (coins_tip == nullptr || (coins_tip->status & kHaveData) == 0) {
+            return util::Unexpected(util::Errc::kCorruption, "the coins tip is not a stored block");
+        }
+        active_.assign(coins_tip->height + 1, nullptr);
+        for (const BlockIndex* b = coins_tip; b != nullptr; b = b->prev)
+            active_[b->height] = mut(b);
+    }
+    if (skipped != 0) {
+        spdlog::warn("chain: ignored {} block index entries without a parent", skipped);
+    }
+    notified_tip_ = coins_tip;
+
+    // Roll the coins from their tip to the best stored chain.
+    ValidationResult unused;
+    if (auto r = activate_best_chain(nullptr, &unused); !r) {
+        return util::Unexpected(util::Errc::kIo, "rolling the chain forward: " + r.to_string());
+    }
+    events_.clear();
+    pending_connects_ = 0;
+    notify_ = observer_ != nullptr;
+    const BlockIndex* t = tip_node();
+    notified_tip_ = t;
+    spdlog::info("chain: {} headers loaded, tip {}, coins were at height {}", records.size(),
+                 describe(t), coins_tip->height);
+    return {};
+}
+
+// --- Headers -----------------------------------------------------------------------------
+
+void Chainstate::Impl::note_rejected(const core::Uint256& hash, const ValidationResult& why) {
+    spdlog::warn("chain: rejected block {}: {}", hash.to_hex(), why.to_string());
+    events_.push_back({Event::Kind::kRejected, nullptr, nullptr, hash, why});
+}
+
+ValidationResult Chainstate::Impl::reject(const core::Uint256& hash, ValidationResult why) {
+    note_rejected(hash, why);
+    return why;
+}
+
+ValidationResult Chainstate::Impl::accept_header(const core::BlockHeader& header,
+                                                 const core::Uint256& hash, BlockNode** out,
+                                                 store::WriteBatch* batch) {
+    BlockNode* prev = nullptr;
+    {
+        std::lock_guard lock(mutex_);
+        if (BlockNode* known = tree_.find(hash)) {
+            *out = known;
+            if (known->failed()) {
+                return ValidationResult::invalid("duplicate-invalid",
+                                                 "block " + hash.to_hex() + " is known invalid");
+            }
+            return ValidationResult::fail(ValidationCode::kDuplicate, "duplicate");
+        }
+        prev = tree_.find(header.prev_hash);
+    }
+    // Proof of work first: it is what makes a header cost its sender something. (As
+    // core::check_header_pow, without hashing the header again.)
+    if (!core::decode_target(header.bits, params_)) {
+        return reject(
+            hash, ValidationResult::invalid("bad-diffbits", "bits do not encode a valid target"));
+    }
+    if (!core::check_proof_of_work(hash, header.bits, params_)) {
+        return reject(
+            hash, ValidationResult::invalid("high-hash", "proof of work does not meet its target"));
+    }
+    if (prev == nullptr) {
+        return ValidationResult::fail(ValidationCode::kMissingPrev, "prev-blk-not-found",
+                                      "previous block " + header.prev_hash.to_hex());
+    }
+    if (prev->failed()) {
+        return reject(hash,
+                      ValidationResult::invalid(
+                          "bad-prevblk", "previous block " + prev->hash.to_hex() + " is invalid"));
+    }
+    const std::int64_t grandparent_time =
+        prev->prev != nullptr ? std::int64_t{prev->prev->header.time}
+                              : std::int64_t{prev->header.time} - params_.target_spacing;
+    const core::HeaderContext ctx{
+        prev->height + 1, prev->median_time_past(),
+        core::next_work_required(prev->header.bits, prev->header.time, grandparent_time, params_),
+        clock_.now_seconds()};
+    if (auto r = core::check_header_context(header, ctx, params_); !r) {
+        return reject(hash, std::move(r));
+    }
+    BlockNode* node = nullptr;
+    {
+        std::lock_guard lock(mutex_);
+        node = tree_.insert(hash, header, prev, 0);
+    }
+    if (batch != nullptr) {
+        batch->put(storage::hash_key(storage::kIndexPrefix, hash),
+                   storage::encode_index(header, node->height, node->status));
+    }
+    *out = node;
+    return ValidationResult::ok();
+}
+
+ValidationResult Chainstate::Impl::process_header(const core::BlockHeader& header,
+                                                  const BlockIndex** out) {
+    store::WriteBatch batch;
+    BlockNode* node = nullptr;
+    ValidationResult r = accept_header(header, header.hash(), &node, &batch);
+    if (out != nullptr) *out = node;
+    if (!batch.empty()) {
+        if (auto w = db_.write(batch); !w) r = store_failure(w.error());
+    }
+    flush_events();
+    return r;
+}
+
+ValidationResult Chainstate::Impl::process_headers(const std::vector<core::BlockHeader>& headers,
+                                                   const BlockIndex** last) {
+    store::WriteBatch batch;
+    const BlockIndex* last_ok = nullptr;
+    ValidationResult result;
+    for (const auto& header : headers) {
+        BlockNode* node = nullptr;
+        ValidationResult r = accept_header(header, header.hash(), &node, &batch);
+        if (r.is_ok() || r.code == ValidationCode::kDuplicate) {
+            last_ok = node;
+            continue;
+        }
+        result = std::move(r);
+        break;
+    }
+    if (last != nullptr) *last = last_ok;
+    if (!batch.empty()) {
+        if (auto w = db_.write(batch); !w) result = store_failure(w.error());
+    }
+    flush_events();
+    return result;
+}
+
+// --- Blocks ------------------------------------------------------------------------------
+
+void Chainstate::Impl::mark_failed(BlockNode* node, const ValidationResult& why,
+                                   store::WriteBatch& batch) {
+    std::vector<BlockNode*> changed;
+    {
+        std::lock_guard lock(mutex_);
+        changed = tree_.mark_failed(node);
+    }
+    for (const BlockNode* n : changed) {
+        batch.put(storage::hash_key(storage::kIndexPrefix, n->hash),
+                  storage::encode_index(n->header, n->height, n->status));
+    }
+    if (changed.size() > 1) {
+        spdlog::warn("chain: {} descendants of {} marked invalid", changed.size() - 1,
+                     node->hash.to_hex());
+    }
+    note_rejected(node->hash, why);
+}
+
+ValidationResult Chainstate::Impl::process_block(const core::BlockPtr& block, bool* is_new) {
+    if (is_new != nullptr) *is_new = false;
+    const core::Uint256 hash = block->hash();
+    // A new header's index record; on success the record with kHaveData replaces it.
+    store::WriteBatch header_batch;
+    BlockNode* node = nullptr;
+    ValidationResult r = accept_header(block->header, hash, &node, &header_batch);
+    if (!r.is_ok() && r.code != ValidationCode::kDuplicate) {
+        flush_events();
+        return r;
+    }
+    if ((node->status & kHaveData) != 0) {
+        flush_events();
+        return ValidationResult::ok();
+    }
+
+    if (auto checked = core::check_block(*block, params_); !checked) {
+        // Only when the transactions match the header's merkle root does the header itself
+        // commit to the broken block; otherwise the block may be a valid one that was
+        // mutated on the way (Bitcoin's BLOCK_MUTATED) and the header stays good.
+        if (checked.reason != "bad-merkle-root" &&
+            core::block_merkle_root(*block) == block->header.merkle_root) {
+            mark_failed(node, checked, header_batch);
+        } else {
+            note_rejected(hash, checked);
+        }
+        if (!header_batch.empty()) {
+            if (auto w = db_.write(header_batch); !w) {
+                spdlog::error("chain: {}", w.error().to_string());
+            }
+        }
+        flush_events();
+        return checked;
+    }
+
+    const std::uint32_t status = node->status | kHaveData;
+    store::WriteBatch batch;
+    batch.put(storage::hash_key(storage::kBlockPrefix, hash), block->encode());
+    batch.put(storage::hash_key(storage::kIndexPrefix, hash),
+              storage::encode_index(block->header, node->height, status));
+    if (auto w = db_.write(batch); !w) {
+        flush_events();
+        return store_failure(w.error());
+    }
+    {
+        std::lock_guard lock(mutex_);
+        tree_.set_have_data(node);
+    }
+    if (is_new != nullptr) *is_new = true;
+
+    current_hash_ = hash;
+    current_block_ = block;
+    ValidationResult result;
+    ValidationResult activated = activate_best_chain(node, &result);
+    current_block_.reset();
+    flush_events();
+    if (!activated) return activated;
+    return result;
+}
+
+util::Result<core::BlockPtr> Chainstate::Impl::get_block(const BlockIndex* index) const {
+    if (current_block_ != nullptr && index->hash == current_hash_) return current_block_;
+    return read_block(index);
+}
+
+util::Result<std::optional<Coin>> Chainstate::Impl::fetch_coin(
+    const CoinsDelta& delta, const core::OutPoint& outpoint) const {
+    if (const std::optional<Coin>* d = delta.find(outpoint)) return *d;
+    {
+        std::lock_guard lock(mutex_);
+        if (const CoinsCache::Entry* e = coins_.find(outpoint)) {
+            return e->spent ? std::optional<Coin>() : std::optional<Coin>(e->coin);
+        }
+    }
+    auto value = db_.get(storage::coin_key(outpoint));
+    if (!value) return util::Unexpected(std::move(value).error());
+    if (!*value) return std::optional<Coin>();
+    auto coin = storage::decode_coin(**value);
+    if (!coin) return util::Unexpected(std::move(coin).error());
+    return std::optional<Coin>(*coin);
+}
+
+ValidationResult Chainstate::Impl::activate_best_chain(const BlockNode* processed,
+                                                       ValidationResult* processed_result) {
+    for (;;) {
+        BlockNode* best = nullptr;
+        BlockNode* tip = nullptr;
+        {
+            std::lock_guard lock(mutex_);
+            best = tree_.best_candidate();
+            tip = active_.back();
+        }
+        if (best == nullptr || best->chain_work <= tip->chain_work) break;
+
+        const BlockIndex* fork = last_common_ancestor(tip, best);
+        if (fork != tip) {
+            spdlog::info("chain: reorganizing from {} to {}, {} blocks back to {}", describe(tip),
+                         describe(best), tip->height - fork->height, describe(fork));
+        }
+        while (tip_node() != fork) {
+            if (auto r = disconnect_tip(); !r) return r;
+            if (auto r = maybe_flush(); !r) return r;
+        }
+        std::vector<BlockNode*> path;
+        for (const BlockIndex* b = best; b != fork; b = b->prev) path.push_back(mut(b));
+        std::reverse(path.begin(), path.end());
+        for (BlockNode* node : path) {
+            ValidationResult r = connect_block(node);
+            if (r.code == ValidationCode::kInternal) return r;
+            if (!r) {
+                store::WriteBatch batch;
+                mark_failed(node, r, batch);
+                if (auto w = db_.write(batch); !w) return store_failure(w.error());
+                if (node == processed) *processed_result = std::move(r);
+                break;  // choose again: the best valid chain may be the one we left
+            }
+            if (auto f = maybe_flush(); !f) return f;
+            if (pending_connects_ >= kMaxPendingConnects) flush_events();
+        }
+    }
+    std::lock_guard lock(mutex_);
+    tree_.prune_candidates(active_.back());
+    return ValidationResult::ok();
+}
+
+ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
+    auto loaded = get_block(node);
+    if (!loaded) return store_failure(loaded.error());
+    const core::BlockPtr& ptr = *loaded;
+    const core::Block& block = *ptr;
+    const std::uint32_t height = node->height;
+
+    if (auto r = core::check_block_context(block, height); !r) return r;
+
+    CoinsDelta delta;
+    std::vector<Coin> undo;
+    core::Amount fees = 0;
+    // The outputs each transaction's inputs spend, in input order (what signatures sign).
+    std::vector<std::vector<core::TxOut>> spent(block.txs.size());
+    struct SigJob {
+        std::uint32_t tx;
+        std::uint32_t input;
+    };
+    std::vector<SigJob> jobs;
+    auto tx_detail = [&](std::size_t t, const std::string& what) {
+        return "tx " + block.txs[t].txid().to_hex() + ": " + what;
+    };
+
+    for (std::size_t t = 0; t < block.txs.size(); ++t) {
+        const core::Transaction& tx = block.txs[t];
+        if (t > 0) {
+            core::Amount value_in = 0;
+            spent[t].reserve(tx.inputs.size());
+            for (std::size_t k = 0; k < tx.inputs.size(); ++k) {
+                const core::OutPoint& prevout = tx.inputs[k].prevout;
+                // Coins spent earlier in this block are gone from the delta, and outputs
+                // of later transactions are not in it yet: both read as missing.
+                auto fetched = fetch_coin(delta, prevout);
+                if (!fetched) return store_failure(fetched.error());
+                if (!*fetched) {
+                    return ValidationResult::invalid(
+                        "bad-txns-inputs-missingorspent",
+                        tx_detail(t, "input " + std::to_string(k) + " spends " +
+                                         prevout.txid.to_hex() + ":" +
+                                         std::to_string(prevout.index)));
+                }
+                const Coin& c = **fetched;
+                if (c.coinbase && height - c.height < params_.coinbase_maturity) {
+                    return ValidationResult::invalid(
+                        "bad-txns-premature-spend-of-coinbase",
+                        tx_detail(
+                            t, "spends a coinbase of depth " + std::to_string(height - c.height)));
+                }
+                if (!core::money_range(c.out.amount) ||
+                    !core::money_range(value_in + c.out.amount)) {
+                    return ValidationResult::invalid("bad-txns-inputvalues-outofrange",
+                                                     tx_detail(t, "input values out of range"));
+                }
+                value_in += c.out.amount;
+                spent[t].push_back(c.out);
+                undo.push_back(c);
+                delta.spend(prevout);
+                jobs.push_back({static_cast<std::uint32_t>(t), static_cast<std::uint32_t>(k)});
+            }
+            core::Amount value_out = 0;
+            for (const auto& out : tx.outputs) value_out += out.amount;  // in range: check_block
+            if (value_in < value_out) {
+                return ValidationResult::invalid(
+                    "bad-txns-in-belowout",
+                    tx_detail(t, "value in " + std::to_string(value_in) + " < value out " +
+                                     std::to_string(value_out)));
+            }
+            fees += value_in - value_out;
+            if (!core::money_range(fees)) {
+                return ValidationResult::invalid("bad-txns-accumulated-fee-outofrange");
+            }
+        }
+        const core::Uint256 txid = tx.txid();
+        for (std::size_t k = 0; k < tx.outputs.size(); ++k) {
+            delta.add({txid, static_cast<std::uint32_t>(k)}, Coin{tx.outputs[k], height, t == 0});
+        }
+    }
+    if (auto r = core::check_coinbase_value(block, height, fees, params_); !r) return r;
+
+    if (!jobs.empty()) {
+        const auto failed = script_pool_.run(jobs.size(), [&](std::size_t j) {
+            const SigJob& job = jobs[j];
+            return core::verify_input(block.txs[job.tx], job.input, spent[job.tx], params_);
+        });
+        if (failed) {
+            const SigJob& job = jobs[*failed];
+            return ValidationResult::invalid(
+                "bad-txns-signature", tx_detail(job.tx, "input " + std::to_string(job.input) +
+                                                            " has an invalid signature"));
+        }
+    }
+
+    store::WriteBatch batch;
+    batch.put(storage::hash_key(storage::kUndoPrefix, node->hash), storage::encode_undo(undo));
+    const std::uint32_t status = node->status | kHaveUndo;
+    if (status != node->status) {
+        batch.put(storage::hash_key(storage::kIndexPrefix, node->hash),
+                  storage::encode_index(node->header, height, status));
+    }
+    if (auto w = db_.write(batch); !w) return store_failure(w.error());
+    {
+        std::lock_guard lock(mutex_);
+        coins_.apply(delta);
+        node->status = status;
+        active_.push_back(node);
+    }
+    ++changed_since_flush_;
+    if (spdlog::should_log(spdlog::level::debug)) {
+        spdlog::debug("chain: connected {} with {} transactions", describe(node), block.txs.size());
+    }
+    events_.push_back({Event::Kind::kConnected, ptr, node, node->hash, {}});
+    ++pending_connects_;
+    return ValidationResult::ok();
+}
+
+ValidationResult Chainstate::Impl::disconnect_tip() {
+    BlockNode* node = tip_node();
+    NODE_ASSERT(node != genesis_);
+    auto loaded = get_block(node);
+    if (!loaded) return store_failure(loaded.error());
+    const core::Block& block = **loaded;
+    auto undo_bytes = db_.get(storage::hash_key(storage::kUndoPrefix, node->hash));
+    if (!undo_bytes) return store_failure(undo_bytes.error());
+    if (!*undo_bytes) {
+        return store_failure({util::Errc::kCorruption, "no undo data for " + describe(node)});
+    }
+    auto undo = storage::decode_undo(**undo_bytes);
+    if (!undo) return store_failure(undo.error());
+
+    std::size_t spends = 0;
+    for (std::size_t t = 1; t < block.txs.size(); ++t) spends += block.txs[t].inputs.size();
+    if (undo->size() != spends) {
+        return store_failure(
+            {util::Errc::kCorruption, "undo data does not match block " + describe(node)});
+    }
+
+    // Undo in reverse: a transaction's outputs go before the coins its inputs spent come
+    // back, so a coin created and spent inside the block cancels out.
+    CoinsDelta delta;
+    std::size_t pos = undo->size();
+    for (std::size_t t = block.txs.size(); t-- > 0;) {
+        const core::Transaction& tx = block.txs[t];
+        const core::Uint256 txid = tx.txid();
+        for (std::size_t k = 0; k < tx.outputs.size(); ++k) {
+            delta.spend({txid, static_cast<std::uint32_t>(k)});
+        }
+        if (t == 0) continue;
+        for (std::size_t k = tx.inputs.size(); k-- > 0;) {
+            delta.add(tx.inputs[k].prevout, (*undo)[--pos]);
+        }
+    }
+    {
+        std::lock_guard lock(mutex_);
+        coins_.apply(delta);
+        active_.pop_back();
+        tree_.add_candidate(node);
+    }
+    ++changed_since_flush_;
+    spdlog::debug("chain: disconnected {}", describe(node));
+    events_.push_back({Event::Kind::kDisconnected, *loaded, node, node->hash, {}});
+    return ValidationResult::ok();
+}
+
+// --- Flushing and events -----------------------------------------------------------------
+
+ValidationResult Chainstate::Impl::maybe_flush() {
+    bool over = false;
+    {
+        std::lock_guard lock(mutex_);
+        over = coins_.memory_usage() > options_.coins_cache_bytes;
+    }
+    if (!over && changed_since_flush_ < options_.flush_every_blocks) return ValidationResult::ok();
+    if (auto r = flush_coins(); !r) return store_failure(r.error());
+    return ValidationResult::ok();
+}
+
+util::Result<void> Chainstate::Impl::flush_coins() {
+    if (changed_since_flush_ == 0) return {};
+    store::WriteBatch batch;
+    {
+        std::lock_guard lock(mutex_);
+        coins_.write_dirty(batch);
+        batch.put(storage::coins_tip_key(), active_.back()->hash.span());
+    }
+    if (auto w = db_.write(batch, /*sync=*/true); !w) return w;
+    {
+        std::lock_guard lock(mutex_);
+        coins_.mark_flushed(coins_.memory_usage() > options_.coins_cache_bytes);
+    }
+    changed_since_flush_ = 0;
+    return {};
+}
+
+void Chainstate::Impl::flush_events() {
+    std::vector<Event> events;
+    events.swap(events_);
+    pending_connects_ = 0;
+    if (!notify_) return;
+    for (const Event& e : events) {
+        switch (e.kind) {
+            case Event::Kind::kConnected:
+                observer_->on_block_connected(e.block, e.index);
+                break;
+            case Event::Kind::kDisconnected:
+                observer_->on_block_disconnected(e.block, e.index);
+                break;
+            case Event::Kind::kRejected:
+                observer_->on_block_rejected(e.hash, e.why);
+                break;
+        }
+    }
+    const BlockIndex* t = tip_node();
+    if (t != notified_tip_) {
+        const BlockIndex* old = notified_tip_;
+        notified_tip_ = t;
+        observer_->on_tip_changed(t, old, last_common_ancestor(t, old));
+    }
+}
+
+// --- Queries -----------------------------------------------------------------------------
+
+ChainStats Chainstate::Impl::stats() const {
+    std::lock_guard lock(mutex_);
+    ChainStats s;
+    const BlockIndex* t = active_.back();
+    s.height = t->height;
+    s.tip_hash = t->hash;
+    s.chain_work = t->chain_work;
+    s.best_header_height = tree_.best_header() != nullptr ? tree_.best_header()->height : 0;
+    s.headers = tree_.size();
+    s.coins_cached = coins_.size();
+    return s;
+}
+
+std::vector<core::Uint256> Chainstate::Impl::locator(const BlockIndex* from) const {
+    if (from == nullptr) from = tip();
+    std::vector<core::Uint256> out;
+    std::uint32_t step = 1;
+    for (const BlockIndex* b = from; b != nullptr;) {
+        out.push_back(b->hash);
+        if (b->height == 0) break;
+        b = b->ancestor(b->height > step ? b->height - step : 0);
+        if (out.size() > 10) step *= 2;
+    }
+    return out;
+}
+
+const BlockIndex* Chainstate::Impl::find_fork(const std::vector<core::Uint256>& locator) const {
+    std::lock_guard lock(mutex_);
+    const BlockIndex* t = active_.back();
+    for (const auto& hash : locator) {
+        const BlockNode* b = tree_.find(hash);
+        if (b == nullptr) continue;
+        if (in_active_locked(b)) return b;
+        // A block ahead of our tip on our own chain: the peer has all we have.
+        if (b->ancestor(t->height) == t) return t;
+    }
+    return genesis_;
+}
+
+util::Result<util::Bytes> Chainstate::Impl::read_block_bytes(const BlockIndex* index) const {
+    auto value = db_.get(storage::hash_key(storage::kBlockPrefix, index->hash));
+    if (!value) return util::Unexpected(std::move(value).error());
+    if (!*value) {
+        return util::Unexpected(util::Errc::kNotFound,
+                                "block " + index->hash.to_hex() + " is not stored");
+    }
+    return std::move(**value);
+}
+
+util::Result<core::BlockPtr> Chainstate::Impl::read_block(const BlockIndex* index) const {
+    auto bytes = read_block_bytes(index);
+    if (!bytes) return util::Unexpected(std::move(bytes).error());
+    auto block = core::decode_block(*bytes, params_.max_block_size);
+    if (!block) {
+        return util::Unexpected(util::Errc::kCorruption, "stored block " + index->hash.to_hex() +
+                                                             ": " + block.error().message);
+    }
+    return core::BlockPtr(std::make_shared<const core::Block>(std::move(*block)));
+}
+
+std::optional<Coin> Chainstate::Impl::coin(const core::OutPoint& outpoint) const {
+    {
+        std::lock_guard lock(mutex_);
+        if (const CoinsCache::Entry* e = coins_.find(outpoint)) {
+            return e->spent ? std::nullopt : std::optional<Coin>(e->coin);
+        }
+    }
+    // Not cached: the store holds what the last flush wrote, which is never older than
+    // the moment the cache missed.
+    auto value = db_.get(storage::coin_key(outpoint));
+    if (!value || !*value) return std::nullopt;
+    auto c = storage::decode_coin(**value);
+    if (!c) return std::nullopt;
+    return *c;
+}
+
+Chainstate::NextBlockContext Chainstate::Impl::next_block_context() const {
+    const BlockIndex* t = tip();
+    const std::int64_t grandparent_time =
+        t->prev != nullptr ? std::int64_t{t->prev->header.time}
+                           : std::int64_t{t->header.time} - params_.target_spacing;
+    return {t, t->height + 1,
+            core::next_work_required(t->header.bits, t->header.time, grandparent_time, params_),
+            t->median_time_past() + 1};
+}
+
+// --- Chainstate --------------------------------------------------------------------------
+
+Chainstate::Chainstate() = default;
+
+Chainstate::~Chainstate() = default;
+
+util::Result<std::unique_ptr<Chainstate>> Chainstate::open(store::Database& db,
+                                                           const core::Params& params,
+                                                           const util::Clock& clock,
+                                                           ChainObserver* observer,
+                                                           ChainstateOptions options) {
+    std::unique_ptr<Chainstate> chain(new Chainstate());
+    chain->impl_ = std::make_unique<Impl>(db, params, clock, observer, options);
+    if (auto r = chain->impl_->load(); !r) return util::Unexpected(r.error());
+    return chain;
+}
+
+core::ValidationResult Chainstate::process_header(const core::BlockHeader& header,
+                                                  const BlockIndex** out) {
+    return impl_->process_header(header, out);
+}
+
+core::ValidationResult Chainstate::process_headers(const std::vector<core::BlockHeader>& headers,
+                                                   const BlockIndex** last) {
+    return impl_->process_headers(headers, last);
+}
+
+core::ValidationResult Chainstate::process_block(const core::BlockPtr& block, bool* is_new) {
+    return impl_->process_block(block, is_new);
+}
+
+util::Result<void> Chainstate::flush() { return impl_->flush_coins(); }
+
+const core::Params& Chainstate::params() const noexcept { return impl_->params(); }
+const BlockIndex* Chainstate::tip() const { return impl_->tip(); }
+const BlockIndex* Chainstate::best_header() const { return impl_->best_header(); }
+const BlockIndex* Chainstate::genesis() const { return impl_->genesis(); }
+const BlockIndex* Chainstate::lookup(const core::Uint256& hash) const {
+    return impl_->lookup(hash);
+}
+const BlockIndex* Chainstate::at_height(std::uint32_t height) const {
+    return impl_->at_height(height);
+}
+bool Chainstate::in_active_chain(const BlockIndex* index) const {
+    return impl_->in_active_chain(index);
+}
+std::uint32_t Chainstate::status(const BlockIndex* index) const { return impl_->status(index); }
+ChainStats Chainstate::stats() const { return impl_->stats(); }
+std::vector<core::Uint256> Chainstate::locator(const BlockIndex* from) const {
+    return impl_->locator(from);
+}
+const BlockIndex* Chainstate::find_fork(const std::vector<core::Uint256>& locator) const {
+    return impl_->find_fork(locator);
+}
+util::Result<core::BlockPtr> Chainstate::read_block(const BlockIndex* index) const {
+    return impl_->read_block(index);
+}
+util::Result<util::Bytes> Chainstate::read_block_bytes(const BlockIndex* index) const {
+    return impl_->read_block_bytes(index);
+}
+std::optional<Coin> Chainstate::coin(const core::OutPoint& outpoint) const {
+    return impl_->coin(outpoint);
+}
+Chainstate::NextBlockContext Chainstate::next_block_context() const {
+    return impl_->next_block_context();
+}
+
+}  // namespace peerchain::chain

@@ -1,0 +1,159 @@
+#include "chain/storage_format.hpp"
+
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "core/amount.hpp"
+#include "core/serialize.hpp"
+
+namespace peerchain::chain::storage {
+
+namespace {
+
+util::Unexpected corrupt(std::string what) {
+    return util::Unexpected(util::Errc::kCorruption, std::move(what));
+}
+
+util::Bytes meta_key(std::string_view name) {
+    util::Bytes key(1 + name.size());
+    key[0] = kMetaPrefix;
+    std::memcpy(key.data() + 1, name.data(), name.size());
+    return key;
+}
+
+void put_u32(std::uint8_t* at, std::uint32_t v) noexcept {
+    for (int i = 0; i < 4; ++i) at[i] = static_cast<std::uint8_t>(v >> (8 * i));
+}
+
+std::uint32_t get_u32(const std::uint8_t* at) noexcept {
+    return std::uint32_t{at[0]} | (std::uint32_t{at[1]} << 8) | (std::uint32_t{at[2]} << 16) |
+           (std::uint32_t{at[3]} << 24);
+}
+
+}  // namespace
+
+HashKey hash_key(std::uint8_t prefix, const core::Uint256& hash) noexcept {
+    HashKey key;
+    key[0] = prefix;
+    std::memcpy(key.data() + 1, hash.data(), core::Uint256::kSize);
+    return key;
+}
+
+CoinKey coin_key(const core::OutPoint& outpoint) noexcept {
+    CoinKey key;
+    key[0] = kCoinPrefix;
+    std::memcpy(key.data() + 1, outpoint.txid.data(), core::Uint256::kSize);
+    // Big-endian, so that the outputs of one transaction sort together and in order.
+    for (int i = 0; i < 4; ++i) {
+        key[33 + static_cast<std::size_t>(i)] =
+            static_cast<std::uint8_t>(outpoint.index >> (8 * (3 - i)));
+    }
+    return key;
+}
+
+util::Result<core::OutPoint> decode_coin_key(util::ByteSpan key) {
+    if (key.size() != std::tuple_size_v<CoinKey> || key[0] != kCoinPrefix) {
+        return corrupt("coin key of " + std::to_string(key.size()) + " bytes");
+    }
+    core::OutPoint out;
+    out.txid = core::Uint256::from_bytes(key.subspan(1, 32));
+    for (std::size_t i = 33; i < 37; ++i) out.index = (out.index << 8) | key[i];
+    return out;
+}
+
+util::Bytes coins_tip_key() { return meta_key("coins_tip"); }
+util::Bytes version_key() { return meta_key("version"); }
+
+std::array<std::uint8_t, kIndexRecordSize> encode_index(const core::BlockHeader& header,
+                                                        std::uint32_t height,
+                                                        std::uint32_t status) noexcept {
+    std::array<std::uint8_t, kIndexRecordSize> out;
+    const auto h = header.encode();
+    std::memcpy(out.data(), h.data(), h.size());
+    put_u32(out.data() + core::kHeaderSize, height);
+    put_u32(out.data() + core::kHeaderSize + 4, status);
+    return out;
+}
+
+util::Result<IndexRecord> decode_index(util::ByteSpan bytes) {
+    if (bytes.size() != kIndexRecordSize) {
+        return corrupt("index record of " + std::to_string(bytes.size()) + " bytes");
+    }
+    auto header = core::decode_header(bytes.first(core::kHeaderSize));
+    if (!header) return corrupt("index record: " + header.error().message);
+    IndexRecord record;
+    record.header = *header;
+    record.height = get_u32(bytes.data() + core::kHeaderSize);
+    record.status = get_u32(bytes.data() + core::kHeaderSize + 4);
+    return record;
+}
+
+std::array<std::uint8_t, kCoinSize> encode_coin(const Coin& coin) noexcept {
+    std::array<std::uint8_t, kCoinSize> out;
+    const auto amount = static_cast<std::uint64_t>(coin.out.amount);
+    for (int i = 0; i < 8; ++i)
+        out[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(amount >> (8 * i));
+    std::memcpy(out.data() + 8, coin.out.recipient.data(), 32);
+    put_u32(out.data() + 40, coin.height);
+    out[44] = coin.coinbase ? 1 : 0;
+    return out;
+}
+
+namespace {
+
+bool read_coin(core::Reader& r, Coin& coin) {
+    std::uint64_t amount = 0;
+    std::uint8_t coinbase = 0;
+    if (!r.u64(amount) || !r.array(coin.out.recipient) || !r.u32(coin.height) || !r.u8(coinbase)) {
+        return false;
+    }
+    coin.out.amount = static_cast<core::Amount>(amount);
+    coin.coinbase = coinbase == 1;
+    return core::money_range(coin.out.amount) && coinbase <= 1;
+}
+
+}  // namespace
+
+util::Result<Coin> decode_coin(util::ByteSpan bytes) {
+    core::Reader r(bytes);
+    Coin coin;
+    if (!read_coin(r, coin) || !r.at_end()) {
+        return corrupt("coin record of " + std::to_string(bytes.size()) + " bytes");
+    }
+    return coin;
+}
+
+util::Bytes encode_undo(const std::vector<Coin>& coins) {
+    util::Bytes out;
+    out.reserve(core::compact_size_length(coins.size()) + coins.size() * kCoinSize);
+    core::Writer w(out);
+    w.compact_size(coins.size());
+    for (const Coin& coin : coins) w.bytes(encode_coin(coin));
+    return out;
+}
+
+util::Result<std::vector<Coin>> decode_undo(util::ByteSpan bytes) {
+    core::Reader r(bytes);
+    std::uint64_t n = 0;
+    if (!r.compact_size(n, r.remaining() / kCoinSize)) return corrupt("undo record: bad count");
+    std::vector<Coin> coins(static_cast<std::size_t>(n));
+    for (Coin& coin : coins) {
+        if (!read_coin(r, coin)) return corrupt("undo record: bad coin");
+    }
+    if (!r.at_end()) return corrupt("undo record: trailing bytes");
+    return coins;
+}
+
+util::Bytes encode_u32(std::uint32_t v) {
+    util::Bytes out(4);
+    put_u32(out.data(), v);
+    return out;
+}
+
+util::Result<std::uint32_t> decode_u32(util::ByteSpan bytes) {
+    if (bytes.size() != 4) return corrupt("u32 of " + std::to_string(bytes.size()) + " bytes");
+    return get_u32(bytes.data());
+}
+
+}  // namespace peerchain::chain::storage
