@@ -1,0 +1,137 @@
+// PeerManager: the P2P protocol above the byte links (docs/PROTOCOL.md, DESIGN.md
+// section 5). It runs the version/verack handshake, keeps peers alive with pings,
+// syncs headers first and then fetches blocks in a moving window from several peers,
+// serves headers and blocks, and announces new tips. It owns no sockets: node/ feeds it
+// connection events and whole messages, and it answers through a PeerSender.
+//
+// Ownership: node/ owns it. The Chainstate, PeerSender and Clock must outlive it.
+//
+// Thread-safety: every on_* call must come from the node's chain executor (the thread
+// that mutates the Chainstate, which the PeerManager calls directly). They never throw:
+// a malformed or misbehaving peer is disconnected with a reason, and an unexpected
+// failure while handling one message drops that peer and is logged. peers() and
+// peer_count() may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chain/block_index.hpp"
+#include "chain/chainstate.hpp"
+#include "core/block.hpp"
+#include "net/peer_manager/peer_sender.hpp"
+#include "util/bytes.hpp"
+#include "util/clock.hpp"
+
+namespace peerchain::net::peer_manager {
+
+struct Config {
+    // Sent in our version message.
+    std::string user_agent = "/peerchain:0.1.0/";
+    // The port we accept peers on, for getaddr answers of other nodes; 0 = not listening.
+    std::uint16_t listen_port = 0;
+
+    // A peer that has not completed version/verack this long after connecting is dropped.
+    std::chrono::seconds handshake_timeout{10};
+    // A ping goes out this long after the last pong (and right after the handshake).
+    std::chrono::seconds ping_interval{30};
+    // A peer that leaves a ping unanswered this long is dropped.
+    std::chrono::seconds ping_timeout{60};
+    // A getheaders left unanswered this long may be repeated.
+    std::chrono::seconds getheaders_timeout{60};
+
+    // Headers sent per getheaders answer (at most wire::kMaxHeaders). A headers message of
+    // this many (or more) from a peer is taken as a full batch: we ask for the next one.
+    std::size_t max_headers_per_message = 2000;
+    // Blocks requested from one peer and not yet received (Bitcoin: 16).
+    std::size_t max_blocks_in_flight = 16;
+    // Blocks are requested at most this far past the last block we share with the
+    // active chain (Bitcoin: 1024), so a peer cannot fill memory with far-ahead blocks.
+    std::uint32_t block_download_window = 1024;
+    // A peer with blocks in flight that delivers none of them for this long is dropped as
+    // stalling; its blocks are requested from others.
+    std::chrono::seconds block_stall_timeout{60};
+
+    // Block entries a peer may have waiting to be served (its getdata requests, queued);
+    // a getdata that would go over disconnects it. Honest peers stay within
+    // max_blocks_in_flight.
+    std::size_t max_getdata_blocks = 1024;
+    // Block bytes served to one peer per tick (the rest of its requests wait for the next
+    // on_tick), which bounds what we queue for a peer that reads slowly.
+    std::size_t serve_bytes_per_tick = 16u << 20;
+    // A new tip is announced with the headers from what the peer knows up to the tip when
+    // that is at most this many, else with the tip header alone.
+    std::size_t max_announce_headers = 8;
+    // Headers messages in a row that do not connect to our tree before the peer is
+    // dropped (each makes us send a getheaders).
+    int max_unconnecting_headers = 10;
+};
+
+// What the HTTP API shows about one peer: a copy, refreshed as messages come and go.
+struct PeerInfo {
+    PeerId id = 0;
+    std::string address;  // remote "host:port"
+    std::string url;      // dialed URL (outbound)
+    Direction direction = Direction::kInbound;
+    bool handshake_complete = false;
+    std::string user_agent;
+    std::uint32_t protocol_version = 0;
+    std::uint64_t services = 0;
+    std::uint16_t listen_port = 0;
+    std::uint32_t start_height = 0;       // best height in its version message
+    std::int64_t best_known_height = -1;  // highest block it is known to have; -1 none
+    std::int64_t ping_ms = -1;            // last ping round trip; -1 before the first pong
+    std::int64_t connected_since = 0;     // seconds since the Unix epoch
+    std::size_t blocks_in_flight = 0;
+    std::uint64_t bytes_sent = 0;
+    std::uint64_t bytes_received = 0;
+    std::uint64_t messages_sent = 0;
+    std::uint64_t messages_received = 0;
+};
+
+class PeerManager {
+  public:
+    PeerManager(chain::Chainstate& chain, PeerSender& sender, const util::Clock& clock,
+                Config config = {});
+    ~PeerManager();
+    PeerManager(const PeerManager&) = delete;
+    PeerManager& operator=(const PeerManager&) = delete;
+
+    // --- Chain executor only -------------------------------------------------------------
+
+    // A link is open. For an outbound peer our version goes out at once; an inbound one
+    // must speak first. An id already connected is ignored (logged).
+    void on_peer_connected(PeerId peer, ConnectionInfo info);
+    // One whole message from the peer (wire/message.hpp). Unknown ids are ignored.
+    void on_message(PeerId peer, util::ByteSpan message);
+    // The link is gone (after our disconnect or the peer's). `reason` is for the log.
+    // Its requested blocks go to other peers.
+    void on_peer_disconnected(PeerId peer, const std::string& reason = {});
+    // About once a second: timeouts, pings, stalled downloads, deferred block serving.
+    // Reads the clock given to the constructor.
+    void on_tick();
+
+    // Forwarded from chain::ChainObserver (same meaning). The new tip is announced to
+    // every peer not known to have it, and block requests move on.
+    void on_tip_changed(const chain::BlockIndex* new_tip, const chain::BlockIndex* old_tip,
+                        const chain::BlockIndex* fork);
+    void on_block_connected(const core::BlockPtr& block, const chain::BlockIndex* index);
+
+    // --- Any thread ------------------------------------------------------------------------
+
+    // Every connected peer, in id order.
+    std::vector<PeerInfo> peers() const;
+    // Connected peers, and those of them past the handshake.
+    std::size_t peer_count() const;
+    std::size_t handshaken_peer_count() const;
+
+  private:
+    class Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace peerchain::net::peer_manager

@@ -1,0 +1,54 @@
+// PeerSender: how the peer manager reaches the network without knowing sockets. node/
+// implements it on top of the transport (one PeerId per transport session); tests
+// implement it in memory.
+//
+// Thread-safety and rules for implementers: the peer manager calls these on the chain
+// executor. They must not block and must not call back into the PeerManager before
+// returning: queue the bytes, start the close, and report the end of the link later with
+// PeerManager::on_peer_disconnected (posted to the chain executor).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "util/bytes.hpp"
+
+namespace peerchain::net::peer_manager {
+
+// Chosen by node/ (the transport's session id); unique for the life of the process.
+using PeerId = std::uint64_t;
+
+enum class Direction {
+    kInbound,   // the peer connected to us
+    kOutbound,  // we dialed the peer
+};
+
+// "inbound" or "outbound".
+const char* direction_name(Direction direction) noexcept;
+
+struct ConnectionInfo {
+    Direction direction = Direction::kInbound;
+    // The remote socket address, "1.2.3.4:5678" or "[::1]:5678". For an inbound peer the
+    // port is its ephemeral port, not the one it listens on.
+    std::string address;
+    // The URL we dialed, for an outbound peer; empty for inbound.
+    std::string url;
+};
+
+class PeerSender {
+  public:
+    virtual ~PeerSender() = default;
+
+    // Queues one whole wire message (type byte and payload) for the peer. Unknown or
+    // closing peers drop it silently. The bytes are shared and never modified.
+    virtual void send(PeerId peer, std::shared_ptr<const util::Bytes> message) = 0;
+
+    // Closes the link to the peer; `reason` is printable text for logs and for the peer
+    // (e.g. "stalling", "wrong network magic ..."). Messages already queued may or may not
+    // go out. on_peer_disconnected must follow, asynchronously, even when the link was
+    // already closing.
+    virtual void disconnect(PeerId peer, std::string reason) = 0;
+};
+
+}  // namespace peerchain::net::peer_manager

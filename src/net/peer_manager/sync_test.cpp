@@ -1,0 +1,203 @@
+// Several nodes, each with its own chain executor, linked in memory: sync, propagation,
+// fork resolution, and peers that lie or stall.
+#include <gtest/gtest.h>
+
+#include "net/peer_manager/peer_manager.hpp"
+#include "net/peer_manager/test_network.hpp"
+#include "net/wire/message.hpp"
+
+namespace peerchain::net::peer_manager::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Small limits so that a 300-block sync takes several headers batches and a moving
+// download window.
+Config small_batches() {
+    Config c;
+    c.max_headers_per_message = 50;
+    c.max_blocks_in_flight = 4;
+    c.block_download_window = 32;
+    return c;
+}
+
+bool same_tip(TestNode& a, TestNode& b, std::uint32_t height) {
+    return a.height() == height && b.height() == height && a.tip_hash() == b.tip_hash();
+}
+
+TEST(PeerManagerSync, HandshakeThenSyncOfThreeHundredBlocks) {
+    TestNetwork net;
+    auto& a = net.add_node("a", small_batches());
+    auto& b = net.add_node("b", small_batches());
+    a.mine(300, "a");
+    net.start_ticking();
+    net.connect(b, a);
+    ASSERT_TRUE(wait_until([&] { return same_tip(a, b, 300); })) << "b at height " << b.height();
+    EXPECT_EQ(b.chain().best_header()->hash, a.tip_hash());
+
+    ASSERT_TRUE(wait_until([&] {
+        auto peers = b.peer_manager().peers();
+        return peers.size() == 1 && peers[0].best_known_height == 300 && peers[0].ping_ms >= 0;
+    }));
+    const auto peers = b.peer_manager().peers();
+    EXPECT_EQ(peers[0].user_agent, "/test:a/");
+    EXPECT_EQ(peers[0].direction, Direction::kOutbound);
+    EXPECT_EQ(peers[0].start_height, 300u);
+    EXPECT_EQ(peers[0].blocks_in_flight, 0u);
+    EXPECT_GT(peers[0].bytes_received, 300u * 80);
+    EXPECT_TRUE(a.sender().disconnects().empty());
+    EXPECT_TRUE(b.sender().disconnects().empty());
+}
+
+TEST(PeerManagerSync, NewBlockReachesThePeer) {
+    TestNetwork net;
+    auto& a = net.add_node("a");
+    auto& b = net.add_node("b");
+    a.mine(5, "a");
+    net.start_ticking();
+    net.connect(a, b);
+    ASSERT_TRUE(wait_until([&] { return same_tip(a, b, 5); }));
+    a.mine(1, "a");
+    ASSERT_TRUE(wait_until([&] { return same_tip(a, b, 6); }));
+    b.mine(1, "b");
+    ASSERT_TRUE(wait_until([&] { return same_tip(a, b, 7); }));
+}
+
+TEST(PeerManagerSync, BlocksCrossALineOfThreeNodes) {
+    TestNetwork net;
+    auto& a = net.add_node("a");
+    auto& b = net.add_node("b");
+    auto& c = net.add_node("c");
+    net.start_ticking();
+    net.connect(a, b);
+    net.connect(b, c);
+    ASSERT_TRUE(wait_until([&] {
+        return a.peer_manager().handshaken_peer_count() == 1 &&
+               c.peer_manager().handshaken_peer_count() == 1 &&
+               b.peer_manager().handshaken_peer_count() == 2;
+    }));
+    a.mine(20, "a");
+    ASSERT_TRUE(wait_until([&] { return same_tip(a, c, 20) && b.height() == 20; }))
+        << "b " << b.height() << " c " << c.height();
+    c.mine(3, "c");
+    ASSERT_TRUE(wait_until([&] { return same_tip(a, c, 23) && b.height() == 23; }))
+        << "a " << a.height() << " b " << b.height();
+}
+
+TEST(PeerManagerSync, ForkOfFiveAgainstEightResolvesToEight) {
+    TestNetwork net;
+    auto& a = net.add_node("a");
+    auto& b = net.add_node("b");
+    a.mine(5, "a");
+    b.mine(8, "b");
+    const auto b_tip = b.tip_hash();
+    net.start_ticking();
+    net.connect(a, b);
+    ASSERT_TRUE(wait_until([&] { return same_tip(a, b, 8); })) << "a at " << a.height();
+    EXPECT_EQ(a.tip_hash(), b_tip);
+    // a keeps its old branch as a stored side chain; b knows its headers.
+    EXPECT_EQ(b.chain().stats().headers, 1u + 8 + 5);
+    // Both sides still connected, nobody punished.
+    EXPECT_TRUE(a.sender().disconnects().empty());
+    EXPECT_TRUE(b.sender().disconnects().empty());
+}
+
+TEST(PeerManagerSync, ChainGrowingOnBothSidesStaysInSync) {
+    TestNetwork net;
+    auto& a = net.add_node("a", small_batches());
+    auto& b = net.add_node("b", small_batches());
+    net.start_ticking();
+    a.mine(3, "a");
+    net.connect(a, b);
+    ASSERT_TRUE(wait_until([&] { return same_tip(a, b, 3); }));
+    b.mine(2, "b");
+    ASSERT_TRUE(wait_until([&] { return same_tip(a, b, 5); }));
+    a.mine(60, "a");  // more blocks than a headers batch, mined as fast as possible
+    ASSERT_TRUE(wait_until([&] { return same_tip(a, b, 65); })) << "b at " << b.height();
+}
+
+TEST(PeerManagerSync, PeerWithInvalidBlockIsDroppedAndHonestSyncGoesOn) {
+    TestNetwork net;
+    auto& honest = net.add_node("honest");
+    auto& b = net.add_node("b");
+    auto& liar = net.add_scripted_peer();
+    honest.mine(20, "h");
+    net.start_ticking();
+
+    // The liar sends the honest block 1 with a changed coinbase: same header (same id),
+    // but the merkle root no longer matches. It must not poison the real block.
+    net.connect(liar, b);
+    ASSERT_TRUE(liar.handshake(regtest().magic, 20));
+    auto block1 = *honest.chain().read_block(honest.chain().at_height(1));
+    core::Block mutated = *block1;
+    mutated.txs[0].data.push_back('x');
+    ASSERT_EQ(mutated.hash(), block1->hash());
+    liar.send(wire::BlockMessage{mutated});
+    ASSERT_TRUE(wait_until([&] { return liar.is_closed(); }));
+    EXPECT_NE(liar.close_reason().find("bad-merkle-root"), std::string::npos)
+        << liar.close_reason();
+
+    net.connect(b, honest);
+    ASSERT_TRUE(wait_until([&] { return same_tip(honest, b, 20); })) << "b at " << b.height();
+}
+
+TEST(PeerManagerSync, StallingPeerIsDroppedAndBlocksComeFromAnother) {
+    Config config = small_batches();
+    config.block_stall_timeout = std::chrono::seconds(5);
+    TestNetwork net;
+    auto& honest = net.add_node("honest", config);
+    auto& b = net.add_node("b", config);
+    auto& staller = net.add_scripted_peer();
+    honest.mine(12, "h");
+    net.start_ticking();
+
+    // The staller announces the honest chain, then never delivers a block.
+    net.connect(staller, b);
+    ASSERT_TRUE(staller.handshake(regtest().magic, 12));
+    std::vector<core::BlockHeader> headers;
+    for (std::uint32_t h = 1; h <= 12; ++h) headers.push_back(honest.chain().at_height(h)->header);
+    staller.send(wire::HeadersMessage{headers});
+    auto request = staller.expect<wire::GetDataMessage>();
+    ASSERT_TRUE(request);
+    EXPECT_EQ(request->items.size(), 4u);
+
+    net.connect(b, honest);
+    // Blocks 5..12 come from honest, 1..4 are stuck with the staller.
+    ASSERT_TRUE(wait_until([&] { return b.chain().best_header()->height == 12; }));
+    std::this_thread::sleep_for(100ms);
+    EXPECT_EQ(b.height(), 0u);
+    net.clock().advance(5);
+    ASSERT_TRUE(wait_until([&] { return staller.is_closed(); }));
+    EXPECT_NE(staller.close_reason().find("stalling"), std::string::npos) << staller.close_reason();
+    ASSERT_TRUE(wait_until([&] { return same_tip(honest, b, 12); })) << "b at " << b.height();
+}
+
+TEST(PeerManagerSync, NodesOnAnotherNetworkAreRefused) {
+    TestNetwork net;
+    auto& a = net.add_node("a");
+    auto& stranger = net.add_scripted_peer();
+    net.start_ticking();
+    net.connect(a, stranger);  // we dial it; it answers with the dev magic
+    auto v = stranger.expect<wire::VersionMessage>();
+    ASSERT_TRUE(v);
+    wire::VersionMessage theirs;
+    theirs.magic = core::params(core::Network::kDev).magic;
+    theirs.nonce = 1;
+    stranger.send(theirs);
+    ASSERT_TRUE(wait_until([&] { return stranger.is_closed(); }));
+    EXPECT_NE(stranger.close_reason().find("wrong network magic"), std::string::npos);
+    ASSERT_TRUE(wait_until([&] { return a.peer_manager().peer_count() == 0; }));
+}
+
+TEST(PeerManagerSync, ConnectionToSelfIsClosed) {
+    TestNetwork net;
+    auto& a = net.add_node("a");
+    net.start_ticking();
+    net.connect(a, a);
+    ASSERT_TRUE(wait_until([&] { return a.sender().disconnects().size() == 2; }));
+    for (const auto& [id, reason] : a.sender().disconnects()) EXPECT_EQ(reason, "self-connection");
+    ASSERT_TRUE(wait_until([&] { return a.peer_manager().peer_count() == 0; }));
+}
+
+}  // namespace
+}  // namespace peerchain::net::peer_manager::testing

@@ -1,0 +1,270 @@
+#include "net/peer_manager/test_network.hpp"
+
+#include <gtest/gtest.h>
+
+#include "core/params.hpp"
+#include "store/leveldb_database.hpp"
+#include "tests/util/block_builder.hpp"
+
+namespace peerchain::net::peer_manager::testing {
+
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() >= deadline) return done();
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+}
+
+const core::Params& regtest() { return core::params(core::Network::kRegtest); }
+
+core::Block make_next_block(const chain::BlockIndex* parent, const std::string& tag) {
+    const auto& p = regtest();
+    const std::uint32_t height = parent->height + 1;
+    core::Block block = testutil::make_block(p, parent->hash, height, parent->header.time + 10,
+                                             tag + "-" + std::to_string(height));
+    testutil::mine(block, p);
+    return block;
+}
+
+// --- MemorySender ---------------------------------------------------------------------------
+
+void MemorySender::add_route(PeerId local, Endpoint* remote, PeerId remote_id, MemorySender* back) {
+    std::lock_guard lock(mutex_);
+    routes_[local] = Route{remote, remote_id, back};
+}
+
+std::optional<MemorySender::Route> MemorySender::take_route(PeerId local) {
+    std::lock_guard lock(mutex_);
+    auto it = routes_.find(local);
+    if (it == routes_.end()) return std::nullopt;
+    Route r = it->second;
+    routes_.erase(it);
+    return r;
+}
+
+void MemorySender::send(PeerId peer, std::shared_ptr<const util::Bytes> message) {
+    Route route;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = routes_.find(peer);
+        if (it == routes_.end()) return;
+        route = it->second;
+    }
+    route.remote->deliver(route.remote_id, std::move(message));
+}
+
+void MemorySender::disconnect(PeerId peer, std::string reason) {
+    {
+        std::lock_guard lock(mutex_);
+        disconnects_.emplace(peer, reason);
+    }
+    auto route = take_route(peer);
+    self_.closed(peer, reason);
+    if (route && route->back->take_route(route->remote_id)) {
+        route->remote->closed(route->remote_id, "closed by peer: " + reason);
+    }
+}
+
+std::map<PeerId, std::string> MemorySender::disconnects() const {
+    std::lock_guard lock(mutex_);
+    return disconnects_;
+}
+
+// --- TestNode -------------------------------------------------------------------------------
+
+TestNode::TestNode(std::string name, const util::Clock& clock, Config config)
+    : name_(std::move(name)), sender_(*this), executor_(name_.c_str()) {
+    auto db = store::open_leveldb(dir_.path() / "db", store::Options{});
+    NODE_ASSERT(db.has_value());
+    db_ = std::move(*db);
+    chain::ChainstateOptions options;
+    options.script_threads = 1;
+    auto chain = chain::Chainstate::open(*db_, regtest(), clock, this, options);
+    if (!chain) ADD_FAILURE() << chain.error().to_string();
+    NODE_ASSERT(chain.has_value());
+    chain_ = std::move(*chain);
+    config.user_agent = "/test:" + name_ + "/";
+    peer_manager_ = std::make_unique<PeerManager>(*chain_, sender_, clock, std::move(config));
+}
+
+TestNode::~TestNode() {
+    executor_.stop();
+    peer_manager_.reset();
+    chain_.reset();
+}
+
+void TestNode::mine(int n, const std::string& tag) {
+    run([&] {
+        for (int i = 0; i < n; ++i) {
+            auto block = std::make_shared<const core::Block>(make_next_block(chain_->tip(), tag));
+            const auto r = chain_->process_block(block);
+            EXPECT_TRUE(r.is_ok()) << name_ << ": " << r.to_string();
+            ++mined_;
+        }
+        return 0;
+    });
+}
+
+void TestNode::deliver(PeerId id, std::shared_ptr<const util::Bytes> message) {
+    executor_.post([this, id, message] { peer_manager_->on_message(id, *message); });
+}
+
+void TestNode::closed(PeerId id, std::string reason) {
+    executor_.post([this, id, reason] { peer_manager_->on_peer_disconnected(id, reason); });
+}
+
+void TestNode::on_block_connected(const core::BlockPtr& block, const chain::BlockIndex* index) {
+    if (peer_manager_) peer_manager_->on_block_connected(block, index);
+}
+
+void TestNode::on_tip_changed(const chain::BlockIndex* new_tip, const chain::BlockIndex* old_tip,
+                              const chain::BlockIndex* fork) {
+    // Forwarded at once, inside process_block: the harder case for the peer manager
+    // (node/ may do the same).
+    if (peer_manager_) peer_manager_->on_tip_changed(new_tip, old_tip, fork);
+}
+
+// --- ScriptedPeer ---------------------------------------------------------------------------
+
+void ScriptedPeer::send(const wire::Message& message) { send_raw(wire::encode_message(message)); }
+
+void ScriptedPeer::send_raw(util::Bytes bytes) {
+    sender_.send(id_, std::make_shared<const util::Bytes>(std::move(bytes)));
+}
+
+std::optional<wire::Message> ScriptedPeer::next(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    if (!wake_.wait_for(lock, timeout, [&] { return !inbox_.empty(); })) return std::nullopt;
+    auto bytes = inbox_.front();
+    inbox_.pop_front();
+    lock.unlock();
+    auto m = wire::decode_message(*bytes, wire::DecodeLimits::from(regtest()));
+    EXPECT_TRUE(m.has_value()) << "the node sent a message that does not decode";
+    if (!m) return std::nullopt;
+    return std::move(*m);
+}
+
+bool ScriptedPeer::handshake(const std::array<std::uint8_t, 4>& magic, std::uint32_t best_height) {
+    wire::VersionMessage v;
+    v.magic = magic;
+    v.best_height = best_height;
+    v.nonce = 0x5c419ed;
+    v.user_agent = "/scripted/";
+    send(v);
+    if (!expect<wire::VersionMessage>()) return false;
+    // The node answers our version with verack (and its own version first if inbound).
+    send(wire::VerackMessage{});
+    return true;
+}
+
+bool ScriptedPeer::is_closed() const {
+    std::lock_guard lock(mutex_);
+    return closed_;
+}
+
+std::string ScriptedPeer::close_reason() const {
+    std::lock_guard lock(mutex_);
+    return close_reason_;
+}
+
+void ScriptedPeer::deliver(PeerId, std::shared_ptr<const util::Bytes> message) {
+    {
+        std::lock_guard lock(mutex_);
+        inbox_.push_back(std::move(message));
+    }
+    wake_.notify_all();
+}
+
+void ScriptedPeer::closed(PeerId, std::string reason) {
+    {
+        std::lock_guard lock(mutex_);
+        closed_ = true;
+        close_reason_ = std::move(reason);
+    }
+    wake_.notify_all();
+}
+
+// --- TestNetwork ----------------------------------------------------------------------------
+
+TestNetwork::TestNetwork() : clock_(regtest().genesis.header.time + 1'000'000) {}
+
+TestNetwork::~TestNetwork() {
+    {
+        std::lock_guard lock(ticker_mutex_);
+        ticker_stop_ = true;
+    }
+    ticker_wake_.notify_all();
+    if (ticker_.joinable()) ticker_.join();
+    // No task may run on one node while another is destroyed: stop them all first.
+    for (auto& node : nodes_) node->stop();
+    nodes_.clear();
+    scripted_.clear();
+}
+
+TestNode& TestNetwork::add_node(const std::string& name, Config config) {
+    std::lock_guard lock(ticker_mutex_);  // the ticker walks nodes_
+    nodes_.push_back(std::make_unique<TestNode>(name, clock_, std::move(config)));
+    return *nodes_.back();
+}
+
+ScriptedPeer& TestNetwork::add_scripted_peer() {
+    scripted_.push_back(std::make_unique<ScriptedPeer>());
+    return *scripted_.back();
+}
+
+std::pair<PeerId, PeerId> TestNetwork::connect(TestNode& from, TestNode& to) {
+    const PeerId a = next_id();
+    const PeerId b = next_id();
+    from.sender().add_route(a, &to, b, &to.sender());
+    to.sender().add_route(b, &from, a, &from.sender());
+    // The inbound side learns of the link first, so the dialer's version finds it there.
+    to.executor().post([&to, b, name = from.name()] {
+        to.peer_manager().on_peer_connected(b, {Direction::kInbound, name + ":50000", ""});
+    });
+    from.executor().post([&from, a, name = to.name()] {
+        from.peer_manager().on_peer_connected(
+            a, {Direction::kOutbound, name + ":6001", "ws://" + name + ":6001"});
+    });
+    return {a, b};
+}
+
+PeerId TestNetwork::connect(ScriptedPeer& from, TestNode& to) {
+    const PeerId a = next_id();
+    const PeerId b = next_id();
+    from.set_id(a);
+    from.sender().add_route(a, &to, b, &to.sender());
+    to.sender().add_route(b, &from, a, &from.sender());
+    to.executor().post([&to, b] {
+        to.peer_manager().on_peer_connected(b, {Direction::kInbound, "10.0.0.9:50000", ""});
+    });
+    return b;
+}
+
+PeerId TestNetwork::connect(TestNode& from, ScriptedPeer& to) {
+    const PeerId a = next_id();
+    const PeerId b = next_id();
+    to.set_id(b);
+    from.sender().add_route(a, &to, b, &to.sender());
+    to.sender().add_route(b, &from, a, &from.sender());
+    from.executor().post([&from, a] {
+        from.peer_manager().on_peer_connected(
+            a, {Direction::kOutbound, "10.0.0.9:6001", "ws://10.0.0.9:6001"});
+    });
+    return a;
+}
+
+void TestNetwork::start_ticking(std::chrono::milliseconds interval) {
+    ticker_ = std::thread([this, interval] {
+        std::unique_lock lock(ticker_mutex_);
+        while (!ticker_wake_.wait_for(lock, interval, [this] { return ticker_stop_; })) {
+            for (auto& node : nodes_) {
+                TestNode* n = node.get();
+                n->executor().post([n] { n->peer_manager().on_tick(); });
+            }
+        }
+    });
+}
+
+}  // namespace peerchain::net::peer_manager::testing

@@ -1,0 +1,204 @@
+// An in-memory network for PeerManager tests: real Chainstates on LevelDB in temp
+// directories, one SerialExecutor per node (its chain executor), and links that hand each
+// message to the other end by posting it onto that end's executor, in order. Scripted
+// peers let a test speak the protocol by hand (an attacker, a peer on another network).
+//
+// Thread-safety: TestNetwork's functions are called from the test thread. Nodes run on
+// their executors; ScriptedPeer queues are locked. The network stops every executor
+// before it destroys anything.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "chain/chainstate.hpp"
+#include "net/peer_manager/peer_manager.hpp"
+#include "net/wire/message.hpp"
+#include "store/database.hpp"
+#include "tests/util/test_util.hpp"
+#include "util/clock.hpp"
+#include "util/executor.hpp"
+
+namespace peerchain::net::peer_manager::testing {
+
+// Polls `done` until it holds or `timeout` passes; returns its last value.
+bool wait_until(const std::function<bool()>& done,
+                std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+const core::Params& regtest();
+
+// The next block on `parent` (height, regtest bits, a time its chain accepts), mined. `tag`
+// goes into the coinbase data so that different miners make different blocks.
+core::Block make_next_block(const chain::BlockIndex* parent, const std::string& tag);
+
+// One end of a link: where the other end's messages and close notice go.
+class Endpoint {
+  public:
+    virtual ~Endpoint() = default;
+    virtual void deliver(PeerId id, std::shared_ptr<const util::Bytes> message) = 0;
+    virtual void closed(PeerId id, std::string reason) = 0;
+};
+
+// PeerSender over in-memory routes. A send to a closed route is dropped.
+class MemorySender final : public PeerSender {
+  public:
+    explicit MemorySender(Endpoint& self) : self_(self) {}
+
+    void add_route(PeerId local, Endpoint* remote, PeerId remote_id, MemorySender* back);
+    void send(PeerId peer, std::shared_ptr<const util::Bytes> message) override;
+    void disconnect(PeerId peer, std::string reason) override;
+
+    // Reasons given to disconnect(), by local peer id.
+    std::map<PeerId, std::string> disconnects() const;
+
+  private:
+    struct Route {
+        Endpoint* remote;
+        PeerId remote_id;
+        MemorySender* back;  // the remote end's sender, to close its route
+    };
+    // Removes the route and returns it, if it was there.
+    std::optional<Route> take_route(PeerId local);
+
+    Endpoint& self_;
+    mutable std::mutex mutex_;
+    std::map<PeerId, Route> routes_;
+    std::map<PeerId, std::string> disconnects_;
+};
+
+// A full node: database, chain, executor and PeerManager.
+class TestNode final : public Endpoint, private chain::ChainObserver {
+  public:
+    TestNode(std::string name, const util::Clock& clock, Config config);
+    ~TestNode() override;
+
+    const std::string& name() const { return name_; }
+    chain::Chainstate& chain() { return *chain_; }
+    PeerManager& peer_manager() { return *peer_manager_; }
+    MemorySender& sender() { return sender_; }
+    util::SerialExecutor& executor() { return executor_; }
+
+    // Runs `f` on the node's executor and waits for it.
+    template <typename F>
+    auto run(F f) -> decltype(f()) {
+        std::packaged_task<decltype(f())()> task(std::move(f));
+        auto result = task.get_future();
+        executor_.post([&task] { task(); });
+        return result.get();
+    }
+
+    std::uint32_t height() const { return chain_->tip()->height; }
+    core::Uint256 tip_hash() const { return chain_->tip()->hash; }
+    // Mines `n` blocks on its own tip, on its executor (so peers hear of them).
+    void mine(int n, const std::string& tag);
+    void stop() { executor_.stop(); }
+
+    void deliver(PeerId id, std::shared_ptr<const util::Bytes> message) override;
+    void closed(PeerId id, std::string reason) override;
+
+  private:
+    void on_block_connected(const core::BlockPtr& block, const chain::BlockIndex* index) override;
+    void on_tip_changed(const chain::BlockIndex* new_tip, const chain::BlockIndex* old_tip,
+                        const chain::BlockIndex* fork) override;
+
+    std::string name_;
+    testutil::TempDir dir_;
+    std::unique_ptr<store::Database> db_;
+    std::unique_ptr<chain::Chainstate> chain_;
+    MemorySender sender_;
+    std::unique_ptr<PeerManager> peer_manager_;
+    util::SerialExecutor executor_;
+    int mined_ = 0;
+};
+
+// A peer driven by the test thread: it records what the node sends it.
+class ScriptedPeer final : public Endpoint {
+  public:
+    ScriptedPeer() : sender_(*this) {}
+
+    MemorySender& sender() { return sender_; }
+    void set_id(PeerId id) { id_ = id; }
+
+    void send(const wire::Message& message);
+    void send_raw(util::Bytes bytes);
+    void disconnect() { sender_.disconnect(id_, "scripted peer closes"); }
+
+    // The next message the node sent, decoded; nullopt after `timeout`.
+    std::optional<wire::Message> next(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+    // Skips messages until one of type T comes.
+    template <typename T>
+    std::optional<T> expect(std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            auto m = next(std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now()));
+            if (!m) return std::nullopt;
+            if (auto* t = std::get_if<T>(&*m)) return std::move(*t);
+        }
+        return std::nullopt;
+    }
+    // The inbound side of a handshake with a node that dialed us, or the outbound side
+    // when we dialed: sends version (with `magic`), answers verack, waits for both.
+    bool handshake(const std::array<std::uint8_t, 4>& magic, std::uint32_t best_height = 0);
+
+    bool is_closed() const;
+    std::string close_reason() const;
+
+    void deliver(PeerId id, std::shared_ptr<const util::Bytes> message) override;
+    void closed(PeerId id, std::string reason) override;
+
+  private:
+    MemorySender sender_;
+    PeerId id_ = 0;
+    mutable std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<std::shared_ptr<const util::Bytes>> inbox_;
+    bool closed_ = false;
+    std::string close_reason_;
+};
+
+class TestNetwork {
+  public:
+    TestNetwork();
+    ~TestNetwork();  // stops the ticker and every executor, then destroys the nodes
+
+    util::ManualClock& clock() { return clock_; }
+    TestNode& add_node(const std::string& name, Config config = {});
+    ScriptedPeer& add_scripted_peer();
+
+    // `from` dials `to`: an outbound peer on `from`, an inbound one on `to`. Returns
+    // (id on from, id on to).
+    std::pair<PeerId, PeerId> connect(TestNode& from, TestNode& to);
+    // A scripted peer dials the node: the node sees an inbound peer. Returns its id there.
+    PeerId connect(ScriptedPeer& from, TestNode& to);
+    // The node dials a scripted peer: the node sees an outbound peer.
+    PeerId connect(TestNode& from, ScriptedPeer& to);
+
+    // Posts on_tick to every node every `interval` from a background thread.
+    void start_ticking(std::chrono::milliseconds interval = std::chrono::milliseconds(20));
+
+  private:
+    PeerId next_id() { return ++last_id_; }
+
+    util::ManualClock clock_;
+    std::vector<std::unique_ptr<TestNode>> nodes_;
+    std::vector<std::unique_ptr<ScriptedPeer>> scripted_;
+    PeerId last_id_ = 0;
+    std::mutex ticker_mutex_;
+    std::condition_variable ticker_wake_;
+    bool ticker_stop_ = false;
+    std::thread ticker_;
+};
+
+}  // namespace peerchain::net::peer_manager::testing
