@@ -141,6 +141,10 @@ class Chainstate::Impl {
         EXCLUDES(mutex_);
     ValidationResult maybe_flush();
     void flush_events();
+    // Writes the held-back block with its index record (status plus `extra_status`).
+    util::Result<void> write_pending(std::uint32_t extra_status);
+    // Writes `batch` after the held-back block.
+    util::Result<void> write(const store::WriteBatch& batch, bool sync = false);
 
     store::Database& db_;
     const core::Params& params_;
@@ -167,6 +171,11 @@ class Chainstate::Impl {
     // The block process_block is handling, so that connecting it needs no read back.
     core::Uint256 current_hash_;
     core::BlockPtr current_block_;
+    // Its body, held back until it connects (the common case in sync) or process_block
+    // returns, so that body, undo data and index record reach the store in one write. Any
+    // other write goes after it (write()), so records of one key keep their order.
+    store::WriteBatch pending_;
+    BlockNode* pending_node_ = nullptr;
 };
 
 // --- Opening -----------------------------------------------------------------------------
@@ -178,9 +187,8 @@ util::Result<void> Chainstate::Impl::init_new() {
     batch.put(storage::hash_key(storage::kBlockPrefix, params_.genesis_hash), genesis.encode());
     batch.put(storage::hash_key(storage::kIndexPrefix, params_.genesis_hash),
               storage::encode_index(genesis.header, 0, kHaveData | kHaveUndo));
-    // Genesis spends nothing, and its coinbase output never enters the coins set.
-    batch.put(storage::hash_key(storage::kUndoPrefix, params_.genesis_hash),
-              storage::encode_undo({}));
+    // Genesis spends nothing (so it has no undo record), and its coinbase output never
+    // enters the coins set.
     batch.put(storage::coins_tip_key(), params_.genesis_hash.span());
     return db_.write(batch, /*sync=*/true);
 }
@@ -474,15 +482,9 @@ ValidationResult Chainstate::Impl::process_block(const core::BlockPtr& block, bo
         return checked;
     }
 
-    const std::uint32_t status = node->status | kHaveData;
-    store::WriteBatch batch;
-    batch.put(storage::hash_key(storage::kBlockPrefix, hash), block->encode());
-    batch.put(storage::hash_key(storage::kIndexPrefix, hash),
-              storage::encode_index(block->header, node->height, status));
-    if (auto w = db_.write(batch); !w) {
-        flush_events();
-        return store_failure(w.error());
-    }
+    pending_.clear();
+    pending_.put(storage::hash_key(storage::kBlockPrefix, hash), block->encode());
+    pending_node_ = node;
     {
         std::lock_guard lock(mutex_);
         tree_.set_have_data(node);
@@ -494,6 +496,7 @@ ValidationResult Chainstate::Impl::process_block(const core::BlockPtr& block, bo
     ValidationResult result;
     ValidationResult activated = activate_best_chain(node, &result);
     current_block_.reset();
+    if (auto w = write_pending(0); !w && activated) activated = store_failure(w.error());
     flush_events();
     if (!activated) return activated;
     return result;
@@ -551,7 +554,7 @@ ValidationResult Chainstate::Impl::activate_best_chain(const BlockNode* processe
             if (!r) {
                 store::WriteBatch batch;
                 mark_failed(node, r, batch);
-                if (auto w = db_.write(batch); !w) return store_failure(w.error());
+                if (auto w = write(batch); !w) return store_failure(w.error());
                 if (node == processed) *processed_result = std::move(r);
                 break;  // choose again: the best valid chain may be the one we left
             }
@@ -656,14 +659,28 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
         }
     }
 
-    store::WriteBatch batch;
-    batch.put(storage::hash_key(storage::kUndoPrefix, node->hash), storage::encode_undo(undo));
+    // A block that spends nothing has no undo record (see docs/STORAGE.md).
     const std::uint32_t status = node->status | kHaveUndo;
-    if (status != node->status) {
-        batch.put(storage::hash_key(storage::kIndexPrefix, node->hash),
-                  storage::encode_index(node->header, height, status));
+    if (node == pending_node_) {
+        if (!undo.empty()) {
+            pending_.put(storage::hash_key(storage::kUndoPrefix, node->hash),
+                         storage::encode_undo(undo));
+        }
+        if (auto w = write_pending(kHaveUndo); !w) return store_failure(w.error());
+    } else {
+        store::WriteBatch batch;
+        if (!undo.empty()) {
+            batch.put(storage::hash_key(storage::kUndoPrefix, node->hash),
+                      storage::encode_undo(undo));
+        }
+        if (status != node->status) {
+            batch.put(storage::hash_key(storage::kIndexPrefix, node->hash),
+                      storage::encode_index(node->header, height, status));
+        }
+        if (!batch.empty()) {
+            if (auto w = write(batch); !w) return store_failure(w.error());
+        }
     }
-    if (auto w = db_.write(batch); !w) return store_failure(w.error());
     {
         std::lock_guard lock(mutex_);
         coins_.apply(delta);
@@ -685,17 +702,20 @@ ValidationResult Chainstate::Impl::disconnect_tip() {
     auto loaded = get_block(node);
     if (!loaded) return store_failure(loaded.error());
     const core::Block& block = **loaded;
-    auto undo_bytes = db_.get(storage::hash_key(storage::kUndoPrefix, node->hash));
-    if (!undo_bytes) return store_failure(undo_bytes.error());
-    if (!*undo_bytes) {
-        return store_failure({util::Errc::kCorruption, "no undo data for " + describe(node)});
-    }
-    auto undo = storage::decode_undo(**undo_bytes);
-    if (!undo) return store_failure(undo.error());
-
     std::size_t spends = 0;
     for (std::size_t t = 1; t < block.txs.size(); ++t) spends += block.txs[t].inputs.size();
-    if (undo->size() != spends) {
+    std::vector<Coin> undo;
+    if (spends != 0) {
+        auto undo_bytes = db_.get(storage::hash_key(storage::kUndoPrefix, node->hash));
+        if (!undo_bytes) return store_failure(undo_bytes.error());
+        if (!*undo_bytes) {
+            return store_failure({util::Errc::kCorruption, "no undo data for " + describe(node)});
+        }
+        auto decoded = storage::decode_undo(**undo_bytes);
+        if (!decoded) return store_failure(decoded.error());
+        undo = std::move(*decoded);
+    }
+    if (undo.size() != spends) {
         return store_failure(
             {util::Errc::kCorruption, "undo data does not match block " + describe(node)});
     }
@@ -703,7 +723,7 @@ ValidationResult Chainstate::Impl::disconnect_tip() {
     // Undo in reverse: a transaction's outputs go before the coins its inputs spent come
     // back, so a coin created and spent inside the block cancels out.
     CoinsDelta delta;
-    std::size_t pos = undo->size();
+    std::size_t pos = undo.size();
     for (std::size_t t = block.txs.size(); t-- > 0;) {
         const core::Transaction& tx = block.txs[t];
         const core::Uint256 txid = tx.txid();
@@ -712,7 +732,7 @@ ValidationResult Chainstate::Impl::disconnect_tip() {
         }
         if (t == 0) continue;
         for (std::size_t k = tx.inputs.size(); k-- > 0;) {
-            delta.add(tx.inputs[k].prevout, (*undo)[--pos]);
+            delta.add(tx.inputs[k].prevout, undo[--pos]);
         }
     }
     {
@@ -748,13 +768,28 @@ util::Result<void> Chainstate::Impl::flush_coins() {
         coins_.write_dirty(batch);
         batch.put(storage::coins_tip_key(), active_.back()->hash.span());
     }
-    if (auto w = db_.write(batch, /*sync=*/true); !w) return w;
+    if (auto w = write(batch, /*sync=*/true); !w) return w;
     {
         std::lock_guard lock(mutex_);
         coins_.mark_flushed(coins_.memory_usage() > options_.coins_cache_bytes);
     }
     changed_since_flush_ = 0;
     return {};
+}
+
+util::Result<void> Chainstate::Impl::write_pending(std::uint32_t extra_status) {
+    if (pending_node_ == nullptr) return {};
+    const BlockNode* node = std::exchange(pending_node_, nullptr);
+    pending_.put(storage::hash_key(storage::kIndexPrefix, node->hash),
+                 storage::encode_index(node->header, node->height, node->status | extra_status));
+    auto r = db_.write(pending_);
+    pending_.clear();
+    return r;
+}
+
+util::Result<void> Chainstate::Impl::write(const store::WriteBatch& batch, bool sync) {
+    if (auto r = write_pending(0); !r) return r;
+    return db_.write(batch, sync);
 }
 
 void Chainstate::Impl::flush_events() {

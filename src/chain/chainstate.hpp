@@ -16,7 +16,8 @@
 // Storage layout (one LevelDB database, one key prefix per kind):
 //   'i' hash:32            -> header:80 height:u32 status:u32            (block index)
 //   'b' hash:32            -> block bytes                                 (core/block.hpp)
-//   'u' hash:32            -> undo := n:compact_size coin*  (the coins the block spent)
+//   'u' hash:32            -> undo := n:compact_size coin*  (the coins the block spent;
+//                             absent for a block that spends nothing)
 //   'c' txid:32 index:u32be -> coin := amount:u64 recipient:32 height:u32 coinbase:u8
 //   'm' "coins_tip"        -> hash:32   (the block the coins set on disk belongs to)
 //   'm' "version"          -> u32       (store format version, 1)

@@ -18,6 +18,13 @@ const CoinsCache::Entry* CoinsCache::find(const core::OutPoint& outpoint) const 
     return it == map_.end() ? nullptr : &it->second;
 }
 
+void CoinsCache::note_dirty(Entry& e, const core::OutPoint& outpoint) {
+    if (e.dirty) return;
+    e.dirty = true;
+    ++dirty_;
+    dirty_list_.push_back(outpoint);
+}
+
 void CoinsCache::add(const core::OutPoint& outpoint, const Coin& coin) {
     auto [it, inserted] = map_.try_emplace(outpoint);
     Entry& e = it->second;
@@ -30,10 +37,9 @@ void CoinsCache::add(const core::OutPoint& outpoint, const Coin& coin) {
         // written over it (not fresh).
         e.fresh = false;
     }
-    if (!e.dirty) ++dirty_;
+    note_dirty(e, outpoint);
     e.coin = coin;
     e.spent = false;
-    e.dirty = true;
 }
 
 void CoinsCache::spend(const core::OutPoint& outpoint) {
@@ -44,10 +50,9 @@ void CoinsCache::spend(const core::OutPoint& outpoint) {
         map_.erase(it);
         return;
     }
-    if (!e.dirty) ++dirty_;
+    note_dirty(e, outpoint);
     e.coin = Coin{};
     e.spent = true;
-    e.dirty = true;
     e.fresh = false;
 }
 
@@ -62,13 +67,14 @@ void CoinsCache::apply(const CoinsDelta& delta) {
 }
 
 void CoinsCache::write_dirty(store::WriteBatch& batch) const {
-    for (const auto& [outpoint, e] : map_) {
-        if (!e.dirty) continue;
+    for (const core::OutPoint& outpoint : dirty_list_) {
+        auto it = map_.find(outpoint);
+        if (it == map_.end() || !it->second.dirty) continue;
         const auto key = storage::coin_key(outpoint);
-        if (e.spent) {
+        if (it->second.spent) {
             batch.erase(key);
         } else {
-            batch.put(key, storage::encode_coin(e.coin));
+            batch.put(key, storage::encode_coin(it->second.coin));
         }
     }
 }
@@ -77,23 +83,27 @@ void CoinsCache::mark_flushed(bool drop_all) {
     dirty_ = 0;
     if (drop_all) {
         Map().swap(map_);
+        std::vector<core::OutPoint>().swap(dirty_list_);
         return;
     }
-    for (auto it = map_.begin(); it != map_.end();) {
+    for (const core::OutPoint& outpoint : dirty_list_) {
+        auto it = map_.find(outpoint);
+        if (it == map_.end()) continue;
         if (it->second.spent) {
-            it = map_.erase(it);
+            map_.erase(it);
         } else {
             it->second.dirty = false;
             it->second.fresh = false;
-            ++it;
         }
     }
+    dirty_list_.clear();
 }
 
 std::size_t CoinsCache::memory_usage() const noexcept {
     // A node holds the pair, a next pointer and the cached hash; each bucket a pointer.
     constexpr std::size_t kNodeBytes = sizeof(Map::value_type) + 2 * sizeof(void*);
-    return map_.size() * kNodeBytes + map_.bucket_count() * sizeof(void*);
+    return map_.size() * kNodeBytes + map_.bucket_count() * sizeof(void*) +
+           dirty_list_.capacity() * sizeof(core::OutPoint);
 }
 
 }  // namespace peerchain::chain

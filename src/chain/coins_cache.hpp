@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "chain/coin.hpp"
 #include "core/transaction.hpp"
@@ -78,8 +79,13 @@ class CoinsCache {
 
   private:
     using Map = std::unordered_map<core::OutPoint, Entry, core::OutPointHasher>;
+    void note_dirty(Entry& e, const core::OutPoint& outpoint);
+
     Map map_;
     std::size_t dirty_ = 0;
+    // Every outpoint that turned dirty since the last flush (an entry may since be gone,
+    // or rarely appear twice), so a flush touches only those, however large the cache.
+    std::vector<core::OutPoint> dirty_list_;
 };
 
 }  // namespace peerchain::chain
