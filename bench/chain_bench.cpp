@@ -1,0 +1,166 @@
+// The chain's cost per block, end to end through Chainstate::process_block on a real
+// LevelDB in a temporary directory (flushes included): the yardstick for initial sync.
+//
+// BM_ConnectCoinbaseOnly feeds a fresh chain state N pre-built regtest blocks that hold
+// only a coinbase (what a test network mostly carries); items_per_second is blocks per
+// second. BM_ConnectWithSpends feeds blocks that each also carry one signed transaction
+// spending a mature coinbase, so the UTXO pass, the undo data and one Schnorr
+// verification are in the loop. BM_ProcessHeaders times the headers-first path.
+#include <benchmark/benchmark.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "chain/chainstate.hpp"
+#include "core/merkle.hpp"
+#include "core/params.hpp"
+#include "core/pow.hpp"
+#include "core/sighash.hpp"
+#include "crypto/schnorr.hpp"
+#include "store/leveldb_database.hpp"
+#include "util/clock.hpp"
+
+namespace {
+
+namespace chain = peerchain::chain;
+namespace core = peerchain::core;
+namespace crypto = peerchain::crypto;
+namespace store = peerchain::store;
+namespace util = peerchain::util;
+
+const core::Params& regtest() { return core::params(core::Network::kRegtest); }
+
+class ScratchDir {
+  public:
+    ScratchDir() {
+        static int counter = 0;
+        path_ = std::filesystem::temp_directory_path() /
+                ("peerchain-bench-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
+        std::filesystem::create_directories(path_);
+    }
+    ~ScratchDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    const std::filesystem::path& path() const { return path_; }
+
+  private:
+    std::filesystem::path path_;
+};
+
+crypto::SecretKey bench_key() {
+    std::array<std::uint8_t, 32> bytes{};
+    bytes[0] = 0x42;
+    bytes[31] = 1;
+    return *crypto::SecretKey::from_bytes(bytes);
+}
+
+// `n` blocks on genesis. With `spends`, every block past the maturity depth carries a
+// transaction moving the coinbase that just matured.
+std::vector<core::BlockPtr> build_chain(std::size_t n, bool spends) {
+    const core::Params& p = regtest();
+    const crypto::SecretKey key = bench_key();
+    const core::XOnlyKey pub = key.public_key();
+    std::vector<core::BlockPtr> out;
+    out.reserve(n);
+    core::Uint256 prev = p.genesis_hash;
+    std::uint32_t time = p.genesis.header.time;
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto height = static_cast<std::uint32_t>(i + 1);
+        core::Block b;
+        b.header.prev_hash = prev;
+        b.header.time = ++time;
+        b.header.bits = p.pow_limit_bits;
+        b.txs.push_back(core::make_coinbase(height, core::block_subsidy(height, p), pub, {}));
+        if (spends && height > p.coinbase_maturity) {
+            const core::Block& mature = *out[height - p.coinbase_maturity - 1];
+            const core::TxOut spent = mature.txs[0].outputs[0];
+            core::Transaction tx;
+            tx.inputs.push_back(core::TxIn{{mature.txs[0].txid(), 0}, {}});
+            tx.outputs.push_back(core::TxOut{spent.amount, pub});
+            const std::vector<core::TxOut> spent_outs{spent};
+            tx.inputs[0].signature =
+                key.sign(core::SignatureHasher(tx, spent_outs, p).for_input(0));
+            b.txs.push_back(std::move(tx));
+        }
+        b.header.merkle_root = core::block_merkle_root(b);
+        while (!core::check_proof_of_work(b.hash(), b.header.bits, p)) ++b.header.nonce;
+        prev = b.hash();
+        out.push_back(std::make_shared<const core::Block>(std::move(b)));
+    }
+    return out;
+}
+
+void run_connect(benchmark::State& state, const std::vector<core::BlockPtr>& blocks) {
+    spdlog::set_level(spdlog::level::warn);
+    const core::Params& p = regtest();
+    util::ManualClock clock(p.genesis.header.time + 100'000'000);
+    for (auto _ : state) {
+        state.PauseTiming();
+        {
+            ScratchDir dir;
+            auto db = store::open_leveldb(dir.path(), {});
+            auto opened = chain::Chainstate::open(**db, p, clock, nullptr, {});
+            chain::Chainstate& c = **opened;
+            state.ResumeTiming();
+            for (const auto& block : blocks) {
+                if (!c.process_block(block).is_ok()) state.SkipWithError("block refused");
+            }
+            state.PauseTiming();
+            if (c.tip()->height != blocks.size()) state.SkipWithError("not at the end");
+        }
+        state.ResumeTiming();
+    }
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(blocks.size()));
+}
+
+void BM_ConnectCoinbaseOnly(benchmark::State& state) {
+    static const auto blocks = build_chain(static_cast<std::size_t>(state.range(0)), false);
+    run_connect(state, blocks);
+}
+BENCHMARK(BM_ConnectCoinbaseOnly)->Arg(20000)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_ConnectWithSpends(benchmark::State& state) {
+    static const auto blocks = build_chain(static_cast<std::size_t>(state.range(0)), true);
+    run_connect(state, blocks);
+}
+BENCHMARK(BM_ConnectWithSpends)->Arg(5000)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_ProcessHeaders(benchmark::State& state) {
+    spdlog::set_level(spdlog::level::warn);
+    static const auto blocks = build_chain(static_cast<std::size_t>(state.range(0)), false);
+    std::vector<core::BlockHeader> headers;
+    for (const auto& b : blocks) headers.push_back(b->header);
+    const core::Params& p = regtest();
+    util::ManualClock clock(p.genesis.header.time + 100'000'000);
+    for (auto _ : state) {
+        state.PauseTiming();
+        {
+            ScratchDir dir;
+            auto db = store::open_leveldb(dir.path(), {});
+            auto opened = chain::Chainstate::open(**db, p, clock, nullptr, {});
+            state.ResumeTiming();
+            // As peers send them: 2000 headers a message.
+            for (std::size_t i = 0; i < headers.size(); i += 2000) {
+                const std::vector<core::BlockHeader> batch(
+                    headers.begin() + static_cast<std::ptrdiff_t>(i),
+                    headers.begin() +
+                        static_cast<std::ptrdiff_t>(std::min(i + 2000, headers.size())));
+                if (!(*opened)->process_headers(batch).is_ok()) state.SkipWithError("refused");
+            }
+            state.PauseTiming();
+        }
+        state.ResumeTiming();
+    }
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(headers.size()));
+}
+BENCHMARK(BM_ProcessHeaders)->Arg(20000)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
