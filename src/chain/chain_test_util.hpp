@@ -4,6 +4,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
 
 #include <array>
 #include <map>
@@ -168,6 +169,8 @@ class ChainHarness {
   public:
     explicit ChainHarness(const core::Params& p = regtest(), ChainstateOptions options = {})
         : params_(&p), options_(options), clock_(p.genesis.header.time + 100'000'000) {
+        // Reorgs log at info; the tests make many.
+        spdlog::set_level(spdlog::level::warn);
         if (options_.script_threads == 0) options_.script_threads = 2;
         reopen();
     }

@@ -24,9 +24,10 @@ using core::ValidationResult;
 
 namespace {
 
-// Connected blocks whose events are held before the observer hears of them: bounds the
-// memory a long activation (a deep reorg, a burst of out-of-order blocks) keeps alive.
-constexpr std::size_t kMaxPendingConnects = 32;
+// Blocks (connected or disconnected) whose events are held before the observer hears of
+// them: bounds the memory a long activation (a deep reorg, a burst of out-of-order
+// blocks) keeps alive. The observer hears of the tip after each such batch.
+constexpr std::size_t kMaxPendingBlocks = 32;
 
 ValidationResult store_failure(const util::Error& e) {
     return ValidationResult::fail(ValidationCode::kInternal, "store-failure", e.to_string());
@@ -166,7 +167,7 @@ class Chainstate::Impl {
     std::uint32_t changed_since_flush_ = 0;  // blocks connected or disconnected
     bool notify_ = false;                    // false while opening
     std::vector<Event> events_;
-    std::size_t pending_connects_ = 0;
+    std::size_t pending_blocks_ = 0;
     const BlockIndex* notified_tip_ = nullptr;
     // The block process_block is handling, so that connecting it needs no read back.
     core::Uint256 current_hash_;
@@ -312,7 +313,7 @@ util::Result<void> Chainstate::Impl::load() {
         return util::Unexpected(util::Errc::kIo, "rolling the chain forward: " + r.to_string());
     }
     events_.clear();
-    pending_connects_ = 0;
+    pending_blocks_ = 0;
     notify_ = observer_ != nullptr;
     const BlockIndex* t = tip_node();
     notified_tip_ = t;
@@ -544,6 +545,7 @@ ValidationResult Chainstate::Impl::activate_best_chain(const BlockNode* processe
         while (tip_node() != fork) {
             if (auto r = disconnect_tip(); !r) return r;
             if (auto r = maybe_flush(); !r) return r;
+            if (pending_blocks_ >= kMaxPendingBlocks) flush_events();
         }
         std::vector<BlockNode*> path;
         for (const BlockIndex* b = best; b != fork; b = b->prev) path.push_back(mut(b));
@@ -559,7 +561,7 @@ ValidationResult Chainstate::Impl::activate_best_chain(const BlockNode* processe
                 break;  // choose again: the best valid chain may be the one we left
             }
             if (auto f = maybe_flush(); !f) return f;
-            if (pending_connects_ >= kMaxPendingConnects) flush_events();
+            if (pending_blocks_ >= kMaxPendingBlocks) flush_events();
         }
     }
     std::lock_guard lock(mutex_);
@@ -692,7 +694,7 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
         spdlog::debug("chain: connected {} with {} transactions", describe(node), block.txs.size());
     }
     events_.push_back({Event::Kind::kConnected, ptr, node, node->hash, {}});
-    ++pending_connects_;
+    ++pending_blocks_;
     return ValidationResult::ok();
 }
 
@@ -742,8 +744,11 @@ ValidationResult Chainstate::Impl::disconnect_tip() {
         tree_.add_candidate(node);
     }
     ++changed_since_flush_;
-    spdlog::debug("chain: disconnected {}", describe(node));
+    if (spdlog::should_log(spdlog::level::debug)) {
+        spdlog::debug("chain: disconnected {}", describe(node));
+    }
     events_.push_back({Event::Kind::kDisconnected, *loaded, node, node->hash, {}});
+    ++pending_blocks_;
     return ValidationResult::ok();
 }
 
@@ -795,7 +800,7 @@ util::Result<void> Chainstate::Impl::write(const store::WriteBatch& batch, bool 
 void Chainstate::Impl::flush_events() {
     std::vector<Event> events;
     events.swap(events_);
-    pending_connects_ = 0;
+    pending_blocks_ = 0;
     if (!notify_) return;
     for (const Event& e : events) {
         switch (e.kind) {

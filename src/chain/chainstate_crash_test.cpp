@@ -138,6 +138,7 @@ class ChildNode {
 };
 
 [[noreturn]] void run_child(const std::filesystem::path& dir, int progress_fd, std::uint64_t seed) {
+    spdlog::set_level(spdlog::level::warn);
     auto db = store::open_leveldb(dir, {});
     if (!db) _exit(2);
     ChainstateOptions options;
@@ -209,6 +210,7 @@ TEST(ChainCrash, KilledNodeReopensAtAConsistentTip) {
     const auto progress = tmp.path() / "progress";
     const auto& p = test::regtest();
     util::ManualClock clock(p.genesis.header.time + 100'000'000);
+    spdlog::set_level(spdlog::level::warn);
     std::uint32_t spends_seen = 0;
     for (int round = 0; round < 4; ++round) {
         SCOPED_TRACE("round " + std::to_string(round));

@@ -6,7 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <random>
+#include <thread>
 
 #include "chain/chain_test_util.hpp"
 #include "chain/storage_format.hpp"
@@ -710,6 +714,48 @@ TEST(Chainstate, HeadersFirstThenBlocksOutOfOrder) {
     const auto r = h.chain().process_headers({next.header, orphan.header}, &stopped);
     EXPECT_EQ(r.code, ValidationCode::kMissingPrev);
     EXPECT_EQ(stopped, h.chain().lookup(next.hash()));
+}
+
+// Readers on other threads while the chain executor connects blocks and reorganizes: every
+// query stays answerable and consistent with itself (run under tsan to check the locking).
+TEST(Chainstate, QueriesFromOtherThreadsWhileBlocksConnect) {
+    ChainHarness h;
+    const auto main = build_branch(test::genesis_parent(), 200, "q");
+    const auto fork = build_branch(parent_of(*main[149], 150), 60, "r");
+    Chainstate& c = h.chain();
+    std::atomic<bool> done{false};
+    std::atomic<int> reads{0};
+    auto reader = [&] {
+        while (!done.load()) {
+            const BlockIndex* t = c.tip();
+            EXPECT_NE(t, nullptr);
+            EXPECT_NE(c.at_height(0), nullptr);
+            const auto stats = c.stats();
+            EXPECT_GE(stats.headers, 1u);
+            const auto loc = c.locator(t);
+            EXPECT_EQ(loc.back(), regtest().genesis_hash);
+            EXPECT_NE(c.find_fork(loc), nullptr);
+            EXPECT_NE(c.status(t) & kHaveData, 0u);
+            (void)c.in_active_chain(t);
+            (void)c.best_header();
+            (void)c.next_block_context();
+            if (t->height > 0) {
+                auto block = c.read_block(t);
+                EXPECT_TRUE(block);
+                if (block) (void)c.coin(test::coinbase_outpoint(**block));
+            }
+            ++reads;
+        }
+    };
+    std::thread r1(reader);
+    std::thread r2(reader);
+    h.feed(main);
+    h.feed(fork);
+    done = true;
+    r1.join();
+    r2.join();
+    EXPECT_EQ(c.tip()->hash, fork.back()->hash());
+    EXPECT_GT(reads.load(), 0);
 }
 
 // Loose timing, for the log only: the cost of one coinbase-only block end to end.
