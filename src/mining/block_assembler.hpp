@@ -1,0 +1,81 @@
+// BlockAssembler: builds the block a miner works on, on the parent the chain names.
+//
+// A template is a complete block except for its nonce: the coinbase (height, reward, the
+// reward key, the requested data and an extra nonce), the previous block's hash, the
+// merkle root, the bits the chain expects, and time = max(clock now, parent's median time
+// past + 1). The miner then searches nonces, bumps the extra nonce with set_extra_nonce()
+// when a nonce range runs out, and refreshes the time field as the clock moves.
+//
+// Transactions: a template holds only the coinbase for now; its reward is the subsidy plus
+// `fees`, the fees of the other transactions. Selecting mempool transactions by fee rate
+// (parents first, within the block size limit) is the mempool's issue; it extends create()
+// with the candidates and fills `fees` from what it picks.
+//
+// Thread-safety: create() is const and may run on several threads at once; templates are
+// plain values.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "chain/chainstate.hpp"
+#include "core/amount.hpp"
+#include "core/block.hpp"
+#include "core/params.hpp"
+#include "core/transaction.hpp"
+#include "util/bytes.hpp"
+#include "util/clock.hpp"
+#include "util/result.hpp"
+
+namespace peerchain::mining {
+
+// Who a block pays and what its coinbase records.
+struct CoinbaseSpec {
+    core::XOnlyKey reward_key{};
+    util::Bytes data;  // at most Params::max_data_size bytes
+};
+
+struct BlockTemplate {
+    core::Block block;  // nonce 0; txs[0] is the coinbase
+    std::uint32_t height = 0;
+    core::Amount fees = 0;    // of the transactions after the coinbase
+    core::Amount reward = 0;  // what the coinbase pays: subsidy + fees
+    std::int64_t min_time = 0;
+    std::uint64_t extra_nonce = 0;
+    // The target `block.header.bits` encodes, little-endian, as crypto::HeaderScanner
+    // takes it.
+    std::array<std::uint8_t, 32> target_le{};
+};
+
+// kInvalidArgument when `spec.data` is longer than params.max_data_size.
+util::Result<void> check_coinbase_spec(const CoinbaseSpec& spec, const core::Params& params);
+
+class BlockAssembler {
+  public:
+    // `params` and `clock` must outlive the assembler.
+    BlockAssembler(const core::Params& params, const util::Clock& clock) noexcept
+        : params_(params), clock_(clock) {}
+
+    // A template on `context.parent` (which must not be null), as given by
+    // Chainstate::next_block_context(). Fails with kInvalidArgument when the data is too
+    // long (check_coinbase_spec) or the bits do not decode to a target, and with
+    // kUnavailable when the parent's time floor lies further ahead of the clock than
+    // Params::max_future_drift (the chain would refuse the block as time-too-new; it
+    // becomes possible as the clock catches up).
+    util::Result<BlockTemplate> create(const chain::Chainstate::NextBlockContext& context,
+                                       const CoinbaseSpec& spec,
+                                       std::uint64_t extra_nonce = 0) const;
+
+    // The header time for a template: max(clock now, min_time), or nullopt when that does
+    // not fit the header's u32 field.
+    std::optional<std::uint32_t> block_time(std::int64_t min_time) const noexcept;
+
+    // Rebuilds the coinbase of `tmpl` with another extra nonce, and so the merkle root.
+    static void set_extra_nonce(BlockTemplate& tmpl, std::uint64_t extra_nonce);
+
+  private:
+    const core::Params& params_;
+    const util::Clock& clock_;
+};
+
+}  // namespace peerchain::mining
