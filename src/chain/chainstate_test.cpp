@@ -633,18 +633,26 @@ TEST(Chainstate, LocatorAndFindFork) {
     const auto loc = c.locator();
     std::vector<std::uint32_t> heights;
     for (const auto& hash : loc) heights.push_back(c.lookup(hash)->height);
+    // Ten steps of one, then doubling (Bitcoin's LocatorEntries).
     const std::vector<std::uint32_t> expected = {100, 99, 98, 97, 96, 95, 94, 93, 92,
-                                                 91,  90, 88, 84, 76, 60, 28, 0};
+                                                 91,  90, 89, 87, 83, 75, 59, 27, 0};
     EXPECT_EQ(heights, expected);
     EXPECT_EQ(c.find_fork(loc), c.tip());
 
-    // A peer on a fork from height 40 sends its locator: we share block 40.
-    const auto side = build_branch(parent_of(*main[39], 40), 30, "side");
+    // A peer on a fork from height 40 sends its locator. With a short fork the locator
+    // still lists block 40 itself; with a long one only sparser blocks below it.
+    const auto side = build_branch(parent_of(*main[39], 40), 5, "side");
     h.feed(side);
     const BlockIndex* side_tip = c.lookup(side.back()->hash());
     ASSERT_NE(side_tip, nullptr);
     EXPECT_FALSE(c.in_active_chain(side_tip));
     EXPECT_EQ(c.find_fork(c.locator(side_tip)), c.at_height(40));
+    const auto longer = build_branch(parent_of(*side.back(), 45), 25, "longer");
+    h.feed(longer);
+    const BlockIndex* longer_tip = c.lookup(longer.back()->hash());
+    EXPECT_EQ(longer_tip->height, 70u);
+    // 70..60, 59, 57, 53, 45, 29, 0: the highest of ours is 29.
+    EXPECT_EQ(c.find_fork(c.locator(longer_tip)), c.at_height(29));
     // Nothing known: genesis.
     core::Uint256 unknown;
     unknown.data()[0] = 9;
@@ -749,6 +757,9 @@ TEST(Chainstate, QueriesFromOtherThreadsWhileBlocksConnect) {
     };
     std::thread r1(reader);
     std::thread r2(reader);
+    for (int i = 0; i < 10000 && reads.load() == 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     h.feed(main);
     h.feed(fork);
     done = true;
