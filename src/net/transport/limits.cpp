@@ -1,0 +1,25 @@
+#include "net/transport/limits.hpp"
+
+namespace peerchain::net::transport {
+
+util::Result<void> Limits::validate() const {
+    using util::Errc;
+    using util::Unexpected;
+    if (max_message_size == 0) return Unexpected(Errc::kInvalidArgument, "max_message_size is 0");
+    if (max_send_queue_bytes < max_message_size) {
+        return Unexpected(Errc::kInvalidArgument,
+                          "max_send_queue_bytes is smaller than max_message_size");
+    }
+    if (handshake_timeout.count() <= 0) {
+        return Unexpected(Errc::kInvalidArgument, "handshake_timeout is not positive");
+    }
+    if (idle_timeout.count() < 0) {
+        return Unexpected(Errc::kInvalidArgument, "idle_timeout is negative");
+    }
+    if (max_inbound == 0 && max_outbound == 0) {
+        return Unexpected(Errc::kInvalidArgument, "max_inbound and max_outbound are both 0");
+    }
+    return {};
+}
+
+}  // namespace peerchain::net::transport

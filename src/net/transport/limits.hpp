@@ -1,0 +1,45 @@
+// Limits: the bounds a Transport puts on every peer link, checked before memory is
+// allocated for what a peer sends or for what we queue to it.
+//
+// Thread-safety: a plain value type; a Transport keeps its own copy.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+#include "util/result.hpp"
+
+namespace peerchain::net::transport {
+
+struct Limits {
+    // Largest message accepted from a peer, and largest one we agree to send. Enforced by
+    // the WebSocket reader from each frame header, before the payload is read; a bigger
+    // message closes the session (close code 1009, "message too big").
+    std::size_t max_message_size = 8 * 1024 * 1024;
+
+    // Bytes queued for one session and not yet written to the socket. A send that would go
+    // over closes the session as too slow instead of letting the queue grow.
+    std::size_t max_send_queue_bytes = 32 * 1024 * 1024;
+
+    // Bounds the TCP connect of a dial, the WebSocket upgrade (HTTP request and response)
+    // in either direction, and the closing handshake.
+    std::chrono::milliseconds handshake_timeout{10'000};
+
+    // A session that receives nothing for this long is closed. Keep-alive pings go out at
+    // half of it, so a quiet but live peer stays connected. 0 disables the timeout.
+    // The default is Beast's suggested server setting.
+    std::chrono::milliseconds idle_timeout{300'000};
+
+    // Sessions per direction, counted from the moment the TCP connection exists (an
+    // upgrade in progress counts). An inbound connection over the limit is closed at once;
+    // a dial over the limit is refused.
+    std::size_t max_inbound = 64;
+    std::size_t max_outbound = 16;
+
+    // Fails with Errc::kInvalidArgument, naming the field, when max_message_size or
+    // handshake_timeout is zero, idle_timeout is negative, the send queue cannot hold one
+    // message of the maximum size, or both connection counts are zero.
+    util::Result<void> validate() const;
+};
+
+}  // namespace peerchain::net::transport

@@ -1,0 +1,77 @@
+// Session: one open peer link, inbound or outbound, as the owner of a Transport sees it.
+// It carries whole binary messages; it knows nothing of what they mean.
+//
+// Ownership: sessions are shared_ptr objects. The transport keeps a session alive while its
+// connection is open; a holder may keep the object longer, but once closed it only answers
+// its accessors and refuses sends.
+//
+// Thread-safety: every member function may be called from any thread, concurrently. The
+// accessors return values fixed at construction.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "util/bytes.hpp"
+
+namespace peerchain::net::transport {
+
+// Unique among the sessions of one Transport, never reused, never 0.
+using SessionId = std::uint64_t;
+
+enum class Direction {
+    kInbound,   // the peer connected to our listener
+    kOutbound,  // we dialed the peer
+};
+
+// "inbound" or "outbound".
+const char* direction_name(Direction direction) noexcept;
+
+class Session {
+  public:
+    virtual ~Session() = default;
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    SessionId id() const noexcept { return id_; }
+    Direction direction() const noexcept { return direction_; }
+    // The peer's socket address, "1.2.3.4:5678" or "[::1]:5678". For an inbound session
+    // the port is the peer's ephemeral port, not its listening port.
+    const std::string& remote_address() const noexcept { return remote_address_; }
+    // For an outbound session the URL exactly as given to Transport::dial; empty for
+    // inbound.
+    const std::string& url() const noexcept { return url_; }
+
+    // Queues payload to go out as one binary message, after the ones queued before it.
+    // Returns false, and queues nothing, when the session is closing or closed, when
+    // payload is null, or when it is larger than Limits::max_message_size (the session
+    // stays open). When the bytes queued would exceed Limits::max_send_queue_bytes, the
+    // session is closed as too slow and false is returned. A true return does not promise
+    // delivery: the link may still fail before the bytes are written.
+    virtual bool send(std::shared_ptr<const util::Bytes> payload) = 0;
+
+    // Starts a WebSocket close with code 1000 and reason (cut to the 123 bytes a close
+    // frame holds); unsent messages are dropped. Does nothing if already closing. The
+    // handler's on_close follows once the link is down. Never fails.
+    virtual void close(std::string reason) = 0;
+
+    // False once close() was called or the link started to go down.
+    virtual bool is_open() const noexcept = 0;
+
+  protected:
+    Session(SessionId id, Direction direction, std::string remote_address, std::string url)
+        : id_(id),
+          direction_(direction),
+          remote_address_(std::move(remote_address)),
+          url_(std::move(url)) {}
+
+  private:
+    const SessionId id_;
+    const Direction direction_;
+    const std::string remote_address_;
+    const std::string url_;
+};
+
+}  // namespace peerchain::net::transport
