@@ -36,6 +36,11 @@ constexpr auto kRetryDelay = std::chrono::milliseconds(500);
 constexpr auto kRefusedDelay = std::chrono::seconds(1);
 
 constexpr std::uint64_t kNonceSpace = std::uint64_t{1} << 32;
+// Bounds of a worker's chunk, which it sizes to take MinerOptions::chunk_time. The floor
+// keeps the per-chunk cost (an atomic load, a clock read, a counter) under 0.1% even on
+// the portable path.
+constexpr std::uint32_t kMinChunk = 1u << 12;
+constexpr std::uint32_t kMaxChunk = 1u << 24;
 
 struct Request {
     CoinbaseSpec spec;
@@ -88,7 +93,7 @@ class Miner::Impl : public std::enable_shared_from_this<Miner::Impl> {
           options_(options),
           workers_(options.threads != 0 ? options.threads
                                         : std::max(1u, std::thread::hardware_concurrency())) {
-        NODE_ASSERT(options_.chunk_nonces > 0);
+        NODE_ASSERT(options_.chunk_time.count() > 0);
     }
 
     ~Impl() {
@@ -110,7 +115,8 @@ class Miner::Impl : public std::enable_shared_from_this<Miner::Impl> {
     void coordinator_main();
     void rebuild(std::unique_lock<std::mutex>& lock) REQUIRES(mutex_);
     void worker_main(unsigned index);
-    void hash_job(const Job& job, unsigned index);
+    // `chunk` is the worker's chunk size, carried from job to job.
+    void hash_job(const Job& job, unsigned index, std::uint32_t& chunk);
     void found(const Job& job, core::Block block, std::uint32_t height);
     void on_verdict(const core::BlockPtr& block, core::ValidationResult verdict);
     void sample(SteadyClock::time_point now) REQUIRES(mutex_);
@@ -359,6 +365,7 @@ void Miner::Impl::rebuild(std::unique_lock<std::mutex>& lock) {
 void Miner::Impl::worker_main(unsigned index) {
     name_thread("miner-" + std::to_string(index));
     std::uint64_t last = 0;
+    std::uint32_t chunk = kMinChunk;
     for (;;) {
         std::shared_ptr<const Job> job;
         {
@@ -373,7 +380,7 @@ void Miner::Impl::worker_main(unsigned index) {
         }
         active_.fetch_add(1);
         try {
-            hash_job(*job, index);
+            hash_job(*job, index, chunk);
         } catch (const std::exception& e) {
             spdlog::error("miner-{}: {}", index, e.what());
         } catch (...) {
@@ -383,7 +390,7 @@ void Miner::Impl::worker_main(unsigned index) {
     }
 }
 
-void Miner::Impl::hash_job(const Job& job, unsigned index) {
+void Miner::Impl::hash_job(const Job& job, unsigned index, std::uint32_t& chunk) {
     // This worker's slice of the nonces; slices never overlap, so every worker may run
     // through the same extra nonces.
     const std::uint64_t begin = kNonceSpace * index / workers_;
@@ -399,12 +406,18 @@ void Miner::Impl::hash_job(const Job& job, unsigned index) {
                 time = *now;
                 scanner.set_time(time);
             }
-            const auto count = static_cast<std::uint32_t>(
-                std::min<std::uint64_t>(options_.chunk_nonces, end - next));
+            const auto count =
+                static_cast<std::uint32_t>(std::min<std::uint64_t>(chunk, end - next));
             std::uint64_t tried = 0;
+            const auto started = SteadyClock::now();
             const auto nonce =
                 scanner.scan(static_cast<std::uint32_t>(next), count, tmpl.target_le, &tried);
+            const auto took = SteadyClock::now() - started;
             hashes_.fetch_add(tried, std::memory_order_relaxed);
+            if (count == chunk) {
+                if (took < options_.chunk_time / 2 && chunk < kMaxChunk) chunk *= 2;
+                if (took > options_.chunk_time * 2 && chunk > kMinChunk) chunk /= 2;
+            }
             if (nonce) {
                 tmpl.block.header.time = time;
                 tmpl.block.header.nonce = *nonce;

@@ -16,7 +16,7 @@
 // block, the request ends with the reason.
 //
 // Tip changes: on_tip_changed() bumps an atomic work generation that every worker checks
-// between chunks of MinerOptions::chunk_nonces nonces (a few milliseconds of hashing), so
+// between chunks of nonces sized to MinerOptions::chunk_time (2 ms of hashing), so
 // stale work stops at once; the coordinator then builds a template on the new tip.
 //
 // Thread-safety: every public method may be called from any thread, except that stop() and
@@ -27,6 +27,7 @@
 // and logged.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -47,9 +48,10 @@ struct MinerOptions {
     unsigned threads = 0;  // worker threads; 0 = std::thread::hardware_concurrency()
     // Requests waiting or being mined; request() refuses more with kUnavailable.
     std::size_t max_requests = 64;
-    // Nonces a worker hashes between two looks at the work generation and the clock. 2^16
-    // is about 3 ms on one SHA-NI core and 20 ms on the portable path.
-    std::uint32_t chunk_nonces = 1u << 16;
+    // How long a worker hashes between two looks at the work generation and the clock:
+    // it sizes its chunks of nonces to take about this long (2^16 nonces on one SHA-NI
+    // core, 2^12 on the portable path), which bounds how late it drops stale work.
+    std::chrono::microseconds chunk_time{2000};
 };
 
 struct MinerStats {
