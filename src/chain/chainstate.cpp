@@ -774,9 +774,16 @@ util::Result<void> Chainstate::Impl::flush_coins() {
         batch.put(storage::coins_tip_key(), active_.back()->hash.span());
     }
     if (auto w = write(batch, /*sync=*/true); !w) return w;
+    CoinsCache dropped;  // freed after the lock is released
     {
         std::lock_guard lock(mutex_);
-        coins_.mark_flushed(coins_.memory_usage() > options_.coins_cache_bytes);
+        if (coins_.memory_usage() > options_.coins_cache_bytes) {
+            // Over the limit even with only clean coins left: start empty, the store has
+            // them all now.
+            std::swap(coins_, dropped);
+        } else {
+            coins_.mark_flushed(false);
+        }
     }
     changed_since_flush_ = 0;
     return {};

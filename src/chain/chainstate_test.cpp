@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdio>
 #include <random>
 #include <thread>
 
@@ -767,18 +766,6 @@ TEST(Chainstate, QueriesFromOtherThreadsWhileBlocksConnect) {
     r2.join();
     EXPECT_EQ(c.tip()->hash, fork.back()->hash());
     EXPECT_GT(reads.load(), 0);
-}
-
-// Loose timing, for the log only: the cost of one coinbase-only block end to end.
-TEST(Chainstate, CoinbaseOnlyBlockCost) {
-    ChainHarness h;
-    const auto blocks = build_branch(test::genesis_parent(), 5000, "t");
-    const auto start = std::chrono::steady_clock::now();
-    h.feed(blocks);
-    const auto elapsed = std::chrono::steady_clock::now() - start;
-    const double us = std::chrono::duration<double, std::micro>(elapsed).count() / 5000.0;
-    std::printf("[ timing ] process_block of a coinbase-only block: %.1f us\n", us);
-    EXPECT_EQ(h.chain().tip()->height, 5000u);
 }
 
 }  // namespace
