@@ -290,16 +290,23 @@ void Miner::Impl::coordinator_main() {
     name_thread("miner-coord");
     std::unique_lock lock(mutex_);
     while (!stopping_) {
-        const auto now = SteadyClock::now();
-        sample(now);
-        const bool can_build = dirty_ && !submitted_;
-        if (can_build && now >= not_before_) {
-            rebuild(lock);
-            continue;
+        try {
+            const auto now = SteadyClock::now();
+            sample(now);
+            const bool can_build = dirty_ && !submitted_;
+            if (can_build && now >= not_before_) {
+                rebuild(lock);
+                continue;
+            }
+            auto wake = now + kSampleEvery;
+            if (can_build) wake = std::min(wake, not_before_);
+            coordinator_cv_.wait_until(lock, wake);
+        } catch (const std::exception& e) {
+            if (!lock.owns_lock()) lock.lock();
+            spdlog::error("miner-coord: {} (retrying)", e.what());
+            dirty_ = true;
+            not_before_ = SteadyClock::now() + kRetryDelay;
         }
-        auto wake = now + kSampleEvery;
-        if (can_build) wake = std::min(wake, not_before_);
-        coordinator_cv_.wait_until(lock, wake);
     }
 }
 
@@ -451,9 +458,20 @@ void Miner::Impl::found(const Job& job, core::Block block, std::uint32_t height)
     spdlog::info("miner: found block {} at height {} ({:.2f} MH/s{})", hash.to_hex(), height,
                  rate / 1e6, job.request ? ", requested" : "");
     std::weak_ptr<Impl> weak = weak_from_this();
-    sink_.submit(ptr, [weak, ptr](core::ValidationResult verdict) {
-        if (auto self = weak.lock()) self->on_verdict(ptr, std::move(verdict));
-    });
+    try {
+        sink_.submit(ptr, [weak, ptr](core::ValidationResult verdict) {
+            try {
+                if (auto self = weak.lock()) self->on_verdict(ptr, std::move(verdict));
+            } catch (const std::exception& e) {
+                spdlog::error("miner: handling the verdict on {}: {}", ptr->hash().to_hex(),
+                              e.what());
+            }
+        });
+    } catch (const std::exception& e) {
+        // Without a verdict nothing else would ever be mined.
+        on_verdict(ptr, core::ValidationResult::fail(core::ValidationCode::kInternal,
+                                                     "submit-failed", e.what()));
+    }
 }
 
 void Miner::Impl::on_verdict(const core::BlockPtr& block, core::ValidationResult verdict) {
