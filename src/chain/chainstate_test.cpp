@@ -557,6 +557,36 @@ TEST(Chainstate, InvalidTipBlockReturnsItsReason) {
     EXPECT_EQ(h.chain().tip()->hash, a.back()->hash());
 }
 
+// On dev the difficulty follows ASERT from the parent's bits and the two last block times:
+// blocks built from next_block_context() connect, a block with other bits does not.
+TEST(Chainstate, DevNetworkFollowsTheDifficultyRule) {
+    const core::Params& dev = core::params(core::Network::kDev);
+    ChainHarness h(dev);
+    Chainstate& c = h.chain();
+    for (int i = 0; i < 3; ++i) {
+        const auto next = c.next_block_context();
+        core::Block b;
+        b.header.prev_hash = next.parent->hash;
+        // Faster than the target spacing, so that the target tightens a little each block
+        // (genesis is at the easiest target dev allows).
+        b.header.time = next.parent->header.time + 1;
+        b.header.bits = next.bits;
+        b.txs.push_back(
+            core::make_coinbase(next.height, core::block_subsidy(next.height, dev), {}, {}));
+        testutil::fix_merkle(b);
+        if (i == 2) {
+            core::Block wrong = b;
+            wrong.header.bits = next.bits - 1;  // a harder target than the rule's
+            testutil::mine(wrong, dev);
+            EXPECT_EQ(reason(c.process_block(test::share(wrong))), "bad-diffbits");
+        }
+        testutil::mine(b, dev);
+        ASSERT_TRUE(c.process_block(test::share(b)).is_ok()) << i;
+        EXPECT_EQ(c.tip()->hash, b.hash());
+    }
+    EXPECT_NE(c.tip()->header.bits, dev.genesis.header.bits);
+}
+
 // --- Persistence ---------------------------------------------------------------------------
 
 TEST(Chainstate, ReopenGivesTheSameTipAndCoins) {
