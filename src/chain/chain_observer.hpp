@@ -25,7 +25,9 @@ class ChainObserver {
                                        const BlockIndex* /*index*/) {}
     // The active tip moved. `fork` is the last block the old and new chains share; it is
     // old_tip itself when the chain simply grew. Called once per activation, after the
-    // connect/disconnect events.
+    // connect/disconnect events; a long activation (a deep reorg, a catch-up of many stored
+    // blocks) delivers its events in batches of at most 32 blocks, each ending with this
+    // call. Not called when the tip ends where it was (a branch that failed half way).
     virtual void on_tip_changed(const BlockIndex* /*new_tip*/, const BlockIndex* /*old_tip*/,
                                 const BlockIndex* /*fork*/) {}
     // A block or header was refused. `hash` may be of a block not in the index.
