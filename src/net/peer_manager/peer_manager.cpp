@@ -74,6 +74,7 @@ class PeerManager::Impl {
         config_.max_headers_per_message =
             std::clamp<std::size_t>(config_.max_headers_per_message, 1, wire::kMaxHeaders);
         config_.max_blocks_in_flight = std::max<std::size_t>(config_.max_blocks_in_flight, 1);
+        config_.block_download_window = std::max<std::uint32_t>(config_.block_download_window, 1);
         config_.max_announce_headers =
             std::clamp<std::size_t>(config_.max_announce_headers, 1, wire::kMaxHeaders);
     }

@@ -29,6 +29,9 @@
 
 namespace peerchain::net::peer_manager {
 
+// Tunables; the defaults follow Bitcoin Core where it has an equivalent. Counts below 1
+// (batch, in flight, window, announce) are raised to 1, and the headers batch is capped
+// at wire::kMaxHeaders.
 struct Config {
     // Sent in our version message.
     std::string user_agent = "/peerchain:0.1.0/";
@@ -71,7 +74,7 @@ struct Config {
     int max_unconnecting_headers = 10;
 };
 
-// What the HTTP API shows about one peer: a copy, refreshed as messages come and go.
+// What the HTTP API shows about one peer: a copy, refreshed after every message and tick.
 struct PeerInfo {
     PeerId id = 0;
     std::string address;  // remote "host:port"
@@ -84,7 +87,7 @@ struct PeerInfo {
     std::uint16_t listen_port = 0;
     std::uint32_t start_height = 0;       // best height in its version message
     std::int64_t best_known_height = -1;  // highest block it is known to have; -1 none
-    std::int64_t ping_ms = -1;            // last ping round trip; -1 before the first pong
+    std::int64_t ping_ms = -1;            // last ping round trip (steady clock); -1 before a pong
     std::int64_t connected_since = 0;     // seconds since the Unix epoch
     std::size_t blocks_in_flight = 0;
     std::uint64_t bytes_sent = 0;
