@@ -77,7 +77,9 @@ struct MineResult {
     std::uint32_t height = 0;
     // The chain's verdict on `block`: ok when the block was accepted and became the tip.
     core::ValidationResult verdict;
-    // kUnavailable when the miner stopped before the request's block was submitted.
+    // Set when the request ended without its block becoming the tip for another reason
+    // than a refusal: kUnavailable when the miner stopped first, kInvalidArgument when no
+    // template could be built for it (the chain gave bits that do not decode).
     std::optional<util::Error> error;
 
     bool accepted() const noexcept { return block != nullptr && !error && verdict.is_ok(); }
@@ -110,7 +112,7 @@ class Miner {
 
     // Mines blocks on the current tip, one after another, paying to spec.reward_key with
     // spec.data in each coinbase, until stop_continuous(). Replaces an earlier spec.
-    // kInvalidArgument when the data is too long.
+    // kInvalidArgument when the data is too long, kUnavailable once stopped.
     util::Result<void> start_continuous(CoinbaseSpec spec);
     void stop_continuous();
 
