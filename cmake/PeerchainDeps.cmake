@@ -24,6 +24,5 @@ endif()
 # Boost.Asio/Beast are header-only; keep their deprecated APIs out.
 add_library(peerchain_boost INTERFACE)
 target_include_directories(peerchain_boost SYSTEM INTERFACE ${Boost_INCLUDE_DIRS})
-target_compile_definitions(peerchain_boost INTERFACE BOOST_ASIO_NO_DEPRECATED
-                                                     BOOST_BEAST_USE_STD_STRING_VIEW)
+target_compile_definitions(peerchain_boost INTERFACE BOOST_ASIO_NO_DEPRECATED)
 target_link_libraries(peerchain_boost INTERFACE Boost::json Threads::Threads)
