@@ -127,6 +127,11 @@ class PeerManager::Impl {
         // When it last delivered a requested block, or when its first request went out.
         std::int64_t last_block_progress = 0;
         HashSet not_found;  // blocks it said it does not have: not asked again
+        // Every block on the path to best_known above the fork point, up to and including
+        // this one, is stored or in flight: request_blocks starts after it instead of
+        // walking the whole window for every block that arrives. Reset whenever a request
+        // is released without its block (and every tick, to be safe).
+        const BlockIndex* download_cursor = nullptr;
 
         std::deque<Uint256> serve_queue;  // blocks it asked for, not yet sent
         std::size_t served_this_tick = 0;
@@ -182,9 +187,16 @@ class PeerManager::Impl {
     void request_blocks_from_all();
     void release_in_flight(const Uint256& hash);
     void release_all_in_flight(Peer& peer);
+    void reset_download_cursors() {
+        for (auto& [id, p] : peers_) p.download_cursor = nullptr;
+    }
     void update_best_known(Peer& peer, const BlockIndex* index);
     bool peer_has(const Peer& peer, const BlockIndex* index) const;
 
+  public:
+    void set_listen_port(std::uint16_t port) { config_.listen_port = port; }
+
+  private:
     chain::Chainstate& chain_;
     PeerSender& sender_;
     const util::Clock& clock_;
@@ -319,6 +331,16 @@ void PeerManager::Impl::on_message(PeerId id, util::ByteSpan bytes) {
 }
 
 void PeerManager::Impl::dispatch(Peer& peer, wire::Message& message) {
+    // An honest peer's first message is its version. Messages we do not know are allowed
+    // between version and verack (where newer protocol versions negotiate features, as
+    // Bitcoin's wtxidrelay and sendaddrv2 do), never before it.
+    if (!peer.version_received && !std::holds_alternative<wire::VersionMessage>(message)) {
+        drop(peer,
+             std::string(wire::message_type_name(wire::message_type_byte(message))) +
+                 " before version",
+             true);
+        return;
+    }
     const bool handshake_message = std::holds_alternative<wire::VersionMessage>(message) ||
                                    std::holds_alternative<wire::VerackMessage>(message) ||
                                    std::holds_alternative<wire::UnknownMessage>(message);
@@ -334,6 +356,7 @@ void PeerManager::Impl::dispatch(Peer& peer, wire::Message& message) {
 
 void PeerManager::Impl::on_tick() {
     const std::int64_t t = now();
+    reset_download_cursors();
     for (auto& [id, peer] : peers_) {
         if (peer.disconnecting) continue;
         peer.served_this_tick = 0;
@@ -673,7 +696,10 @@ void PeerManager::Impl::handle(Peer& peer, const wire::NotFoundMessage& m) {
         peer.not_found.insert(item.hash);
         released = true;
     }
-    if (released) request_blocks_from_all();
+    if (released) {
+        reset_download_cursors();
+        request_blocks_from_all();
+    }
 }
 
 void PeerManager::Impl::handle(Peer& peer, wire::BlockMessage& m) {
@@ -755,6 +781,7 @@ void PeerManager::Impl::release_in_flight(const Uint256& hash) {
 void PeerManager::Impl::release_all_in_flight(Peer& peer) {
     for (const auto& hash : peer.in_flight) in_flight_.erase(hash);
     peer.in_flight.clear();
+    reset_download_cursors();
 }
 
 void PeerManager::Impl::request_blocks_from_all() {
@@ -774,28 +801,36 @@ void PeerManager::Impl::request_blocks(Peer& peer) {
     const BlockIndex* fork = chain::last_common_ancestor(tip, target);
     const std::uint32_t end_height = std::min<std::uint64_t>(
         target->height, std::uint64_t{fork->height} + config_.block_download_window);
-    std::vector<const BlockIndex*> path;
-    for (const BlockIndex* b = target->ancestor(end_height); b != nullptr && b != fork;
-         b = b->prev) {
-        path.push_back(b);
+    const BlockIndex* start = fork;
+    if (const BlockIndex* cursor = peer.download_cursor;
+        cursor != nullptr && cursor->height > fork->height && cursor->height <= target->height &&
+        target->ancestor(cursor->height) == cursor) {
+        start = cursor;
     }
     wire::GetDataMessage request;
     const bool was_idle = peer.in_flight.empty();
-    for (auto it = path.rbegin(); it != path.rend(); ++it) {
-        const BlockIndex* b = *it;
+    bool contiguous = true;  // everything from the fork up to here is stored or in flight
+    for (std::uint32_t h = start->height + 1; h <= end_height; ++h) {
+        const BlockIndex* b = target->ancestor(h);
         const auto status = chain_.status(b);
         if ((status & (chain::kFailedValid | chain::kFailedChild)) != 0) break;
-        if ((status & chain::kHaveData) != 0) continue;
-        if (in_flight_.contains(b->hash) || peer.not_found.contains(b->hash)) continue;
-        in_flight_[b->hash] = peer.id;
-        peer.in_flight.insert(b->hash);
-        request.items.push_back({wire::InvType::kBlock, b->hash});
-        if (peer.in_flight.size() >= config_.max_blocks_in_flight) break;
+        if ((status & chain::kHaveData) == 0 && !in_flight_.contains(b->hash)) {
+            if (peer.not_found.contains(b->hash) ||
+                peer.in_flight.size() >= config_.max_blocks_in_flight) {
+                contiguous = false;
+                if (peer.in_flight.size() >= config_.max_blocks_in_flight) break;
+                continue;
+            }
+            in_flight_[b->hash] = peer.id;
+            peer.in_flight.insert(b->hash);
+            request.items.push_back({wire::InvType::kBlock, b->hash});
+        }
+        if (contiguous) peer.download_cursor = b;
     }
     if (request.items.empty()) return;
     if (was_idle) peer.last_block_progress = now();
-    spdlog::debug("p2p: requesting {} blocks from peer {} (from height {})", request.items.size(),
-                  peer.id, path.back()->height);
+    spdlog::debug("p2p: requesting {} blocks from peer {} (after height {})", request.items.size(),
+                  peer.id, start->height);
     send(peer, request);
 }
 
@@ -860,6 +895,7 @@ void PeerManager::on_message(PeerId peer, util::ByteSpan message) {
 void PeerManager::on_peer_disconnected(PeerId peer, const std::string& reason) {
     guarded("disconnect", [&] { impl_->on_peer_disconnected(peer, reason); });
 }
+void PeerManager::set_listen_port(std::uint16_t port) { impl_->set_listen_port(port); }
 void PeerManager::on_tick() {
     guarded("tick", [&] { impl_->on_tick(); });
 }

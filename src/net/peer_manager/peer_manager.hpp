@@ -117,6 +117,9 @@ class PeerManager {
     // About once a second: timeouts, pings, stalled downloads, deferred block serving.
     // Reads the clock given to the constructor.
     void on_tick();
+    // The port we accept peers on, once the listener is bound (announced in later version
+    // messages).
+    void set_listen_port(std::uint16_t port);
 
     // Forwarded from chain::ChainObserver (same meaning). The new tip is announced to
     // every peer not known to have it, and block requests move on.

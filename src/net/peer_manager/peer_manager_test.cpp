@@ -220,7 +220,7 @@ TEST_F(PeerManagerTest, InboundAnswersVersionThenSyncsAndAnnouncesTip) {
 TEST_F(PeerManagerTest, MessageBeforeHandshakeDisconnects) {
     const PeerId a = connect(Direction::kInbound);
     feed(a, wire::PingMessage{1});
-    EXPECT_EQ(reason(a), "ping before handshake");
+    EXPECT_EQ(reason(a), "ping before version");
 
     const PeerId b = connect(Direction::kInbound);
     feed(b, wire::VerackMessage{});
@@ -272,8 +272,8 @@ TEST_F(PeerManagerTest, MalformedPayloadOfKnownTypeDisconnects) {
 
 TEST_F(PeerManagerTest, UnknownTypeIsIgnored) {
     const PeerId id = connect(Direction::kInbound);
-    feed_raw(id, {200, 1, 2, 3});  // before the handshake: a newer peer's negotiation
     feed(id, version());
+    feed_raw(id, {200, 1, 2, 3});  // between version and verack: a newer peer's negotiation
     feed_raw(id, {0});
     feed(id, wire::VerackMessage{});
     feed_raw(id, {15, 9, 9});
@@ -284,6 +284,13 @@ TEST_F(PeerManagerTest, UnknownTypeIsIgnored) {
     ASSERT_EQ(pongs.size(), 1u);
     EXPECT_EQ(pongs[0].nonce, 77u);
     EXPECT_EQ(pm_->handshaken_peer_count(), 1u);
+}
+
+// Garbage from something that is not a peer: the first message must be a version.
+TEST_F(PeerManagerTest, UnknownTypeBeforeVersionDisconnects) {
+    const PeerId id = connect(Direction::kInbound);
+    feed_raw(id, {0xff, 0xfe, 0xfd});
+    EXPECT_EQ(reason(id), "unknown before version");
 }
 
 TEST_F(PeerManagerTest, WrongMagicDisconnectsNamingTheNetwork) {
