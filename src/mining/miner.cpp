@@ -247,6 +247,9 @@ void Miner::Impl::on_tip_changed() {
     {
         std::lock_guard lock(mutex_);
         if (stopping_) return;
+        // Idle: nothing to rebuild (a node that syncs without mining would otherwise wake
+        // the coordinator for every block). The next request builds on the tip of its time.
+        if (requests_.empty() && !continuous_ && !submitted_ && !job_) return;
         dirty_ = true;
     }
     coordinator_cv_.notify_one();
