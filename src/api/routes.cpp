@@ -1,0 +1,204 @@
+#include "api/routes.hpp"
+
+#include <boost/json.hpp>
+#include <charconv>
+
+#include "api/errors.hpp"
+#include "api/json_views.hpp"
+#include "core/pow.hpp"
+
+namespace peerchain::api {
+
+namespace {
+
+namespace json = boost::json;
+
+// A decimal number without sign, spaces or leading '+': "0" to "4294967295".
+std::optional<std::uint32_t> parse_u32(std::string_view s) {
+    if (s.empty() || s.size() > 10) return std::nullopt;
+    std::uint32_t v = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+    return v;
+}
+
+Response block_answer(const NodeApi& node, const chain::BlockIndex* index) {
+    const auto& chain = node.chain();
+    auto block = chain.read_block(index);
+    if (!block) return error_response(block.error());
+    BlockPlacement placement{index->height, 0};
+    if (chain.in_active_chain(index)) {
+        placement.confirmations =
+            static_cast<std::int64_t>(chain.tip()->height) - index->height + 1;
+    }
+    auto out = block_json(**block, placement, chain.params());
+    out["chainwork"] = index->chain_work.to_hex();
+    return Response::ok(std::move(out));
+}
+
+Response unknown_block(std::string_view what) {
+    return error_response(404, "unknown-block", "no block " + std::string(what));
+}
+
+void add_block_routes(Router& router, NodeApi& node) {
+    router.add(Method::kGet, "/blocks", Access::kOpen,
+               sync_handler([&node](const Request& req) -> Response {
+                   std::uint32_t from = 0;
+                   std::uint32_t limit = kMaxBlocksPerAnswer;
+                   if (auto v = req.query_param("from")) {
+                       auto n = parse_u32(*v);
+                       if (!n) return bad_request("'from' must be a block height");
+                       from = *n;
+                   }
+                   if (auto v = req.query_param("limit")) {
+                       auto n = parse_u32(*v);
+                       if (!n) return bad_request("'limit' must be a whole number");
+                       limit = std::min(*n, kMaxBlocksPerAnswer);
+                   }
+                   const auto& chain = node.chain();
+                   const chain::BlockIndex* tip = chain.tip();
+                   json::array blocks;
+                   for (std::uint64_t h = from; h <= tip->height && blocks.size() < limit; ++h) {
+                       const auto* index = chain.at_height(static_cast<std::uint32_t>(h));
+                       if (index == nullptr) break;  // a reorg shortened the chain meanwhile
+                       auto block = chain.read_block(index);
+                       if (!block) return error_response(block.error());
+                       BlockPlacement placement{
+                           index->height,
+                           static_cast<std::int64_t>(tip->height) - index->height + 1};
+                       blocks.push_back(block_json(**block, placement, chain.params()));
+                   }
+                   Response res = Response::ok(std::move(blocks));
+                   res.headers.push_back({"X-Chain-Height", std::to_string(tip->height)});
+                   return res;
+               }));
+
+    router.add(Method::kGet, "/blocks/latest", Access::kOpen, sync_handler([&node](const Request&) {
+                   return block_answer(node, node.chain().tip());
+               }));
+
+    router.add(Method::kGet, "/blocks/{id}", Access::kOpen,
+               sync_handler([&node](const Request& req) -> Response {
+                   const std::string_view id = req.param("id");
+                   const auto& chain = node.chain();
+                   if (id.size() == 64) {
+                       auto hash = core::Uint256::from_hex(id);
+                       if (!hash) return bad_request("a block hash is 64 hex digits");
+                       const auto* index = chain.lookup(*hash);
+                       if (index == nullptr || !(chain.status(index) & chain::kHaveData)) {
+                           return unknown_block(id);
+                       }
+                       return block_answer(node, index);
+                   }
+                   auto height = parse_u32(id);
+                   if (!height) return bad_request("expected a block height or a 64-digit hash");
+                   const auto* index = chain.at_height(*height);
+                   if (index == nullptr) return unknown_block("at height " + std::string(id));
+                   return block_answer(node, index);
+               }));
+}
+
+void add_mining_routes(Router& router, NodeApi& node) {
+    router.add(Method::kPost, {"/mineBlock", "/mine", "/chains"}, Access::kLoopbackOrToken,
+               [&node](const Request& req, Responder respond) {
+                   auto body = req.json_body();
+                   if (!body) return respond(bad_json(body.error()));
+                   const auto* data = body->as_object().if_contains("data");
+                   if (data == nullptr || !data->is_string()) {
+                       return respond(bad_request("expected {\"data\": \"<text>\"}"));
+                   }
+                   const auto& text = data->as_string();
+                   const std::size_t max = node.chain().params().max_data_size;
+                   if (text.size() > max) {
+                       return respond(error_response(400, "data-too-large",
+                                                     "data is " + std::to_string(text.size()) +
+                                                         " bytes; at most " + std::to_string(max)));
+                   }
+                   NodeApi* api = &node;
+                   node.mine_block(
+                       util::Bytes(text.begin(), text.end()),
+                       [api, respond](util::Result<core::BlockPtr> mined) {
+                           if (!mined) return respond(error_response(mined.error()));
+                           const auto* index = api->chain().lookup((*mined)->hash());
+                           if (index == nullptr) {
+                               return respond(internal_error("mined block not indexed"));
+                           }
+                           respond(block_answer(*api, index));
+                       });
+               });
+}
+
+void add_peer_routes(Router& router, NodeApi& node) {
+    router.add(Method::kGet, "/peers", Access::kOpen, sync_handler([&node](const Request&) {
+                   json::array out;
+                   for (const auto& p : node.peers()) {
+                       json::object o;
+                       o["id"] = p.id;
+                       o["address"] = p.address;
+                       o["direction"] = p.direction;
+                       if (!p.url.empty()) o["url"] = p.url;
+                       o["userAgent"] = p.user_agent;
+                       o["handshake"] = p.handshake_done;
+                       o["startHeight"] = p.start_height;
+                       if (p.synced_height >= 0) o["syncedHeight"] = p.synced_height;
+                       o["connectedSince"] = p.connected_since;
+                       if (p.ping_ms >= 0) o["pingMs"] = p.ping_ms;
+                       out.push_back(std::move(o));
+                   }
+                   return Response::ok(std::move(out));
+               }));
+
+    router.add(Method::kPost, {"/addPeer", "/add-to-peer", "/peers"}, Access::kLoopbackOrToken,
+               sync_handler([&node](const Request& req) -> Response {
+                   auto body = req.json_body();
+                   if (!body) return bad_json(body.error());
+                   const auto* peer = body->as_object().if_contains("peer");
+                   if (peer == nullptr || !peer->is_string()) {
+                       return bad_request("expected {\"peer\": \"ws://host:port\"}");
+                   }
+                   const std::string url(peer->as_string());
+                   if (auto r = node.add_peer(url); !r) return error_response(r.error());
+                   Response res = Response::ok({{"peer", url}, {"status", "connecting"}});
+                   res.status = 202;
+                   return res;
+               }));
+}
+
+void add_status_route(Router& router, NodeApi& node) {
+    router.add(Method::kGet, "/status", Access::kOpen, sync_handler([&node](const Request&) {
+                   const auto& chain = node.chain();
+                   const auto stats = chain.stats();
+                   const auto* tip = chain.tip();
+                   const auto mining = node.mining();
+                   json::object out;
+                   out["network"] = chain.params().name;
+                   out["userAgent"] = node.user_agent();
+                   out["height"] = stats.height;
+                   out["tipHash"] = stats.tip_hash.to_hex();
+                   out["chainwork"] = stats.chain_work.to_hex();
+                   out["bits"] = bits_hex(tip->header.bits);
+                   out["difficulty"] = core::difficulty(tip->header.bits, chain.params());
+                   out["medianTime"] = tip->median_time_past();
+                   out["bestHeaderHeight"] = stats.best_header_height;
+                   out["headers"] = stats.headers;
+                   out["peers"] = node.peers().size();
+                   out["genesisHash"] = chain.params().genesis_hash.to_hex();
+                   out["mining"] = {{"continuous", mining.continuous},
+                                    {"threads", mining.threads},
+                                    {"hashesPerSecond", mining.hashes_per_second},
+                                    {"blocksFound", mining.blocks_found},
+                                    {"queuedRequests", mining.queued_requests}};
+                   return Response::ok(std::move(out));
+               }));
+}
+
+}  // namespace
+
+void register_routes(Router& router, NodeApi& node) {
+    add_block_routes(router, node);
+    add_mining_routes(router, node);
+    add_peer_routes(router, node);
+    add_status_route(router, node);
+}
+
+}  // namespace peerchain::api
