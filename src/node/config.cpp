@@ -1,0 +1,49 @@
+#include "node/config.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <cstdlib>
+
+#include "net/transport/peer_url.hpp"
+
+namespace peerchain::node {
+
+std::filesystem::path default_data_dir(core::Network network) {
+    const char* home = std::getenv("HOME");
+    const std::filesystem::path base = (home != nullptr && *home != '\0')
+                                           ? std::filesystem::path(home)
+                                           : std::filesystem::current_path();
+    return base / ".peerchain" / core::params(network).name;
+}
+
+std::filesystem::path chain_db_dir(const std::filesystem::path& data_dir) {
+    return data_dir / "chaindata";
+}
+std::filesystem::path node_info_file(const std::filesystem::path& data_dir) {
+    return data_dir / "node.json";
+}
+std::filesystem::path miner_key_file(const std::filesystem::path& data_dir) {
+    return data_dir / "miner.key";
+}
+
+util::Result<void> validate(const NodeConfig& config) {
+    auto bad = [](std::string message) {
+        return util::Unexpected(util::Errc::kInvalidArgument, std::move(message));
+    };
+    boost::system::error_code ec;
+    boost::asio::ip::make_address(config.http_bind, ec);
+    if (ec) return bad("--http-bind '" + config.http_bind + "' is not an IP address");
+    boost::asio::ip::make_address(config.p2p_bind, ec);
+    if (ec) return bad("--p2p-bind '" + config.p2p_bind + "' is not an IP address");
+    for (const auto& peer : config.peers) {
+        if (peer.empty()) continue;
+        if (auto url = net::transport::parse_peer_url(peer); !url) {
+            return bad("peer '" + peer + "': " + url.error().message);
+        }
+    }
+    if (config.miner_threads > 256) return bad("--miner-threads is at most 256");
+    if (config.io_threads == 0 || config.io_threads > 64) return bad("io threads: 1 to 64");
+    if (config.data_dir.empty()) return bad("no data directory");
+    return {};
+}
+
+}  // namespace peerchain::node

@@ -1,0 +1,47 @@
+// NodeConfig: everything `peerchain node` can be told, after flags, environment and
+// defaults were merged (flag > environment > default; see app/main.cpp).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/params.hpp"
+#include "util/result.hpp"
+
+namespace peerchain::node {
+
+struct NodeConfig {
+    core::Network network = core::Network::kDev;
+    std::filesystem::path data_dir;  // empty: default_data_dir(network)
+
+    std::string http_bind = "127.0.0.1";
+    std::uint16_t http_port = 3001;  // 0: any free port (written to <data-dir>/node.json)
+    std::string p2p_bind = "0.0.0.0";
+    std::uint16_t p2p_port = 6001;
+    std::vector<std::string> peers;  // ws://host:port, dialed at start
+
+    bool mine = false;           // mine continuously
+    unsigned miner_threads = 0;  // 0: one per core
+    unsigned io_threads = 2;     // network and HTTP threads
+    std::string log_level = "info";
+};
+
+// $HOME/.peerchain/<network> (./.peerchain/<network> without HOME).
+std::filesystem::path default_data_dir(core::Network network);
+
+// Where things live in a data directory:
+//   chaindata/   the LevelDB store (blocks, index, coins)
+//   .cookie      the API token, mode 0600, while the node runs
+//   node.json    {"pid", "network", "httpPort", "p2pPort", ...} while the node runs
+//   miner.key    the key mined coins are paid to, mode 0600
+std::filesystem::path chain_db_dir(const std::filesystem::path& data_dir);
+std::filesystem::path node_info_file(const std::filesystem::path& data_dir);
+std::filesystem::path miner_key_file(const std::filesystem::path& data_dir);
+
+// Checks what the parser cannot: bind addresses are IP literals, peer URLs parse, thread
+// counts are sane. kInvalidArgument with a message fit for the user.
+util::Result<void> validate(const NodeConfig& config);
+
+}  // namespace peerchain::node

@@ -1,0 +1,490 @@
+#include "node/node.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "api/auth.hpp"
+#include "api/node_api.hpp"
+#include "api/router.hpp"
+#include "api/routes.hpp"
+#include "api/server/http_server.hpp"
+#include "chain/chainstate.hpp"
+#include "crypto/schnorr.hpp"
+#include "mining/miner.hpp"
+#include "net/peer_manager/peer_manager.hpp"
+#include "net/transport/transport.hpp"
+#include "store/leveldb_database.hpp"
+#include "util/executor.hpp"
+
+namespace peerchain::node {
+
+namespace {
+
+constexpr const char* kUserAgent = "/peerchain:" PEERCHAIN_VERSION "/";
+// What one peer may have waiting on the chain executor before it is dropped as flooding.
+constexpr std::size_t kMaxPendingBytesPerPeer = 64u << 20;
+
+util::Result<void> write_private_file(const std::filesystem::path& path, const std::string& text) {
+    const auto tmp = path.string() + ".tmp";
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return util::Unexpected(util::Errc::kIo, "cannot write " + tmp);
+    const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    ::close(fd);
+    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+        return util::Unexpected(util::Errc::kIo, "cannot write " + path.string());
+    }
+    return {};
+}
+
+// The key this node's mined coins go to, made on first start. (The wallet of the next
+// issue takes it over.)
+util::Result<crypto::SecretKey> load_miner_key(const std::filesystem::path& data_dir) {
+    const auto path = miner_key_file(data_dir);
+    std::ifstream in(path);
+    if (in) {
+        std::string hex;
+        in >> hex;
+        auto bytes = util::from_hex(hex);
+        if (!bytes || bytes->size() != 32) {
+            return util::Unexpected(util::Errc::kCorruption, path.string() + " is not a key");
+        }
+        std::array<std::uint8_t, 32> raw;
+        std::copy(bytes->begin(), bytes->end(), raw.begin());
+        return crypto::SecretKey::from_bytes(raw);
+    }
+    auto key = crypto::SecretKey::generate();
+    if (auto w = write_private_file(path, util::to_hex(key.bytes()) + "\n"); !w) {
+        return util::Unexpected(w.error());
+    }
+    return key;
+}
+
+}  // namespace
+
+class Node::Impl final : public chain::ChainObserver,
+                         public net::transport::Handler,
+                         public net::peer_manager::PeerSender,
+                         public mining::BlockSink,
+                         public api::NodeApi {
+  public:
+    explicit Impl(NodeConfig config) : config_(std::move(config)) {}
+    ~Impl() override { stop(); }
+
+    util::Result<void> start();
+    void stop();
+    void wait(const std::function<bool()>& stop_requested);
+
+    std::uint16_t http_port() const noexcept { return http_ ? http_->port() : 0; }
+    std::uint16_t p2p_port() const noexcept { return transport_ ? transport_->listen_port() : 0; }
+
+    // --- chain::ChainObserver (chain executor) -------------------------------------------
+    void on_block_connected(const core::BlockPtr& block, const chain::BlockIndex* index) override {
+        spdlog::debug("connected block {} at height {}", index->hash.to_hex(), index->height);
+        (void)block;
+    }
+    void on_tip_changed(const chain::BlockIndex* new_tip, const chain::BlockIndex* old_tip,
+                        const chain::BlockIndex* fork) override {
+        if (old_tip != nullptr && fork != old_tip) {
+            spdlog::info("reorg: {} blocks disconnected, {} connected; new tip {} at height {}",
+                         old_tip->height - fork->height, new_tip->height - fork->height,
+                         new_tip->hash.to_hex(), new_tip->height);
+        }
+        if (new_tip->height % 1000 == 0 || new_tip->height - (old_tip ? old_tip->height : 0) < 2) {
+            spdlog::info("new tip {} at height {}", new_tip->hash.to_hex(), new_tip->height);
+        }
+        if (peers_) peers_->on_tip_changed(new_tip, old_tip, fork);
+        if (miner_) miner_->on_tip_changed();
+    }
+    void on_block_rejected(const core::Uint256& hash, const core::ValidationResult& why) override {
+        spdlog::warn("rejected block {}: {}", hash.to_hex(), why.to_string());
+        // Our own failure (the store) is no reason to go on with a chain we cannot trust.
+        if (why.code == core::ValidationCode::kInternal)
+            fatal("storage failure: " + why.to_string());
+    }
+
+    // --- net::transport::Handler (I/O threads) -------------------------------------------
+    void on_open(std::shared_ptr<net::transport::Session> session) override;
+    void on_message(std::shared_ptr<net::transport::Session> session, util::Bytes payload) override;
+    void on_close(net::transport::SessionId id, std::string reason) override;
+    void on_dial_failed(std::string url, std::string reason) override {
+        spdlog::warn("could not connect to {}: {}", url, reason);
+    }
+
+    // --- net::peer_manager::PeerSender (chain executor) -----------------------------------
+    void send(net::peer_manager::PeerId id, std::shared_ptr<const util::Bytes> msg) override {
+        if (auto s = session(id)) s->send(std::move(msg));
+    }
+    void disconnect(net::peer_manager::PeerId id, std::string reason) override {
+        if (auto s = session(id)) s->close(std::move(reason));
+    }
+
+    // --- mining::BlockSink (miner threads) -------------------------------------------------
+    void submit(core::BlockPtr block, std::function<void(core::ValidationResult)> done) override {
+        const bool queued = executor_->post(
+            [this, block, done = std::move(done)] { done(chain_->process_block(block)); });
+        if (!queued)
+            done(core::ValidationResult::fail(core::ValidationCode::kInternal, "shutting-down"));
+    }
+
+    // --- api::NodeApi (HTTP threads) -------------------------------------------------------
+    const chain::Chainstate& chain() const override { return *chain_; }
+    std::vector<api::PeerView> peers() const override;
+    api::MiningView mining() const override;
+    std::string user_agent() const override { return kUserAgent; }
+    util::Result<void> add_peer(const std::string& url) override {
+        if (!transport_) return util::Unexpected(util::Errc::kUnavailable, "node is stopping");
+        spdlog::info("connecting to {}", url);
+        return transport_->dial(url);
+    }
+    void mine_block(util::Bytes data, MinedCallback done) override;
+
+  private:
+    std::shared_ptr<net::transport::Session> session(net::peer_manager::PeerId id) {
+        std::lock_guard lock(sessions_mutex_);
+        auto it = sessions_.find(id);
+        return it == sessions_.end() ? nullptr : it->second.session;
+    }
+    void write_node_info();
+    void fatal(const std::string& why) {
+        spdlog::critical("{}; shutting down", why);
+        {
+            std::lock_guard lock(wait_mutex_);
+            fatal_ = true;
+        }
+        wait_cv_.notify_all();
+    }
+    void tick_loop();
+
+    struct SessionEntry {
+        std::shared_ptr<net::transport::Session> session;
+        std::shared_ptr<std::atomic<std::size_t>> pending;
+    };
+
+    NodeConfig config_;
+    const core::Params* params_ = nullptr;
+    std::unique_ptr<store::Database> db_;
+    std::unique_ptr<chain::Chainstate> chain_;
+    std::unique_ptr<util::SerialExecutor> executor_;
+    std::unique_ptr<net::peer_manager::PeerManager> peers_;
+    std::unique_ptr<mining::Miner> miner_;
+    std::optional<crypto::SecretKey> miner_key_;
+    boost::asio::io_context io_;
+    std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+    std::vector<std::thread> io_threads_;
+    std::unique_ptr<net::transport::Transport> transport_;
+    std::unique_ptr<api::HttpServer> http_;
+    std::optional<api::Auth> auth_;
+
+    mutable std::mutex sessions_mutex_;
+    std::unordered_map<net::transport::SessionId, SessionEntry> sessions_;
+
+    std::mutex wait_mutex_;
+    std::condition_variable wait_cv_;
+    bool fatal_ = false;
+    bool stopping_ = false;
+    std::thread ticker_;
+    bool stopped_ = false;
+};
+
+util::Result<void> Node::Impl::start() {
+    params_ = &core::params(config_.network);
+    std::error_code ec;
+    std::filesystem::create_directories(config_.data_dir, ec);
+    if (ec) {
+        return util::Unexpected(
+            util::Errc::kIo,
+            "cannot create data directory " + config_.data_dir.string() + ": " + ec.message());
+    }
+    ::chmod(config_.data_dir.c_str(), 0700);
+    spdlog::info("peerchain {} on network '{}', data directory {}", PEERCHAIN_VERSION,
+                 params_->name, config_.data_dir.string());
+
+    auto db = store::open_leveldb(chain_db_dir(config_.data_dir), store::Options{});
+    if (!db) return util::Unexpected(db.error());
+    db_ = std::move(*db);
+
+    auto chain = chain::Chainstate::open(*db_, *params_, util::SystemClock::instance(), this);
+    if (!chain) return util::Unexpected(chain.error());
+    chain_ = std::move(*chain);
+    spdlog::info("chain tip {} at height {}", chain_->tip()->hash.to_hex(), chain_->tip()->height);
+
+    auto key = load_miner_key(config_.data_dir);
+    if (!key) return util::Unexpected(key.error());
+    miner_key_.emplace(std::move(*key));
+
+    executor_ = std::make_unique<util::SerialExecutor>("chain");
+    net::peer_manager::Config pm_config;
+    pm_config.user_agent = kUserAgent;
+    pm_config.listen_port = config_.p2p_port;  // corrected below once bound (port 0)
+    pm_config.max_blocks_in_flight = 1024;
+    peers_ = std::make_unique<net::peer_manager::PeerManager>(
+        *chain_, *this, util::SystemClock::instance(), pm_config);
+
+    mining::MinerOptions miner_options;
+    miner_options.threads = config_.miner_threads;
+    miner_ = std::make_unique<mining::Miner>(
+        *params_, [this] { return chain_->next_block_context(); }, *this,
+        util::SystemClock::instance(), miner_options);
+    miner_->start();
+
+    work_.emplace(io_.get_executor());
+    for (unsigned i = 0; i < config_.io_threads; ++i) {
+        io_threads_.emplace_back([this, i] {
+            const std::string name = "io-" + std::to_string(i);
+            pthread_setname_np(pthread_self(), name.c_str());
+            io_.run();
+        });
+    }
+
+    transport_ = std::make_unique<net::transport::Transport>(io_, *this);
+    if (auto r = transport_->listen(config_.p2p_bind, config_.p2p_port); !r) {
+        return util::Unexpected(r.error().code, "P2P port " + std::to_string(config_.p2p_port) +
+                                                    ": " + r.error().message);
+    }
+    executor_->post([this, port = transport_->listen_port()] { peers_->set_listen_port(port); });
+
+    auto auth = api::Auth::create(config_.data_dir);
+    if (!auth) return util::Unexpected(auth.error());
+    auth_.emplace(std::move(*auth));
+    auto router = std::make_shared<api::Router>(*auth_);
+    api::register_routes(*router, *this);
+    api::HttpServerConfig http_config;
+    http_config.address = config_.http_bind;
+    http_config.port = config_.http_port;
+    http_ = std::make_unique<api::HttpServer>(io_, router, http_config);
+    if (auto r = http_->start(); !r) {
+        return util::Unexpected(r.error().code, "HTTP port " + std::to_string(config_.http_port) +
+                                                    ": " + r.error().message);
+    }
+
+    if (config_.mine) {
+        if (auto r = miner_->start_continuous(mining::CoinbaseSpec{miner_key_->public_key(), {}});
+            !r) {
+            return util::Unexpected(r.error());
+        }
+        spdlog::info("mining continuously on {} threads", miner_->stats().threads);
+    }
+    ticker_ = std::thread([this] { tick_loop(); });
+    for (const auto& url : config_.peers) {
+        if (url.empty()) continue;
+        if (auto r = add_peer(url); !r) spdlog::warn("peer {}: {}", url, r.error().message);
+    }
+    write_node_info();
+    return {};
+}
+
+void Node::Impl::write_node_info() {
+    boost::json::object info;
+    info["pid"] = ::getpid();
+    info["network"] = params_->name;
+    info["httpBind"] = config_.http_bind;
+    info["httpPort"] = http_->port();
+    info["p2pBind"] = config_.p2p_bind;
+    info["p2pPort"] = transport_->listen_port();
+    info["userAgent"] = kUserAgent;
+    if (auto r = write_private_file(node_info_file(config_.data_dir),
+                                    boost::json::serialize(info) + "\n");
+        !r) {
+        spdlog::warn("{}", r.error().message);
+    }
+}
+
+void Node::Impl::tick_loop() {
+    pthread_setname_np(pthread_self(), "ticker");
+    std::unique_lock lock(wait_mutex_);
+    while (!stopping_) {
+        wait_cv_.wait_for(lock, std::chrono::seconds(1));
+        if (stopping_) break;
+        executor_->post([this] { peers_->on_tick(); });
+    }
+}
+
+void Node::Impl::wait(const std::function<bool()>& stop_requested) {
+    std::unique_lock lock(wait_mutex_);
+    while (!fatal_ && !stop_requested()) wait_cv_.wait_for(lock, std::chrono::milliseconds(200));
+}
+
+void Node::Impl::stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    spdlog::info("stopping");
+    {
+        std::lock_guard lock(wait_mutex_);
+        stopping_ = true;
+    }
+    wait_cv_.notify_all();
+    if (ticker_.joinable()) ticker_.join();
+    if (http_) http_->stop();
+    if (miner_) miner_->stop();
+    if (transport_) transport_->stop();
+    if (executor_) executor_->stop();  // runs what is queued: blocks in flight get stored
+    if (work_) work_->reset();
+    io_.stop();
+    for (auto& t : io_threads_) t.join();
+    io_threads_.clear();
+    http_.reset();
+    transport_.reset();
+    miner_.reset();
+    peers_.reset();
+    if (chain_) {
+        if (auto r = chain_->flush(); !r) spdlog::error("final flush: {}", r.error().to_string());
+    }
+    chain_.reset();
+    executor_.reset();
+    db_.reset();
+    if (auth_) (void)auth_->remove_cookie();
+    std::error_code ec;
+    std::filesystem::remove(node_info_file(config_.data_dir), ec);
+    spdlog::info("stopped");
+}
+
+void Node::Impl::on_open(std::shared_ptr<net::transport::Session> session) {
+    const auto id = session->id();
+    const bool inbound = session->direction() == net::transport::Direction::kInbound;
+    net::peer_manager::ConnectionInfo info;
+    info.direction =
+        inbound ? net::peer_manager::Direction::kInbound : net::peer_manager::Direction::kOutbound;
+    info.address = session->remote_address();
+    info.url = session->url();
+    {
+        std::lock_guard lock(sessions_mutex_);
+        sessions_[id] = SessionEntry{session, std::make_shared<std::atomic<std::size_t>>(0)};
+    }
+    spdlog::info("peer {} connected ({} {})", id, inbound ? "inbound from" : "outbound to",
+                 inbound ? info.address : info.url);
+    executor_->post([this, id, info] { peers_->on_peer_connected(id, info); });
+}
+
+void Node::Impl::on_message(std::shared_ptr<net::transport::Session> session, util::Bytes payload) {
+    std::shared_ptr<std::atomic<std::size_t>> pending;
+    {
+        std::lock_guard lock(sessions_mutex_);
+        auto it = sessions_.find(session->id());
+        if (it == sessions_.end()) return;
+        pending = it->second.pending;
+    }
+    const std::size_t size = payload.size();
+    if (pending->fetch_add(size) + size > kMaxPendingBytesPerPeer) {
+        session->close("flooding: too much unprocessed data");
+        return;
+    }
+    executor_->post(
+        [this, id = session->id(), pending, size, payload = std::move(payload)]() mutable {
+            pending->fetch_sub(size);
+            peers_->on_message(id, std::move(payload));
+        });
+}
+
+void Node::Impl::on_close(net::transport::SessionId id, std::string reason) {
+    {
+        std::lock_guard lock(sessions_mutex_);
+        sessions_.erase(id);
+    }
+    spdlog::info("peer {} disconnected: {}", id, reason);
+    executor_->post([this, id, reason] { peers_->on_peer_disconnected(id, reason); });
+}
+
+std::vector<api::PeerView> Node::Impl::peers() const {
+    std::vector<api::PeerView> out;
+    for (const auto& p : peers_->peers()) {
+        api::PeerView v;
+        v.id = p.id;
+        v.address = p.address;
+        v.direction = net::peer_manager::direction_name(p.direction);
+        v.url = p.url;
+        v.user_agent = p.user_agent;
+        v.handshake_done = p.handshake_complete;
+        v.start_height = p.start_height;
+        v.synced_height = p.best_known_height;
+        v.connected_since = p.connected_since;
+        v.ping_ms = p.ping_ms;
+        out.push_back(std::move(v));
+    }
+    return out;
+}
+
+api::MiningView Node::Impl::mining() const {
+    const auto s = miner_->stats();
+    api::MiningView v;
+    v.continuous = s.continuous;
+    v.threads = s.threads;
+    v.hashes_per_second = s.hash_rate;
+    v.blocks_found = s.blocks_accepted;
+    v.queued_requests = s.requests;
+    return v;
+}
+
+void Node::Impl::mine_block(util::Bytes data, MinedCallback done) {
+    auto queued = miner_->request(
+        mining::CoinbaseSpec{miner_key_->public_key(), std::move(data)},
+        [done](mining::MineResult result) {
+            if (result.error) return done(util::Unexpected(*result.error));
+            if (!result.accepted()) {
+                return done(util::Unexpected(util::Errc::kInvalidArgument,
+                                             "mined block refused: " + result.verdict.to_string()));
+            }
+            done(result.block);
+        });
+    if (!queued) done(util::Unexpected(queued.error()));
+}
+
+Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Node::~Node() { stop(); }
+
+util::Result<std::unique_ptr<Node>> Node::start(const NodeConfig& config) {
+    auto impl = std::make_unique<Impl>(config);
+    if (auto r = impl->start(); !r) {
+        impl->stop();
+        return util::Unexpected(r.error());
+    }
+    return std::unique_ptr<Node>(new Node(std::move(impl)));
+}
+
+void Node::stop() {
+    if (impl_) impl_->stop();
+}
+void Node::wait(const std::function<bool()>& stop_requested) { impl_->wait(stop_requested); }
+std::uint16_t Node::http_port() const noexcept { return impl_->http_port(); }
+std::uint16_t Node::p2p_port() const noexcept { return impl_->p2p_port(); }
+
+namespace {
+std::atomic<int> g_signal{0};
+void on_signal(int sig) { g_signal.store(sig); }
+}  // namespace
+
+int run_node(const NodeConfig& config) {
+    spdlog::set_level(spdlog::level::from_str(config.log_level));
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+
+    auto node = Node::start(config);
+    if (!node) {
+        spdlog::critical("cannot start: {}", node.error().message);
+        return 1;
+    }
+    (*node)->wait([] { return g_signal.load() != 0; });
+    if (const int sig = g_signal.load()) spdlog::info("signal {} received", sig);
+    (*node)->stop();
+    return 0;
+}
+
+}  // namespace peerchain::node
