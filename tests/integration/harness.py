@@ -188,7 +188,8 @@ class NodeTestCase(unittest.TestCase):
         self.nodes = []
 
     def tearDown(self):
-        failed = not getattr(self._outcome, "success", True)
+        result = self._outcome.result
+        failed = any(test is self for test, _ in result.failures + result.errors)
         for node in self.nodes:
             if failed:
                 print(f"\n===== log of {node.name} =====\n{node.log_tail()}")
@@ -261,8 +262,8 @@ class RawWebSocket:
         masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
         self.sock.sendall(header + mask + masked)
 
-    def recv_message(self, timeout=5.0):
-        """Reads one binary frame (unmasked, as a server sends) and returns its payload."""
+    def recv_frame(self, timeout=5.0):
+        """Reads one frame (unmasked, as a server sends): (opcode, payload)."""
         self.sock.settimeout(timeout)
 
         def exactly(n):
@@ -274,15 +275,18 @@ class RawWebSocket:
                 data += chunk
             return data
 
+        b0, b1 = exactly(2)
+        length = b1 & 0x7F
+        if length == 126:
+            length = int.from_bytes(exactly(2), "big")
+        elif length == 127:
+            length = int.from_bytes(exactly(8), "big")
+        return b0 & 0x0F, exactly(length)
+
+    def recv_message(self, timeout=5.0):
+        """The payload of the next binary frame; ConnectionError on a close."""
         while True:
-            b0, b1 = exactly(2)
-            length = b1 & 0x7F
-            if length == 126:
-                length = int.from_bytes(exactly(2), "big")
-            elif length == 127:
-                length = int.from_bytes(exactly(8), "big")
-            payload = exactly(length)
-            opcode = b0 & 0x0F
+            opcode, payload = self.recv_frame(timeout)
             if opcode == 0x8:
                 raise ConnectionError("closed by peer")
             if opcode == 0x2:
@@ -301,18 +305,20 @@ class RawWebSocket:
         self.send_frame(bytes([2]))
 
     def closed_by_peer(self, timeout=5.0):
-        """True when the node closes the connection (close frame or EOF) within timeout."""
-        self.sock.settimeout(timeout)
+        """True when the node closes the link (close frame or EOF) within timeout; the
+        messages it sends before that are skipped."""
+        deadline = time.monotonic() + timeout
         try:
             while True:
-                data = self.sock.recv(65536)
-                if not data:
-                    return True
-                if data[0] & 0x0F == 0x8:  # close frame
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                opcode, _ = self.recv_frame(remaining)
+                if opcode == 0x8:
                     return True
         except socket.timeout:
             return False
-        except (ConnectionResetError, BrokenPipeError):
+        except (ConnectionError, OSError):
             return True
 
     def close(self):

@@ -2,6 +2,7 @@
 
 import os
 import struct
+import time
 import unittest
 
 from harness import NodeTestCase, Node, RawWebSocket, raw_tcp, wait_until
@@ -114,6 +115,21 @@ class SeedNetwork(NodeTestCase):
                         "--blocks", str(blocks)], check=True, timeout=300)
 
 
+def regtest_header(prev, valid_pow):
+    """An 80-byte regtest header on `prev` with a junk merkle root and a time a minute ahead
+    (above the median time past of a quickly mined chain, within the allowed drift),
+    whose proof of work meets (or, when valid_pow is false, misses) the regtest target."""
+    import hashlib
+    target = 0x7FFFFF << (8 * (0x20 - 3))
+    for nonce in range(1 << 20):
+        header = (struct.pack("<I", 1) + prev + b"\x11" * 32 +
+                  struct.pack("<III", int(time.time()) + 60, 0x207FFFFF, nonce))
+        digest = hashlib.sha256(hashlib.sha256(header).digest()).digest()
+        if (int.from_bytes(digest, "little") <= target) == valid_pow:
+            return header
+    raise AssertionError("no nonce found")
+
+
 class HostileInput(NodeTestCase):
     def test_garbage_on_the_p2p_port_leaves_the_node_serving_its_peers(self):
         a = self.start_node("A")
@@ -182,15 +198,16 @@ class HostileInput(NodeTestCase):
         wait_until(lambda: b.height() == 3, what="B to sync")
         tip = bytes.fromhex(a.tip())[::-1]
 
-        liar = RawWebSocket(a.p2p_port)
-        liar.handshake(network_magic=b"pcrt")
-        # A block on A's tip with no transactions: no coinbase, wrong merkle root, and (on
-        # regtest, with even odds) bad proof of work. Any of them makes it invalid.
-        header = (struct.pack("<I", 1) + tip + b"\x11" * 32 +
-                  struct.pack("<III", 2_000_000_000, 0x207FFFFF, 7))
-        liar.send_frame(bytes([12]) + header + b"\x00")
-        self.assertTrue(liar.closed_by_peer(), "the liar was not dropped")
-        liar.close()
+        # Two liars, each after a real handshake: a block on A's tip whose proof of work
+        # fails, and one whose proof of work holds but which has no transactions at all.
+        for valid_pow, reason in ((False, "high-hash"), (True, "bad-cb-missing")):
+            liar = RawWebSocket(a.p2p_port)
+            liar.handshake(network_magic=b"pcrt")
+            liar.send_frame(bytes([12]) + regtest_header(tip, valid_pow) + b"\x00")
+            self.assertTrue(liar.closed_by_peer(), f"the liar ({reason}) was not dropped")
+            liar.close()
+            wait_until(lambda: reason in open(a.log_path, errors="replace").read(),
+                       what=f"A to log {reason}")
 
         self.assertEqual(a.height(), 3)
         self.assertEqual(a.peer_count(), 1)
