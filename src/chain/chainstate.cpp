@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <mutex>
 #include <string>
 #include <utility>
 
@@ -15,6 +14,7 @@
 #include "core/merkle.hpp"
 #include "core/pow.hpp"
 #include "core/sighash.hpp"
+#include "util/sync.hpp"
 #include "util/thread_annotations.hpp"
 
 namespace peerchain::chain {
@@ -81,28 +81,28 @@ class Chainstate::Impl {
 
     // Queries.
     const BlockIndex* tip() const EXCLUDES(mutex_) {
-        std::lock_guard lock(mutex_);
+        util::LockGuard lock(mutex_);
         return active_.back();
     }
     const BlockIndex* best_header() const EXCLUDES(mutex_) {
-        std::lock_guard lock(mutex_);
+        util::LockGuard lock(mutex_);
         return tree_.best_header();
     }
     const BlockIndex* genesis() const noexcept { return genesis_; }
     const BlockIndex* lookup(const core::Uint256& hash) const EXCLUDES(mutex_) {
-        std::lock_guard lock(mutex_);
+        util::LockGuard lock(mutex_);
         return tree_.find(hash);
     }
     const BlockIndex* at_height(std::uint32_t height) const EXCLUDES(mutex_) {
-        std::lock_guard lock(mutex_);
+        util::LockGuard lock(mutex_);
         return height < active_.size() ? active_[height] : nullptr;
     }
     bool in_active_chain(const BlockIndex* index) const EXCLUDES(mutex_) {
-        std::lock_guard lock(mutex_);
+        util::LockGuard lock(mutex_);
         return in_active_locked(index);
     }
     std::uint32_t status(const BlockIndex* index) const EXCLUDES(mutex_) {
-        std::lock_guard lock(mutex_);
+        util::LockGuard lock(mutex_);
         return index->status;
     }
     ChainStats stats() const EXCLUDES(mutex_);
@@ -121,7 +121,7 @@ class Chainstate::Impl {
                active_[index->height] == index;
     }
     BlockNode* tip_node() const EXCLUDES(mutex_) {
-        std::lock_guard lock(mutex_);
+        util::LockGuard lock(mutex_);
         return active_.back();
     }
 
@@ -156,7 +156,7 @@ class Chainstate::Impl {
     // Guards the tree, the active chain and the coins cache, and every node's status.
     // Only the chain executor changes them (holding the lock); it also reads node fields
     // without the lock, which is safe because no one else writes them.
-    mutable std::mutex mutex_;
+    mutable util::Mutex mutex_;
     BlockTree tree_ GUARDED_BY(mutex_);
     std::vector<BlockNode*> active_ GUARDED_BY(mutex_);
     CoinsCache coins_ GUARDED_BY(mutex_);
@@ -265,7 +265,7 @@ util::Result<void> Chainstate::Impl::load() {
     std::size_t skipped = 0;
     BlockNode* coins_tip = nullptr;
     {
-        std::lock_guard lock(mutex_);
+        util::LockGuard lock(mutex_);
         for (const Loaded& l : records) {
             BlockNode* prev = nullptr;
             if (l.record.height == 0) {
@@ -339,7 +339,7 @@ ValidationResult Chainstate::Impl::accept_header(const core::BlockHeader& header
                                                  store::WriteBatch* batch) {
     BlockNode* prev = nullptr;
     {
-        std::lock_guard lock(mutex_);
+        util::LockGuard lock(mutex_);
         if (BlockNode* known = tree_.find(hash)) {
             *out = known;
             if (known->failed()) {
@@ -381,7 +381,7 @@ ValidationResult Chainstate::Impl::accept_header(const core::BlockHeader& header
     }
     BlockNode* node = nullptr;
     {
-        std::lock_guard lock(mutex_);
+        util::LockGuard lock(mutex_);
         node = tree_.insert(hash, header, prev, 0);
     }
     if (batch != nullptr) {
@@ -434,7 +434,7 @@ void Chainstate::Impl::mark_failed(BlockNode* node, const ValidationResult& why,
                                    store::WriteBatch& batch) {
     std::vector<BlockNode*> changed;
     {
-        std::lock_guard lock(mutex_);
+        util::LockGuard lock(mutex_);
         changed = tree_.mark_failed(node);
     }
     for (const BlockNode* n : changed) {
@@ -487,7 +487,7 @@ ValidationResult Chainstate::Impl::process_block(const core::BlockPtr& block, bo
     pending_.put(storage::hash_key(storage::kBlockPrefix, hash), block->encode());
     pending_node_ = node;
     {
-        std::lock_guard lock(mutex_);
+        util::LockGuard lock(mutex_);
         tree_.set_have_data(node);
     }
     if (is_new != nullptr) *is_new = true;
@@ -512,7 +512,7 @@ util::Result<std::optional<Coin>> Chainstate::Impl::fetch_coin(
     const CoinsDelta& delta, const core::OutPoint& outpoint) const {
     if (const std::optional<Coin>* d = delta.find(outpoint)) return *d;
     {
-        std::lock_guard lock(mutex_);
+        util::LockGuard lock(mutex_);
         if (const CoinsCache::Entry* e = coins_.find(outpoint)) {
             return e->spent ? std::optional<Coin>() : std::optional<Coin>(e->coin);
         }
@@ -531,7 +531,7 @@ ValidationResult Chainstate::Impl::activate_best_chain(const BlockNode* processe
         BlockNode* best = nullptr;
         BlockNode* tip = nullptr;
         {
-            std::lock_guard lock(mutex_);
+            util::LockGuard lock(mutex_);
             best = tree_.best_candidate();
             tip = active_.back();
         }
@@ -564,7 +564,7 @@ ValidationResult Chainstate::Impl::activate_best_chain(const BlockNode* processe
             if (pending_blocks_ >= kMaxPendingBlocks) flush_events();
         }
     }
-    std::lock_guard lock(mutex_);
+    util::LockGuard lock(mutex_);
     tree_.prune_candidates(active_.back());
     return ValidationResult::ok();
 }
@@ -684,7 +684,7 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
         }
     }
     {
-        std::lock_guard lock(mutex_);
+        util::LockGuard lock(mutex_);
         coins_.apply(delta);
         node->status = status;
         active_.push_back(node);
@@ -738,7 +738,7 @@ ValidationResult Chainstate::Impl::disconnect_tip() {
         }
     }
     {
-        std::lock_guard lock(mutex_);
+        util::LockGuard lock(mutex_);
         coins_.apply(delta);
         active_.pop_back();
         tree_.add_candidate(node);
@@ -757,7 +757,7 @@ ValidationResult Chainstate::Impl::disconnect_tip() {
 ValidationResult Chainstate::Impl::maybe_flush() {
     bool over = false;
     {
-        std::lock_guard lock(mutex_);
+        util::LockGuard lock(mutex_);
         over = coins_.memory_usage() > options_.coins_cache_bytes;
     }
     if (!over && changed_since_flush_ < options_.flush_every_blocks) return ValidationResult::ok();
@@ -769,14 +769,14 @@ util::Result<void> Chainstate::Impl::flush_coins() {
     if (changed_since_flush_ == 0) return {};
     store::WriteBatch batch;
     {
-        std::lock_guard lock(mutex_);
+        util::LockGuard lock(mutex_);
         coins_.write_dirty(batch);
         batch.put(storage::coins_tip_key(), active_.back()->hash.span());
     }
     if (auto w = write(batch, /*sync=*/true); !w) return w;
     CoinsCache dropped;  // freed after the lock is released
     {
-        std::lock_guard lock(mutex_);
+        util::LockGuard lock(mutex_);
         if (coins_.memory_usage() > options_.coins_cache_bytes) {
             // Over the limit even with only clean coins left: start empty, the store has
             // them all now.
@@ -833,7 +833,7 @@ void Chainstate::Impl::flush_events() {
 // --- Queries -----------------------------------------------------------------------------
 
 ChainStats Chainstate::Impl::stats() const {
-    std::lock_guard lock(mutex_);
+    util::LockGuard lock(mutex_);
     ChainStats s;
     const BlockIndex* t = active_.back();
     s.height = t->height;
@@ -859,7 +859,7 @@ std::vector<core::Uint256> Chainstate::Impl::locator(const BlockIndex* from) con
 }
 
 const BlockIndex* Chainstate::Impl::find_fork(const std::vector<core::Uint256>& locator) const {
-    std::lock_guard lock(mutex_);
+    util::LockGuard lock(mutex_);
     const BlockIndex* t = active_.back();
     for (const auto& hash : locator) {
         const BlockNode* b = tree_.find(hash);
@@ -894,7 +894,7 @@ util::Result<core::BlockPtr> Chainstate::Impl::read_block(const BlockIndex* inde
 
 std::optional<Coin> Chainstate::Impl::coin(const core::OutPoint& outpoint) const {
     {
-        std::lock_guard lock(mutex_);
+        util::LockGuard lock(mutex_);
         if (const CoinsCache::Entry* e = coins_.find(outpoint)) {
             return e->spent ? std::nullopt : std::optional<Coin>(e->coin);
         }

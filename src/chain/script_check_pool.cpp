@@ -20,7 +20,7 @@ ScriptCheckPool::ScriptCheckPool(unsigned threads) {
 
 ScriptCheckPool::~ScriptCheckPool() {
     {
-        std::lock_guard lock(mutex_);
+        util::LockGuard lock(mutex_);
         stopping_ = true;
     }
     start_.notify_all();
@@ -39,13 +39,13 @@ std::optional<std::size_t> ScriptCheckPool::run(std::size_t n,
         work();
     } else {
         {
-            std::lock_guard lock(mutex_);
+            util::LockGuard lock(mutex_);
             running_ = static_cast<unsigned>(workers_.size());
             ++generation_;
         }
         start_.notify_all();
         work();
-        std::unique_lock lock(mutex_);
+        util::UniqueLock lock(mutex_);
         done_.wait(lock, [this]() REQUIRES(mutex_) { return running_ == 0; });
     }
     check_ = nullptr;
@@ -77,14 +77,14 @@ void ScriptCheckPool::worker() {
     std::uint64_t seen = 0;
     for (;;) {
         {
-            std::unique_lock lock(mutex_);
+            util::UniqueLock lock(mutex_);
             start_.wait(lock, [&]() REQUIRES(mutex_) { return stopping_ || generation_ != seen; });
             if (stopping_) return;
             seen = generation_;
         }
         work();
         {
-            std::lock_guard lock(mutex_);
+            util::LockGuard lock(mutex_);
             if (--running_ == 0) done_.notify_one();
         }
     }

@@ -12,11 +12,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
 
+#include "util/sync.hpp"
 #include "util/thread_annotations.hpp"
 
 namespace peerchain::chain {
@@ -40,7 +40,7 @@ class ScriptCheckPool {
     void worker();
     void work();
 
-    std::mutex mutex_;
+    util::Mutex mutex_;
     std::condition_variable start_;
     std::condition_variable done_;
     std::uint64_t generation_ GUARDED_BY(mutex_) = 0;

@@ -9,7 +9,6 @@
 #include <condition_variable>
 #include <deque>
 #include <exception>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -18,6 +17,7 @@
 #include "core/pow.hpp"
 #include "crypto/header_scanner.hpp"
 #include "util/assert.hpp"
+#include "util/sync.hpp"
 #include "util/thread_annotations.hpp"
 
 namespace peerchain::mining {
@@ -113,7 +113,8 @@ class Miner::Impl : public std::enable_shared_from_this<Miner::Impl> {
 
   private:
     void coordinator_main();
-    void rebuild(std::unique_lock<std::mutex>& lock) REQUIRES(mutex_);
+    // Unlocks mutex_ while it builds the template and while a refused request's callback runs.
+    void rebuild() REQUIRES(mutex_);
     void worker_main(unsigned index);
     // `chunk` is the worker's chunk size, carried from job to job.
     void hash_job(const Job& job, unsigned index, std::uint32_t& chunk);
@@ -142,7 +143,7 @@ class Miner::Impl : public std::enable_shared_from_this<Miner::Impl> {
     std::atomic<std::uint64_t> blocks_accepted_{0};
     std::atomic<unsigned> active_{0};
 
-    mutable std::mutex mutex_;
+    mutable util::Mutex mutex_;
     std::condition_variable work_cv_;         // workers: a new job, or stopping
     std::condition_variable coordinator_cv_;  // coordinator: dirty_, or stopping
     std::vector<std::thread> threads_ GUARDED_BY(mutex_);
@@ -159,7 +160,7 @@ class Miner::Impl : public std::enable_shared_from_this<Miner::Impl> {
 };
 
 void Miner::Impl::start() {
-    std::lock_guard lock(mutex_);
+    util::LockGuard lock(mutex_);
     NODE_ASSERT(!started_ && !stopping_);
     started_ = true;
     dirty_ = true;
@@ -179,7 +180,7 @@ void Miner::Impl::stop() {
     std::vector<std::thread> threads;
     std::vector<std::shared_ptr<Request>> failed;
     {
-        std::lock_guard lock(mutex_);
+        util::LockGuard lock(mutex_);
         stopping_ = true;
         generation_.fetch_add(1);
         job_.reset();
@@ -203,7 +204,7 @@ void Miner::Impl::stop() {
 util::Result<void> Miner::Impl::start_continuous(CoinbaseSpec spec) {
     if (auto ok = check_coinbase_spec(spec, params_); !ok) return ok;
     {
-        std::lock_guard lock(mutex_);
+        util::LockGuard lock(mutex_);
         if (stopping_) return util::Unexpected(util::Errc::kUnavailable, "the miner is stopped");
         continuous_ = std::move(spec);
         if (requests_.empty() && !submitted_) invalidate();
@@ -214,7 +215,7 @@ util::Result<void> Miner::Impl::start_continuous(CoinbaseSpec spec) {
 
 void Miner::Impl::stop_continuous() {
     {
-        std::lock_guard lock(mutex_);
+        util::LockGuard lock(mutex_);
         if (!continuous_) return;
         continuous_.reset();
         if (requests_.empty() && !submitted_) invalidate();
@@ -225,7 +226,7 @@ void Miner::Impl::stop_continuous() {
 util::Result<void> Miner::Impl::request(CoinbaseSpec spec, MineCallback done) {
     if (auto ok = check_coinbase_spec(spec, params_); !ok) return ok;
     {
-        std::lock_guard lock(mutex_);
+        util::LockGuard lock(mutex_);
         if (stopping_) return util::Unexpected(util::Errc::kUnavailable, "the miner is stopped");
         if (requests_.size() >= options_.max_requests) {
             return util::Unexpected(
@@ -245,7 +246,7 @@ void Miner::Impl::on_tip_changed() {
     // Workers see this before the coordinator even wakes.
     generation_.fetch_add(1);
     {
-        std::lock_guard lock(mutex_);
+        util::LockGuard lock(mutex_);
         if (stopping_) return;
         // Idle: nothing to rebuild (a node that syncs without mining would otherwise wake
         // the coordinator for every block). The next request builds on the tip of its time.
@@ -262,7 +263,7 @@ MinerStats Miner::Impl::stats() const {
     s.blocks_accepted = blocks_accepted_.load();
     s.threads = workers_;
     s.active_threads = active_.load();
-    std::lock_guard lock(mutex_);
+    util::LockGuard lock(mutex_);
     s.hash_rate = hash_rate(SteadyClock::now());
     s.running = started_ && !stopping_;
     s.continuous = continuous_.has_value();
@@ -291,21 +292,21 @@ double Miner::Impl::hash_rate(SteadyClock::time_point now) const {
 
 void Miner::Impl::coordinator_main() {
     name_thread("miner-coord");
-    std::unique_lock lock(mutex_);
+    util::UniqueLock lock(mutex_);
     while (!stopping_) {
         try {
             const auto now = SteadyClock::now();
             sample(now);
             const bool can_build = dirty_ && !submitted_;
             if (can_build && now >= not_before_) {
-                rebuild(lock);
+                rebuild();
                 continue;
             }
             auto wake = now + kSampleEvery;
             if (can_build) wake = std::min(wake, not_before_);
             coordinator_cv_.wait_until(lock, wake);
         } catch (const std::exception& e) {
-            if (!lock.owns_lock()) lock.lock();
+            // Still locked: rebuild() takes mutex_ back when an exception leaves it.
             spdlog::error("miner-coord: {} (retrying)", e.what());
             dirty_ = true;
             not_before_ = SteadyClock::now() + kRetryDelay;
@@ -313,7 +314,7 @@ void Miner::Impl::coordinator_main() {
     }
 }
 
-void Miner::Impl::rebuild(std::unique_lock<std::mutex>& lock) {
+void Miner::Impl::rebuild() {
     dirty_ = false;
     // Whatever was hashed before is stale from here on.
     const std::uint64_t generation = generation_.fetch_add(1) + 1;
@@ -330,16 +331,18 @@ void Miner::Impl::rebuild(std::unique_lock<std::mutex>& lock) {
         return;
     }
 
-    lock.unlock();
     util::Result<BlockTemplate> tmpl = util::Unexpected(util::Errc::kUnavailable, "");
-    try {
-        tmpl = assembler_.create(context_(), *spec);
-    } catch (const std::exception& e) {
-        tmpl = util::Unexpected(util::Errc::kUnavailable, std::string("exception: ") + e.what());
-    } catch (...) {
-        tmpl = util::Unexpected(util::Errc::kUnavailable, "exception");
+    {
+        util::ReverseLock unlocked(mutex_);
+        try {
+            tmpl = assembler_.create(context_(), *spec);
+        } catch (const std::exception& e) {
+            tmpl =
+                util::Unexpected(util::Errc::kUnavailable, std::string("exception: ") + e.what());
+        } catch (...) {
+            tmpl = util::Unexpected(util::Errc::kUnavailable, "exception");
+        }
     }
-    lock.lock();
 
     if (stopping_) return;
     if (dirty_ || submitted_ || generation_.load() != generation) {
@@ -353,10 +356,9 @@ void Miner::Impl::rebuild(std::unique_lock<std::mutex>& lock) {
             MineResult result;
             result.error = error;
             dirty_ = true;
-            lock.unlock();
+            util::ReverseLock unlocked(mutex_);
             spdlog::warn("miner: cannot build a block for a request: {}", error.to_string());
             run_callback(request->done, std::move(result));
-            lock.lock();
             return;
         }
         if (error.message != last_build_error_) {
@@ -379,7 +381,7 @@ void Miner::Impl::worker_main(unsigned index) {
     for (;;) {
         std::shared_ptr<const Job> job;
         {
-            std::unique_lock lock(mutex_);
+            util::UniqueLock lock(mutex_);
             while (!stopping_ &&
                    !(job_ && job_->generation != last && job_->generation == generation_.load())) {
                 work_cv_.wait(lock);
@@ -449,7 +451,7 @@ void Miner::Impl::found(const Job& job, core::Block block, std::uint32_t height)
     }
     double rate = 0;
     {
-        std::lock_guard lock(mutex_);
+        util::LockGuard lock(mutex_);
         // Another worker found one first, or the work changed meanwhile.
         if (stopping_ || submitted_ || generation_.load() != job.generation) return;
         generation_.fetch_add(1);
@@ -497,7 +499,7 @@ void Miner::Impl::on_verdict(const core::BlockPtr& block, core::ValidationResult
     std::shared_ptr<Request> resolved;
     MineResult result;
     {
-        std::lock_guard lock(mutex_);
+        util::LockGuard lock(mutex_);
         if (!submitted_ || submitted_->block != block) return;
         Submitted s = std::move(*submitted_);
         submitted_.reset();

@@ -13,7 +13,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <fstream>
-#include <mutex>
 #include <thread>
 #include <unordered_map>
 
@@ -29,6 +28,8 @@
 #include "net/transport/transport.hpp"
 #include "store/leveldb_database.hpp"
 #include "util/executor.hpp"
+#include "util/sync.hpp"
+#include "util/thread_annotations.hpp"
 
 namespace peerchain::node {
 
@@ -154,7 +155,7 @@ class Node::Impl final : public chain::ChainObserver,
 
   private:
     std::shared_ptr<net::transport::Session> session(net::peer_manager::PeerId id) {
-        std::lock_guard lock(sessions_mutex_);
+        util::LockGuard lock(sessions_mutex_);
         auto it = sessions_.find(id);
         return it == sessions_.end() ? nullptr : it->second.session;
     }
@@ -162,7 +163,7 @@ class Node::Impl final : public chain::ChainObserver,
     void fatal(const std::string& why) {
         spdlog::critical("{}; shutting down", why);
         {
-            std::lock_guard lock(wait_mutex_);
+            util::LockGuard lock(wait_mutex_);
             fatal_ = true;
         }
         wait_cv_.notify_all();
@@ -189,13 +190,14 @@ class Node::Impl final : public chain::ChainObserver,
     std::unique_ptr<api::HttpServer> http_;
     std::optional<api::Auth> auth_;
 
-    mutable std::mutex sessions_mutex_;
-    std::unordered_map<net::transport::SessionId, SessionEntry> sessions_;
+    mutable util::Mutex sessions_mutex_;
+    std::unordered_map<net::transport::SessionId, SessionEntry> sessions_
+        GUARDED_BY(sessions_mutex_);
 
-    std::mutex wait_mutex_;
+    util::Mutex wait_mutex_;
     std::condition_variable wait_cv_;
-    bool fatal_ = false;
-    bool stopping_ = false;
+    bool fatal_ GUARDED_BY(wait_mutex_) = false;
+    bool stopping_ GUARDED_BY(wait_mutex_) = false;
     std::thread ticker_;
     bool stopped_ = false;
 };
@@ -305,7 +307,7 @@ void Node::Impl::write_node_info() {
 
 void Node::Impl::tick_loop() {
     pthread_setname_np(pthread_self(), "ticker");
-    std::unique_lock lock(wait_mutex_);
+    util::UniqueLock lock(wait_mutex_);
     while (!stopping_) {
         wait_cv_.wait_for(lock, std::chrono::seconds(1));
         if (stopping_) break;
@@ -314,7 +316,7 @@ void Node::Impl::tick_loop() {
 }
 
 void Node::Impl::wait(const std::function<bool()>& stop_requested) {
-    std::unique_lock lock(wait_mutex_);
+    util::UniqueLock lock(wait_mutex_);
     while (!fatal_ && !stop_requested()) wait_cv_.wait_for(lock, std::chrono::milliseconds(200));
 }
 
@@ -323,7 +325,7 @@ void Node::Impl::stop() {
     stopped_ = true;
     spdlog::info("stopping");
     {
-        std::lock_guard lock(wait_mutex_);
+        util::LockGuard lock(wait_mutex_);
         stopping_ = true;
     }
     wait_cv_.notify_all();
@@ -361,7 +363,7 @@ void Node::Impl::on_open(std::shared_ptr<net::transport::Session> session) {
     info.address = session->remote_address();
     info.url = session->url();
     {
-        std::lock_guard lock(sessions_mutex_);
+        util::LockGuard lock(sessions_mutex_);
         sessions_[id] = SessionEntry{session, std::make_shared<std::atomic<std::size_t>>(0)};
     }
     spdlog::info("peer {} connected ({} {})", id, inbound ? "inbound from" : "outbound to",
@@ -372,7 +374,7 @@ void Node::Impl::on_open(std::shared_ptr<net::transport::Session> session) {
 void Node::Impl::on_message(std::shared_ptr<net::transport::Session> session, util::Bytes payload) {
     std::shared_ptr<std::atomic<std::size_t>> pending;
     {
-        std::lock_guard lock(sessions_mutex_);
+        util::LockGuard lock(sessions_mutex_);
         auto it = sessions_.find(session->id());
         if (it == sessions_.end()) return;
         pending = it->second.pending;
@@ -391,7 +393,7 @@ void Node::Impl::on_message(std::shared_ptr<net::transport::Session> session, ut
 
 void Node::Impl::on_close(net::transport::SessionId id, std::string reason) {
     {
-        std::lock_guard lock(sessions_mutex_);
+        util::LockGuard lock(sessions_mutex_);
         sessions_.erase(id);
     }
     spdlog::info("peer {} disconnected: {}", id, reason);

@@ -13,7 +13,7 @@ SerialExecutor::~SerialExecutor() { stop(); }
 
 bool SerialExecutor::post(std::function<void()> task) {
     {
-        std::lock_guard lock(mutex_);
+        util::LockGuard lock(mutex_);
         if (stopping_) return false;
         tasks_.push_back(std::move(task));
     }
@@ -23,7 +23,7 @@ bool SerialExecutor::post(std::function<void()> task) {
 
 void SerialExecutor::stop() {
     {
-        std::lock_guard lock(mutex_);
+        util::LockGuard lock(mutex_);
         stopping_ = true;
     }
     wake_.notify_one();
@@ -35,7 +35,7 @@ bool SerialExecutor::in_executor_thread() const noexcept {
 }
 
 std::size_t SerialExecutor::queued() const {
-    std::lock_guard lock(mutex_);
+    util::LockGuard lock(mutex_);
     return tasks_.size();
 }
 
@@ -44,8 +44,8 @@ void SerialExecutor::run() {
     for (;;) {
         std::function<void()> task;
         {
-            std::unique_lock lock(mutex_);
-            wake_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+            util::UniqueLock lock(mutex_);
+            wake_.wait(lock, [this]() REQUIRES(mutex_) { return stopping_ || !tasks_.empty(); });
             if (tasks_.empty()) return;  // stopping, and everything queued has run
             task = std::move(tasks_.front());
             tasks_.pop_front();

@@ -10,9 +10,9 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
 
+#include "util/sync.hpp"
 #include "util/thread_annotations.hpp"
 
 namespace peerchain::util {
@@ -36,7 +36,7 @@ class SerialExecutor {
     void run();
 
     const char* name_;
-    mutable std::mutex mutex_;
+    mutable util::Mutex mutex_;
     std::condition_variable wake_;
     std::deque<std::function<void()>> tasks_ GUARDED_BY(mutex_);
     bool stopping_ GUARDED_BY(mutex_) = false;

@@ -14,7 +14,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/json/serialize.hpp>
 #include <limits>
-#include <mutex>
 #include <optional>
 #include <unordered_map>
 #include <utility>
@@ -22,6 +21,8 @@
 
 #include "api/errors.hpp"
 #include "util/assert.hpp"
+#include "util/sync.hpp"
+#include "util/thread_annotations.hpp"
 
 namespace peerchain::api {
 
@@ -68,8 +69,8 @@ class Session;
 // Closed by ~HttpServer, after which Responders no longer touch any connection: the
 // io_context may be gone by the time a miner thread answers.
 struct Gate {
-    std::mutex mutex;
-    bool open = true;  // guarded by mutex
+    util::Mutex mutex;
+    bool open GUARDED_BY(mutex) = true;
 };
 
 class ServerState : public std::enable_shared_from_this<ServerState> {
@@ -100,13 +101,13 @@ class ServerState : public std::enable_shared_from_this<ServerState> {
 
     // The acceptor is closed by stop() from any thread while the accept loop runs on its
     // strand; acceptor_mutex serializes every use of it after construction.
-    std::mutex acceptor_mutex;
-    tcp::acceptor acceptor;
+    util::Mutex acceptor_mutex;
+    tcp::acceptor acceptor GUARDED_BY(acceptor_mutex);
     asio::steady_timer accept_retry;  // used on the acceptor's strand only
 
-    std::mutex sessions_mutex;  // guards sessions and next_id
-    std::unordered_map<std::uint64_t, std::weak_ptr<Session>> sessions;
-    std::uint64_t next_id = 0;
+    util::Mutex sessions_mutex;
+    std::unordered_map<std::uint64_t, std::weak_ptr<Session>> sessions GUARDED_BY(sessions_mutex);
+    std::uint64_t next_id GUARDED_BY(sessions_mutex) = 0;
 };
 
 // One connection. Every member is used on the connection's strand only, except strand_
@@ -261,7 +262,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
     Responder make_responder(std::uint64_t seq) {
         return Responder([weak = weak_from_this(), gate = server_->gate, seq](Response response) {
-            std::lock_guard lock(gate->mutex);
+            util::LockGuard lock(gate->mutex);
             if (!gate->open) return;
             if (auto self = weak.lock()) {
                 asio::post(self->strand_, [self, seq, r = std::move(response)]() mutable {
@@ -381,7 +382,7 @@ util::Result<void> ServerState::start() {
     }
     const tcp::endpoint endpoint(address, config.port);
     {
-        std::lock_guard lock(acceptor_mutex);
+        util::LockGuard lock(acceptor_mutex);
         acceptor.open(endpoint.protocol(), ec);
         if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
         if (!ec) acceptor.bind(endpoint, ec);
@@ -404,13 +405,13 @@ util::Result<void> ServerState::start() {
 void ServerState::stop() {
     if (stopping.exchange(true)) return;
     {
-        std::lock_guard lock(acceptor_mutex);
+        util::LockGuard lock(acceptor_mutex);
         beast::error_code ec;
         acceptor.close(ec);
     }
     std::vector<std::shared_ptr<Session>> live;
     {
-        std::lock_guard lock(sessions_mutex);
+        util::LockGuard lock(sessions_mutex);
         for (auto& entry : sessions) {
             if (auto s = entry.second.lock()) live.push_back(std::move(s));
         }
@@ -421,7 +422,7 @@ void ServerState::stop() {
 }
 
 void ServerState::accept_next() {
-    std::lock_guard lock(acceptor_mutex);
+    util::LockGuard lock(acceptor_mutex);
     if (!acceptor.is_open()) return;
     acceptor.async_accept(asio::make_strand(io),
                           beast::bind_front_handler(&ServerState::on_accept, shared_from_this()));
@@ -448,7 +449,7 @@ void ServerState::start_session(tcp::socket socket) {
     (rejected ? rejecting : active).fetch_add(1);
     std::shared_ptr<Session> session;
     {
-        std::lock_guard lock(sessions_mutex);
+        util::LockGuard lock(sessions_mutex);
         const std::uint64_t id = next_id++;
         session = std::make_shared<Session>(std::move(socket), shared_from_this(), id, rejected);
         sessions.emplace(id, session);
@@ -458,7 +459,7 @@ void ServerState::start_session(tcp::socket socket) {
 
 void ServerState::forget(std::uint64_t id, bool rejected) noexcept {
     {
-        std::lock_guard lock(sessions_mutex);
+        util::LockGuard lock(sessions_mutex);
         sessions.erase(id);
     }
     (rejected ? rejecting : active).fetch_sub(1);
@@ -474,7 +475,7 @@ HttpServer::HttpServer(asio::io_context& io, std::shared_ptr<const Router> route
 
 HttpServer::~HttpServer() {
     stop();
-    std::lock_guard lock(state_->gate->mutex);
+    util::LockGuard lock(state_->gate->mutex);
     state_->gate->open = false;
 }
 

@@ -6,7 +6,6 @@
 #include <deque>
 #include <exception>
 #include <map>
-#include <mutex>
 #include <random>
 #include <unordered_map>
 #include <unordered_set>
@@ -15,6 +14,7 @@
 
 #include "core/params.hpp"
 #include "net/wire/message.hpp"
+#include "util/sync.hpp"
 #include "util/thread_annotations.hpp"
 
 namespace peerchain::net::peer_manager {
@@ -87,18 +87,18 @@ class PeerManager::Impl {
                         const BlockIndex* fork);
 
     std::vector<PeerInfo> peers() const {
-        std::lock_guard lock(info_mutex_);
+        util::LockGuard lock(info_mutex_);
         std::vector<PeerInfo> out;
         out.reserve(info_.size());
         for (const auto& [id, info] : info_) out.push_back(info);
         return out;
     }
     std::size_t peer_count() const {
-        std::lock_guard lock(info_mutex_);
+        util::LockGuard lock(info_mutex_);
         return info_.size();
     }
     std::size_t handshaken_peer_count() const {
-        std::lock_guard lock(info_mutex_);
+        util::LockGuard lock(info_mutex_);
         return static_cast<std::size_t>(
             std::count_if(info_.begin(), info_.end(),
                           [](const auto& kv) { return kv.second.handshake_complete; }));
@@ -214,7 +214,7 @@ class PeerManager::Impl {
     // Whether the last tip change left us more than one block behind the best header.
     bool syncing_ = false;
 
-    mutable std::mutex info_mutex_;
+    mutable util::Mutex info_mutex_;
     std::map<PeerId, PeerInfo> info_ GUARDED_BY(info_mutex_);
 };
 
@@ -270,7 +270,7 @@ void PeerManager::Impl::publish(const Peer& peer) {
     info.bytes_received = peer.bytes_received;
     info.messages_sent = peer.messages_sent;
     info.messages_received = peer.messages_received;
-    std::lock_guard lock(info_mutex_);
+    util::LockGuard lock(info_mutex_);
     info_[peer.id] = std::move(info);
 }
 
@@ -304,7 +304,7 @@ void PeerManager::Impl::on_peer_disconnected(PeerId id, const std::string& reaso
     if (peer.our_nonce != 0) our_nonces_.erase(peer.our_nonce);
     peers_.erase(it);
     {
-        std::lock_guard lock(info_mutex_);
+        util::LockGuard lock(info_mutex_);
         info_.erase(id);
     }
     request_blocks_from_all();

@@ -37,13 +37,13 @@ TransportState::TransportState(boost::asio::io_context& io, Handler& handler, co
     : io_(io), handler_(handler), limits_(limits) {}
 
 SessionId TransportState::next_id() noexcept {
-    std::lock_guard lock(mutex_);
+    util::LockGuard lock(mutex_);
     return ++last_id_;
 }
 
 util::Result<Slot> TransportState::reserve(const std::shared_ptr<TransportState>& self,
                                            Direction direction) {
-    std::lock_guard lock(mutex_);
+    util::LockGuard lock(mutex_);
     if (phase_ != Phase::kRunning) {
         return util::Unexpected(util::Errc::kUnavailable, "transport stopped");
     }
@@ -59,19 +59,19 @@ util::Result<Slot> TransportState::reserve(const std::shared_ptr<TransportState>
 }
 
 void TransportState::release(Direction direction) noexcept {
-    std::lock_guard lock(mutex_);
+    util::LockGuard lock(mutex_);
     auto& count = direction == Direction::kInbound ? inbound_ : outbound_;
     NODE_ASSERT(count > 0);
     --count;
 }
 
 std::size_t TransportState::count(Direction direction) const {
-    std::lock_guard lock(mutex_);
+    util::LockGuard lock(mutex_);
     return direction == Direction::kInbound ? inbound_ : outbound_;
 }
 
 bool TransportState::add_session(const std::shared_ptr<WsSession>& session) {
-    std::lock_guard lock(mutex_);
+    util::LockGuard lock(mutex_);
     if (phase_ != Phase::kRunning) return false;
     sessions_.emplace(session->id(), session);
     return true;
@@ -79,7 +79,7 @@ bool TransportState::add_session(const std::shared_ptr<WsSession>& session) {
 
 void TransportState::remove_session(SessionId id) {
     std::shared_ptr<WsSession> removed;  // destroyed after the lock is released
-    std::lock_guard lock(mutex_);
+    util::LockGuard lock(mutex_);
     // Once stop() has begun it owns the registry: a session must stay listed so that stop()
     // can call its on_close.
     if (phase_ != Phase::kRunning) return;
@@ -90,19 +90,19 @@ void TransportState::remove_session(SessionId id) {
 }
 
 bool TransportState::add_dialer(SessionId id, const std::shared_ptr<Dialer>& dialer) {
-    std::lock_guard lock(mutex_);
+    util::LockGuard lock(mutex_);
     if (phase_ != Phase::kRunning) return false;
     dialers_.emplace(id, dialer);
     return true;
 }
 
 void TransportState::remove_dialer(SessionId id) {
-    std::lock_guard lock(mutex_);
+    util::LockGuard lock(mutex_);
     dialers_.erase(id);
 }
 
 bool TransportState::set_listener(const std::shared_ptr<Listener>& listener) {
-    std::lock_guard lock(mutex_);
+    util::LockGuard lock(mutex_);
     if (phase_ != Phase::kRunning || had_listener_) return false;
     listener_ = listener;
     had_listener_ = true;
@@ -110,17 +110,17 @@ bool TransportState::set_listener(const std::shared_ptr<Listener>& listener) {
 }
 
 bool TransportState::has_listener() const {
-    std::lock_guard lock(mutex_);
+    util::LockGuard lock(mutex_);
     return had_listener_;
 }
 
 bool TransportState::stopping() const {
-    std::lock_guard lock(mutex_);
+    util::LockGuard lock(mutex_);
     return phase_ != Phase::kRunning;
 }
 
 bool TransportState::enter(const TransportState*& outer) noexcept {
-    std::lock_guard lock(mutex_);
+    util::LockGuard lock(mutex_);
     if (phase_ != Phase::kRunning) return false;
     ++active_calls_;
     outer = tl_handler_call;
@@ -130,7 +130,7 @@ bool TransportState::enter(const TransportState*& outer) noexcept {
 
 void TransportState::leave(const TransportState* outer) noexcept {
     tl_handler_call = outer;
-    std::lock_guard lock(mutex_);
+    util::LockGuard lock(mutex_);
     --active_calls_;
     if (phase_ != Phase::kRunning) cv_.notify_all();
 }
@@ -142,7 +142,7 @@ void TransportState::log_handler_exception(const char* what, const char* message
 void TransportState::stop() {
     if (tl_stopping == this) return;
     const bool in_handler_call = tl_handler_call == this;
-    std::unique_lock lock(mutex_);
+    util::UniqueLock lock(mutex_);
     const bool first = phase_ == Phase::kRunning;
     if (first) phase_ = Phase::kStopping;
     if (in_handler_call) {
@@ -151,9 +151,9 @@ void TransportState::stop() {
     }
     // Handler calls already running finish first, except those waiting in stop() too;
     // from here on no new call can start.
-    cv_.wait(lock, [&] { return active_calls_ == stoppers_in_calls_; });
+    cv_.wait(lock, [&]() REQUIRES(mutex_) { return active_calls_ == stoppers_in_calls_; });
     if (!first) {
-        cv_.wait(lock, [&] { return phase_ == Phase::kStopped; });
+        cv_.wait(lock, [&]() REQUIRES(mutex_) { return phase_ == Phase::kStopped; });
         if (in_handler_call) --stoppers_in_calls_;
         return;
     }

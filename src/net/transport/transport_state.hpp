@@ -13,13 +13,13 @@
 #include <exception>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <utility>
 
 #include "net/transport/handler.hpp"
 #include "net/transport/limits.hpp"
 #include "net/transport/session.hpp"
 #include "util/result.hpp"
+#include "util/sync.hpp"
 #include "util/thread_annotations.hpp"
 
 namespace boost::asio {
@@ -120,7 +120,7 @@ class TransportState {
     Handler& handler_;
     const Limits limits_;
 
-    mutable std::mutex mutex_;
+    mutable util::Mutex mutex_;
     std::condition_variable cv_;
     Phase phase_ GUARDED_BY(mutex_) = Phase::kRunning;
     // Handler calls in progress, and how many of them are inside stop() themselves.
