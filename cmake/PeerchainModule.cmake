@@ -6,9 +6,24 @@ if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
     list(APPEND PEERCHAIN_WARNINGS -Wthread-safety)
 endif()
 
+# libFuzzer needs coverage feedback from the libraries a fuzz target links, not only from
+# the target itself (which fuzz/CMakeLists.txt builds with -fsanitize=fuzzer), and a fuzzer
+# finds most when memory errors and UB stop it where they happen.
+if(PEERCHAIN_FUZZ)
+    if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+        message(FATAL_ERROR "PEERCHAIN_FUZZ needs clang (libFuzzer); use the fuzz preset")
+    endif()
+    add_compile_options(-fsanitize=fuzzer-no-link)
+    if(NOT PEERCHAIN_SANITIZE)
+        set(PEERCHAIN_SANITIZE address,undefined)
+    endif()
+endif()
+# Everything compiled here gets the same instrumentation. A finding aborts the process
+# (-fno-sanitize-recover) so that the test fails instead of printing a report nobody reads.
 if(PEERCHAIN_SANITIZE)
-    add_compile_options(-fsanitize=${PEERCHAIN_SANITIZE} -fno-omit-frame-pointer)
-    add_link_options(-fsanitize=${PEERCHAIN_SANITIZE})
+    add_compile_options(-fsanitize=${PEERCHAIN_SANITIZE} -fno-sanitize-recover=all
+                        -fno-omit-frame-pointer)
+    add_link_options(-fsanitize=${PEERCHAIN_SANITIZE} -fno-sanitize-recover=all)
 endif()
 
 function(_peerchain_resolve_deps out)
