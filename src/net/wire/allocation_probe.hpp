@@ -1,7 +1,8 @@
 // A test-only probe that records the largest single allocation made through operator new
 // while it is armed, so that decoder tests can show that a hostile count is refused before
 // memory is reserved for it. Linked into net_wire_tests only (it replaces the global
-// operator new of that binary).
+// operator new of that binary; under ASan or TSan it uses the sanitizer's malloc hook and
+// then sees malloc too).
 #pragma once
 
 #include <cstddef>

@@ -168,6 +168,13 @@ util::Bytes with_count(MessageType type, std::uint64_t count, std::size_t filler
     return out;
 }
 
+TEST(WireMessage, AllocationProbeSeesAnAllocation) {
+    testing::AllocationProbe probe;
+    char* volatile p = new char[4096];  // volatile: the allocation cannot be elided
+    delete[] p;
+    EXPECT_GE(probe.largest(), 4096u);
+}
+
 TEST(WireMessage, OversizedCountsFailWithoutAllocating) {
     struct Case {
         MessageType type;
