@@ -20,6 +20,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
+import harness  # noqa: E402
 from harness import Node, wait_until  # noqa: E402
 
 
@@ -57,8 +58,9 @@ def main():
     parser.add_argument("--blocks", type=int, nargs="+", default=[10000, 100000])
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    os.environ["PEERCHAIN_BIN"] = os.path.join(args.build, "src", "app", "peerchain")
-    make_chain = os.path.join(args.build, "tests", "integration", "peerchain-make-chain")
+    build = os.path.abspath(args.build)
+    harness.BINARY = os.path.join(build, "src", "app", "peerchain")
+    make_chain = os.path.join(build, "tests", "integration", "peerchain-make-chain")
 
     print(f"{'blocks':>8} {'seconds':>8} {'blocks/s':>10} {'us/block':>9} "
           f"{'A peak MiB':>10} {'B peak MiB':>10}")
