@@ -93,25 +93,18 @@ class Node::Impl final : public chain::ChainObserver,
     std::uint16_t p2p_port() const noexcept { return transport_ ? transport_->listen_port() : 0; }
 
     // --- chain::ChainObserver (chain executor) -------------------------------------------
-    void on_block_connected(const core::BlockPtr& block, const chain::BlockIndex* index) override {
-        spdlog::debug("connected block {} at height {}", index->hash.to_hex(), index->height);
-        (void)block;
-    }
     void on_tip_changed(const chain::BlockIndex* new_tip, const chain::BlockIndex* old_tip,
                         const chain::BlockIndex* fork) override {
-        if (old_tip != nullptr && fork != old_tip) {
-            spdlog::info("reorg: {} blocks disconnected, {} connected; new tip {} at height {}",
-                         old_tip->height - fork->height, new_tip->height - fork->height,
-                         new_tip->hash.to_hex(), new_tip->height);
-        }
+        // The chain logs reorgs (with depth) and rejected blocks; the peer manager logs peers
+        // coming and going. Here: each new tip, sparingly while syncing.
         if (new_tip->height % 1000 == 0 || new_tip->height - (old_tip ? old_tip->height : 0) < 2) {
             spdlog::info("new tip {} at height {}", new_tip->hash.to_hex(), new_tip->height);
         }
         if (peers_) peers_->on_tip_changed(new_tip, old_tip, fork);
         if (miner_) miner_->on_tip_changed();
     }
-    void on_block_rejected(const core::Uint256& hash, const core::ValidationResult& why) override {
-        spdlog::warn("rejected block {}: {}", hash.to_hex(), why.to_string());
+    void on_block_rejected(const core::Uint256& /*hash*/,
+                           const core::ValidationResult& why) override {
         // Our own failure (the store) is no reason to go on with a chain we cannot trust.
         if (why.code == core::ValidationCode::kInternal)
             fatal("storage failure: " + why.to_string());
@@ -366,8 +359,6 @@ void Node::Impl::on_open(std::shared_ptr<net::transport::Session> session) {
         util::LockGuard lock(sessions_mutex_);
         sessions_[id] = SessionEntry{session, std::make_shared<std::atomic<std::size_t>>(0)};
     }
-    spdlog::info("peer {} connected ({} {})", id, inbound ? "inbound from" : "outbound to",
-                 inbound ? info.address : info.url);
     executor_->post([this, id, info] { peers_->on_peer_connected(id, info); });
 }
 
@@ -396,7 +387,6 @@ void Node::Impl::on_close(net::transport::SessionId id, std::string reason) {
         util::LockGuard lock(sessions_mutex_);
         sessions_.erase(id);
     }
-    spdlog::info("peer {} disconnected: {}", id, reason);
     executor_->post([this, id, reason] { peers_->on_peer_disconnected(id, reason); });
 }
 
