@@ -36,29 +36,11 @@ constexpr std::size_t kProgressSize = 32 + 4;
 
 pid_t spawn_child(const std::filesystem::path& dir, const std::filesystem::path& progress,
                   std::uint64_t seed) {
-    std::vector<std::string> env;
-    for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
-    env.push_back(std::string(kDirEnv) + "=" + dir.string());
-    env.push_back(std::string(kProgressEnv) + "=" + progress.string());
-    env.push_back(std::string(kSeedEnv) + "=" + std::to_string(seed));
-    std::vector<std::string> args = {"/proc/self/exe",
-                                     "--gtest_filter=ChainCrashChild.DISABLED_Run",
-                                     "--gtest_also_run_disabled_tests", "--gtest_brief=1"};
-    auto pointers = [](std::vector<std::string>& strings) {
-        std::vector<char*> out;
-        for (auto& s : strings) out.push_back(s.data());
-        out.push_back(nullptr);
-        return out;
-    };
-    auto envp = pointers(env);
-    auto argv = pointers(args);
     std::ofstream(progress, std::ios::trunc).flush();
-    const pid_t pid = fork();
-    if (pid == 0) {
-        execve(argv[0], argv.data(), envp.data());
-        _exit(127);
-    }
-    return pid;
+    return testutil::spawn_test_child("ChainCrashChild.DISABLED_Run",
+                                      {std::string(kDirEnv) + "=" + dir.string(),
+                                       std::string(kProgressEnv) + "=" + progress.string(),
+                                       std::string(kSeedEnv) + "=" + std::to_string(seed)});
 }
 
 struct Progress {

@@ -339,28 +339,11 @@ constexpr std::string_view kProgressEnv = "PEERCHAIN_STORE_CHILD_PROGRESS";
 
 pid_t spawn_child(std::string_view mode, const std::filesystem::path& dir,
                   const std::filesystem::path& progress) {
-    std::vector<std::string> env;
-    for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
-    env.push_back(std::string(kModeEnv) + "=" + std::string(mode));
-    env.push_back(std::string(kDirEnv) + "=" + dir.string());
-    env.push_back(std::string(kProgressEnv) + "=" + progress.string());
-    std::vector<std::string> args = {"/proc/self/exe", "--gtest_filter=StoreChild.DISABLED_Run",
-                                     "--gtest_also_run_disabled_tests", "--gtest_brief=1"};
-    auto pointers = [](std::vector<std::string>& strings) {
-        std::vector<char*> out;
-        for (auto& s : strings) out.push_back(s.data());
-        out.push_back(nullptr);
-        return out;
-    };
-    auto envp = pointers(env);
-    auto argv = pointers(args);
     std::ofstream(progress, std::ios::trunc).flush();
-    const pid_t pid = fork();
-    if (pid == 0) {
-        execve(argv[0], argv.data(), envp.data());
-        _exit(127);
-    }
-    return pid;
+    return testutil::spawn_test_child(
+        "StoreChild.DISABLED_Run",
+        {std::string(kModeEnv) + "=" + std::string(mode), std::string(kDirEnv) + "=" + dir.string(),
+         std::string(kProgressEnv) + "=" + progress.string()});
 }
 
 // The counter the child last reported, if any.

@@ -1,9 +1,13 @@
 // Helpers for unit tests: a seeded RNG that prints its seed, and temporary directories.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "util/bytes.hpp"
 
@@ -27,5 +31,12 @@ class TempDir {
   private:
     std::filesystem::path path_;
 };
+
+// Starts this test binary again as a child process that runs only the (disabled) test
+// `test_name` ("Suite.DISABLED_Name"), with `env` ("NAME=value") added to our environment.
+// Crash tests use it: a child re-executed from scratch has its own LevelDB threads, which a
+// plain fork would not. The child is killed if this process dies, so an interrupted test
+// run never leaves a writer behind. Returns the child's pid (-1 if fork failed).
+pid_t spawn_test_child(const std::string& test_name, const std::vector<std::string>& env);
 
 }  // namespace peerchain::testutil
