@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "util/bytes.hpp"
+#include "util/strings.hpp"
 
 namespace peerchain::api {
 
@@ -23,15 +24,7 @@ util::Unexpected io_error(const std::string& what, const std::filesystem::path& 
                             what + " " + path.string() + ": " + std::strerror(errno));
 }
 
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
-}
+using util::iequals;
 
 // Strips ":port" from host[:port] or [v6]:port; returns the host as written.
 std::string_view strip_port(std::string_view host) noexcept {

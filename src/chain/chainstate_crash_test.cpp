@@ -166,26 +166,11 @@ TEST(ChainCrashChild, DISABLED_Run) {
 // --- The parent --------------------------------------------------------------------------
 
 bool wait_for_progress(pid_t pid, const std::filesystem::path& progress) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (read_progress(progress)) return true;
-        int status = 0;
-        if (waitpid(pid, &status, WNOHANG) == pid) {
-            ADD_FAILURE() << "child exited early with status " << status;
-            return false;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    ADD_FAILURE() << "child made no progress";
-    return false;
+    return testutil::wait_for_child_progress(
+        pid, [&] { return read_progress(progress).has_value(); }, std::chrono::seconds(60));
 }
 
-void kill_child(pid_t pid) {
-    kill(pid, SIGKILL);
-    int status = 0;
-    ASSERT_EQ(waitpid(pid, &status, 0), pid);
-    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "status " << status;
-}
+using testutil::kill_child;
 
 TEST(ChainCrash, KilledNodeReopensAtAConsistentTip) {
     testutil::TempDir tmp;

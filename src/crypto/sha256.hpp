@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "crypto/sha256_constants.hpp"
 #include "util/bytes.hpp"
 
 namespace peerchain::crypto {
@@ -76,9 +77,7 @@ Digest tagged_hash(std::string_view tag, util::ByteSpan data) noexcept;
 
 namespace detail {
 
-// The SHA-256 initial state (FIPS 180-4, 5.3.3).
-inline constexpr std::uint32_t kSha256Init[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                                 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+// (kSha256Init and kSha256Round are in crypto/sha256_constants.hpp.)
 
 // Applies `blocks` 64-byte blocks to state. Exposed for the miner and the benchmarks.
 void sha256_transform(std::uint32_t state[8], const std::uint8_t* data,

@@ -1,13 +1,16 @@
 #include "tests/util/test_util.hpp"
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 
 namespace peerchain::testutil {
 
@@ -74,6 +77,29 @@ pid_t spawn_test_child(const std::string& test_name, const std::vector<std::stri
         _exit(127);
     }
     return pid;
+}
+
+bool wait_for_child_progress(pid_t pid, const std::function<bool()>& has_progress,
+                             std::chrono::seconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (has_progress()) return true;
+        int status = 0;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            ADD_FAILURE() << "child exited early with status " << status;
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ADD_FAILURE() << "child made no progress";
+    return false;
+}
+
+void kill_child(pid_t pid) {
+    kill(pid, SIGKILL);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "status " << status;
 }
 
 }  // namespace peerchain::testutil

@@ -3,8 +3,10 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -38,5 +40,13 @@ class TempDir {
 // plain fork would not. The child is killed if this process dies, so an interrupted test
 // run never leaves a writer behind. Returns the child's pid (-1 if fork failed).
 pid_t spawn_test_child(const std::string& test_name, const std::vector<std::string>& env);
+
+// Polls `has_progress` until it holds (true) or the child exits or the time runs out (a
+// test failure, and false).
+bool wait_for_child_progress(pid_t pid, const std::function<bool()>& has_progress,
+                             std::chrono::seconds timeout);
+
+// SIGKILLs the child and reaps it; a test failure unless it died of that signal.
+void kill_child(pid_t pid);
 
 }  // namespace peerchain::testutil

@@ -4,6 +4,8 @@
 #include <boost/asio/ip/address_v6.hpp>
 #include <boost/system/error_code.hpp>
 
+#include "util/strings.hpp"
+
 namespace peerchain::net::transport {
 
 namespace {
@@ -12,15 +14,7 @@ util::Unexpected invalid(std::string message) {
     return util::Unexpected(util::Errc::kInvalidArgument, std::move(message));
 }
 
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
-}
+using util::iequals;
 
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 
