@@ -49,6 +49,11 @@ bool schnorr_verify(const XOnlyPublicKey& pubkey, const Digest& msg,
     return secp256k1_schnorrsig_verify(context(), sig.data(), msg.data(), msg.size(), &key) == 1;
 }
 
+bool is_valid_xonly_key(const XOnlyPublicKey& pubkey) noexcept {
+    secp256k1_xonly_pubkey key;
+    return secp256k1_xonly_pubkey_parse(context(), &key, pubkey.data()) == 1;
+}
+
 util::Result<SecretKey> SecretKey::from_bytes(const std::array<std::uint8_t, 32>& bytes) {
     if (secp256k1_ec_seckey_verify(context(), bytes.data()) != 1) {
         return util::Unexpected(util::Errc::kInvalidArgument, "not a valid secp256k1 secret key");

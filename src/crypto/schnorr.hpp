@@ -21,6 +21,9 @@ using SchnorrSignature = std::array<std::uint8_t, 64>;
 bool schnorr_verify(const XOnlyPublicKey& pubkey, const Digest& msg,
                     const SchnorrSignature& sig) noexcept;
 
+// True when `pubkey` is the x coordinate of a point on the curve (BIP340 lift_x succeeds).
+bool is_valid_xonly_key(const XOnlyPublicKey& pubkey) noexcept;
+
 class SecretKey {
   public:
     // From 32 bytes; kInvalidArgument when zero or not below the curve order.
