@@ -225,7 +225,10 @@ util::Result<void> Node::Impl::start() {
     net::peer_manager::Config pm_config;
     pm_config.user_agent = kUserAgent;
     pm_config.listen_port = config_.p2p_port;  // corrected below once bound (port 0)
-    pm_config.max_blocks_in_flight = 1024;
+    // A small network often has one peer to sync from: let it fill the whole download
+    // window. (Bitcoin's 16 per peer assumes eight outbound peers; with one, a loopback sync
+    // waits on round trips.) A stalling peer still loses its blocks after the timeout.
+    pm_config.max_blocks_in_flight = pm_config.block_download_window;
     peers_ = std::make_unique<net::peer_manager::PeerManager>(
         *chain_, *this, util::SystemClock::instance(), pm_config);
 
@@ -426,7 +429,9 @@ void Node::Impl::mine_block(util::Bytes data, MinedCallback done) {
         [done](mining::MineResult result) {
             if (result.error) return done(util::Unexpected(*result.error));
             if (!result.accepted()) {
-                return done(util::Unexpected(util::Errc::kInvalidArgument,
+                // Not the client's fault: the chain refused our own block (a clock behind
+                // the chain's median time, say). Worth another try later.
+                return done(util::Unexpected(util::Errc::kUnavailable,
                                              "mined block refused: " + result.verdict.to_string()));
             }
             done(result.block);
