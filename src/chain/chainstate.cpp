@@ -588,6 +588,8 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
         std::uint32_t input;
     };
     std::vector<SigJob> jobs;
+    // One signature hasher per spending transaction, built once its spent outputs are known.
+    std::vector<std::optional<core::SignatureHasher>> hashers(block.txs.size());
     auto tx_detail = [&](std::size_t t, const std::string& what) {
         return "tx " + block.txs[t].txid().to_hex() + ": " + what;
     };
@@ -640,6 +642,7 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
             if (!core::money_range(fees)) {
                 return ValidationResult::invalid("bad-txns-accumulated-fee-outofrange");
             }
+            hashers[t].emplace(tx, spent[t], params_);
         }
         const core::Uint256 txid = tx.txid();
         for (std::size_t k = 0; k < tx.outputs.size(); ++k) {
@@ -651,7 +654,8 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
     if (!jobs.empty()) {
         const auto failed = script_pool_.run(jobs.size(), [&](std::size_t j) {
             const SigJob& job = jobs[j];
-            return core::verify_input(block.txs[job.tx], job.input, spent[job.tx], params_);
+            return core::verify_input(*hashers[job.tx], block.txs[job.tx], job.input,
+                                      spent[job.tx]);
         });
         if (failed) {
             const SigJob& job = jobs[*failed];

@@ -40,9 +40,14 @@ crypto::Digest SignatureHasher::for_input(std::size_t input_index) const {
 
 bool verify_input(const Transaction& tx, std::size_t input_index, std::span<const TxOut> spent,
                   const Params& p) {
+    if (spent.size() != tx.inputs.size()) return false;
+    return verify_input(SignatureHasher(tx, spent, p), tx, input_index, spent);
+}
+
+bool verify_input(const SignatureHasher& hasher, const Transaction& tx, std::size_t input_index,
+                  std::span<const TxOut> spent) {
     if (input_index >= tx.inputs.size() || spent.size() != tx.inputs.size()) return false;
-    const crypto::Digest msg = SignatureHasher(tx, spent, p).for_input(input_index);
-    return crypto::schnorr_verify(spent[input_index].recipient, msg,
+    return crypto::schnorr_verify(spent[input_index].recipient, hasher.for_input(input_index),
                                   tx.inputs[input_index].signature);
 }
 

@@ -38,4 +38,10 @@ class SignatureHasher {
 bool verify_input(const Transaction& tx, std::size_t input_index, std::span<const TxOut> spent,
                   const Params& p);
 
+// The same with the shared part hashed once per transaction (`hasher` built from tx and
+// spent): validation checks every input this way, so a transaction with many inputs costs
+// one hash of itself, not one per input.
+bool verify_input(const SignatureHasher& hasher, const Transaction& tx, std::size_t input_index,
+                  std::span<const TxOut> spent);
+
 }  // namespace peerchain::core

@@ -64,6 +64,17 @@ TEST(Sighash, CommitsToEveryPart) {
     EXPECT_FALSE(verify_input(f.tx, 0, f.spent, params(Network::kDev)));
 }
 
+TEST(Sighash, APreparedHasherGivesTheSameAnswers) {
+    Fixture f;
+    const SignatureHasher hasher(f.tx, f.spent, rt());
+    EXPECT_TRUE(verify_input(hasher, f.tx, 0, f.spent));
+    EXPECT_TRUE(verify_input(hasher, f.tx, 1, f.spent));
+    EXPECT_FALSE(verify_input(hasher, f.tx, 2, f.spent));
+    Fixture g = f;
+    g.tx.inputs[1].signature[3] ^= 1;
+    EXPECT_FALSE(verify_input(SignatureHasher(g.tx, g.spent, rt()), g.tx, 1, g.spent));
+}
+
 TEST(Sighash, SwappingInputSignaturesFails) {
     Fixture f;
     std::swap(f.tx.inputs[0].signature, f.tx.inputs[1].signature);
