@@ -623,7 +623,7 @@ void PeerManager::Impl::handle(Peer& peer, const wire::HeadersMessage& m) {
 void PeerManager::Impl::handle(Peer& peer, const wire::InvMessage& m) {
     bool unknown_block = false;
     for (const auto& item : m.items) {
-        // Transactions wait for the mempool (TODO(#mempool)); other types are ignored.
+        // Transactions wait for the mempool (TODO(#3)); other types are ignored.
         if (item.type == wire::InvType::kBlock && chain_.lookup(item.hash) == nullptr) {
             unknown_block = true;
         }
@@ -738,11 +738,11 @@ void PeerManager::Impl::handle(Peer& peer, wire::BlockMessage& m) {
 }
 
 void PeerManager::Impl::handle(Peer&, const wire::TxMessage&) {
-    // TODO(#mempool): hand to the mempool and relay.
+    // TODO(#3): hand to the mempool and relay.
 }
 
 void PeerManager::Impl::handle(Peer&, const wire::MempoolMessage&) {
-    // TODO(#mempool): answer with an inv of the pool.
+    // TODO(#3): answer with an inv of the pool.
 }
 
 void PeerManager::Impl::handle(Peer& peer, const wire::UnknownMessage& m) {
@@ -904,7 +904,7 @@ void PeerManager::on_tip_changed(const chain::BlockIndex* new_tip, const chain::
     guarded("tip change", [&] { impl_->on_tip_changed(new_tip, old_tip, fork); });
 }
 void PeerManager::on_block_connected(const core::BlockPtr&, const chain::BlockIndex*) {
-    // TODO(#mempool): remove the block's transactions from relay state.
+    // TODO(#3): remove the block's transactions from relay state.
 }
 std::vector<PeerInfo> PeerManager::peers() const { return impl_->peers(); }
 std::size_t PeerManager::peer_count() const { return impl_->peer_count(); }
