@@ -7,11 +7,16 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "chain/chainstate.hpp"
+#include "core/amount.hpp"
 #include "core/block.hpp"
+#include "core/transaction.hpp"
+#include "core/validation.hpp"
+#include "mempool/mempool.hpp"
 #include "util/bytes.hpp"
 #include "util/result.hpp"
 
@@ -38,6 +43,33 @@ struct MiningView {
     std::size_t queued_requests = 0;
 };
 
+// The node wallet's balance in base units. confirmed: mature coins of the active chain not
+// spent by a pool transaction; pending: outputs of pool transactions that pay the wallet and
+// are not spent in the pool (incoming payments and our own change); immature: coinbase
+// outputs younger than the maturity.
+struct WalletBalance {
+    core::Amount confirmed = 0;
+    core::Amount pending = 0;
+    core::Amount immature = 0;
+};
+
+// One coin of the wallet, confirmed or in the pool.
+struct WalletCoinView {
+    core::OutPoint outpoint;
+    core::TxOut out;
+    std::int64_t height = -1;  // of the block that made it; -1 while unconfirmed
+    bool coinbase = false;
+    bool mature = true;  // spendable now (coinbase maturity reached)
+    bool spent_in_pool = false;
+};
+
+struct SendRequest {
+    std::string to;  // an address of this network
+    core::Amount amount = 0;
+    util::Bytes data;                      // optional payload, at most Params::max_data_size
+    std::optional<core::Amount> fee_rate;  // base units per byte; the wallet's default if unset
+};
+
 class NodeApi {
   public:
     virtual ~NodeApi() = default;
@@ -57,6 +89,28 @@ class NodeApi {
     // when the miner's queue is full or the node is stopping).
     using MinedCallback = std::function<void(util::Result<core::BlockPtr>)>;
     virtual void mine_block(util::Bytes data, MinedCallback done) = 0;
+
+    // --- Transactions and the pool -----------------------------------------------------------
+
+    // Read-only; queries are safe from any thread.
+    virtual const mempool::Mempool& mempool() const = 0;
+
+    // Called with ok and the txid when the transaction entered the pool (and was relayed),
+    // else with why it was refused: the pool's reasons (mempool/mempool.hpp), the wallet's
+    // (insufficient-funds, bad-address, ...: docs/API.md), or kInternal "shutting-down".
+    using TxCallback = std::function<void(core::ValidationResult, core::Uint256 txid)>;
+    // Checks `tx` on the chain executor, adds it to the pool and announces it to peers.
+    virtual void submit_transaction(core::Transaction tx, TxCallback done) = 0;
+
+    // --- The node's wallet ---------------------------------------------------------------
+
+    // The address the wallet receives on (the same until new_address is asked for);
+    // `fresh` makes a new key first and saves it.
+    virtual util::Result<std::string> wallet_address(bool fresh) = 0;
+    virtual util::Result<WalletBalance> wallet_balance() const = 0;
+    virtual util::Result<std::vector<WalletCoinView>> wallet_coins() const = 0;
+    // Builds, signs and submits a payment (coin selection, change back to the wallet).
+    virtual void wallet_send(SendRequest request, TxCallback done) = 0;
 };
 
 }  // namespace peerchain::api

@@ -14,6 +14,7 @@
 #include "core/merkle.hpp"
 #include "core/pow.hpp"
 #include "core/sighash.hpp"
+#include "core/tx_verify.hpp"
 #include "util/sync.hpp"
 #include "util/thread_annotations.hpp"
 
@@ -597,7 +598,8 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
     for (std::size_t t = 0; t < block.txs.size(); ++t) {
         const core::Transaction& tx = block.txs[t];
         if (t > 0) {
-            core::Amount value_in = 0;
+            std::vector<Coin> coins;
+            coins.reserve(tx.inputs.size());
             spent[t].reserve(tx.inputs.size());
             for (std::size_t k = 0; k < tx.inputs.size(); ++k) {
                 const core::OutPoint& prevout = tx.inputs[k].prevout;
@@ -612,33 +614,15 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
                                          prevout.txid.to_hex() + ":" +
                                          std::to_string(prevout.index)));
                 }
-                const Coin& c = **fetched;
-                if (c.coinbase && height - c.height < params_.coinbase_maturity) {
-                    return ValidationResult::invalid(
-                        "bad-txns-premature-spend-of-coinbase",
-                        tx_detail(
-                            t, "spends a coinbase of depth " + std::to_string(height - c.height)));
-                }
-                if (!core::money_range(c.out.amount) ||
-                    !core::money_range(value_in + c.out.amount)) {
-                    return ValidationResult::invalid("bad-txns-inputvalues-outofrange",
-                                                     tx_detail(t, "input values out of range"));
-                }
-                value_in += c.out.amount;
-                spent[t].push_back(c.out);
-                undo.push_back(c);
+                coins.push_back(**fetched);
+                spent[t].push_back(coins.back().out);
+                undo.push_back(coins.back());
                 delta.spend(prevout);
                 jobs.push_back({static_cast<std::uint32_t>(t), static_cast<std::uint32_t>(k)});
             }
-            core::Amount value_out = 0;
-            for (const auto& out : tx.outputs) value_out += out.amount;  // in range: check_block
-            if (value_in < value_out) {
-                return ValidationResult::invalid(
-                    "bad-txns-in-belowout",
-                    tx_detail(t, "value in " + std::to_string(value_in) + " < value out " +
-                                     std::to_string(value_out)));
-            }
-            fees += value_in - value_out;
+            core::Amount fee = 0;
+            if (auto r = core::check_tx_inputs(tx, coins, height, params_, &fee); !r) return r;
+            fees += fee;
             if (!core::money_range(fees)) {
                 return ValidationResult::invalid("bad-txns-accumulated-fee-outofrange");
             }

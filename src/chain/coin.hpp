@@ -1,18 +1,10 @@
-// Coin: an unspent transaction output and where it came from.
+// Coin: an unspent transaction output and where it came from (core/coin.hpp).
 #pragma once
 
-#include <cstdint>
-
-#include "core/transaction.hpp"
+#include "core/coin.hpp"
 
 namespace peerchain::chain {
 
-struct Coin {
-    core::TxOut out;
-    std::uint32_t height = 0;  // of the block that created it
-    bool coinbase = false;     // coinbase outputs mature after Params::coinbase_maturity
-
-    friend bool operator==(const Coin&, const Coin&) = default;
-};
+using core::Coin;
 
 }  // namespace peerchain::chain

@@ -145,6 +145,23 @@ class Node::Impl final : public chain::ChainObserver,
         return transport_->dial(url);
     }
     void mine_block(util::Bytes data, MinedCallback done) override;
+    // TODO(#3): the pool and the wallet are wired in by the rest of issue 3.
+    const mempool::Mempool& mempool() const override { NODE_ASSERT(false); }
+    void submit_transaction(core::Transaction, TxCallback done) override {
+        done(core::ValidationResult::fail(core::ValidationCode::kInternal, "unavailable"), {});
+    }
+    util::Result<std::string> wallet_address(bool) override {
+        return util::Unexpected(util::Errc::kUnavailable, "no wallet yet");
+    }
+    util::Result<api::WalletBalance> wallet_balance() const override {
+        return util::Unexpected(util::Errc::kUnavailable, "no wallet yet");
+    }
+    util::Result<std::vector<api::WalletCoinView>> wallet_coins() const override {
+        return util::Unexpected(util::Errc::kUnavailable, "no wallet yet");
+    }
+    void wallet_send(api::SendRequest, TxCallback done) override {
+        done(core::ValidationResult::fail(core::ValidationCode::kInternal, "unavailable"), {});
+    }
 
   private:
     std::shared_ptr<net::transport::Session> session(net::peer_manager::PeerId id) {
