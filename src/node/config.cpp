@@ -25,6 +25,10 @@ std::filesystem::path miner_key_file(const std::filesystem::path& data_dir) {
     return data_dir / "miner.key";
 }
 
+std::filesystem::path mempool_file(const std::filesystem::path& data_dir) {
+    return data_dir / "mempool.dat";
+}
+
 util::Result<void> validate(const NodeConfig& config) {
     auto bad = [](std::string message) {
         return util::Unexpected(util::Errc::kInvalidArgument, std::move(message));

@@ -36,9 +36,11 @@ std::filesystem::path default_data_dir(core::Network network);
 //   .cookie      the API token, mode 0600, while the node runs
 //   node.json    {"pid", "network", "httpPort", "p2pPort", ...} while the node runs
 //   miner.key    the key mined coins are paid to, mode 0600
+//   mempool.dat  the pool's transactions, written at a clean stop (mempool/mempool.hpp)
 std::filesystem::path chain_db_dir(const std::filesystem::path& data_dir);
 std::filesystem::path node_info_file(const std::filesystem::path& data_dir);
 std::filesystem::path miner_key_file(const std::filesystem::path& data_dir);
+std::filesystem::path mempool_file(const std::filesystem::path& data_dir);
 
 // Checks what the parser cannot: bind addresses are IP literals, peer URLs parse, thread
 // counts are sane. kInvalidArgument with a message fit for the user.

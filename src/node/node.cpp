@@ -23,6 +23,7 @@
 #include "api/server/http_server.hpp"
 #include "chain/chainstate.hpp"
 #include "crypto/schnorr.hpp"
+#include "mempool/mempool.hpp"
 #include "mining/miner.hpp"
 #include "net/peer_manager/peer_manager.hpp"
 #include "net/transport/transport.hpp"
@@ -100,8 +101,22 @@ class Node::Impl final : public chain::ChainObserver,
         if (new_tip->height % 1000 == 0 || new_tip->height - (old_tip ? old_tip->height : 0) < 2) {
             spdlog::info("new tip {} at height {}", new_tip->hash.to_hex(), new_tip->height);
         }
+        // After a reorg the pool takes back what the old branch confirmed; it is settled
+        // before the miner builds on the new tip and before peers hear of it.
+        if (mempool_ && fork != old_tip) {
+            const std::size_t back = mempool_->update_after_reorg();
+            if (back > 0) spdlog::info("mempool: {} transactions back from the old branch", back);
+        }
         if (peers_) peers_->on_tip_changed(new_tip, old_tip, fork);
         if (miner_) miner_->on_tip_changed();
+    }
+    void on_block_connected(const core::BlockPtr& block, const chain::BlockIndex* index) override {
+        if (mempool_) mempool_->remove_for_block(*block);
+        if (peers_) peers_->on_block_connected(block, index);
+    }
+    void on_block_disconnected(const core::BlockPtr& block,
+                               const chain::BlockIndex* /*index*/) override {
+        if (mempool_) mempool_->add_disconnected(block);
     }
     void on_block_rejected(const core::Uint256& /*hash*/,
                            const core::ValidationResult& why) override {
@@ -145,11 +160,9 @@ class Node::Impl final : public chain::ChainObserver,
         return transport_->dial(url);
     }
     void mine_block(util::Bytes data, MinedCallback done) override;
-    // TODO(#3): the pool and the wallet are wired in by the rest of issue 3.
-    const mempool::Mempool& mempool() const override { NODE_ASSERT(false); }
-    void submit_transaction(core::Transaction, TxCallback done) override {
-        done(core::ValidationResult::fail(core::ValidationCode::kInternal, "unavailable"), {});
-    }
+    const mempool::Mempool& mempool() const override { return *mempool_; }
+    void submit_transaction(core::Transaction tx, TxCallback done) override;
+    // TODO(#3): the wallet is wired in by the rest of issue 3.
     util::Result<std::string> wallet_address(bool) override {
         return util::Unexpected(util::Errc::kUnavailable, "no wallet yet");
     }
@@ -189,6 +202,7 @@ class Node::Impl final : public chain::ChainObserver,
     const core::Params* params_ = nullptr;
     std::unique_ptr<store::Database> db_;
     std::unique_ptr<chain::Chainstate> chain_;
+    std::unique_ptr<mempool::Mempool> mempool_;
     std::unique_ptr<util::SerialExecutor> executor_;
     std::unique_ptr<net::peer_manager::PeerManager> peers_;
     std::unique_ptr<mining::Miner> miner_;
@@ -238,7 +252,20 @@ util::Result<void> Node::Impl::start() {
     if (!key) return util::Unexpected(key.error());
     miner_key_.emplace(std::move(*key));
 
+    mempool_ = std::make_unique<mempool::Mempool>(*chain_, util::SystemClock::instance());
+
     executor_ = std::make_unique<util::SerialExecutor>("chain");
+    // What the pool held at the last clean stop comes back, checked against today's tip.
+    executor_->post([this] {
+        const auto path = mempool_file(config_.data_dir);
+        auto loaded = mempool_->load(path);
+        if (!loaded) {
+            spdlog::warn("mempool: {} ({} transactions kept)", loaded.error().message,
+                         mempool_->size());
+        } else if (*loaded > 0) {
+            spdlog::info("mempool: {} transactions loaded from {}", *loaded, path.string());
+        }
+    });
     net::peer_manager::Config pm_config;
     pm_config.user_agent = kUserAgent;
     pm_config.listen_port = config_.p2p_port;  // corrected below once bound (port 0)
@@ -251,6 +278,7 @@ util::Result<void> Node::Impl::start() {
 
     mining::MinerOptions miner_options;
     miner_options.threads = config_.miner_threads;
+    miner_options.pool = mempool_.get();
     miner_ = std::make_unique<mining::Miner>(
         *params_, [this] { return chain_->next_block_context(); }, *this,
         util::SystemClock::instance(), miner_options);
@@ -355,6 +383,14 @@ void Node::Impl::stop() {
     transport_.reset();
     miner_.reset();
     peers_.reset();
+    if (mempool_) {
+        if (auto r = mempool_->save(mempool_file(config_.data_dir)); !r) {
+            spdlog::error("mempool: {}", r.error().to_string());
+        } else if (mempool_->size() > 0) {
+            spdlog::info("mempool: {} transactions saved", mempool_->size());
+        }
+        mempool_.reset();
+    }
     if (chain_) {
         if (auto r = chain_->flush(); !r) spdlog::error("final flush: {}", r.error().to_string());
     }
@@ -454,6 +490,20 @@ void Node::Impl::mine_block(util::Bytes data, MinedCallback done) {
             done(result.block);
         });
     if (!queued) done(util::Unexpected(queued.error()));
+}
+
+void Node::Impl::submit_transaction(core::Transaction tx, TxCallback done) {
+    auto ptr = std::make_shared<const core::Transaction>(std::move(tx));
+    const bool queued = executor_->post([this, ptr, done] {
+        core::Uint256 txid;
+        auto result = mempool_->accept(ptr, &txid);
+        if (result) spdlog::info("mempool: accepted {} from the API", txid.to_hex());
+        done(std::move(result), txid);
+    });
+    if (!queued) {
+        done(core::ValidationResult::fail(core::ValidationCode::kInternal, "shutting-down"),
+             ptr->txid());
+    }
 }
 
 Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
