@@ -65,15 +65,21 @@ class PeerManagerTest : public ::testing::Test, protected chain::ChainObserver {
         auto chain = chain::Chainstate::open(*db_, regtest(), clock_, this, options);
         NODE_ASSERT(chain.has_value());
         chain_ = std::move(*chain);
+        mempool_ = std::make_unique<mempool::Mempool>(*chain_, clock_);
         make_manager({});
     }
 
     void make_manager(Config config) {
         if (config.listen_port == 0) config.listen_port = 6001;
         pm_.reset();
-        pm_ = std::make_unique<PeerManager>(*chain_, sender_, clock_, std::move(config));
+        pm_ = std::make_unique<PeerManager>(*chain_, *mempool_, sender_, clock_, std::move(config));
     }
 
+    // The chain's events reach the pool first, then the peer manager (as node/ forwards).
+    void on_block_connected(const core::BlockPtr& block, const chain::BlockIndex* index) override {
+        mempool_->remove_for_block(*block);
+        if (pm_) pm_->on_block_connected(block, index);
+    }
     void on_tip_changed(const chain::BlockIndex* new_tip, const chain::BlockIndex* old_tip,
                         const chain::BlockIndex* fork) override {
         if (pm_) pm_->on_tip_changed(new_tip, old_tip, fork);
@@ -87,8 +93,11 @@ class PeerManagerTest : public ::testing::Test, protected chain::ChainObserver {
         }
     }
 
-    PeerId connect(Direction direction, std::string address = "10.0.0.1:40000") {
+    // Each peer on its own host unless told otherwise: a misbehaving one gets its host
+    // discouraged, which must not refuse the next test peer.
+    PeerId connect(Direction direction, std::string address = {}) {
         const PeerId id = ++last_id_;
+        if (address.empty()) address = "10.0.0." + std::to_string(id) + ":40000";
         pm_->on_peer_connected(id, {direction, std::move(address), ""});
         return id;
     }
@@ -129,13 +138,15 @@ class PeerManagerTest : public ::testing::Test, protected chain::ChainObserver {
 
     // An inbound peer past the handshake, with what it was sent cleared.
     PeerId ready_peer(std::uint32_t height = 0, std::uint16_t listen_port = 0,
-                      std::string address = "10.0.0.1:40000") {
+                      std::string address = {}) {
         const PeerId id = connect(Direction::kInbound, std::move(address));
         feed(id, version(height, listen_port));
         feed(id, wire::VerackMessage{});
         drain(id);
-        // Answer the getheaders of the handshake, so that later ones are not held back.
+        // Answer the getheaders of the handshake, so that later ones are not held back
+        // (and the node, in step with it, asks for its pool).
         feed(id, wire::HeadersMessage{});
+        drain(id);
         return id;
     }
 
@@ -149,6 +160,7 @@ class PeerManagerTest : public ::testing::Test, protected chain::ChainObserver {
     util::ManualClock clock_;
     std::unique_ptr<store::Database> db_;
     std::unique_ptr<chain::Chainstate> chain_;
+    std::unique_ptr<mempool::Mempool> mempool_;
     RecordingSender sender_;
     std::unique_ptr<PeerManager> pm_;
     PeerId last_id_ = 0;
@@ -446,17 +458,22 @@ TEST_F(PeerManagerTest, GetDataServesStoredBytesAndOneNotFound) {
                                    {wire::InvType::kTx, b1->hash},
                                    {wire::InvType::kBlock, b1->hash}}});
     auto& raw = sender_.sent[id];
-    ASSERT_EQ(raw.size(), 3u);
-    // notfound first (it is decided at once), then the blocks in the order asked.
+    ASSERT_EQ(raw.size(), 4u);
+    // The unknown block's notfound first (it is decided at once), then the blocks in the
+    // order asked, then the transaction's (answered from the pool when served).
     auto nf = wire::decode_message(raw[0], wire::DecodeLimits::from(regtest()));
     ASSERT_TRUE(nf);
     auto* not_found = std::get_if<wire::NotFoundMessage>(&*nf);
     ASSERT_NE(not_found, nullptr);
-    ASSERT_EQ(not_found->items.size(), 2u);
+    ASSERT_EQ(not_found->items.size(), 1u);
     EXPECT_EQ(not_found->items[0].hash, unknown);
-    EXPECT_EQ(not_found->items[1].type, wire::InvType::kTx);
     EXPECT_EQ(raw[1], wire::encode_block_message(*chain_->read_block_bytes(b2)));
     EXPECT_EQ(raw[2], wire::encode_block_message(*chain_->read_block_bytes(b1)));
+    auto tx_nf = wire::decode_message(raw[3], wire::DecodeLimits::from(regtest()));
+    ASSERT_TRUE(tx_nf);
+    ASSERT_TRUE(std::holds_alternative<wire::NotFoundMessage>(*tx_nf));
+    EXPECT_EQ(std::get<wire::NotFoundMessage>(*tx_nf).items,
+              (std::vector<wire::InvItem>{{wire::InvType::kTx, b1->hash}}));
     EXPECT_FALSE(disconnected(id));
 }
 
@@ -630,7 +647,9 @@ TEST_F(PeerManagerTest, InvOfUnknownBlockAsksForHeaders) {
     core::Uint256 unknown;
     unknown.data()[5] = 9;
     feed(id, wire::InvMessage{{{wire::InvType::kTx, unknown}}});
-    EXPECT_TRUE(drain(id).empty());  // transactions wait for the mempool
+    const auto tx_asks = drain_of<wire::GetDataMessage>(id);  // a transaction is fetched
+    ASSERT_EQ(tx_asks.size(), 1u);
+    EXPECT_EQ(tx_asks[0].items, (std::vector<wire::InvItem>{{wire::InvType::kTx, unknown}}));
     feed(id, wire::InvMessage{{{wire::InvType::kBlock, unknown}}});
     EXPECT_EQ(drain_of<wire::GetHeadersMessage>(id).size(), 1u);
 }
