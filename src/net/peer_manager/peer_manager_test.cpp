@@ -721,5 +721,126 @@ TEST_F(PeerManagerTest, AFewNewBlocksAreAnnouncedAsTheirHeaders) {
     EXPECT_EQ(announced[0].headers, headers_of(blocks));
 }
 
+// --- Transaction relay ------------------------------------------------------------------
+
+namespace relay {
+
+core::Uint256 txid_of(std::uint8_t n) {
+    core::Uint256 v;
+    v.data()[0] = n;
+    v.data()[31] = 0x7e;
+    return v;
+}
+
+}  // namespace relay
+
+TEST_F(PeerManagerTest, UnansweredTxRequestGoesToAnotherAnnouncerAfterTimeout) {
+    const PeerId first = ready_peer();
+    const PeerId second = ready_peer();
+    const auto txid = relay::txid_of(1);
+    feed(first, wire::InvMessage{{{wire::InvType::kTx, txid}}});
+    feed(second, wire::InvMessage{{{wire::InvType::kTx, txid}}});
+    const auto asked = drain_of<wire::GetDataMessage>(first);
+    ASSERT_EQ(asked.size(), 1u);
+    EXPECT_EQ(asked[0].items, (std::vector<wire::InvItem>{{wire::InvType::kTx, txid}}));
+    EXPECT_TRUE(drain_of<wire::GetDataMessage>(second).empty());  // one request at a time
+
+    clock_.advance(59);
+    pm_->on_tick();
+    EXPECT_TRUE(drain_of<wire::GetDataMessage>(second).empty());
+    clock_.advance(1);
+    pm_->on_tick();
+    const auto retry = drain_of<wire::GetDataMessage>(second);
+    ASSERT_EQ(retry.size(), 1u);
+    EXPECT_EQ(retry[0].items, (std::vector<wire::InvItem>{{wire::InvType::kTx, txid}}));
+    EXPECT_TRUE(drain_of<wire::GetDataMessage>(first).empty());
+    EXPECT_FALSE(disconnected(first));  // slow is not misbehaving
+}
+
+TEST_F(PeerManagerTest, NotFoundPassesTheTxRequestOnAtOnce) {
+    const PeerId first = ready_peer();
+    const PeerId second = ready_peer();
+    const auto txid = relay::txid_of(2);
+    feed(first, wire::InvMessage{{{wire::InvType::kTx, txid}}});
+    feed(second, wire::InvMessage{{{wire::InvType::kTx, txid}}});
+    drain(first);
+    feed(first, wire::NotFoundMessage{{{wire::InvType::kTx, txid}}});
+    EXPECT_EQ(drain_of<wire::GetDataMessage>(second).size(), 1u);
+}
+
+TEST_F(PeerManagerTest, LoopbackPeersAreDiscouragedByTheirListeningPort) {
+    // A coinbase outside a block is consensus-invalid.
+    const core::Transaction coinbase = core::make_coinbase(1, 50, {}, {});
+    const PeerId liar = ready_peer(0, 7000, "127.0.0.1:40001");
+    feed(liar, wire::TxMessage{coinbase});
+    ASSERT_TRUE(disconnected(liar));
+    EXPECT_NE(reason(liar).find("invalid transaction"), std::string::npos) << reason(liar);
+    EXPECT_EQ(pm_->discouraged(), std::vector<std::string>{"127.0.0.1:7000"});
+    EXPECT_TRUE(pm_->is_discouraged("127.0.0.1:7000"));
+    EXPECT_FALSE(pm_->is_discouraged("127.0.0.1:7001"));
+
+    // Inbound from the same host and listening port: refused at its version.
+    const PeerId back = connect(Direction::kInbound, "127.0.0.1:40002");
+    EXPECT_FALSE(disconnected(back));
+    feed(back, version(0, 7000));
+    EXPECT_EQ(reason(back), "discouraged address");
+    // Another node on the same machine is welcome.
+    const PeerId other = ready_peer(0, 7001, "127.0.0.1:40003");
+    EXPECT_FALSE(disconnected(other));
+    // Dialing it is refused at once.
+    const PeerId dialed = connect(Direction::kOutbound, "127.0.0.1:7000");
+    EXPECT_EQ(reason(dialed), "discouraged address");
+
+    clock_.advance(24 * 60 * 60);
+    EXPECT_TRUE(pm_->discouraged().empty());
+    EXPECT_FALSE(pm_->is_discouraged("127.0.0.1:7000"));
+}
+
+TEST_F(PeerManagerTest, MempoolRequestIsAnsweredWithWhatThePeerLacksAtMostEveryTenSeconds) {
+    const auto key = testing::test_key(1);
+    auto funding = testing::make_next_block(chain_->tip(), "fund", key.public_key());
+    ASSERT_TRUE(chain_->process_block(std::make_shared<const core::Block>(funding)).is_ok());
+    mine(100);
+    const auto coin = testing::output_of(funding.txs[0]);
+    const auto tx = testing::pay(coin, key, 1000, key.public_key());
+    ASSERT_TRUE(mempool_->accept(std::make_shared<const core::Transaction>(tx)).is_ok());
+
+    const PeerId id = ready_peer(101);
+    feed(id, wire::MempoolMessage{});
+    auto invs = drain_of<wire::InvMessage>(id);
+    ASSERT_EQ(invs.size(), 1u);
+    EXPECT_EQ(invs[0].items, (std::vector<wire::InvItem>{{wire::InvType::kTx, tx.txid()}}));
+
+    // Served from the pool when asked.
+    feed(id, wire::GetDataMessage{{{wire::InvType::kTx, tx.txid()}}});
+    auto sent = drain_of<wire::TxMessage>(id);
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent[0].tx, tx);
+
+    clock_.advance(9);
+    feed(id, wire::MempoolMessage{});
+    EXPECT_TRUE(drain(id).empty());  // too soon
+    clock_.advance(1);
+    feed(id, wire::MempoolMessage{});
+    EXPECT_TRUE(drain_of<wire::InvMessage>(id).empty());  // it knows everything we have
+    // relay_transaction does not repeat it either; a new peer hears of it.
+    const PeerId fresh = ready_peer(101);
+    pm_->relay_transaction(tx.txid());
+    EXPECT_TRUE(drain_of<wire::InvMessage>(id).empty());
+    EXPECT_EQ(drain_of<wire::InvMessage>(fresh).size(), 1u);
+}
+
+TEST_F(PeerManagerTest, TxGetDataFloodDisconnects) {
+    Config config;
+    config.max_getdata_txs = 3;
+    make_manager(config);
+    const PeerId id = ready_peer();
+    wire::GetDataMessage ask;
+    for (std::uint8_t i = 0; i < 4; ++i)
+        ask.items.push_back({wire::InvType::kTx, relay::txid_of(i)});
+    feed(id, ask);
+    EXPECT_NE(reason(id).find("getdata flood"), std::string::npos) << reason(id);
+}
+
 }  // namespace
 }  // namespace peerchain::net::peer_manager
