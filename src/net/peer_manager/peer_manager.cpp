@@ -13,6 +13,9 @@
 #include <variant>
 
 #include "core/params.hpp"
+#include "net/peer_manager/orphan_pool.hpp"
+#include "net/peer_manager/rolling_set.hpp"
+#include "net/peer_manager/tx_request_tracker.hpp"
 #include "net/wire/message.hpp"
 #include "util/sync.hpp"
 #include "util/thread_annotations.hpp"
@@ -46,6 +49,37 @@ bool valid_addr_host(const std::string& host) {
 
 std::string short_hash(const Uint256& hash) { return hash.to_hex().substr(0, 16); }
 
+// The port of "host:port" or "[v6]:port"; 0 if unparsable.
+std::uint16_t port_of(const std::string& address) {
+    const auto colon = address.rfind(':');
+    if (colon == std::string::npos || (address.front() == '[' && colon < address.find(']'))) {
+        return 0;
+    }
+    unsigned value = 0;
+    const std::string digits = address.substr(colon + 1);
+    if (digits.empty() || digits.size() > 5) return 0;
+    for (char c : digits) {
+        if (c < '0' || c > '9') return 0;
+        value = value * 10 + static_cast<unsigned>(c - '0');
+    }
+    return value > 65535 ? 0 : static_cast<std::uint16_t>(value);
+}
+
+bool is_loopback(const std::string& host) {
+    return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+// What a peer's address is discouraged under: the host, or for a loopback host (where
+// every peer of one machine shares it) the host with the port the peer listens on.
+// Empty when there is nothing to key it by (a loopback peer that does not listen).
+std::string discourage_key(const std::string& host, std::uint16_t listen_port) {
+    if (host.empty()) return {};
+    if (!is_loopback(host)) return host;
+    if (listen_port == 0) return {};
+    return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+           std::to_string(listen_port);
+}
+
 // The last line of defence for "nothing throws out of the chain executor": the handlers
 // catch per peer; this catches what escapes a whole event (an allocation failure).
 template <typename F>
@@ -63,14 +97,23 @@ void guarded(const char* what, F&& f) noexcept {
 
 class PeerManager::Impl {
   public:
-    Impl(chain::Chainstate& chain, PeerSender& sender, const util::Clock& clock, Config config)
+    Impl(chain::Chainstate& chain, mempool::Mempool& mempool, PeerSender& sender,
+         const util::Clock& clock, Config config)
         : chain_(chain),
+          mempool_(mempool),
           sender_(sender),
           clock_(clock),
           config_(std::move(config)),
           params_(chain.params()),
           limits_(wire::DecodeLimits::from(params_)),
-          rng_(std::random_device{}()) {
+          rng_(std::random_device{}()),
+          tx_requests_(TxRequestLimits{config_.max_tx_announcements,
+                                       config_.max_tx_in_flight_per_peer, config_.max_tx_in_flight,
+                                       config_.tx_request_timeout}),
+          orphans_(OrphanLimits{config_.max_orphans, params_.max_tx_size, config_.orphan_expiry},
+                   rng_),
+          recent_rejects_(config_.max_recent_rejects),
+          recent_confirmed_(config_.max_recent_confirmed) {
         config_.max_headers_per_message =
             std::clamp<std::size_t>(config_.max_headers_per_message, 1, wire::kMaxHeaders);
         config_.max_blocks_in_flight = std::max<std::size_t>(config_.max_blocks_in_flight, 1);
@@ -85,6 +128,10 @@ class PeerManager::Impl {
     void on_tick();
     void on_tip_changed(const BlockIndex* new_tip, const BlockIndex* old_tip,
                         const BlockIndex* fork);
+    void on_block_connected(const core::Block& block);
+    void relay_transaction(const Uint256& txid);
+    // After every event: queued announcements go out, and the API copy is refreshed.
+    void finish_event();
 
     std::vector<PeerInfo> peers() const {
         util::LockGuard lock(info_mutex_);
@@ -102,6 +149,29 @@ class PeerManager::Impl {
         return static_cast<std::size_t>(
             std::count_if(info_.begin(), info_.end(),
                           [](const auto& kv) { return kv.second.handshake_complete; }));
+    }
+    RelayInfo relay_info() const {
+        util::LockGuard lock(info_mutex_);
+        return relay_info_;
+    }
+
+    std::vector<std::string> discouraged() const {
+        const std::int64_t t = now();
+        util::LockGuard lock(discouraged_mutex_);
+        std::vector<std::pair<std::int64_t, std::string>> live;
+        for (const auto& [key, until] : discouraged_) {
+            if (until > t) live.emplace_back(until, key);
+        }
+        std::sort(live.begin(), live.end());
+        std::vector<std::string> out;
+        out.reserve(live.size());
+        for (auto& [until, key] : live) out.push_back(std::move(key));
+        return out;
+    }
+    bool is_discouraged(const std::string& address) const {
+        const std::string host = host_of(address);
+        return is_discouraged_key(discourage_key(host, 0)) ||
+               is_discouraged_key(discourage_key(host, port_of(address)));
     }
 
   private:
@@ -133,9 +203,18 @@ class PeerManager::Impl {
         // is released without its block (and every tick, to be safe).
         const BlockIndex* download_cursor = nullptr;
 
-        std::deque<Uint256> serve_queue;  // blocks it asked for, not yet sent
+        std::deque<Uint256> serve_queue;     // blocks it asked for, not yet sent
+        std::deque<Uint256> tx_serve_queue;  // transactions it asked for, not yet sent
         std::size_t served_this_tick = 0;
         bool getaddr_answered = false;
+
+        // Transactions it is known to have: announced by it, sent or announced to it.
+        RollingSet known_txs{1};
+        std::vector<Uint256> pending_tx_inv;  // to announce at the end of this event
+        bool mempool_requested = false;       // we sent it `mempool`
+        std::int64_t mempool_answered_at = -1;
+        std::int64_t unsolicited_window_start = 0;
+        std::size_t unsolicited_in_window = 0;
 
         bool ping_pending = false;
         std::uint64_t ping_nonce = 0;
@@ -174,7 +253,7 @@ class PeerManager::Impl {
     void handle(Peer& peer, const wire::GetHeadersMessage& m);
     void handle(Peer& peer, const wire::HeadersMessage& m);
     void handle(Peer& peer, wire::BlockMessage& m);
-    void handle(Peer& peer, const wire::TxMessage& m);
+    void handle(Peer& peer, wire::TxMessage& m);
     void handle(Peer& peer, const wire::MempoolMessage& m);
     void handle(Peer& peer, const wire::UnknownMessage& m);
 
@@ -193,11 +272,28 @@ class PeerManager::Impl {
     void update_best_known(Peer& peer, const BlockIndex* index);
     bool peer_has(const Peer& peer, const BlockIndex* index) const;
 
+    bool relay_ready() const;
+    bool already_have_tx(const Uint256& txid) const;
+    void request_txs(Peer& peer);
+    void request_txs_from_all();
+    void process_tx(Peer& peer, const mempool::TxPtr& tx, const Uint256& txid);
+    void keep_orphan(Peer& peer, const mempool::TxPtr& tx, const Uint256& txid);
+    void retry_orphans(std::deque<Uint256> candidates, bool candidates_are_parents);
+    void announce_tx(const Uint256& txid);
+    void flush_tx_announcements(Peer& peer);
+    void maybe_request_mempool(Peer& peer);
+    void publish_relay_info();
+
+    std::string discourage_key_of(const Peer& peer) const;
+    void discourage(const Peer& peer);
+    bool is_discouraged_key(const std::string& key) const;
+
   public:
     void set_listen_port(std::uint16_t port) { config_.listen_port = port; }
 
   private:
     chain::Chainstate& chain_;
+    mempool::Mempool& mempool_;
     PeerSender& sender_;
     const util::Clock& clock_;
     Config config_;
@@ -214,8 +310,24 @@ class PeerManager::Impl {
     // Whether the last tip change left us more than one block behind the best header.
     bool syncing_ = false;
 
+    TxRequestTracker tx_requests_;
+    OrphanPool orphans_;
+    // Refused for policy; cleared when the tip changes (what was refused may fit then).
+    RollingSet recent_rejects_;
+    // In recently connected blocks; cleared on a reorg (they may be back in the pool).
+    RollingSet recent_confirmed_;
+    // Orphans spending outputs of blocks just connected: tried when the tip has moved.
+    std::vector<Uint256> orphans_to_retry_;
+    std::uint64_t txs_accepted_ = 0;
+    std::uint64_t txs_ignored_ = 0;
+
     mutable util::Mutex info_mutex_;
     std::map<PeerId, PeerInfo> info_ GUARDED_BY(info_mutex_);
+    RelayInfo relay_info_ GUARDED_BY(info_mutex_);
+
+    // Address key -> discouraged until (clock seconds).
+    mutable util::Mutex discouraged_mutex_;
+    std::map<std::string, std::int64_t> discouraged_ GUARDED_BY(discouraged_mutex_);
 };
 
 // --- Plumbing -------------------------------------------------------------------------------
@@ -235,17 +347,21 @@ void PeerManager::Impl::drop(Peer& peer, const std::string& reason, bool misbeha
     if (peer.disconnecting) return;
     peer.disconnecting = true;
     if (misbehaving) {
-        // TODO(#discourage): also discourage the address, as DESIGN.md section 5 asks.
         spdlog::warn("p2p: disconnecting peer {} ({}): {}", peer.id, peer.info.address, reason);
+        discourage(peer);
     } else {
         spdlog::info("p2p: disconnecting peer {} ({}): {}", peer.id, peer.info.address, reason);
     }
     release_all_in_flight(peer);
     peer.serve_queue.clear();
+    peer.tx_serve_queue.clear();
+    peer.pending_tx_inv.clear();
+    tx_requests_.remove_peer(peer.id);
     if (peer.our_nonce != 0) our_nonces_.erase(peer.our_nonce);
     sender_.disconnect(peer.id, reason);
     publish(peer);
     request_blocks_from_all();
+    request_txs_from_all();
 }
 
 void PeerManager::Impl::publish(const Peer& peer) {
@@ -266,6 +382,7 @@ void PeerManager::Impl::publish(const Peer& peer) {
     info.ping_ms = peer.ping_ms;
     info.connected_since = peer.connected_at;
     info.blocks_in_flight = peer.in_flight.size();
+    info.txs_in_flight = tx_requests_.in_flight(peer.id);
     info.bytes_sent = peer.bytes_sent;
     info.bytes_received = peer.bytes_received;
     info.messages_sent = peer.messages_sent;
@@ -286,8 +403,14 @@ void PeerManager::Impl::on_peer_connected(PeerId id, ConnectionInfo info) {
     peer.info = std::move(info);
     peer.connected_at = now();
     peer.last_block_progress = peer.connected_at;
+    peer.known_txs = RollingSet(config_.max_known_txs);
     spdlog::info("p2p: peer {} connected, {} {}{}", id, direction_name(peer.info.direction),
                  peer.info.address, peer.info.url.empty() ? "" : " (" + peer.info.url + ")");
+    // An inbound loopback peer is known by its listening port only after its version.
+    if (is_discouraged_key(discourage_key_of(peer))) {
+        drop(peer, "discouraged address", false);
+        return;
+    }
     if (peer.info.direction == Direction::kOutbound) send_version(peer);
     publish(peer);
 }
@@ -301,6 +424,8 @@ void PeerManager::Impl::on_peer_disconnected(PeerId id, const std::string& reaso
                      reason.empty() ? "" : ": ", reason);
     }
     release_all_in_flight(peer);
+    tx_requests_.remove_peer(id);
+    orphans_.erase_for_peer(id);
     if (peer.our_nonce != 0) our_nonces_.erase(peer.our_nonce);
     peers_.erase(it);
     {
@@ -308,6 +433,7 @@ void PeerManager::Impl::on_peer_disconnected(PeerId id, const std::string& reaso
         info_.erase(id);
     }
     request_blocks_from_all();
+    request_txs_from_all();
 }
 
 void PeerManager::Impl::on_message(PeerId id, util::ByteSpan bytes) {
@@ -357,6 +483,8 @@ void PeerManager::Impl::dispatch(Peer& peer, wire::Message& message) {
 void PeerManager::Impl::on_tick() {
     const std::int64_t t = now();
     reset_download_cursors();
+    tx_requests_.expire(t);
+    orphans_.expire(t);
     for (auto& [id, peer] : peers_) {
         if (peer.disconnecting) continue;
         peer.served_this_tick = 0;
@@ -387,9 +515,12 @@ void PeerManager::Impl::on_tick() {
             peer.ping_sent_steady = std::chrono::steady_clock::now();
             send(peer, wire::PingMessage{peer.ping_nonce});
         }
+        maybe_request_mempool(peer);
         publish(peer);
     }
     request_blocks_from_all();
+    // Requests that timed out above go to other peers that announced the same.
+    request_txs_from_all();
 }
 
 // --- Handshake ------------------------------------------------------------------------------
@@ -448,6 +579,10 @@ void PeerManager::Impl::handle(Peer& peer, wire::VersionMessage& m) {
     }
     peer.version_received = true;
     peer.version = std::move(m);
+    if (is_discouraged_key(discourage_key_of(peer))) {
+        drop(peer, "discouraged address", false);
+        return;
+    }
     spdlog::debug("p2p: peer {} version: {} protocol {} height {}", peer.id,
                   peer.version.user_agent, peer.version.protocol_version, peer.version.best_height);
     if (!peer.version_sent) send_version(peer);
@@ -567,6 +702,7 @@ void PeerManager::Impl::handle(Peer& peer, const wire::GetHeadersMessage& m) {
 void PeerManager::Impl::handle(Peer& peer, const wire::HeadersMessage& m) {
     if (m.headers.empty()) {
         peer.getheaders_sent_at = -1;  // it has nothing more for us
+        maybe_request_mempool(peer);
         return;
     }
     for (std::size_t i = 1; i < m.headers.size(); ++i) {
@@ -616,19 +752,27 @@ void PeerManager::Impl::handle(Peer& peer, const wire::HeadersMessage& m) {
         }
     }
     request_blocks(peer);
+    maybe_request_mempool(peer);
 }
 
 // --- Blocks ---------------------------------------------------------------------------------
 
 void PeerManager::Impl::handle(Peer& peer, const wire::InvMessage& m) {
     bool unknown_block = false;
+    const bool want_txs = relay_ready();
     for (const auto& item : m.items) {
-        // Transactions wait for the mempool (TODO(#3)); other types are ignored.
         if (item.type == wire::InvType::kBlock && chain_.lookup(item.hash) == nullptr) {
             unknown_block = true;
+        } else if (item.type == wire::InvType::kTx) {
+            peer.known_txs.insert(item.hash);
+            // Beyond max_tx_announcements the tracker keeps nothing: an inv flood costs
+            // the flooder, not our memory.
+            if (want_txs && !already_have_tx(item.hash)) tx_requests_.announce(peer.id, item.hash);
         }
+        // Other types are ignored.
     }
     if (unknown_block) send_getheaders(peer, chain_.best_header(), false);
+    request_txs(peer);
 }
 
 void PeerManager::Impl::handle(Peer& peer, const wire::GetDataMessage& m) {
@@ -642,8 +786,23 @@ void PeerManager::Impl::handle(Peer& peer, const wire::GetDataMessage& m) {
              true);
         return;
     }
+    const auto txs = static_cast<std::size_t>(
+        std::count_if(m.items.begin(), m.items.end(),
+                      [](const wire::InvItem& i) { return i.type == wire::InvType::kTx; }));
+    if (peer.tx_serve_queue.size() + txs > config_.max_getdata_txs) {
+        drop(peer,
+             "getdata flood: " + std::to_string(peer.tx_serve_queue.size() + txs) +
+                 " transactions requested (limit " + std::to_string(config_.max_getdata_txs) + ")",
+             true);
+        return;
+    }
     wire::NotFoundMessage not_found;
     for (const auto& item : m.items) {
+        if (item.type == wire::InvType::kTx) {
+            // Answered from the pool when served (it may change before then).
+            peer.tx_serve_queue.push_back(item.hash);
+            continue;
+        }
         if (item.type == wire::InvType::kBlock) {
             const BlockIndex* index = chain_.lookup(item.hash);
             if (index != nullptr) {
@@ -655,7 +814,7 @@ void PeerManager::Impl::handle(Peer& peer, const wire::GetDataMessage& m) {
                 }
             }
         }
-        // Transactions are not served before the mempool exists; unknown types never.
+        // Unknown types are never served.
         not_found.items.push_back(item);
     }
     if (!not_found.items.empty()) send(peer, not_found);
@@ -664,6 +823,25 @@ void PeerManager::Impl::handle(Peer& peer, const wire::GetDataMessage& m) {
 
 void PeerManager::Impl::serve(Peer& peer) {
     wire::NotFoundMessage not_found;
+    // Transactions first: they are small, and a payment waits on them.
+    while (!peer.tx_serve_queue.empty() && !peer.disconnecting &&
+           peer.served_this_tick < config_.serve_bytes_per_tick) {
+        const Uint256 txid = peer.tx_serve_queue.front();
+        peer.tx_serve_queue.pop_front();
+        const auto entry = mempool_.get(txid);
+        if (!entry) {
+            not_found.items.push_back({wire::InvType::kTx, txid});
+            if (not_found.items.size() == wire::kMaxInvItems) {
+                send(peer, not_found);
+                not_found.items.clear();
+            }
+            continue;
+        }
+        peer.known_txs.insert(txid);
+        auto bytes = wire::encode_message(wire::TxMessage{*entry->tx});
+        peer.served_this_tick += bytes.size();
+        send_bytes(peer, std::move(bytes));
+    }
     while (!peer.serve_queue.empty() && !peer.disconnecting &&
            peer.served_this_tick < config_.serve_bytes_per_tick) {
         const Uint256 hash = peer.serve_queue.front();
@@ -688,7 +866,13 @@ void PeerManager::Impl::serve(Peer& peer) {
 
 void PeerManager::Impl::handle(Peer& peer, const wire::NotFoundMessage& m) {
     bool released = false;
+    bool tx_released = false;
     for (const auto& item : m.items) {
+        if (item.type == wire::InvType::kTx) {
+            if (tx_requests_.requested_from(peer.id, item.hash)) tx_released = true;
+            tx_requests_.not_found(peer.id, item.hash);
+            continue;
+        }
         if (item.type != wire::InvType::kBlock || !peer.in_flight.contains(item.hash)) continue;
         release_in_flight(item.hash);
         // Not asked again from this peer; others may have it.
@@ -700,6 +884,7 @@ void PeerManager::Impl::handle(Peer& peer, const wire::NotFoundMessage& m) {
         reset_download_cursors();
         request_blocks_from_all();
     }
+    if (tx_released) request_txs_from_all();
 }
 
 void PeerManager::Impl::handle(Peer& peer, wire::BlockMessage& m) {
@@ -737,12 +922,296 @@ void PeerManager::Impl::handle(Peer& peer, wire::BlockMessage& m) {
     request_blocks(peer);
 }
 
-void PeerManager::Impl::handle(Peer&, const wire::TxMessage&) {
-    // TODO(#3): hand to the mempool and relay.
+void PeerManager::Impl::handle(Peer& peer, wire::TxMessage& m) {
+    auto tx = std::make_shared<const core::Transaction>(std::move(m.tx));
+    const Uint256 txid = tx->txid();
+    peer.known_txs.insert(txid);
+    if (!tx_requests_.received(peer.id, txid)) {
+        // Unasked: a light client may push its own payment, but a flood must not make us
+        // validate without end (each costs signature checks).
+        const std::int64_t t = now();
+        if (t - peer.unsolicited_window_start >= 60) {
+            peer.unsolicited_window_start = t;
+            peer.unsolicited_in_window = 0;
+        }
+        if (peer.unsolicited_in_window >= config_.unsolicited_tx_allowance) {
+            ++txs_ignored_;
+            spdlog::debug("p2p: peer {}: unsolicited tx {} ignored", peer.id, short_hash(txid));
+            return;
+        }
+        ++peer.unsolicited_in_window;
+    }
+    if (already_have_tx(txid)) {
+        tx_requests_.forget(txid);
+        return;
+    }
+    process_tx(peer, tx, txid);
 }
 
-void PeerManager::Impl::handle(Peer&, const wire::MempoolMessage&) {
-    // TODO(#3): answer with an inv of the pool.
+// What the pool's verdict means for the sender (STYLE.md "Errors", DESIGN.md section 5):
+// consensus-invalid data is misbehaviour; a policy refusal never is.
+void PeerManager::Impl::process_tx(Peer& peer, const mempool::TxPtr& tx, const Uint256& txid) {
+    const auto result = mempool_.accept(tx);
+    tx_requests_.forget(txid);
+    switch (result.code) {
+        case core::ValidationCode::kOk:
+            ++txs_accepted_;
+            spdlog::debug("p2p: peer {}: tx {} accepted", peer.id, short_hash(txid));
+            announce_tx(txid);
+            retry_orphans({txid}, true);
+            return;
+        case core::ValidationCode::kMissingPrev:
+            keep_orphan(peer, tx, txid);
+            return;
+        case core::ValidationCode::kInvalid:
+            recent_rejects_.insert(txid);
+            drop(peer, "invalid transaction " + txid.to_hex() + ": " + result.to_string(), true);
+            return;
+        case core::ValidationCode::kPolicy:
+            recent_rejects_.insert(txid);
+            spdlog::debug("p2p: peer {}: tx {} refused: {}", peer.id, short_hash(txid),
+                          result.to_string());
+            return;
+        case core::ValidationCode::kDuplicate:
+            return;
+        case core::ValidationCode::kTimeFuture:
+        case core::ValidationCode::kInternal:
+            spdlog::error("p2p: peer {}: tx {} not accepted: {}", peer.id, short_hash(txid),
+                          result.to_string());
+            return;
+    }
+}
+
+void PeerManager::Impl::keep_orphan(Peer& peer, const mempool::TxPtr& tx, const Uint256& txid) {
+    std::vector<Uint256> parents;
+    for (const auto& in : tx->inputs) {
+        if (chain_.coin(in.prevout) || mempool_.output(in.prevout)) continue;
+        const Uint256& parent = in.prevout.txid;
+        // A parent we refused, or one we have (in a block or the pool) without the output:
+        // the orphan can never enter, so it is refused too (Bitcoin does the same).
+        if (recent_rejects_.contains(parent) || recent_confirmed_.contains(parent) ||
+            mempool_.contains(parent)) {
+            recent_rejects_.insert(txid);
+            spdlog::debug("p2p: peer {}: tx {} spends a refused or spent output", peer.id,
+                          short_hash(txid));
+            return;
+        }
+        if (std::find(parents.begin(), parents.end(), parent) == parents.end()) {
+            parents.push_back(parent);
+        }
+    }
+    if (!orphans_.add(tx, txid, peer.id, now())) return;
+    ++txs_accepted_;
+    spdlog::debug("p2p: peer {}: tx {} kept as an orphan ({} missing parents, {} orphans)", peer.id,
+                  short_hash(txid), parents.size(), orphans_.size());
+    // The sender must have the parents: ask it for them.
+    for (const auto& parent : parents) {
+        if (!orphans_.contains(parent)) tx_requests_.announce(peer.id, parent);
+    }
+    request_txs(peer);
+}
+
+// Tries orphans again, iteratively (a chain of orphans could be long enough to overflow
+// the stack if each acceptance recursed into the next). `candidates` are either parents
+// just accepted (their orphan children are tried) or orphans to try themselves.
+void PeerManager::Impl::retry_orphans(std::deque<Uint256> candidates, bool candidates_are_parents) {
+    std::deque<Uint256> work;
+    if (candidates_are_parents) {
+        for (const auto& parent : candidates) {
+            for (const auto& child : orphans_.children_of(parent)) work.push_back(child);
+        }
+    } else {
+        work = std::move(candidates);
+    }
+    while (!work.empty()) {
+        const Uint256 txid = work.front();
+        work.pop_front();
+        const OrphanPool::Orphan* orphan = orphans_.find(txid);
+        if (orphan == nullptr) continue;
+        const auto result = mempool_.accept(orphan->tx);
+        if (result.code == core::ValidationCode::kMissingPrev) continue;  // another parent
+        const auto taken = orphans_.take(txid);
+        switch (result.code) {
+            case core::ValidationCode::kOk:
+                spdlog::debug("p2p: orphan tx {} accepted", short_hash(txid));
+                announce_tx(txid);
+                for (const auto& child : orphans_.children_of(txid)) work.push_back(child);
+                break;
+            case core::ValidationCode::kInvalid:
+                recent_rejects_.insert(txid);
+                if (Peer* from = find(taken->from); from != nullptr) {
+                    drop(*from,
+                         "invalid orphan transaction " + txid.to_hex() + ": " + result.to_string(),
+                         true);
+                }
+                break;
+            case core::ValidationCode::kPolicy:
+                recent_rejects_.insert(txid);
+                break;
+            default:
+                spdlog::debug("p2p: orphan tx {} dropped: {}", short_hash(txid),
+                              result.to_string());
+                break;
+        }
+    }
+}
+
+void PeerManager::Impl::handle(Peer& peer, const wire::MempoolMessage&) {
+    // A pool listing costs a walk of the pool: at most once per interval.
+    const std::int64_t t = now();
+    if (peer.mempool_answered_at >= 0 &&
+        t - peer.mempool_answered_at < config_.mempool_answer_interval.count()) {
+        spdlog::debug("p2p: peer {}: mempool request too soon; ignored", peer.id);
+        return;
+    }
+    peer.mempool_answered_at = t;
+    wire::InvMessage inv;
+    for (const auto& entry : mempool_.entries()) {
+        if (!peer.known_txs.insert(entry.txid)) continue;
+        inv.items.push_back({wire::InvType::kTx, entry.txid});
+        if (inv.items.size() == wire::kMaxInvItems) {
+            send(peer, inv);
+            inv.items.clear();
+        }
+    }
+    if (!inv.items.empty()) send(peer, inv);
+}
+
+// --- Transaction relay ----------------------------------------------------------------------
+
+// Bitcoin ignores transactions during its initial block download: their parents are in
+// blocks we do not have yet, so they would only fill the orphan pool.
+bool PeerManager::Impl::relay_ready() const {
+    return chain_.best_header()->height <= chain_.tip()->height + 1;
+}
+
+bool PeerManager::Impl::already_have_tx(const Uint256& txid) const {
+    return recent_rejects_.contains(txid) || recent_confirmed_.contains(txid) ||
+           orphans_.contains(txid) || mempool_.contains(txid);
+}
+
+void PeerManager::Impl::request_txs(Peer& peer) {
+    if (!peer.handshake_done || peer.disconnecting) return;
+    const auto txids = tx_requests_.next_requests(
+        peer.id, now(), [this](const Uint256& txid) { return already_have_tx(txid); });
+    wire::GetDataMessage request;
+    for (const auto& txid : txids) {
+        request.items.push_back({wire::InvType::kTx, txid});
+        if (request.items.size() == wire::kMaxInvItems) {
+            send(peer, request);
+            request.items.clear();
+        }
+    }
+    if (!request.items.empty()) send(peer, request);
+}
+
+void PeerManager::Impl::request_txs_from_all() {
+    for (auto& [id, peer] : peers_) request_txs(peer);
+}
+
+void PeerManager::Impl::announce_tx(const Uint256& txid) {
+    for (auto& [id, peer] : peers_) {
+        if (!peer.handshake_done || peer.disconnecting) continue;
+        if (!peer.known_txs.insert(txid)) continue;
+        peer.pending_tx_inv.push_back(txid);
+        if (peer.pending_tx_inv.size() == wire::kMaxInvItems) flush_tx_announcements(peer);
+    }
+}
+
+void PeerManager::Impl::flush_tx_announcements(Peer& peer) {
+    if (peer.pending_tx_inv.empty()) return;
+    wire::InvMessage inv;
+    inv.items.reserve(peer.pending_tx_inv.size());
+    for (const auto& txid : peer.pending_tx_inv) inv.items.push_back({wire::InvType::kTx, txid});
+    peer.pending_tx_inv.clear();
+    send(peer, inv);
+}
+
+void PeerManager::Impl::relay_transaction(const Uint256& txid) {
+    if (!mempool_.contains(txid)) return;
+    // Ours now: no need to fetch it from anyone.
+    tx_requests_.forget(txid);
+    announce_tx(txid);
+}
+
+// A peer learns our pool once, when neither side is still catching up on blocks (before
+// that its transactions would spend outputs one of us does not have).
+void PeerManager::Impl::maybe_request_mempool(Peer& peer) {
+    if (!peer.handshake_done || peer.disconnecting || peer.mempool_requested) return;
+    if (!relay_ready() || peer.getheaders_sent_at >= 0) return;
+    if (peer.best_known != nullptr && peer.best_known->chain_work > chain_.tip()->chain_work) {
+        return;
+    }
+    peer.mempool_requested = true;
+    send(peer, wire::MempoolMessage{});
+}
+
+void PeerManager::Impl::on_block_connected(const core::Block& block) {
+    for (const auto& tx : block.txs) {
+        const Uint256 txid = tx.txid();
+        tx_requests_.forget(txid);
+        recent_confirmed_.insert(txid);
+    }
+    for (const auto& txid : orphans_.erase_for_block(block)) orphans_to_retry_.push_back(txid);
+}
+
+void PeerManager::Impl::finish_event() {
+    for (auto& [id, peer] : peers_) {
+        if (!peer.disconnecting) flush_tx_announcements(peer);
+    }
+    publish_relay_info();
+}
+
+void PeerManager::Impl::publish_relay_info() {
+    RelayInfo info;
+    info.orphans = orphans_.size();
+    info.txs_in_flight = tx_requests_.in_flight();
+    info.tx_announcements = tx_requests_.tracked();
+    info.recent_rejects = recent_rejects_.size();
+    info.txs_accepted = txs_accepted_;
+    info.txs_ignored = txs_ignored_;
+    util::LockGuard lock(info_mutex_);
+    relay_info_ = info;
+}
+
+// --- Discouragement -----------------------------------------------------------------------
+
+std::string PeerManager::Impl::discourage_key_of(const Peer& peer) const {
+    const std::string host = host_of(peer.info.address);
+    // An outbound peer's address carries the port it listens on; an inbound one's an
+    // ephemeral port, so its version message tells.
+    std::uint16_t listen_port = 0;
+    if (peer.info.direction == Direction::kOutbound) {
+        listen_port = port_of(peer.info.address);
+    } else if (peer.version_received) {
+        listen_port = peer.version.listen_port;
+    }
+    return discourage_key(host, listen_port);
+}
+
+// Bitcoin Core's discouragement: no ban list an attacker could fill to split the network,
+// just a bounded memory of addresses we neither accept nor dial for a while.
+void PeerManager::Impl::discourage(const Peer& peer) {
+    const std::string key = discourage_key_of(peer);
+    if (key.empty()) return;
+    const std::int64_t t = now();
+    util::LockGuard lock(discouraged_mutex_);
+    std::erase_if(discouraged_, [t](const auto& kv) { return kv.second <= t; });
+    if (!discouraged_.contains(key) && discouraged_.size() >= config_.max_discouraged) {
+        auto oldest =
+            std::min_element(discouraged_.begin(), discouraged_.end(),
+                             [](const auto& a, const auto& b) { return a.second < b.second; });
+        discouraged_.erase(oldest);
+    }
+    discouraged_[key] = t + config_.discourage_time.count();
+    spdlog::warn("p2p: discouraging {} for {} s", key, config_.discourage_time.count());
+}
+
+bool PeerManager::Impl::is_discouraged_key(const std::string& key) const {
+    if (key.empty()) return false;
+    util::LockGuard lock(discouraged_mutex_);
+    auto it = discouraged_.find(key);
+    return it != discouraged_.end() && it->second > now();
 }
 
 void PeerManager::Impl::handle(Peer& peer, const wire::UnknownMessage& m) {
@@ -858,6 +1327,15 @@ void PeerManager::Impl::on_tip_changed(const BlockIndex* new_tip, const BlockInd
         if (peer.handshake_done && !peer.disconnecting) announce(peer, new_tip);
     }
     request_blocks_from_all();
+
+    // What was refused for policy may fit on the new tip (Bitcoin resets its reject filter
+    // here); after a reorg, confirmed transactions may be back in the pool.
+    recent_rejects_.clear();
+    if (fork != nullptr && old_tip != nullptr && fork != old_tip) recent_confirmed_.clear();
+    std::deque<Uint256> retry(orphans_to_retry_.begin(), orphans_to_retry_.end());
+    orphans_to_retry_.clear();
+    retry_orphans(std::move(retry), false);
+    for (auto& [id, peer] : peers_) maybe_request_mempool(peer);
 }
 
 void PeerManager::Impl::announce(Peer& peer, const BlockIndex* tip) {
@@ -880,31 +1358,46 @@ void PeerManager::Impl::announce(Peer& peer, const BlockIndex* tip) {
 
 // --- PeerManager ------------------------------------------------------------------------
 
-PeerManager::PeerManager(chain::Chainstate& chain, PeerSender& sender, const util::Clock& clock,
-                         Config config)
-    : impl_(std::make_unique<Impl>(chain, sender, clock, std::move(config))) {}
+PeerManager::PeerManager(chain::Chainstate& chain, mempool::Mempool& mempool, PeerSender& sender,
+                         const util::Clock& clock, Config config)
+    : impl_(std::make_unique<Impl>(chain, mempool, sender, clock, std::move(config))) {}
 
 PeerManager::~PeerManager() = default;
 
 void PeerManager::on_peer_connected(PeerId peer, ConnectionInfo info) {
     guarded("connect", [&] { impl_->on_peer_connected(peer, std::move(info)); });
+    guarded("connect", [&] { impl_->finish_event(); });
 }
 void PeerManager::on_message(PeerId peer, util::ByteSpan message) {
     guarded("message", [&] { impl_->on_message(peer, message); });
+    guarded("message", [&] { impl_->finish_event(); });
 }
 void PeerManager::on_peer_disconnected(PeerId peer, const std::string& reason) {
     guarded("disconnect", [&] { impl_->on_peer_disconnected(peer, reason); });
+    guarded("disconnect", [&] { impl_->finish_event(); });
 }
 void PeerManager::set_listen_port(std::uint16_t port) { impl_->set_listen_port(port); }
 void PeerManager::on_tick() {
     guarded("tick", [&] { impl_->on_tick(); });
+    guarded("tick", [&] { impl_->finish_event(); });
 }
 void PeerManager::on_tip_changed(const chain::BlockIndex* new_tip, const chain::BlockIndex* old_tip,
                                  const chain::BlockIndex* fork) {
     guarded("tip change", [&] { impl_->on_tip_changed(new_tip, old_tip, fork); });
+    guarded("tip change", [&] { impl_->finish_event(); });
 }
-void PeerManager::on_block_connected(const core::BlockPtr&, const chain::BlockIndex*) {
-    // TODO(#3): remove the block's transactions from relay state.
+void PeerManager::on_block_connected(const core::BlockPtr& block, const chain::BlockIndex*) {
+    if (block == nullptr) return;
+    guarded("block connected", [&] { impl_->on_block_connected(*block); });
+}
+void PeerManager::relay_transaction(const core::Uint256& txid) {
+    guarded("relay", [&] { impl_->relay_transaction(txid); });
+    guarded("relay", [&] { impl_->finish_event(); });
+}
+RelayInfo PeerManager::relay_info() const { return impl_->relay_info(); }
+std::vector<std::string> PeerManager::discouraged() const { return impl_->discouraged(); }
+bool PeerManager::is_discouraged(const std::string& address) const {
+    return impl_->is_discouraged(address);
 }
 std::vector<PeerInfo> PeerManager::peers() const { return impl_->peers(); }
 std::size_t PeerManager::peer_count() const { return impl_->peer_count(); }

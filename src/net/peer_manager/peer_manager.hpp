@@ -1,16 +1,20 @@
 // PeerManager: the P2P protocol above the byte links (docs/PROTOCOL.md, DESIGN.md
 // section 5). It runs the version/verack handshake, keeps peers alive with pings,
 // syncs headers first and then fetches blocks in a moving window from several peers,
-// serves headers and blocks, and announces new tips. It owns no sockets: node/ feeds it
-// connection events and whole messages, and it answers through a PeerSender.
+// serves headers and blocks, and announces new tips. It relays transactions through the
+// memory pool (inv, getdata, tx, notfound, mempool), holds orphans until their parents
+// come, and disconnects and discourages peers that send consensus-invalid data. It owns no
+// sockets: node/ feeds it connection events and whole messages, and it answers through a
+// PeerSender.
 //
-// Ownership: node/ owns it. The Chainstate, PeerSender and Clock must outlive it.
+// Ownership: node/ owns it. The Chainstate, Mempool, PeerSender and Clock must outlive it.
 //
-// Thread-safety: every on_* call must come from the node's chain executor (the thread
-// that mutates the Chainstate, which the PeerManager calls directly). They never throw:
-// a malformed or misbehaving peer is disconnected with a reason, and an unexpected
-// failure while handling one message drops that peer and is logged. peers() and
-// peer_count() may be called from any thread.
+// Thread-safety: every on_* call, and relay_transaction, must come from the node's chain
+// executor (the thread that mutates the Chainstate and the Mempool, which the PeerManager
+// calls directly). They never throw: a malformed or misbehaving peer is disconnected with
+// a reason, and an unexpected failure while handling one message drops that peer and is
+// logged. peers(), peer_count(), relay_info(), discouraged() and is_discouraged() may be
+// called from any thread.
 #pragma once
 
 #include <chrono>
@@ -23,6 +27,8 @@
 #include "chain/block_index.hpp"
 #include "chain/chainstate.hpp"
 #include "core/block.hpp"
+#include "core/uint256.hpp"
+#include "mempool/mempool.hpp"
 #include "net/peer_manager/peer_sender.hpp"
 #include "util/bytes.hpp"
 #include "util/clock.hpp"
@@ -72,6 +78,37 @@ struct Config {
     // Headers messages in a row that do not connect to our tree before the peer is
     // dropped (each makes us send a getheaders).
     int max_unconnecting_headers = 10;
+
+    // --- Transaction relay (docs/PROTOCOL.md, "Transaction relay") ---
+    // Transaction announcements kept per peer, requested or not; more are ignored.
+    std::size_t max_tx_announcements = 5000;
+    // Transactions requested from one peer and not yet received, and from all peers.
+    std::size_t max_tx_in_flight_per_peer = 100;
+    std::size_t max_tx_in_flight = 1000;
+    // A transaction request left unanswered this long may go to another peer that
+    // announced it.
+    std::chrono::seconds tx_request_timeout{60};
+    // Transactions a peer may send without being asked, per minute; more are ignored.
+    std::size_t unsolicited_tx_allowance = 10;
+    // Transactions remembered per peer as known to it (announced by it, sent or announced
+    // to it): never announced to it again while remembered.
+    std::size_t max_known_txs = 20'000;
+    // Transactions refused for policy (fee, full pool, conflict), not fetched again until
+    // the tip changes.
+    std::size_t max_recent_rejects = 50'000;
+    // Transactions of recently connected blocks, not fetched again.
+    std::size_t max_recent_confirmed = 50'000;
+    // Orphans (transactions whose parents we lack) held at once, and for how long.
+    std::size_t max_orphans = 100;
+    std::chrono::seconds orphan_expiry{20 * 60};
+    // Transaction entries a peer may have waiting to be served (its getdata requests,
+    // queued); a getdata that would go over disconnects it.
+    std::size_t max_getdata_txs = 5000;
+    // A peer's `mempool` request is answered at most once per this interval.
+    std::chrono::seconds mempool_answer_interval{10};
+    // How long a misbehaving peer's address stays discouraged, and how many are kept.
+    std::chrono::seconds discourage_time{24 * 60 * 60};
+    std::size_t max_discouraged = 10'000;
 };
 
 // What the HTTP API shows about one peer: a copy, refreshed after every message and tick.
@@ -90,16 +127,28 @@ struct PeerInfo {
     std::int64_t ping_ms = -1;            // last ping round trip (steady clock); -1 before a pong
     std::int64_t connected_since = 0;     // seconds since the Unix epoch
     std::size_t blocks_in_flight = 0;
+    std::size_t txs_in_flight = 0;  // transactions requested from it, not yet received
     std::uint64_t bytes_sent = 0;
     std::uint64_t bytes_received = 0;
     std::uint64_t messages_sent = 0;
     std::uint64_t messages_received = 0;
 };
 
+// Transaction relay bookkeeping, for the API and metrics: a copy, refreshed after every
+// event.
+struct RelayInfo {
+    std::size_t orphans = 0;           // held in the orphan pool
+    std::size_t txs_in_flight = 0;     // requested from peers, not yet received
+    std::size_t tx_announcements = 0;  // transactions announced to us and still wanted
+    std::size_t recent_rejects = 0;    // refused, not fetched again until the tip moves
+    std::uint64_t txs_accepted = 0;    // from peers, into the pool (orphans included)
+    std::uint64_t txs_ignored = 0;     // unsolicited beyond the allowance
+};
+
 class PeerManager {
   public:
-    PeerManager(chain::Chainstate& chain, PeerSender& sender, const util::Clock& clock,
-                Config config = {});
+    PeerManager(chain::Chainstate& chain, mempool::Mempool& mempool, PeerSender& sender,
+                const util::Clock& clock, Config config = {});
     ~PeerManager();
     PeerManager(const PeerManager&) = delete;
     PeerManager& operator=(const PeerManager&) = delete;
@@ -125,7 +174,16 @@ class PeerManager {
     // every peer not known to have it, and block requests move on.
     void on_tip_changed(const chain::BlockIndex* new_tip, const chain::BlockIndex* old_tip,
                         const chain::BlockIndex* fork);
+    // Forward these after the Mempool has seen the same event (remove_for_block before
+    // on_block_connected; update_after_reorg before on_tip_changed): a connected block's
+    // transactions leave the relay bookkeeping, and orphans that spend its outputs are
+    // tried again when the tip has moved.
     void on_block_connected(const core::BlockPtr& block, const chain::BlockIndex* index);
+
+    // A transaction from this node itself (the HTTP API, the wallet), already accepted
+    // into the Mempool: announced with inv to every peer not known to have it. Does
+    // nothing when `txid` is not in the pool.
+    void relay_transaction(const core::Uint256& txid);
 
     // --- Any thread ------------------------------------------------------------------------
 
@@ -134,6 +192,16 @@ class PeerManager {
     // Connected peers, and those of them past the handshake.
     std::size_t peer_count() const;
     std::size_t handshaken_peer_count() const;
+    RelayInfo relay_info() const;
+
+    // The discouraged addresses (not expired), oldest first: a host ("10.1.2.3", "::1"
+    // without brackets), or for a loopback host "host:port" with the port the peer listens
+    // on, since every peer on one machine shares the host.
+    std::vector<std::string> discouraged() const;
+    // Whether a peer at `address` ("host:port" or "[v6]:port", the port it listens on) is
+    // discouraged: node/ asks before dialing. Inbound peers from a discouraged address are
+    // refused by the PeerManager itself.
+    bool is_discouraged(const std::string& address) const;
 
   private:
     class Impl;

@@ -65,15 +65,21 @@ class PeerManagerTest : public ::testing::Test, protected chain::ChainObserver {
         auto chain = chain::Chainstate::open(*db_, regtest(), clock_, this, options);
         NODE_ASSERT(chain.has_value());
         chain_ = std::move(*chain);
+        mempool_ = std::make_unique<mempool::Mempool>(*chain_, clock_);
         make_manager({});
     }
 
     void make_manager(Config config) {
         if (config.listen_port == 0) config.listen_port = 6001;
         pm_.reset();
-        pm_ = std::make_unique<PeerManager>(*chain_, sender_, clock_, std::move(config));
+        pm_ = std::make_unique<PeerManager>(*chain_, *mempool_, sender_, clock_, std::move(config));
     }
 
+    // The chain's events reach the pool first, then the peer manager (as node/ forwards).
+    void on_block_connected(const core::BlockPtr& block, const chain::BlockIndex* index) override {
+        mempool_->remove_for_block(*block);
+        if (pm_) pm_->on_block_connected(block, index);
+    }
     void on_tip_changed(const chain::BlockIndex* new_tip, const chain::BlockIndex* old_tip,
                         const chain::BlockIndex* fork) override {
         if (pm_) pm_->on_tip_changed(new_tip, old_tip, fork);
@@ -87,8 +93,11 @@ class PeerManagerTest : public ::testing::Test, protected chain::ChainObserver {
         }
     }
 
-    PeerId connect(Direction direction, std::string address = "10.0.0.1:40000") {
+    // Each peer on its own host unless told otherwise: a misbehaving one gets its host
+    // discouraged, which must not refuse the next test peer.
+    PeerId connect(Direction direction, std::string address = {}) {
         const PeerId id = ++last_id_;
+        if (address.empty()) address = "10.0.0." + std::to_string(id) + ":40000";
         pm_->on_peer_connected(id, {direction, std::move(address), ""});
         return id;
     }
@@ -129,13 +138,15 @@ class PeerManagerTest : public ::testing::Test, protected chain::ChainObserver {
 
     // An inbound peer past the handshake, with what it was sent cleared.
     PeerId ready_peer(std::uint32_t height = 0, std::uint16_t listen_port = 0,
-                      std::string address = "10.0.0.1:40000") {
+                      std::string address = {}) {
         const PeerId id = connect(Direction::kInbound, std::move(address));
         feed(id, version(height, listen_port));
         feed(id, wire::VerackMessage{});
         drain(id);
-        // Answer the getheaders of the handshake, so that later ones are not held back.
+        // Answer the getheaders of the handshake, so that later ones are not held back
+        // (and the node, in step with it, asks for its pool).
         feed(id, wire::HeadersMessage{});
+        drain(id);
         return id;
     }
 
@@ -149,6 +160,7 @@ class PeerManagerTest : public ::testing::Test, protected chain::ChainObserver {
     util::ManualClock clock_;
     std::unique_ptr<store::Database> db_;
     std::unique_ptr<chain::Chainstate> chain_;
+    std::unique_ptr<mempool::Mempool> mempool_;
     RecordingSender sender_;
     std::unique_ptr<PeerManager> pm_;
     PeerId last_id_ = 0;
@@ -446,17 +458,22 @@ TEST_F(PeerManagerTest, GetDataServesStoredBytesAndOneNotFound) {
                                    {wire::InvType::kTx, b1->hash},
                                    {wire::InvType::kBlock, b1->hash}}});
     auto& raw = sender_.sent[id];
-    ASSERT_EQ(raw.size(), 3u);
-    // notfound first (it is decided at once), then the blocks in the order asked.
+    ASSERT_EQ(raw.size(), 4u);
+    // The unknown block's notfound first (it is decided at once), then the blocks in the
+    // order asked, then the transaction's (answered from the pool when served).
     auto nf = wire::decode_message(raw[0], wire::DecodeLimits::from(regtest()));
     ASSERT_TRUE(nf);
     auto* not_found = std::get_if<wire::NotFoundMessage>(&*nf);
     ASSERT_NE(not_found, nullptr);
-    ASSERT_EQ(not_found->items.size(), 2u);
+    ASSERT_EQ(not_found->items.size(), 1u);
     EXPECT_EQ(not_found->items[0].hash, unknown);
-    EXPECT_EQ(not_found->items[1].type, wire::InvType::kTx);
     EXPECT_EQ(raw[1], wire::encode_block_message(*chain_->read_block_bytes(b2)));
     EXPECT_EQ(raw[2], wire::encode_block_message(*chain_->read_block_bytes(b1)));
+    auto tx_nf = wire::decode_message(raw[3], wire::DecodeLimits::from(regtest()));
+    ASSERT_TRUE(tx_nf);
+    ASSERT_TRUE(std::holds_alternative<wire::NotFoundMessage>(*tx_nf));
+    EXPECT_EQ(std::get<wire::NotFoundMessage>(*tx_nf).items,
+              (std::vector<wire::InvItem>{{wire::InvType::kTx, b1->hash}}));
     EXPECT_FALSE(disconnected(id));
 }
 
@@ -630,7 +647,9 @@ TEST_F(PeerManagerTest, InvOfUnknownBlockAsksForHeaders) {
     core::Uint256 unknown;
     unknown.data()[5] = 9;
     feed(id, wire::InvMessage{{{wire::InvType::kTx, unknown}}});
-    EXPECT_TRUE(drain(id).empty());  // transactions wait for the mempool
+    const auto tx_asks = drain_of<wire::GetDataMessage>(id);  // a transaction is fetched
+    ASSERT_EQ(tx_asks.size(), 1u);
+    EXPECT_EQ(tx_asks[0].items, (std::vector<wire::InvItem>{{wire::InvType::kTx, unknown}}));
     feed(id, wire::InvMessage{{{wire::InvType::kBlock, unknown}}});
     EXPECT_EQ(drain_of<wire::GetHeadersMessage>(id).size(), 1u);
 }
@@ -700,6 +719,127 @@ TEST_F(PeerManagerTest, AFewNewBlocksAreAnnouncedAsTheirHeaders) {
     auto announced = drain_of<wire::HeadersMessage>(id);
     ASSERT_EQ(announced.size(), 1u);
     EXPECT_EQ(announced[0].headers, headers_of(blocks));
+}
+
+// --- Transaction relay ------------------------------------------------------------------
+
+namespace relay {
+
+core::Uint256 txid_of(std::uint8_t n) {
+    core::Uint256 v;
+    v.data()[0] = n;
+    v.data()[31] = 0x7e;
+    return v;
+}
+
+}  // namespace relay
+
+TEST_F(PeerManagerTest, UnansweredTxRequestGoesToAnotherAnnouncerAfterTimeout) {
+    const PeerId first = ready_peer();
+    const PeerId second = ready_peer();
+    const auto txid = relay::txid_of(1);
+    feed(first, wire::InvMessage{{{wire::InvType::kTx, txid}}});
+    feed(second, wire::InvMessage{{{wire::InvType::kTx, txid}}});
+    const auto asked = drain_of<wire::GetDataMessage>(first);
+    ASSERT_EQ(asked.size(), 1u);
+    EXPECT_EQ(asked[0].items, (std::vector<wire::InvItem>{{wire::InvType::kTx, txid}}));
+    EXPECT_TRUE(drain_of<wire::GetDataMessage>(second).empty());  // one request at a time
+
+    clock_.advance(59);
+    pm_->on_tick();
+    EXPECT_TRUE(drain_of<wire::GetDataMessage>(second).empty());
+    clock_.advance(1);
+    pm_->on_tick();
+    const auto retry = drain_of<wire::GetDataMessage>(second);
+    ASSERT_EQ(retry.size(), 1u);
+    EXPECT_EQ(retry[0].items, (std::vector<wire::InvItem>{{wire::InvType::kTx, txid}}));
+    EXPECT_TRUE(drain_of<wire::GetDataMessage>(first).empty());
+    EXPECT_FALSE(disconnected(first));  // slow is not misbehaving
+}
+
+TEST_F(PeerManagerTest, NotFoundPassesTheTxRequestOnAtOnce) {
+    const PeerId first = ready_peer();
+    const PeerId second = ready_peer();
+    const auto txid = relay::txid_of(2);
+    feed(first, wire::InvMessage{{{wire::InvType::kTx, txid}}});
+    feed(second, wire::InvMessage{{{wire::InvType::kTx, txid}}});
+    drain(first);
+    feed(first, wire::NotFoundMessage{{{wire::InvType::kTx, txid}}});
+    EXPECT_EQ(drain_of<wire::GetDataMessage>(second).size(), 1u);
+}
+
+TEST_F(PeerManagerTest, LoopbackPeersAreDiscouragedByTheirListeningPort) {
+    // A coinbase outside a block is consensus-invalid.
+    const core::Transaction coinbase = core::make_coinbase(1, 50, {}, {});
+    const PeerId liar = ready_peer(0, 7000, "127.0.0.1:40001");
+    feed(liar, wire::TxMessage{coinbase});
+    ASSERT_TRUE(disconnected(liar));
+    EXPECT_NE(reason(liar).find("invalid transaction"), std::string::npos) << reason(liar);
+    EXPECT_EQ(pm_->discouraged(), std::vector<std::string>{"127.0.0.1:7000"});
+    EXPECT_TRUE(pm_->is_discouraged("127.0.0.1:7000"));
+    EXPECT_FALSE(pm_->is_discouraged("127.0.0.1:7001"));
+
+    // Inbound from the same host and listening port: refused at its version.
+    const PeerId back = connect(Direction::kInbound, "127.0.0.1:40002");
+    EXPECT_FALSE(disconnected(back));
+    feed(back, version(0, 7000));
+    EXPECT_EQ(reason(back), "discouraged address");
+    // Another node on the same machine is welcome.
+    const PeerId other = ready_peer(0, 7001, "127.0.0.1:40003");
+    EXPECT_FALSE(disconnected(other));
+    // Dialing it is refused at once.
+    const PeerId dialed = connect(Direction::kOutbound, "127.0.0.1:7000");
+    EXPECT_EQ(reason(dialed), "discouraged address");
+
+    clock_.advance(24 * 60 * 60);
+    EXPECT_TRUE(pm_->discouraged().empty());
+    EXPECT_FALSE(pm_->is_discouraged("127.0.0.1:7000"));
+}
+
+TEST_F(PeerManagerTest, MempoolRequestIsAnsweredWithWhatThePeerLacksAtMostEveryTenSeconds) {
+    const auto key = testing::test_key(1);
+    auto funding = testing::make_next_block(chain_->tip(), "fund", key.public_key());
+    ASSERT_TRUE(chain_->process_block(std::make_shared<const core::Block>(funding)).is_ok());
+    mine(100);
+    const auto coin = testing::output_of(funding.txs[0]);
+    const auto tx = testing::pay(coin, key, 1000, key.public_key());
+    ASSERT_TRUE(mempool_->accept(std::make_shared<const core::Transaction>(tx)).is_ok());
+
+    const PeerId id = ready_peer(101);
+    feed(id, wire::MempoolMessage{});
+    auto invs = drain_of<wire::InvMessage>(id);
+    ASSERT_EQ(invs.size(), 1u);
+    EXPECT_EQ(invs[0].items, (std::vector<wire::InvItem>{{wire::InvType::kTx, tx.txid()}}));
+
+    // Served from the pool when asked.
+    feed(id, wire::GetDataMessage{{{wire::InvType::kTx, tx.txid()}}});
+    auto sent = drain_of<wire::TxMessage>(id);
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent[0].tx, tx);
+
+    clock_.advance(9);
+    feed(id, wire::MempoolMessage{});
+    EXPECT_TRUE(drain(id).empty());  // too soon
+    clock_.advance(1);
+    feed(id, wire::MempoolMessage{});
+    EXPECT_TRUE(drain_of<wire::InvMessage>(id).empty());  // it knows everything we have
+    // relay_transaction does not repeat it either; a new peer hears of it.
+    const PeerId fresh = ready_peer(101);
+    pm_->relay_transaction(tx.txid());
+    EXPECT_TRUE(drain_of<wire::InvMessage>(id).empty());
+    EXPECT_EQ(drain_of<wire::InvMessage>(fresh).size(), 1u);
+}
+
+TEST_F(PeerManagerTest, TxGetDataFloodDisconnects) {
+    Config config;
+    config.max_getdata_txs = 3;
+    make_manager(config);
+    const PeerId id = ready_peer();
+    wire::GetDataMessage ask;
+    for (std::uint8_t i = 0; i < 4; ++i)
+        ask.items.push_back({wire::InvType::kTx, relay::txid_of(i)});
+    feed(id, ask);
+    EXPECT_NE(reason(id).find("getdata flood"), std::string::npos) << reason(id);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/params.hpp"
+#include "core/sighash.hpp"
 #include "store/leveldb_database.hpp"
 #include "tests/util/block_builder.hpp"
 
@@ -19,13 +20,58 @@ bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds tim
 
 const core::Params& regtest() { return core::params(core::Network::kRegtest); }
 
-core::Block make_next_block(const chain::BlockIndex* parent, const std::string& tag) {
+core::XOnlyKey default_miner() {
+    core::XOnlyKey miner{};
+    miner[0] = 0x42;
+    return miner;
+}
+
+core::Block make_next_block(const chain::BlockIndex* parent, const std::string& tag,
+                            const core::XOnlyKey& miner,
+                            const std::vector<core::Transaction>& txs) {
     const auto& p = regtest();
     const std::uint32_t height = parent->height + 1;
     core::Block block = testutil::make_block(p, parent->hash, height, parent->header.time + 10,
                                              tag + "-" + std::to_string(height));
+    block.txs[0].outputs[0].recipient = miner;
+    for (const auto& tx : txs) block.txs.push_back(tx);
+    testutil::fix_merkle(block);
     testutil::mine(block, p);
     return block;
+}
+
+crypto::SecretKey test_key(std::uint8_t n) {
+    std::array<std::uint8_t, 32> bytes{};
+    bytes[0] = 0x11;
+    bytes[31] = n;
+    return *crypto::SecretKey::from_bytes(bytes);
+}
+
+core::Transaction signed_spend(const std::vector<Spendable>& inputs,
+                               std::vector<core::TxOut> outputs, const crypto::SecretKey& key) {
+    core::Transaction tx;
+    std::vector<core::TxOut> spent;
+    for (const auto& coin : inputs) {
+        core::TxIn in;
+        in.prevout = coin.outpoint;
+        tx.inputs.push_back(in);
+        spent.push_back(coin.output);
+    }
+    tx.outputs = std::move(outputs);
+    const core::SignatureHasher hasher(tx, spent, regtest());
+    for (std::size_t i = 0; i < tx.inputs.size(); ++i) {
+        tx.inputs[i].signature = key.sign(hasher.for_input(i));
+    }
+    return tx;
+}
+
+core::Transaction pay(const Spendable& coin, const crypto::SecretKey& key, core::Amount fee,
+                      const core::XOnlyKey& to) {
+    return signed_spend({coin}, {core::TxOut{coin.output.amount - fee, to}}, key);
+}
+
+Spendable output_of(const core::Transaction& tx, std::uint32_t index) {
+    return {{tx.txid(), index}, tx.outputs.at(index)};
 }
 
 // --- MemorySender ---------------------------------------------------------------------------
@@ -46,11 +92,27 @@ std::optional<MemorySender::Route> MemorySender::take_route(PeerId local) {
 
 void MemorySender::send(PeerId peer, std::shared_ptr<const util::Bytes> message) {
     Route route;
+    const std::uint8_t type = message->empty() ? 0 : (*message)[0];
+    std::optional<wire::Message> decoded;
+    if (type == static_cast<std::uint8_t>(wire::MessageType::kTx) ||
+        type == static_cast<std::uint8_t>(wire::MessageType::kInv)) {
+        auto m = wire::decode_message(*message, wire::DecodeLimits::from(regtest()));
+        if (m) decoded = std::move(*m);
+    }
     {
         std::lock_guard lock(mutex_);
         auto it = routes_.find(peer);
         if (it == routes_.end()) return;
         route = it->second;
+        if (decoded) {
+            if (auto* tx = std::get_if<wire::TxMessage>(&*decoded))
+                ++txs_sent_[peer][tx->tx.txid()];
+            if (auto* inv = std::get_if<wire::InvMessage>(&*decoded)) {
+                for (const auto& item : inv->items) {
+                    if (item.type == wire::InvType::kTx) ++txs_announced_[peer][item.hash];
+                }
+            }
+        }
     }
     route.remote->deliver(route.remote_id, std::move(message));
 }
@@ -72,6 +134,16 @@ std::map<PeerId, std::string> MemorySender::disconnects() const {
     return disconnects_;
 }
 
+MemorySender::TxCounts MemorySender::txs_sent() const {
+    std::lock_guard lock(mutex_);
+    return txs_sent_;
+}
+
+MemorySender::TxCounts MemorySender::txs_announced() const {
+    std::lock_guard lock(mutex_);
+    return txs_announced_;
+}
+
 // --- TestNode -------------------------------------------------------------------------------
 
 TestNode::TestNode(std::string name, const util::Clock& clock, Config config)
@@ -85,25 +157,46 @@ TestNode::TestNode(std::string name, const util::Clock& clock, Config config)
     if (!chain) ADD_FAILURE() << chain.error().to_string();
     NODE_ASSERT(chain.has_value());
     chain_ = std::move(*chain);
+    mempool_ = std::make_unique<mempool::Mempool>(*chain_, clock);
     config.user_agent = "/test:" + name_ + "/";
-    peer_manager_ = std::make_unique<PeerManager>(*chain_, sender_, clock, std::move(config));
+    peer_manager_ =
+        std::make_unique<PeerManager>(*chain_, *mempool_, sender_, clock, std::move(config));
 }
 
 TestNode::~TestNode() {
     executor_.stop();
     peer_manager_.reset();
+    mempool_.reset();
     chain_.reset();
 }
 
-void TestNode::mine(int n, const std::string& tag) {
+void TestNode::mine(int n, const std::string& tag, const core::XOnlyKey& miner,
+                    const std::vector<core::Transaction>& txs) {
     run([&] {
         for (int i = 0; i < n; ++i) {
-            auto block = std::make_shared<const core::Block>(make_next_block(chain_->tip(), tag));
+            auto block = std::make_shared<const core::Block>(make_next_block(
+                chain_->tip(), tag, miner, i == 0 ? txs : std::vector<core::Transaction>{}));
             const auto r = chain_->process_block(block);
             EXPECT_TRUE(r.is_ok()) << name_ << ": " << r.to_string();
             ++mined_;
         }
         return 0;
+    });
+}
+
+Spendable TestNode::coinbase_at(std::uint32_t height) {
+    auto block = chain_->read_block(chain_->at_height(height));
+    NODE_ASSERT(block.has_value());
+    return output_of((*block)->txs.at(0), 0);
+}
+
+core::ValidationResult TestNode::submit(const core::Transaction& tx) {
+    return run([&] {
+        auto ptr = std::make_shared<const core::Transaction>(tx);
+        core::Uint256 txid;
+        auto r = mempool_->accept(ptr, &txid);
+        if (r.is_ok()) peer_manager_->relay_transaction(txid);
+        return r;
     });
 }
 
@@ -116,11 +209,17 @@ void TestNode::closed(PeerId id, std::string reason) {
 }
 
 void TestNode::on_block_connected(const core::BlockPtr& block, const chain::BlockIndex* index) {
+    if (mempool_) mempool_->remove_for_block(*block);
     if (peer_manager_) peer_manager_->on_block_connected(block, index);
+}
+
+void TestNode::on_block_disconnected(const core::BlockPtr& block, const chain::BlockIndex*) {
+    if (mempool_) mempool_->add_disconnected(block);
 }
 
 void TestNode::on_tip_changed(const chain::BlockIndex* new_tip, const chain::BlockIndex* old_tip,
                               const chain::BlockIndex* fork) {
+    if (mempool_ && fork != old_tip) mempool_->update_after_reorg();
     // Forwarded at once, inside process_block: the harder case for the peer manager
     // (node/ may do the same).
     if (peer_manager_) peer_manager_->on_tip_changed(new_tip, old_tip, fork);
@@ -157,6 +256,18 @@ bool ScriptedPeer::handshake(const std::array<std::uint8_t, 4>& magic, std::uint
     // The node answers our version with verack (and its own version first if inbound).
     send(wire::VerackMessage{});
     return true;
+}
+
+std::optional<std::vector<wire::Message>> ScriptedPeer::sync() {
+    const std::uint64_t nonce = 0x5eed0000 + ++syncs_;
+    send(wire::PingMessage{nonce});
+    std::vector<wire::Message> before;
+    while (true) {
+        auto pong = expect_collecting<wire::PongMessage>(before);
+        if (!pong) return std::nullopt;
+        if (pong->nonce == nonce) return before;
+        before.emplace_back(*pong);
+    }
 }
 
 bool ScriptedPeer::is_closed() const {

@@ -1,7 +1,9 @@
 // An in-memory network for PeerManager tests: real Chainstates on LevelDB in temp
-// directories, one SerialExecutor per node (its chain executor), and links that hand each
-// message to the other end by posting it onto that end's executor, in order. Scripted
-// peers let a test speak the protocol by hand (an attacker, a peer on another network).
+// directories with a real Mempool each, one SerialExecutor per node (its chain executor),
+// and links that hand each message to the other end by posting it onto that end's
+// executor, in order. Scripted peers let a test speak the protocol by hand (an attacker, a
+// peer on another network). Senders count the transactions they send and announce, so
+// tests can check that nothing goes twice to one peer.
 //
 // Thread-safety: TestNetwork's functions are called from the test thread. Nodes run on
 // their executors; ScriptedPeer queues are locked. The network stops every executor
@@ -23,6 +25,8 @@
 #include <vector>
 
 #include "chain/chainstate.hpp"
+#include "crypto/schnorr.hpp"
+#include "mempool/mempool.hpp"
 #include "net/peer_manager/peer_manager.hpp"
 #include "net/wire/message.hpp"
 #include "store/database.hpp"
@@ -38,9 +42,33 @@ bool wait_until(const std::function<bool()>& done,
 
 const core::Params& regtest();
 
+// The key the test blocks pay to unless told otherwise (no one holds its secret).
+core::XOnlyKey default_miner();
+
 // The next block on `parent` (height, regtest bits, a time its chain accepts), mined. `tag`
-// goes into the coinbase data so that different miners make different blocks.
-core::Block make_next_block(const chain::BlockIndex* parent, const std::string& tag);
+// goes into the coinbase data so that different miners make different blocks. The
+// coinbase pays the subsidy to `miner`; `txs` follow it.
+core::Block make_next_block(const chain::BlockIndex* parent, const std::string& tag,
+                            const core::XOnlyKey& miner = default_miner(),
+                            const std::vector<core::Transaction>& txs = {});
+
+// A fixed test key: the same `n` gives the same key.
+crypto::SecretKey test_key(std::uint8_t n);
+
+// A coin to spend: where it is and what it holds.
+struct Spendable {
+    core::OutPoint outpoint;
+    core::TxOut output;
+};
+
+// A transaction spending `inputs` (all owned by `key`) to `outputs`, signed.
+core::Transaction signed_spend(const std::vector<Spendable>& inputs,
+                               std::vector<core::TxOut> outputs, const crypto::SecretKey& key);
+// The simplest payment: spends `coin` into one output of its amount minus `fee` to `to`.
+core::Transaction pay(const Spendable& coin, const crypto::SecretKey& key, core::Amount fee,
+                      const core::XOnlyKey& to);
+// Output `index` of `tx` as a Spendable.
+Spendable output_of(const core::Transaction& tx, std::uint32_t index = 0);
 
 // One end of a link: where the other end's messages and close notice go.
 class Endpoint {
@@ -62,6 +90,11 @@ class MemorySender final : public PeerSender {
     // Reasons given to disconnect(), by local peer id.
     std::map<PeerId, std::string> disconnects() const;
 
+    // How often each transaction went to each peer in a tx message, and in an inv.
+    using TxCounts = std::map<PeerId, std::map<core::Uint256, int>>;
+    TxCounts txs_sent() const;
+    TxCounts txs_announced() const;
+
   private:
     struct Route {
         Endpoint* remote;
@@ -75,9 +108,12 @@ class MemorySender final : public PeerSender {
     mutable std::mutex mutex_;
     std::map<PeerId, Route> routes_;
     std::map<PeerId, std::string> disconnects_;
+    TxCounts txs_sent_;
+    TxCounts txs_announced_;
 };
 
-// A full node: database, chain, executor and PeerManager.
+// A full node: database, chain, mempool, executor and PeerManager. The chain's events go
+// to the mempool first and then to the PeerManager, as node/ forwards them.
 class TestNode final : public Endpoint, private chain::ChainObserver {
   public:
     TestNode(std::string name, const util::Clock& clock, Config config);
@@ -85,6 +121,7 @@ class TestNode final : public Endpoint, private chain::ChainObserver {
 
     const std::string& name() const { return name_; }
     chain::Chainstate& chain() { return *chain_; }
+    mempool::Mempool& mempool() { return *mempool_; }
     PeerManager& peer_manager() { return *peer_manager_; }
     MemorySender& sender() { return sender_; }
     util::SerialExecutor& executor() { return executor_; }
@@ -100,8 +137,14 @@ class TestNode final : public Endpoint, private chain::ChainObserver {
 
     std::uint32_t height() const { return chain_->tip()->height; }
     core::Uint256 tip_hash() const { return chain_->tip()->hash; }
-    // Mines `n` blocks on its own tip, on its executor (so peers hear of them).
-    void mine(int n, const std::string& tag);
+    // Mines `n` blocks on its own tip, on its executor (so peers hear of them), paying
+    // `miner`; the first block carries `txs`.
+    void mine(int n, const std::string& tag, const core::XOnlyKey& miner = default_miner(),
+              const std::vector<core::Transaction>& txs = {});
+    // The coinbase output of the block at `height` of its active chain.
+    Spendable coinbase_at(std::uint32_t height);
+    // Accepts `tx` into its pool and relays it, as the HTTP API does, on its executor.
+    core::ValidationResult submit(const core::Transaction& tx);
     void stop() { executor_.stop(); }
 
     void deliver(PeerId id, std::shared_ptr<const util::Bytes> message) override;
@@ -109,6 +152,8 @@ class TestNode final : public Endpoint, private chain::ChainObserver {
 
   private:
     void on_block_connected(const core::BlockPtr& block, const chain::BlockIndex* index) override;
+    void on_block_disconnected(const core::BlockPtr& block,
+                               const chain::BlockIndex* index) override;
     void on_tip_changed(const chain::BlockIndex* new_tip, const chain::BlockIndex* old_tip,
                         const chain::BlockIndex* fork) override;
 
@@ -116,6 +161,7 @@ class TestNode final : public Endpoint, private chain::ChainObserver {
     testutil::TempDir dir_;
     std::unique_ptr<store::Database> db_;
     std::unique_ptr<chain::Chainstate> chain_;
+    std::unique_ptr<mempool::Mempool> mempool_;
     MemorySender sender_;
     std::unique_ptr<PeerManager> peer_manager_;
     util::SerialExecutor executor_;
@@ -151,6 +197,24 @@ class ScriptedPeer final : public Endpoint {
     // The inbound side of a handshake with a node that dialed us, or the outbound side
     // when we dialed: sends version (with `magic`), answers verack, waits for both.
     bool handshake(const std::array<std::uint8_t, 4>& magic, std::uint32_t best_height = 0);
+    // Sends a ping and waits for its pong: every message sent before the ping has been
+    // handled by then. Returns what came before the pong; nullopt if no pong comes.
+    std::optional<std::vector<wire::Message>> sync();
+    // Skips messages until one of type T comes, and returns everything it skipped too.
+    template <typename T>
+    std::optional<T> expect_collecting(
+        std::vector<wire::Message>& skipped,
+        std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            auto m = next(std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now()));
+            if (!m) return std::nullopt;
+            if (auto* t = std::get_if<T>(&*m)) return std::move(*t);
+            skipped.push_back(std::move(*m));
+        }
+        return std::nullopt;
+    }
 
     bool is_closed() const;
     std::string close_reason() const;
@@ -161,6 +225,7 @@ class ScriptedPeer final : public Endpoint {
   private:
     MemorySender sender_;
     PeerId id_ = 0;
+    std::uint64_t syncs_ = 0;
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<std::shared_ptr<const util::Bytes>> inbox_;
