@@ -26,6 +26,7 @@
 #include "mempool/mempool.hpp"
 #include "mining/miner.hpp"
 #include "net/peer_manager/peer_manager.hpp"
+#include "net/transport/peer_url.hpp"
 #include "net/transport/transport.hpp"
 #include "store/leveldb_database.hpp"
 #include "util/executor.hpp"
@@ -156,6 +157,11 @@ class Node::Impl final : public chain::ChainObserver,
     std::string user_agent() const override { return kUserAgent; }
     util::Result<void> add_peer(const std::string& url) override {
         if (!transport_) return util::Unexpected(util::Errc::kUnavailable, "node is stopping");
+        if (auto parsed = net::transport::parse_peer_url(url);
+            parsed && peers_->is_discouraged(parsed->host_port())) {
+            return util::Unexpected(util::Errc::kUnavailable,
+                                    parsed->host_port() + " is discouraged: it sent invalid data");
+        }
         spdlog::info("connecting to {}", url);
         return transport_->dial(url);
     }
@@ -274,7 +280,7 @@ util::Result<void> Node::Impl::start() {
     // waits on round trips.) A stalling peer still loses its blocks after the timeout.
     pm_config.max_blocks_in_flight = pm_config.block_download_window;
     peers_ = std::make_unique<net::peer_manager::PeerManager>(
-        *chain_, *this, util::SystemClock::instance(), pm_config);
+        *chain_, *mempool_, *this, util::SystemClock::instance(), pm_config);
 
     mining::MinerOptions miner_options;
     miner_options.threads = config_.miner_threads;
@@ -497,7 +503,10 @@ void Node::Impl::submit_transaction(core::Transaction tx, TxCallback done) {
     const bool queued = executor_->post([this, ptr, done] {
         core::Uint256 txid;
         auto result = mempool_->accept(ptr, &txid);
-        if (result) spdlog::info("mempool: accepted {} from the API", txid.to_hex());
+        if (result) {
+            spdlog::info("mempool: accepted {} from the API", txid.to_hex());
+            peers_->relay_transaction(txid);
+        }
         done(std::move(result), txid);
     });
     if (!queued) {
