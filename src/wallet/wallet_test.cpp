@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "core/address.hpp"
 #include "core/check.hpp"
@@ -104,6 +105,27 @@ TEST(Wallet, NewAddressIsSavedBeforeItIsReturned) {
     ASSERT_TRUE(again);
     EXPECT_EQ(again->address(), *second);
     EXPECT_EQ(again->keys(), w->keys());
+}
+
+TEST(Wallet, ConcurrentNewAddressesAreAllSaved) {
+    testutil::TempDir dir;
+    auto w = open_ok(dir.path(), regtest());
+    ASSERT_TRUE(w);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&w] {
+            for (int i = 0; i < 5; ++i) {
+                EXPECT_TRUE(w->new_address());
+                EXPECT_TRUE(w->owns(w->key()));
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(w->keys().size(), 21u);
+    auto again = open_ok(dir.path(), regtest());
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->keys(), w->keys());
+    EXPECT_EQ(again->address(), w->address());
 }
 
 TEST(Wallet, AFailedSaveLeavesTheWalletUnchanged) {
