@@ -1,6 +1,7 @@
 // peerchain: one binary for the node and its client commands.
 //
 //   peerchain node [options]     run a node (see --help)
+//   peerchain wallet <command>   use the wallet of a running node (app/wallet_cli.hpp)
 //
 // Settings come from flags, then from the seeds' environment names (HTTP_PORT, P2P_PORT,
 // PEERS, DATA_DIR, NETWORK), then from defaults. Exceptions are for start-up only: a bad
@@ -8,11 +9,14 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <string>
 #include <thread>
 
+#include "app/wallet_cli.hpp"
 #include "node/config.hpp"
 #include "node/node.hpp"
 
@@ -54,6 +58,9 @@ void add_node_options(CLI::App& cmd, NodeConfig& cfg, std::string& network, std:
     cmd.add_flag("--mine", cfg.mine,
                  "Mine continuously; work on a block is dropped the moment the tip changes")
         ->envname("MINE");
+    cmd.add_option("--mine-to", cfg.mine_to,
+                   "Pay mined coins to this address of the network instead of the node's wallet")
+        ->envname("MINE_TO");
     cmd.add_option("--miner-threads", cfg.miner_threads, "Threads that mine (0: one per core)")
         ->envname("MINER_THREADS")
         ->default_val(0);
@@ -61,6 +68,88 @@ void add_node_options(CLI::App& cmd, NodeConfig& cfg, std::string& network, std:
         ->envname("LOG_LEVEL")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
         ->default_val("info");
+}
+
+struct WalletArgs {
+    peerchain::app::WalletCommand command;
+    std::string network;
+    std::string data_dir;
+    std::uint16_t http_port = 0;
+    bool json = false;
+    std::int64_t fee_rate = 0;
+    std::string data;
+};
+
+// `peerchain wallet address|newaddress|balance|utxos|send`. Returns the wallet command
+// itself; each subcommand sets args.command.kind when it is parsed.
+CLI::App* add_wallet_commands(CLI::App& app, WalletArgs& args) {
+    using Kind = peerchain::app::WalletCommand::Kind;
+    CLI::App* wallet = app.add_subcommand(
+        "wallet",
+        "Use the wallet of a running node (found through its data directory: node.json for "
+        "the port, .cookie for the token)");
+    wallet->require_subcommand(1);
+    // The options below may come before or after the wallet command's own arguments.
+    wallet->fallthrough();
+    wallet->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    wallet->add_option("--network", args.network, "The node's network, for the default data-dir")
+        ->envname("NETWORK")
+        ->check(CLI::IsMember({"dev", "regtest"}))
+        ->default_val("dev");
+    wallet
+        ->add_option("--data-dir", args.data_dir,
+                     "The node's data directory [default: ~/.peerchain/<network>]")
+        ->envname("DATA_DIR");
+    wallet->add_option("--http-port", args.http_port,
+                       "The node's API port [default: from <data-dir>/node.json, else "
+                       "HTTP_PORT, else 3001]");
+    wallet->add_flag("--json", args.json, "Print the node's JSON answer as it is");
+
+    auto sub = [&](const char* name, const char* help, Kind kind) {
+        CLI::App* c = wallet->add_subcommand(name, help);
+        c->callback([&args, kind] { args.command.kind = kind; });
+        return c;
+    };
+    sub("address", "Print the address the wallet receives on", Kind::kAddress);
+    sub("newaddress", "Make a fresh receive address, save it and print it", Kind::kNewAddress);
+    sub("balance", "Print the confirmed, pending and immature balance", Kind::kBalance);
+    sub("utxos", "List the wallet's coins", Kind::kUtxos);
+    CLI::App* send = sub("send",
+                         "Pay AMOUNT to ADDRESS from the wallet; prints the transaction id. "
+                         "AMOUNT is in whole coins with up to 8 decimals (10, 0.5, "
+                         "0.00000001), read exactly, without floating point",
+                         Kind::kSend);
+    send->add_option("ADDRESS", args.command.to, "An address of the node's network")->required();
+    send->add_option("AMOUNT", args.command.amount, "Coins to pay, e.g. 10 or 0.5")->required();
+    send->add_option("--data", args.data, "Text to record in the transaction (at most 64 KiB)");
+    send->add_option("--fee-rate", args.fee_rate,
+                     "Fee in base units (0.00000001 coin) per byte [default: the node's, 2]")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{10'000}));
+    return wallet;
+}
+
+int run_wallet_command(const CLI::App& wallet_cmd, WalletArgs& args) {
+    namespace app = peerchain::app;
+    const auto network = *peerchain::core::parse_network(args.network);
+    app::WalletCliOptions options;
+    options.data_dir = args.data_dir.empty() ? peerchain::node::default_data_dir(network)
+                                             : std::filesystem::path(args.data_dir);
+    options.json = args.json;
+    if (wallet_cmd.count("--http-port") > 0) options.http_port = args.http_port;
+    if (const char* env = std::getenv("HTTP_PORT"); env != nullptr && *env != '\0') {
+        std::uint16_t port = 0;
+        const char* end = env + std::char_traits<char>::length(env);
+        auto [ptr, ec] = std::from_chars(env, end, port);
+        if (ec == std::errc() && ptr == end && port != 0) options.env_port = port;
+    }
+    const CLI::App* send = wallet_cmd.get_subcommand("send");
+    if (send->count("--data") > 0) args.command.data = args.data;
+    if (send->count("--fee-rate") > 0) args.command.fee_rate = args.fee_rate;
+
+    const auto outcome = app::run_wallet(args.command, options);
+    std::fputs(outcome.out.c_str(), stdout);
+    if (!outcome.err.empty()) std::fprintf(stderr, "peerchain wallet: %s", outcome.err.c_str());
+    return outcome.exit_code;
 }
 
 }  // namespace
@@ -76,6 +165,8 @@ int main(int argc, char** argv) {
     CLI::App* node_cmd = app.add_subcommand(
         "node", "Run a node: serve the HTTP API, connect to peers, sync and mine");
     add_node_options(*node_cmd, cfg, network, data_dir);
+    WalletArgs wallet_args;
+    CLI::App* wallet_cmd = add_wallet_commands(app, wallet_args);
 
     try {
         app.parse(argc, argv);
@@ -94,6 +185,7 @@ int main(int argc, char** argv) {
             }
             return peerchain::node::run_node(cfg);
         }
+        if (wallet_cmd->parsed()) return run_wallet_command(*wallet_cmd, wallet_args);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "peerchain: %s\n", e.what());
         return 1;

@@ -3,6 +3,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <cstdlib>
 
+#include "core/address.hpp"
 #include "net/transport/peer_url.hpp"
 
 namespace peerchain::node {
@@ -42,6 +43,11 @@ util::Result<void> validate(const NodeConfig& config) {
         if (peer.empty()) continue;
         if (auto url = net::transport::parse_peer_url(peer); !url) {
             return bad("peer '" + peer + "': " + url.error().message);
+        }
+    }
+    if (!config.mine_to.empty()) {
+        if (auto key = core::decode_address(config.mine_to, core::params(config.network)); !key) {
+            return bad("--mine-to '" + config.mine_to + "': " + key.error().message);
         }
     }
     if (config.miner_threads > 256) return bad("--miner-threads is at most 256");

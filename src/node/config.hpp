@@ -22,7 +22,10 @@ struct NodeConfig {
     std::uint16_t p2p_port = 6001;
     std::vector<std::string> peers;  // ws://host:port, dialed at start
 
-    bool mine = false;           // mine continuously
+    bool mine = false;  // mine continuously
+    // An address of this network that mined coins are paid to instead of the node's
+    // wallet; empty: the wallet's receive address.
+    std::string mine_to;
     unsigned miner_threads = 0;  // 0: one per core
     unsigned io_threads = 2;     // network and HTTP threads
     std::string log_level = "info";
@@ -35,7 +38,8 @@ std::filesystem::path default_data_dir(core::Network network);
 //   chaindata/   the LevelDB store (blocks, index, coins)
 //   .cookie      the API token, mode 0600, while the node runs
 //   node.json    {"pid", "network", "httpPort", "p2pPort", ...} while the node runs
-//   miner.key    the key mined coins are paid to, mode 0600
+//   miner.key    the key earlier versions paid mined coins to; a new wallet imports it
+//   wallet.json  the wallet's keys, mode 0600 (wallet/wallet.hpp)
 //   mempool.dat  the pool's transactions, written at a clean stop (mempool/mempool.hpp)
 std::filesystem::path chain_db_dir(const std::filesystem::path& data_dir);
 std::filesystem::path node_info_file(const std::filesystem::path& data_dir);
@@ -43,7 +47,8 @@ std::filesystem::path miner_key_file(const std::filesystem::path& data_dir);
 std::filesystem::path mempool_file(const std::filesystem::path& data_dir);
 
 // Checks what the parser cannot: bind addresses are IP literals, peer URLs parse, thread
-// counts are sane. kInvalidArgument with a message fit for the user.
+// counts are sane, mine_to is an address of the configured network. kInvalidArgument with
+// a message fit for the user.
 util::Result<void> validate(const NodeConfig& config);
 
 }  // namespace peerchain::node

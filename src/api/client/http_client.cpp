@@ -1,0 +1,195 @@
+#include "api/client/http_client.hpp"
+
+#include <algorithm>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <limits>
+
+namespace peerchain::api::client {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+
+// Bytes a header name may hold (RFC 9110 tchar).
+bool is_token(std::string_view s) {
+    if (s.empty()) return false;
+    for (char c : s) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') ||
+                        std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+        if (!ok) return false;
+    }
+    return true;
+}
+
+// Visible ASCII and spaces/tabs only: no CR, LF or NUL can reach the wire.
+bool is_field_value(std::string_view s) {
+    for (char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if ((u < 0x20 && c != '\t') || u == 0x7f) return false;
+    }
+    return true;
+}
+
+bool is_target(std::string_view s) {
+    if (s.empty() || s.front() != '/') return false;
+    for (char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u <= 0x20 || u >= 0x7f) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+HttpClient::HttpClient(HttpClientOptions options) : options_(std::move(options)) {}
+
+std::string HttpClient::authority() const {
+    const bool v6 = options_.host.find(':') != std::string::npos;
+    return (v6 ? "[" + options_.host + "]" : options_.host) + ":" + std::to_string(options_.port);
+}
+
+util::Result<HttpResponse> HttpClient::request(const HttpRequest& req) const {
+    auto invalid = [](std::string message) {
+        return util::Unexpected(util::Errc::kInvalidArgument, std::move(message));
+    };
+    const http::verb verb = http::string_to_verb(req.method);
+    if (verb == http::verb::unknown) return invalid("unknown HTTP method '" + req.method + "'");
+    if (!is_target(req.target)) return invalid("bad request target '" + req.target + "'");
+    if (!is_field_value(req.bearer_token)) return invalid("bad token");
+    for (const auto& [name, value] : req.headers) {
+        if (!is_token(name) || !is_field_value(value)) return invalid("bad header '" + name + "'");
+    }
+    boost::system::error_code ec;
+    const asio::ip::address address = asio::ip::make_address(options_.host, ec);
+    if (ec) return invalid("'" + options_.host + "' is not an IP address");
+
+    http::request<http::string_body> message{verb, req.target, 11};
+    message.set(http::field::host, authority());
+    message.set(http::field::user_agent, "peerchain-cli");
+    message.set(http::field::accept, "application/json");
+    message.set(http::field::connection, "close");
+    if (!req.bearer_token.empty()) {
+        message.set(http::field::authorization, "Bearer " + req.bearer_token);
+    }
+    for (const auto& [name, value] : req.headers) message.set(name, value);
+    if (!req.body.empty()) {
+        if (message[http::field::content_type].empty()) {
+            message.set(http::field::content_type, "application/json");
+        }
+        message.body() = req.body;
+    }
+    message.prepare_payload();
+
+    asio::io_context io;
+    beast::tcp_stream stream(io);
+    beast::flat_buffer buffer(options_.header_limit + 64 * 1024);
+    http::response_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(options_.header_limit, std::numeric_limits<std::uint32_t>::max())));
+    parser.body_limit(options_.answer_limit);
+
+    // One deadline for the whole exchange; tcp_stream applies it to each operation in turn.
+    const auto deadline = std::chrono::steady_clock::now() + options_.timeout;
+    enum class Stage { kConnect, kSend, kReceive, kDone };
+    Stage stage = Stage::kConnect;
+    boost::system::error_code failure;
+
+    stream.expires_at(deadline);
+    stream.async_connect(asio::ip::tcp::endpoint(address, options_.port), [&](beast::error_code e) {
+        if (e) {
+            failure = e;
+            return;
+        }
+        stage = Stage::kSend;
+        stream.expires_at(deadline);
+        http::async_write(stream, message, [&](beast::error_code e2, std::size_t) {
+            if (e2) {
+                failure = e2;
+                return;
+            }
+            stage = Stage::kReceive;
+            stream.expires_at(deadline);
+            http::async_read(stream, buffer, parser, [&](beast::error_code e3, std::size_t) {
+                if (e3) {
+                    failure = e3;
+                    return;
+                }
+                stage = Stage::kDone;
+            });
+        });
+    });
+    io.run();
+    beast::error_code ignored;
+    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+
+    if (stage != Stage::kDone) {
+        const std::string where = authority();
+        if (failure == beast::error::timeout) {
+            return util::Unexpected(util::Errc::kUnavailable,
+                                    "no answer from " + where + " within " +
+                                        std::to_string(options_.timeout.count()) + " ms");
+        }
+        if (stage == Stage::kConnect) {
+            return util::Unexpected(util::Errc::kUnavailable,
+                                    "cannot connect to " + where + ": " + failure.message());
+        }
+        if (failure == http::error::body_limit) {
+            return util::Unexpected(util::Errc::kDecode,
+                                    "the answer from " + where + " is larger than " +
+                                        std::to_string(options_.answer_limit) + " bytes");
+        }
+        if (failure == http::error::header_limit) {
+            return util::Unexpected(util::Errc::kDecode,
+                                    "the answer from " + where + " has headers over " +
+                                        std::to_string(options_.header_limit) + " bytes");
+        }
+        if (failure == http::error::end_of_stream || failure == http::error::partial_message ||
+            failure == asio::error::eof || failure == asio::error::connection_reset) {
+            return util::Unexpected(util::Errc::kIo,
+                                    where + " closed the connection before it answered");
+        }
+        if (failure.category() == http::make_error_code(http::error::bad_version).category()) {
+            return util::Unexpected(util::Errc::kDecode, "the answer from " + where +
+                                                             " is not HTTP: " + failure.message());
+        }
+        return util::Unexpected(util::Errc::kIo,
+                                (stage == Stage::kSend ? "sending to " : "reading from ") + where +
+                                    ": " + failure.message());
+    }
+
+    auto answer = parser.release();
+    HttpResponse response;
+    response.status = answer.result_int();
+    response.content_type = std::string(answer[http::field::content_type]);
+    response.body = std::move(answer.body());
+    return response;
+}
+
+std::optional<ApiError> parse_api_error(std::string_view body) {
+    boost::system::error_code ec;
+    const boost::json::value doc = boost::json::parse(body, ec);
+    if (ec || !doc.is_object()) return std::nullopt;
+    const auto* error = doc.as_object().if_contains("error");
+    if (error == nullptr || !error->is_object()) return std::nullopt;
+    const auto* code = error->as_object().if_contains("code");
+    const auto* message = error->as_object().if_contains("message");
+    if (code == nullptr || !code->is_string() || message == nullptr || !message->is_string()) {
+        return std::nullopt;
+    }
+    return ApiError{std::string(code->as_string()), std::string(message->as_string())};
+}
+
+}  // namespace peerchain::api::client
