@@ -266,8 +266,9 @@ util::Result<void> Chainstate::Impl::init_new() {
               storage::encode_index(genesis.header, 0, kHaveData | kHaveUndo));
     // Genesis spends nothing (so it has no undo record), and its coinbase output never
     // enters the coins set: it has a 't' entry, but none in the address indexes.
-    index_block(genesis, {genesis.txs.at(0).txid()}, 0, params_.genesis_hash, {},
-                /*history=*/false, batch);
+    std::vector<core::Uint256> txids;
+    for (const auto& tx : genesis.txs) txids.push_back(tx.txid());
+    index_block(genesis, txids, 0, params_.genesis_hash, {}, /*history=*/false, batch);
     batch.put(storage::coins_tip_key(), params_.genesis_hash.span());
     return db_.write(batch, /*sync=*/true);
 }
