@@ -423,9 +423,90 @@ TEST_F(SpendTest, BadSignature) {
     auto tx = pay({in}, 5);
     tx.inputs[0].signature[5] ^= 1;
     EXPECT_EQ(reason(submit({tx})), "bad-txns-signature");
-    // Signed by a key that does not own the coin.
+}
+
+TEST_F(SpendTest, SignatureByAnotherKey) {
+    // A well-formed signature, by a key that does not own the coin.
+    const auto in = coinbase_of(1);
     const auto other = test::signed_spend({in}, {core::TxOut{5, pub_}}, test::test_key(8));
     EXPECT_EQ(reason(submit({other})), "bad-txns-signature");
+    EXPECT_TRUE(h_.chain().coin(in.first));
+}
+
+TEST_F(SpendTest, SameInputTwiceInOneTransaction) {
+    const auto in = coinbase_of(1);
+    EXPECT_EQ(reason(submit({pay({in, in}, 5)})), "bad-txns-inputs-duplicate");
+}
+
+TEST_F(SpendTest, OutputAmountsOutOfRange) {
+    const auto in = coinbase_of(1);
+    EXPECT_EQ(reason(submit({pay({in}, -1)})), "bad-txns-vout-negative");
+    EXPECT_EQ(reason(submit({pay({in}, core::kMaxMoney + 1)})), "bad-txns-vout-toolarge");
+    const auto two = test::signed_spend(
+        {in}, {core::TxOut{core::kMaxMoney, pub_}, core::TxOut{core::kMaxMoney, pub_}}, *key_);
+    EXPECT_EQ(reason(submit({two})), "bad-txns-txouttotal-toolarge");
+    // bad-txns-inputvalues-outofrange needs spent coins worth more than all money: every
+    // output a valid block creates is bounded by it and the subsidies sum to less, so no
+    // chain of valid blocks reaches it. core/tx_verify_test.cpp tests check_tx_inputs
+    // with such coins directly.
+}
+
+TEST_F(SpendTest, OversizedTransactionInABlock) {
+    const auto in = coinbase_of(1);
+    const std::size_t n = regtest().max_tx_size / core::kTxOutSize + 1;
+    const auto big =
+        test::signed_spend({in}, std::vector<core::TxOut>(n, core::TxOut{1, pub_}), *key_);
+    ASSERT_GT(big.serialized_size(), regtest().max_tx_size);
+    EXPECT_EQ(reason(submit({big})), "bad-txns-oversize");
+    EXPECT_TRUE(h_.chain().coin(in.first));
+}
+
+TEST_F(SpendTest, OversizedDataPayloadInABlock) {
+    const auto in = coinbase_of(1);
+    auto signed_with_data = [&](std::size_t data_size) {
+        core::Transaction tx;
+        tx.inputs.push_back(core::TxIn{in.first, {}});
+        tx.outputs.push_back(core::TxOut{in.second.amount, pub_});
+        tx.data.assign(data_size, 'd');
+        const std::vector<core::TxOut> spent = {in.second};
+        const core::SignatureHasher hasher(tx, spent, regtest());
+        tx.inputs[0].signature = key_->sign(hasher.for_input(0));
+        return tx;
+    };
+    EXPECT_EQ(reason(submit({signed_with_data(regtest().max_data_size + 1)})),
+              "bad-txns-data-oversize");
+    EXPECT_TRUE(submit({signed_with_data(regtest().max_data_size)}).is_ok());
+}
+
+TEST_F(SpendTest, CoinbaseThatIsNotFirst) {
+    // A second coinbase after the first.
+    const auto extra = core::make_coinbase(111, 1, pub_, {});
+    EXPECT_EQ(reason(submit({extra})), "bad-cb-multiple");
+    // A block whose first transaction is an ordinary spend.
+    const auto in = coinbase_of(1);
+    test::BlockOptions o;
+    o.txs = {pay({in}, in.second.amount)};
+    core::Block b = build_block(tip(), o);
+    b.txs.erase(b.txs.begin());
+    testutil::fix_merkle(b);
+    testutil::mine(b, regtest());
+    EXPECT_EQ(reason(h_.chain().process_block(test::share(b))), "bad-cb-missing");
+    EXPECT_EQ(h_.chain().tip()->height, 110u);
+}
+
+TEST_F(SpendTest, FeesGoToTheMinerAndNotOneUnitMore) {
+    const auto a = coinbase_of(1);
+    const auto b = coinbase_of(2);
+    const auto tx_a = pay({a}, a.second.amount - 700);
+    const auto tx_b = pay({b}, b.second.amount - 300);
+    // The coinbase claims subsidy + both fees + 1: refused.
+    EXPECT_EQ(reason(submit({tx_a, tx_b}, 1001)), "bad-cb-amount");
+    // Exactly subsidy + fees: accepted, and the miner's coin holds it.
+    ASSERT_TRUE(submit({tx_a, tx_b}, 1000).is_ok());
+    const auto reward = h_.chain().coin(test::coinbase_outpoint(last_));
+    ASSERT_TRUE(reward);
+    EXPECT_EQ(reward->out.amount, core::block_subsidy(111, regtest()) + 1000);
+    EXPECT_TRUE(reward->coinbase);
 }
 
 TEST_F(SpendTest, ChainOfSpendsInsideABlockInOrderOnly) {

@@ -10,7 +10,8 @@
 //
 // The pool is bounded by the bytes of its transactions; when full, the entries with the
 // lowest fee rate (counting their descendants with them) are evicted until the new one
-// fits, or the new one is refused when it pays less than what it would evict.
+// fits, or the new one is refused when it pays no more than what it would evict (an equal
+// rate would let a sender churn the pool for nothing).
 //
 // Block events: a connected block removes its transactions and everything in the pool
 // that conflicts with them (with descendants). Transactions of blocks a reorg disconnects
@@ -112,11 +113,17 @@ class Mempool {
     std::size_t update_after_reorg();
 
     // Writes every transaction (parents first) with its entry time, atomically
-    // (path.tmp then rename). Call on a clean shutdown.
+    // (path.tmp, fsync, then rename). Call on a clean shutdown. The file:
+    //   file  := magic:"pcmp" version:u32(=1) count:compact_size entry{count}
+    //   entry := time:i64 tx_len:compact_size tx:byte{tx_len}   (core/transaction.hpp)
+    // Fails with kIo.
     util::Result<void> save(const std::filesystem::path& path) const;
     // Reads a file save() wrote and accepts each transaction again against the current
     // tip; returns how many came back. A missing file is zero; a corrupt one kCorruption
-    // (after keeping what could be read before the damage).
+    // (after keeping what could be read before the damage): a bad magic or version, a
+    // count or length beyond what the bytes could hold, a transaction that does not
+    // decode, trailing bytes, or a file larger than twice max_bytes. Every transaction
+    // goes through accept(), so a damaged but decodable one is refused like any other.
     util::Result<std::size_t> load(const std::filesystem::path& path);
 
     // --- Any thread ------------------------------------------------------------------------
@@ -136,6 +143,10 @@ class Mempool {
     // rate (a child paying for its parents counts with them), parents before children,
     // skipping what does not fit.
     Selection select(std::size_t max_bytes) const;
+
+    // A counter that changes whenever the pool's contents change (an entry added or
+    // removed): a miner rebuilds its template when it moved.
+    std::uint64_t generation() const;
 
   private:
     class Impl;

@@ -11,6 +11,13 @@
 
 namespace peerchain::mining {
 
+namespace {
+
+// The transaction count is a compact_size: at most 9 bytes.
+constexpr std::size_t kMaxTxCountSize = 9;
+
+}  // namespace
+
 util::Result<void> check_coinbase_spec(const CoinbaseSpec& spec, const core::Params& params) {
     if (spec.data.size() > params.max_data_size) {
         return util::Unexpected(util::Errc::kInvalidArgument,
@@ -28,7 +35,7 @@ std::optional<std::uint32_t> BlockAssembler::block_time(std::int64_t min_time) c
 
 util::Result<BlockTemplate> BlockAssembler::create(
     const chain::Chainstate::NextBlockContext& context, const CoinbaseSpec& spec,
-    std::uint64_t extra_nonce) const {
+    const mempool::Mempool* pool, std::uint64_t extra_nonce) const {
     NODE_ASSERT(context.parent != nullptr);
     if (auto ok = check_coinbase_spec(spec, params_); !ok) return util::Unexpected(ok.error());
     const auto target = core::decode_target(context.bits, params_);
@@ -48,17 +55,32 @@ util::Result<BlockTemplate> BlockAssembler::create(
 
     BlockTemplate tmpl;
     tmpl.height = context.height;
-    tmpl.fees = 0;
-    tmpl.reward = core::block_subsidy(context.height, params_) + tmpl.fees;
     tmpl.min_time = context.min_time;
     tmpl.extra_nonce = extra_nonce;
     tmpl.target_le = target->to_le().bytes();
     tmpl.block.header.prev_hash = context.parent->hash;
     tmpl.block.header.time = *time;
     tmpl.block.header.bits = context.bits;
+
+    // The coinbase's size does not depend on its amount or extra nonce (fixed-width
+    // fields), so the room left for transactions is known before they are picked.
+    const std::size_t coinbase_size =
+        core::make_coinbase(tmpl.height, 0, spec.reward_key, spec.data, extra_nonce)
+            .serialized_size();
+    const std::size_t overhead = core::kHeaderSize + kMaxTxCountSize + coinbase_size;
+    mempool::Selection selection;
+    if (pool != nullptr && params_.max_block_size > overhead) {
+        tmpl.pool_generation = pool->generation();
+        selection = pool->select(params_.max_block_size - overhead);
+    }
+    tmpl.fees = selection.fees;
+    tmpl.reward = core::block_subsidy(context.height, params_) + tmpl.fees;
+    tmpl.block.txs.reserve(1 + selection.txs.size());
     tmpl.block.txs.push_back(
         core::make_coinbase(tmpl.height, tmpl.reward, spec.reward_key, spec.data, extra_nonce));
+    for (const auto& tx : selection.txs) tmpl.block.txs.push_back(*tx);
     tmpl.block.header.merkle_root = core::block_merkle_root(tmpl.block);
+    NODE_ASSERT(tmpl.block.serialized_size() <= params_.max_block_size);
     return tmpl;
 }
 

@@ -6,10 +6,11 @@
 // past + 1). The miner then searches nonces, bumps the extra nonce with set_extra_nonce()
 // when a nonce range runs out, and refreshes the time field as the clock moves.
 //
-// Transactions: a template holds only the coinbase for now; its reward is the subsidy plus
-// `fees`, the fees of the other transactions. Selecting mempool transactions by fee rate
-// (parents first, within the block size limit) is the mempool's issue; it extends create()
-// with the candidates and fills `fees` from what it picks.
+// Transactions: after the coinbase, what Mempool::select() picks for the room the block
+// size limit leaves (by ancestor fee rate, parents before children); the coinbase pays the
+// subsidy plus their fees. Without a pool the block carries the coinbase alone. The pool's
+// transactions were checked against the chain tip the template builds on, as long as the
+// node updates the pool for a new block before it tells the miner about it.
 //
 // Thread-safety: create() is const and may run on several threads at once; templates are
 // plain values.
@@ -23,6 +24,7 @@
 #include "core/block.hpp"
 #include "core/params.hpp"
 #include "core/transaction.hpp"
+#include "mempool/mempool.hpp"
 #include "util/bytes.hpp"
 #include "util/clock.hpp"
 #include "util/result.hpp"
@@ -38,7 +40,9 @@ struct CoinbaseSpec {
 struct BlockTemplate {
     core::Block block;  // nonce 0; txs[0] is the coinbase
     std::uint32_t height = 0;
-    core::Amount fees = 0;    // of the transactions after the coinbase
+    core::Amount fees = 0;  // of the transactions after the coinbase
+    // Mempool::generation() when the transactions were selected (0 without a pool).
+    std::uint64_t pool_generation = 0;
     core::Amount reward = 0;  // what the coinbase pays: subsidy + fees
     std::int64_t min_time = 0;
     std::uint64_t extra_nonce = 0;
@@ -61,9 +65,11 @@ class BlockAssembler {
     // long (check_coinbase_spec) or the bits do not decode to a target, and with
     // kUnavailable when the parent's time floor lies further ahead of the clock than
     // Params::max_future_drift (the chain would refuse the block as time-too-new; it
-    // becomes possible as the clock catches up).
+    // becomes possible as the clock catches up). `pool` (null: the coinbase alone) gives
+    // the transactions; its queries are safe from any thread.
     util::Result<BlockTemplate> create(const chain::Chainstate::NextBlockContext& context,
                                        const CoinbaseSpec& spec,
+                                       const mempool::Mempool* pool = nullptr,
                                        std::uint64_t extra_nonce = 0) const;
 
     // The header time for a template: max(clock now, min_time), or nullopt when that does

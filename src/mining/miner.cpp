@@ -51,6 +51,7 @@ struct Job {
     std::uint64_t generation;
     BlockTemplate tmpl;
     std::shared_ptr<Request> request;  // null for continuous mining
+    SteadyClock::time_point built;
 };
 
 // A found block waiting for the chain's verdict.
@@ -121,6 +122,13 @@ class Miner::Impl : public std::enable_shared_from_this<Miner::Impl> {
     void found(const Job& job, core::Block block, std::uint32_t height);
     void on_verdict(const core::BlockPtr& block, core::ValidationResult verdict);
     void sample(SteadyClock::time_point now) REQUIRES(mutex_);
+    // The job being hashed is older than pool_refresh and the pool changed since it was
+    // built.
+    bool pool_changed(SteadyClock::time_point now) const REQUIRES(mutex_) {
+        return options_.pool != nullptr && job_ && !submitted_ &&
+               now - job_->built >= options_.pool_refresh &&
+               options_.pool->generation() != job_->tmpl.pool_generation;
+    }
     double hash_rate(SteadyClock::time_point now) const REQUIRES(mutex_);
     // Drops the job being hashed and has the coordinator build the next one.
     void invalidate() REQUIRES(mutex_) {
@@ -271,6 +279,8 @@ MinerStats Miner::Impl::stats() const {
     if (job_ && job_->generation == generation_.load()) {
         s.work_parent = job_->tmpl.block.header.prev_hash;
         s.work_height = job_->tmpl.height;
+        s.work_transactions = job_->tmpl.block.txs.size() - 1;
+        s.work_fees = job_->tmpl.fees;
     }
     return s;
 }
@@ -297,6 +307,7 @@ void Miner::Impl::coordinator_main() {
         try {
             const auto now = SteadyClock::now();
             sample(now);
+            if (!dirty_ && pool_changed(now)) dirty_ = true;
             const bool can_build = dirty_ && !submitted_;
             if (can_build && now >= not_before_) {
                 rebuild();
@@ -335,7 +346,7 @@ void Miner::Impl::rebuild() {
     {
         util::ReverseLock unlocked(mutex_);
         try {
-            tmpl = assembler_.create(context_(), *spec);
+            tmpl = assembler_.create(context_(), *spec, options_.pool);
         } catch (const std::exception& e) {
             tmpl =
                 util::Unexpected(util::Errc::kUnavailable, std::string("exception: ") + e.what());
@@ -370,7 +381,8 @@ void Miner::Impl::rebuild() {
         return;
     }
     last_build_error_.clear();
-    job_ = std::make_shared<const Job>(Job{generation, std::move(*tmpl), std::move(request)});
+    job_ = std::make_shared<const Job>(
+        Job{generation, std::move(*tmpl), std::move(request), SteadyClock::now()});
     work_cv_.notify_all();
 }
 

@@ -19,6 +19,13 @@
 // between chunks of nonces sized to MinerOptions::chunk_time (2 ms of hashing), so
 // stale work stops at once; the coordinator then builds a template on the new tip.
 //
+// Transactions: templates take theirs from MinerOptions::pool (BlockAssembler). The
+// coordinator looks at the pool's generation as it samples the hash rate (every 250 ms)
+// and builds a new template when the pool changed and the current one is at least
+// MinerOptions::pool_refresh old: new transactions reach the work within about a second,
+// without rebuilding for every one that arrives. The node must update the pool for a
+// connected block before it calls on_tip_changed().
+//
 // Thread-safety: every public method may be called from any thread, except that stop() and
 // the destructor must not be called from a request callback. The context source is called
 // from the coordinator and from inside BlockSink's `done`. Request callbacks run without
@@ -37,6 +44,7 @@
 #include "core/block.hpp"
 #include "core/params.hpp"
 #include "core/validation.hpp"
+#include "mempool/mempool.hpp"
 #include "mining/block_assembler.hpp"
 #include "mining/block_sink.hpp"
 #include "util/clock.hpp"
@@ -52,6 +60,11 @@ struct MinerOptions {
     // it sizes its chunks of nonces to take about this long (2^16 nonces on one SHA-NI
     // core, 2^12 on the portable path), which bounds how late it drops stale work.
     std::chrono::microseconds chunk_time{2000};
+    // Where templates take their transactions from; null: coinbase-only blocks. Must
+    // outlive the miner.
+    const mempool::Mempool* pool = nullptr;
+    // How old a template must be before a change in the pool rebuilds it.
+    std::chrono::milliseconds pool_refresh{1000};
 };
 
 struct MinerStats {
@@ -67,6 +80,9 @@ struct MinerStats {
     // The template being hashed now: its parent and height; nullopt when idle.
     std::optional<core::Uint256> work_parent;
     std::uint32_t work_height = 0;
+    // Transactions besides the coinbase in that template, and the fees they pay.
+    std::size_t work_transactions = 0;
+    core::Amount work_fees = 0;
 };
 
 // How a request ended; given to its callback exactly once.

@@ -12,9 +12,11 @@
 #include <vector>
 
 #include "chain/chain_observer.hpp"
+#include "chain/chain_test_util.hpp"
 #include "chain/chainstate.hpp"
 #include "core/check.hpp"
 #include "core/pow.hpp"
+#include "mempool/mempool.hpp"
 #include "store/leveldb_database.hpp"
 #include "tests/util/block_builder.hpp"
 #include "tests/util/test_util.hpp"
@@ -123,8 +125,33 @@ class Node final : public chain::ChainObserver, public BlockSink {
         return submitted_parents_;
     }
 
-    void on_tip_changed(const chain::BlockIndex*, const chain::BlockIndex*,
-                        const chain::BlockIndex*) override {
+    // A pool wired as the node wires it: block events update it before the miner hears of
+    // the new tip.
+    mempool::Mempool& make_pool() {
+        pool_ = std::make_unique<mempool::Mempool>(*chain_, clock_);
+        return *pool_;
+    }
+    // `n` blocks paying `miner`, connected on the chain executor.
+    void grow(int n, const core::XOnlyKey& miner) {
+        for (int i = 0; i < n; ++i) {
+            chain::test::BlockOptions o;
+            o.miner = miner;
+            auto block = chain::test::share(
+                chain::test::build_block(chain::test::parent_of(chain_->tip()), o, params_));
+            const auto verdict = run([&] { return chain_->process_block(block); });
+            ASSERT_TRUE(verdict.is_ok()) << verdict.to_string();
+        }
+    }
+
+    void on_block_connected(const core::BlockPtr& block, const chain::BlockIndex*) override {
+        if (pool_) pool_->remove_for_block(*block);
+    }
+    void on_block_disconnected(const core::BlockPtr& block, const chain::BlockIndex*) override {
+        if (pool_) pool_->add_disconnected(block);
+    }
+    void on_tip_changed(const chain::BlockIndex*, const chain::BlockIndex* old_tip,
+                        const chain::BlockIndex* fork) override {
+        if (pool_ && fork != old_tip) pool_->update_after_reorg();
         if (Miner* miner = miner_.load()) miner->on_tip_changed();
     }
 
@@ -158,6 +185,7 @@ class Node final : public chain::ChainObserver, public BlockSink {
     testutil::TempDir dir_;
     std::unique_ptr<store::Database> db_;
     std::unique_ptr<chain::Chainstate> chain_;
+    std::unique_ptr<mempool::Mempool> pool_;
     util::SerialExecutor executor_{"chain"};
     std::atomic<Miner*> miner_{nullptr};
     mutable std::mutex mutex_;
@@ -553,6 +581,90 @@ TEST_F(MinerTest, TemplatesWaitForAClockThatFellBehindTheChain) {
     const MineResult r = results_.get().at(0);
     ASSERT_TRUE(r.accepted()) << r.verdict.to_string();
     EXPECT_EQ(r.block->header.time, floor);
+}
+
+// --- Transactions from the pool -------------------------------------------------------------
+
+class MinerPoolTest : public MinerTest {
+  protected:
+    using Input = std::pair<core::OutPoint, core::TxOut>;
+
+    // A regtest chain of 101 blocks whose coinbases pay our key: the first is mature.
+    void SetUp() override {
+        make_node(core::Network::kRegtest);
+        spend_key_ = std::make_unique<crypto::SecretKey>(chain::test::test_key(9));
+        node_->grow(101, spend_key_->public_key());
+        pool_ = &node_->make_pool();
+    }
+    Input coinbase_of(std::uint32_t height) {
+        const core::BlockPtr b = block_at(height);
+        return {chain::test::coinbase_outpoint(*b), b->txs[0].outputs[0]};
+    }
+    core::Transaction pay_fee(const Input& in, core::Amount fee) const {
+        return chain::test::signed_spend(
+            {in}, {core::TxOut{in.second.amount - fee, spend_key_->public_key()}}, *spend_key_);
+    }
+    void add(const core::Transaction& tx) {
+        auto ptr = std::make_shared<const core::Transaction>(tx);
+        const auto r = node_->run([&] { return pool_->accept(ptr); });
+        ASSERT_TRUE(r.is_ok()) << r.to_string();
+    }
+    MinerOptions with_pool(unsigned n) const {
+        MinerOptions options = threads(n);
+        options.pool = pool_;
+        return options;
+    }
+
+    std::unique_ptr<crypto::SecretKey> spend_key_;
+    mempool::Mempool* pool_ = nullptr;
+};
+
+TEST_F(MinerPoolTest, MinedBlockCarriesThePoolsTransactionsAndPaysTheirFees) {
+    const auto parent = pay_fee(coinbase_of(1), 200);
+    const auto child = pay_fee({core::OutPoint{parent.txid(), 0}, parent.outputs[0]}, 9000);
+    const auto other = pay_fee(coinbase_of(2), 1000);
+    add(parent);
+    add(child);
+    add(other);
+    make_miner(with_pool(2));
+    miner_->start();
+    ASSERT_TRUE(miner_->request(spec("with fees"), results_.callback()));
+    ASSERT_TRUE(results_.wait_for(1, 10s));
+    const MineResult r = results_.get().at(0);
+    ASSERT_TRUE(r.accepted()) << r.verdict.to_string();
+    ASSERT_EQ(r.block->txs.size(), 4u);
+    EXPECT_EQ(r.block->txs[1].txid(), parent.txid());
+    EXPECT_EQ(r.block->txs[2].txid(), child.txid());
+    EXPECT_EQ(r.block->txs[3].txid(), other.txid());
+    EXPECT_EQ(r.block->txs[0].outputs.at(0).amount,
+              core::block_subsidy(r.height, node_->params()) + 200 + 9000 + 1000);
+    EXPECT_EQ(node_->chain().tip()->hash, r.block->hash());
+    // The block's transactions left the pool as it connected.
+    EXPECT_EQ(pool_->size(), 0u);
+    EXPECT_TRUE(node_->chain().coin({child.txid(), 0}));
+    EXPECT_FALSE(node_->chain().coin(coinbase_of(2).first));
+}
+
+TEST_F(MinerPoolTest, NewPoolTransactionsReachTheWorkBeingHashed) {
+    auto source = [this] {
+        NextBlockContext ctx = node_->chain().next_block_context();
+        ctx.bits = kHardBits;
+        return ctx;
+    };
+    make_miner(with_pool(1), source);
+    miner_->start();
+    ASSERT_TRUE(miner_->start_continuous(spec("")));
+    ASSERT_TRUE(wait_until([&] { return miner_->stats().work_parent.has_value(); }, 5s));
+    EXPECT_EQ(miner_->stats().work_transactions, 0u);
+
+    add(pay_fee(coinbase_of(1), 1500));
+    ASSERT_TRUE(wait_until([&] { return miner_->stats().work_transactions == 1; }, 10s));
+    EXPECT_EQ(miner_->stats().work_fees, 1500);
+    add(pay_fee(coinbase_of(2), 2500));
+    ASSERT_TRUE(wait_until([&] { return miner_->stats().work_transactions == 2; }, 10s));
+    EXPECT_EQ(miner_->stats().work_fees, 4000);
+    EXPECT_EQ(miner_->stats().work_height, 102u);
+    EXPECT_EQ(miner_->stats().blocks_found, 0u);
 }
 
 }  // namespace
