@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "core/address.hpp"
 #include "core/pow.hpp"
 
 namespace peerchain::api {
@@ -61,7 +62,7 @@ std::string bits_hex(std::uint32_t bits) {
     return buf;
 }
 
-boost::json::object transaction_json(const core::Transaction& tx) {
+boost::json::object transaction_json(const core::Transaction& tx, const core::Params& params) {
     boost::json::object out;
     out["txid"] = tx.txid().to_hex();
     out["version"] = tx.version;
@@ -81,15 +82,99 @@ boost::json::object transaction_json(const core::Transaction& tx) {
         boost::json::object v;
         v["amount"] = o.amount;
         v["recipient"] = util::to_hex(o.recipient);
+        v["address"] = core::encode_address(o.recipient, params);
         outputs.push_back(std::move(v));
         total += o.amount;
     }
     out["outputs"] = std::move(outputs);
     out["outputTotal"] = total;
+    // A coinbase creates its outputs; it pays no fee (it collects the block's).
+    if (tx.is_coinbase()) out["fee"] = 0;
     out["lockTime"] = tx.lock_time;
     out["data"] = payload_text(tx.data);
     out["dataHex"] = util::to_hex(tx.data);
     out["size"] = tx.serialized_size();
+    return out;
+}
+
+boost::json::object transaction_detail_json(const core::Transaction& tx, const core::Params& params,
+                                            const std::vector<core::TxOut>* spent) {
+    boost::json::object out = transaction_json(tx, params);
+    if (spent != nullptr && !tx.is_coinbase() && spent->size() == tx.inputs.size()) {
+        auto& inputs = out["inputs"].as_array();
+        core::Amount in_total = 0;
+        for (std::size_t i = 0; i < spent->size(); ++i) {
+            const core::TxOut& s = (*spent)[i];
+            auto& o = inputs[i].as_object();
+            o["amount"] = s.amount;
+            o["recipient"] = util::to_hex(s.recipient);
+            o["address"] = core::encode_address(s.recipient, params);
+            in_total += s.amount;
+        }
+        out["inputTotal"] = in_total;
+        out["fee"] = in_total - out["outputTotal"].as_int64();
+    }
+    out["hex"] = util::to_hex(tx.encode());
+    return out;
+}
+
+core::Amount fee_rate(core::Amount fee, std::size_t size) {
+    return size == 0 ? 0 : fee / static_cast<core::Amount>(size);
+}
+
+boost::json::object mempool_entry_json(const mempool::Entry& entry) {
+    boost::json::object out;
+    out["txid"] = entry.txid.to_hex();
+    out["fee"] = entry.fee;
+    out["size"] = entry.size;
+    out["feeRate"] = fee_rate(entry.fee, entry.size);
+    out["time"] = entry.time;
+    out["ancestors"] = entry.ancestors;
+    out["descendants"] = entry.descendants;
+    return out;
+}
+
+boost::json::object coin_json(const core::OutPoint& outpoint, const core::Coin& coin,
+                              std::uint32_t tip_height, const core::Params& params) {
+    boost::json::object out;
+    out["txid"] = outpoint.txid.to_hex();
+    out["index"] = outpoint.index;
+    out["amount"] = coin.out.amount;
+    out["height"] = coin.height;
+    out["coinbase"] = coin.coinbase;
+    // As core::check_tx_inputs: spendable at spend height h when h - height >= maturity.
+    const std::uint64_t spend_height = std::uint64_t{tip_height} + 1;
+    out["mature"] =
+        !coin.coinbase || spend_height >= std::uint64_t{coin.height} + params.coinbase_maturity;
+    return out;
+}
+
+boost::json::object address_tx_json(const chain::AddressTx& tx, std::uint32_t tip_height) {
+    boost::json::object out;
+    out["txid"] = tx.txid.to_hex();
+    out["height"] = tx.height;
+    out["blockHash"] = tx.block_hash.to_hex();
+    out["confirmations"] =
+        tip_height >= tx.height ? std::int64_t{tip_height} - tx.height + 1 : std::int64_t{0};
+    out["received"] = tx.received;
+    out["sent"] = tx.sent;
+    return out;
+}
+
+boost::json::object wallet_coin_json(const WalletCoinView& coin, const core::Params& params) {
+    boost::json::object out;
+    out["txid"] = coin.outpoint.txid.to_hex();
+    out["index"] = coin.outpoint.index;
+    out["amount"] = coin.out.amount;
+    out["address"] = core::encode_address(coin.out.recipient, params);
+    if (coin.height >= 0) {
+        out["height"] = coin.height;
+    } else {
+        out["height"] = nullptr;
+    }
+    out["coinbase"] = coin.coinbase;
+    out["mature"] = coin.mature;
+    out["spentInMempool"] = coin.spent_in_pool;
     return out;
 }
 
@@ -110,7 +195,7 @@ boost::json::object block_json(const core::Block& block, const BlockPlacement& p
     out["confirmations"] = placement.confirmations;
     out["size"] = block.serialized_size();
     boost::json::array txs;
-    for (const auto& tx : block.txs) txs.push_back(transaction_json(tx));
+    for (const auto& tx : block.txs) txs.push_back(transaction_json(tx, params));
     out["transactions"] = std::move(txs);
     return out;
 }

@@ -94,6 +94,9 @@ class NodeApi {
 
     // Read-only; queries are safe from any thread.
     virtual const mempool::Mempool& mempool() const = 0;
+    // The lowest fee rate (base units per byte) the pool accepts now. The default is the
+    // pool's default minimum; node/ overrides it with the configured one.
+    virtual core::Amount min_fee_rate() const { return mempool::Options().min_fee_rate; }
 
     // Called with ok and the txid when the transaction entered the pool (and was relayed),
     // else with why it was refused: the pool's reasons (mempool/mempool.hpp), the wallet's

@@ -199,6 +199,8 @@ void register_routes(Router& router, NodeApi& node) {
     add_mining_routes(router, node);
     add_peer_routes(router, node);
     add_status_route(router, node);
+    add_transaction_routes(router, node);
+    add_wallet_routes(router, node);
 }
 
 }  // namespace peerchain::api

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "chain/block_tree.hpp"
@@ -41,6 +42,62 @@ BlockNode* mut(const BlockIndex* index) {
 
 std::string describe(const BlockIndex* index) {
     return index->hash.to_hex() + " (height " + std::to_string(index->height) + ")";
+}
+
+// Rough heap use of one entry of an unordered_map (node, next pointer, cached hash).
+template <typename Map>
+constexpr std::size_t map_node_bytes() {
+    return sizeof(typename Map::value_type) + 2 * sizeof(void*);
+}
+
+// Appends the index entries of `block` at `height` to `batch` (docs/STORAGE.md): 't' for
+// each transaction and, with `history`, 'a' for each transaction and key it pays or spends
+// from. `txids` are the block's txids, `undo` the coins its inputs spent in block order.
+void index_block(const core::Block& block, const std::vector<core::Uint256>& txids,
+                 std::uint32_t height, const core::Uint256& block_hash,
+                 const std::vector<Coin>& undo, bool history, store::WriteBatch& batch) {
+    struct Touch {
+        core::XOnlyKey key;
+        core::Amount received;
+        core::Amount sent;
+    };
+    std::vector<Touch> touched;
+    std::size_t offset = core::kHeaderSize + core::compact_size_length(block.txs.size());
+    std::size_t undo_pos = 0;
+    for (std::size_t t = 0; t < block.txs.size(); ++t) {
+        const core::Transaction& tx = block.txs[t];
+        const std::size_t size = tx.serialized_size();
+        const std::size_t undo_first = undo_pos;
+        if (t > 0) undo_pos += tx.inputs.size();
+        storage::TxLocationRecord loc{
+            static_cast<std::uint32_t>(t), static_cast<std::uint32_t>(offset),
+            static_cast<std::uint32_t>(size), static_cast<std::uint32_t>(undo_first)};
+        offset += size;
+        batch.put(storage::tx_key(txids[t], block_hash), storage::encode_tx_location(loc));
+        if (!history) continue;
+
+        touched.clear();
+        for (const core::TxOut& out : tx.outputs) touched.push_back({out.recipient, out.amount, 0});
+        for (std::size_t k = undo_first; k < undo_pos; ++k) {
+            touched.push_back({undo[k].out.recipient, 0, undo[k].out.amount});
+        }
+        // One entry per key: sort, then merge neighbours (amounts stay in range: consensus
+        // bounds a transaction's outputs and inputs).
+        std::sort(touched.begin(), touched.end(),
+                  [](const Touch& a, const Touch& b) { return a.key < b.key; });
+        for (std::size_t i = 0; i < touched.size();) {
+            storage::AddressTxRecord record{txids[t], 0, 0};
+            std::size_t j = i;
+            for (; j < touched.size() && touched[j].key == touched[i].key; ++j) {
+                record.received += touched[j].received;
+                record.sent += touched[j].sent;
+            }
+            batch.put(storage::address_tx_key(touched[i].key, height, block_hash,
+                                              static_cast<std::uint32_t>(t)),
+                      storage::encode_address_tx(record));
+            i = j;
+        }
+    }
 }
 
 struct Event {
@@ -112,6 +169,11 @@ class Chainstate::Impl {
     util::Result<util::Bytes> read_block_bytes(const BlockIndex* index) const;
     util::Result<core::BlockPtr> read_block(const BlockIndex* index) const;
     std::optional<Coin> coin(const core::OutPoint& outpoint) const EXCLUDES(mutex_);
+    std::optional<TxLocation> find_transaction(const core::Uint256& txid) const EXCLUDES(mutex_);
+    std::vector<AddressTx> address_history(const core::XOnlyKey& key, std::size_t limit) const
+        EXCLUDES(mutex_);
+    std::vector<std::pair<core::OutPoint, Coin>> address_coins(const core::XOnlyKey& key) const
+        EXCLUDES(mutex_);
     NextBlockContext next_block_context() const EXCLUDES(mutex_);
 
     const core::Params& params() const noexcept { return params_; }
@@ -143,6 +205,13 @@ class Chainstate::Impl {
         EXCLUDES(mutex_);
     ValidationResult maybe_flush();
     void flush_events();
+    // Builds the indexes of a store of format 1 (genesis..coins tip, and 'o' from the coins
+    // on disk), then writes the new version.
+    util::Result<void> upgrade_indexes();
+    // Coins [first, first + count) of the block's undo record; kCorruption when it is
+    // missing or shorter.
+    util::Result<std::vector<Coin>> read_undo(const BlockIndex* index, std::size_t first,
+                                              std::size_t count) const;
     // Writes the held-back block with its index record (status plus `extra_status`).
     util::Result<void> write_pending(std::uint32_t extra_status);
     // Writes `batch` after the held-back block.
@@ -161,12 +230,18 @@ class Chainstate::Impl {
     BlockTree tree_ GUARDED_BY(mutex_);
     std::vector<BlockNode*> active_ GUARDED_BY(mutex_);
     CoinsCache coins_ GUARDED_BY(mutex_);
+    // Counts changes of the coins set (blocks connected or disconnected), so that a reader
+    // can tell whether it saw one coins set from start to end.
+    std::uint64_t coins_generation_ GUARDED_BY(mutex_) = 0;
     BlockNode* genesis_ = nullptr;  // set once by load()
 
     // Chain executor only.
     ScriptCheckPool script_pool_;
     std::uint32_t changed_since_flush_ = 0;  // blocks connected or disconnected
-    bool notify_ = false;                    // false while opening
+    // The 'o' entries of coins that left the coins set since the last flush, erased by the
+    // next flush in the batch that erases the coins (docs/STORAGE.md, section 4).
+    std::unordered_map<core::OutPoint, core::XOnlyKey, core::OutPointHasher> owned_to_erase_;
+    bool notify_ = false;  // false while opening
     std::vector<Event> events_;
     std::size_t pending_blocks_ = 0;
     const BlockIndex* notified_tip_ = nullptr;
@@ -190,12 +265,16 @@ util::Result<void> Chainstate::Impl::init_new() {
     batch.put(storage::hash_key(storage::kIndexPrefix, params_.genesis_hash),
               storage::encode_index(genesis.header, 0, kHaveData | kHaveUndo));
     // Genesis spends nothing (so it has no undo record), and its coinbase output never
-    // enters the coins set.
+    // enters the coins set: it has a 't' entry, but none in the address indexes.
+    std::vector<core::Uint256> txids;
+    for (const auto& tx : genesis.txs) txids.push_back(tx.txid());
+    index_block(genesis, txids, 0, params_.genesis_hash, {}, /*history=*/false, batch);
     batch.put(storage::coins_tip_key(), params_.genesis_hash.span());
     return db_.write(batch, /*sync=*/true);
 }
 
 util::Result<void> Chainstate::Impl::load() {
+    bool upgrade = false;
     auto version = db_.get(storage::version_key());
     if (!version) return util::Unexpected(std::move(version).error());
     if (!*version) {
@@ -217,6 +296,7 @@ util::Result<void> Chainstate::Impl::load() {
                                         std::to_string(storage::kFormatVersion) + ")");
         }
         if (*v == 0) return util::Unexpected(util::Errc::kCorruption, "chain database version 0");
+        upgrade = *v < storage::kFormatVersion;
     }
 
     struct Loaded {
@@ -307,6 +387,10 @@ util::Result<void> Chainstate::Impl::load() {
         spdlog::warn("chain: ignored {} block index entries without a parent", skipped);
     }
     notified_tip_ = coins_tip;
+    // Before rolling forward: disconnecting relies on the 'o' entries of the stored coins.
+    if (upgrade) {
+        if (auto r = upgrade_indexes(); !r) return r;
+    }
 
     // Roll the coins from their tip to the best stored chain.
     ValidationResult unused;
@@ -320,6 +404,67 @@ util::Result<void> Chainstate::Impl::load() {
     notified_tip_ = t;
     spdlog::info("chain: {} headers loaded, tip {}, coins were at height {}", records.size(),
                  describe(t), coins_tip->height);
+    return {};
+}
+
+util::Result<void> Chainstate::Impl::upgrade_indexes() {
+    std::vector<const BlockNode*> chain;
+    {
+        util::LockGuard lock(mutex_);
+        chain.assign(active_.begin(), active_.end());
+    }
+    spdlog::info(
+        "chain: upgrading the store to format {}: indexing the transactions of {} blocks and "
+        "the coins",
+        storage::kFormatVersion, chain.size());
+    // Written in pieces without the version, so a crash part way leaves a format-1 store
+    // that the next open upgrades again (every write here is an idempotent put).
+    constexpr std::size_t kBatchBytes = 8u << 20;
+    store::WriteBatch batch;
+    auto write_if_full = [&]() -> util::Result<void> {
+        if (batch.approximate_size() < kBatchBytes) return {};
+        auto r = db_.write(batch);
+        batch.clear();
+        return r;
+    };
+    std::vector<core::Uint256> txids;
+    for (const BlockNode* node : chain) {
+        auto block = read_block(node);
+        if (!block) return util::Unexpected(std::move(block).error());
+        const core::Block& b = **block;
+        std::size_t spends = 0;
+        for (std::size_t t = 1; t < b.txs.size(); ++t) spends += b.txs[t].inputs.size();
+        std::vector<Coin> undo;
+        if (spends != 0) {
+            auto read = read_undo(node, 0, spends);
+            if (!read) return util::Unexpected(std::move(read).error());
+            undo = std::move(*read);
+        }
+        txids.clear();
+        for (const auto& tx : b.txs) txids.push_back(tx.txid());
+        index_block(b, txids, node->height, node->hash, undo, /*history=*/node->height > 0, batch);
+        if (auto r = write_if_full(); !r) return r;
+        if (node->height % 10000 == 0 && node->height > 0) {
+            spdlog::info("chain: indexed {} of {} blocks", node->height, chain.size());
+        }
+    }
+    // The coins on disk are those of the coins tip, the end of `chain`.
+    std::size_t coins = 0;
+    auto it = db_.new_iterator(util::Bytes{storage::kCoinPrefix});
+    for (it->seek_to_first(); it->valid(); it->next()) {
+        auto outpoint = storage::decode_coin_key(it->key());
+        if (!outpoint) return util::Unexpected(std::move(outpoint).error());
+        auto coin = storage::decode_coin(it->value());
+        if (!coin) return util::Unexpected(std::move(coin).error());
+        batch.put(storage::address_coin_key(coin->out.recipient, *outpoint), {});
+        ++coins;
+        if (auto r = write_if_full(); !r) return r;
+    }
+    if (auto r = it->status(); !r) return r;
+    batch.put(storage::version_key(), storage::encode_u32(storage::kFormatVersion));
+    if (auto r = db_.write(batch, /*sync=*/true); !r) return r;
+    spdlog::info("chain: store upgraded to format {} ({} blocks, {} coins indexed)",
+                 storage::kFormatVersion, chain.size(), coins);
     return {};
 }
 
@@ -581,6 +726,8 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
 
     CoinsDelta delta;
     std::vector<Coin> undo;
+    std::vector<core::Uint256> txids;
+    txids.reserve(block.txs.size());
     core::Amount fees = 0;
     // The outputs each transaction's inputs spend, in input order (what signatures sign).
     std::vector<std::vector<core::TxOut>> spent(block.txs.size());
@@ -628,7 +775,7 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
             }
             hashers[t].emplace(tx, spent[t], params_);
         }
-        const core::Uint256 txid = tx.txid();
+        const core::Uint256& txid = txids.emplace_back(tx.txid());
         for (std::size_t k = 0; k < tx.outputs.size(); ++k) {
             delta.add({txid, static_cast<std::uint32_t>(k)}, Coin{tx.outputs[k], height, t == 0});
         }
@@ -649,26 +796,47 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
         }
     }
 
-    // A block that spends nothing has no undo record (see docs/STORAGE.md).
+    // The undo data and the indexes go in one batch, before the connection takes effect
+    // in memory (docs/STORAGE.md, section 4). A block that spends nothing has no undo
+    // record.
     const std::uint32_t status = node->status | kHaveUndo;
-    if (node == pending_node_) {
-        if (!undo.empty()) {
-            pending_.put(storage::hash_key(storage::kUndoPrefix, node->hash),
-                         storage::encode_undo(undo));
+    store::WriteBatch batch;
+    store::WriteBatch& out = node == pending_node_ ? pending_ : batch;
+    if (!undo.empty()) {
+        out.put(storage::hash_key(storage::kUndoPrefix, node->hash), storage::encode_undo(undo));
+    }
+    index_block(block, txids, height, node->hash, undo, /*history=*/true, out);
+    // Every new coin gets its 'o' entry now.
+    for (std::size_t t = 0; t < block.txs.size(); ++t) {
+        const core::Transaction& tx = block.txs[t];
+        for (std::size_t k = 0; k < tx.outputs.size(); ++k) {
+            out.put(storage::address_coin_key(tx.outputs[k].recipient,
+                                              {txids[t], static_cast<std::uint32_t>(k)}),
+                    {});
         }
+    }
+    if (node == pending_node_) {
         if (auto w = write_pending(kHaveUndo); !w) return store_failure(w.error());
     } else {
-        store::WriteBatch batch;
-        if (!undo.empty()) {
-            batch.put(storage::hash_key(storage::kUndoPrefix, node->hash),
-                      storage::encode_undo(undo));
-        }
         if (status != node->status) {
             batch.put(storage::hash_key(storage::kIndexPrefix, node->hash),
                       storage::encode_index(node->header, height, status));
         }
-        if (!batch.empty()) {
-            if (auto w = write(batch); !w) return store_failure(w.error());
+        if (auto w = write(batch); !w) return store_failure(w.error());
+    }
+    // A spent coin keeps its 'o' entry until the flush that erases the coin; a coin made
+    // and spent in this block gets both, and the flush drops the entry.
+    std::size_t undo_pos = 0;
+    for (std::size_t t = 0; t < block.txs.size(); ++t) {
+        const core::Transaction& tx = block.txs[t];
+        if (t > 0) {
+            for (const core::TxIn& in : tx.inputs) {
+                owned_to_erase_[in.prevout] = undo[undo_pos++].out.recipient;
+            }
+        }
+        if (owned_to_erase_.empty()) continue;
+        for (std::size_t k = 0; k < tx.outputs.size(); ++k) {
+            owned_to_erase_.erase({txids[t], static_cast<std::uint32_t>(k)});
         }
     }
     {
@@ -676,6 +844,7 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
         coins_.apply(delta);
         node->status = status;
         active_.push_back(node);
+        ++coins_generation_;
     }
     ++changed_since_flush_;
     if (spdlog::should_log(spdlog::level::debug)) {
@@ -711,25 +880,45 @@ ValidationResult Chainstate::Impl::disconnect_tip() {
     }
 
     // Undo in reverse: a transaction's outputs go before the coins its inputs spent come
-    // back, so a coin created and spent inside the block cancels out.
+    // back, so a coin created and spent inside the block cancels out. The coins that come
+    // back get their 'o' entries again before they are back in memory; the outputs that go
+    // lose theirs with the next flush. The 't' and 'a' entries stay: readers skip entries
+    // of blocks outside the active chain, and the block may come back.
     CoinsDelta delta;
+    store::WriteBatch batch;
+    std::vector<core::Uint256> txids(block.txs.size());
     std::size_t pos = undo.size();
     for (std::size_t t = block.txs.size(); t-- > 0;) {
         const core::Transaction& tx = block.txs[t];
-        const core::Uint256 txid = tx.txid();
+        const core::Uint256& txid = txids[t] = tx.txid();
         for (std::size_t k = 0; k < tx.outputs.size(); ++k) {
             delta.spend({txid, static_cast<std::uint32_t>(k)});
         }
         if (t == 0) continue;
         for (std::size_t k = tx.inputs.size(); k-- > 0;) {
-            delta.add(tx.inputs[k].prevout, undo[--pos]);
+            const Coin& restored = undo[--pos];
+            delta.add(tx.inputs[k].prevout, restored);
+            batch.put(storage::address_coin_key(restored.out.recipient, tx.inputs[k].prevout), {});
         }
+    }
+    if (!batch.empty()) {
+        if (auto w = write(batch); !w) return store_failure(w.error());
+    }
+    // The same order as above, so that a coin made and spent in the block ends up erased.
+    for (std::size_t t = block.txs.size(); t-- > 0;) {
+        const core::Transaction& tx = block.txs[t];
+        for (std::size_t k = 0; k < tx.outputs.size(); ++k) {
+            owned_to_erase_[{txids[t], static_cast<std::uint32_t>(k)}] = tx.outputs[k].recipient;
+        }
+        if (t == 0) continue;
+        for (const core::TxIn& in : tx.inputs) owned_to_erase_.erase(in.prevout);
     }
     {
         util::LockGuard lock(mutex_);
         coins_.apply(delta);
         active_.pop_back();
         tree_.add_candidate(node);
+        ++coins_generation_;
     }
     ++changed_since_flush_;
     if (spdlog::should_log(spdlog::level::debug)) {
@@ -746,7 +935,9 @@ ValidationResult Chainstate::Impl::maybe_flush() {
     bool over = false;
     {
         util::LockGuard lock(mutex_);
-        over = coins_.memory_usage() > options_.coins_cache_bytes;
+        over = coins_.memory_usage() +
+                   owned_to_erase_.size() * map_node_bytes<decltype(owned_to_erase_)>() >
+               options_.coins_cache_bytes;
     }
     if (!over && changed_since_flush_ < options_.flush_every_blocks) return ValidationResult::ok();
     if (auto r = flush_coins(); !r) return store_failure(r.error());
@@ -761,7 +952,13 @@ util::Result<void> Chainstate::Impl::flush_coins() {
         coins_.write_dirty(batch);
         batch.put(storage::coins_tip_key(), active_.back()->hash.span());
     }
+    // Each of these coins is gone from the coins set, so this batch erases its 'c' record
+    // or the store never had one: no stored coin loses its 'o' entry.
+    for (const auto& [outpoint, owner] : owned_to_erase_) {
+        batch.erase(storage::address_coin_key(owner, outpoint));
+    }
     if (auto w = write(batch, /*sync=*/true); !w) return w;
+    owned_to_erase_.clear();
     CoinsCache dropped;  // freed after the lock is released
     {
         util::LockGuard lock(mutex_);
@@ -896,6 +1093,171 @@ std::optional<Coin> Chainstate::Impl::coin(const core::OutPoint& outpoint) const
     return *c;
 }
 
+util::Result<std::vector<Coin>> Chainstate::Impl::read_undo(const BlockIndex* index,
+                                                            std::size_t first,
+                                                            std::size_t count) const {
+    auto bytes = db_.get(storage::hash_key(storage::kUndoPrefix, index->hash));
+    if (!bytes) return util::Unexpected(std::move(bytes).error());
+    if (!*bytes) {
+        return util::Unexpected(util::Errc::kCorruption, "no undo data for " + describe(index));
+    }
+    auto coins = storage::decode_undo_range(**bytes, first, count);
+    if (!coins) {
+        return util::Unexpected(util::Errc::kCorruption,
+                                "undo data of " + describe(index) + ": " + coins.error().message);
+    }
+    return coins;
+}
+
+std::optional<TxLocation> Chainstate::Impl::find_transaction(const core::Uint256& txid) const {
+    auto fail = [&](const std::string& what) {
+        spdlog::error("chain: looking up transaction {}: {}", txid.to_hex(), what);
+        return std::nullopt;
+    };
+    // Usually one entry; more when blocks of other branches hold it too.
+    const BlockIndex* block = nullptr;
+    storage::TxLocationRecord loc;
+    {
+        auto it = db_.new_iterator(storage::prefixed(storage::kTxIndexPrefix, txid.span()));
+        for (it->seek_to_first(); it->valid(); it->next()) {
+            auto hash = storage::decode_tx_key(it->key());
+            if (!hash) return fail(hash.error().to_string());
+            {
+                util::LockGuard lock(mutex_);
+                const BlockNode* b = tree_.find(*hash);
+                if (b == nullptr || !in_active_locked(b)) continue;
+                block = b;
+            }
+            auto record = storage::decode_tx_location(it->value());
+            if (!record) return fail(record.error().to_string());
+            loc = *record;
+            break;
+        }
+        if (auto r = it->status(); !r) return fail(r.error().to_string());
+    }
+    if (block == nullptr) return std::nullopt;
+
+    auto bytes = read_block_bytes(block);
+    if (!bytes) return fail(bytes.error().to_string());
+    if (loc.offset > bytes->size() || loc.size > bytes->size() - loc.offset) {
+        return fail("its location lies outside block " + describe(block));
+    }
+    auto tx = core::decode_transaction(util::ByteSpan(*bytes).subspan(loc.offset, loc.size));
+    if (!tx || tx->txid() != txid) return fail("block " + describe(block) + " holds another");
+    TxLocation out{block, loc.position, std::move(*tx), {}};
+    if (loc.position > 0) {
+        auto spent = read_undo(block, loc.undo_first, out.tx.inputs.size());
+        if (!spent) return fail(spent.error().to_string());
+        out.spent = std::move(*spent);
+    }
+    return out;
+}
+
+std::vector<AddressTx> Chainstate::Impl::address_history(const core::XOnlyKey& key,
+                                                         std::size_t limit) const {
+    std::vector<AddressTx> out;
+    if (limit == 0) return out;
+    auto it = db_.new_iterator(storage::prefixed(storage::kAddressTxPrefix, key));
+    for (it->seek_to_first(); it->valid() && out.size() < limit; it->next()) {
+        auto parts = storage::decode_address_tx_key(it->key());
+        if (!parts) {
+            spdlog::error("chain: address history: {}", parts.error().to_string());
+            return out;
+        }
+        {
+            util::LockGuard lock(mutex_);
+            if (parts->height >= active_.size() ||
+                active_[parts->height]->hash != parts->block_hash) {
+                continue;  // a block of another branch
+            }
+        }
+        auto record = storage::decode_address_tx(it->value());
+        if (!record) {
+            spdlog::error("chain: address history: {}", record.error().to_string());
+            return out;
+        }
+        out.push_back({record->txid, parts->height, parts->block_hash, parts->position,
+                       record->received, record->sent});
+    }
+    if (auto r = it->status(); !r) {
+        spdlog::error("chain: address history: {}", r.error().to_string());
+    }
+    return out;
+}
+
+std::vector<std::pair<core::OutPoint, Coin>> Chainstate::Impl::address_coins(
+    const core::XOnlyKey& key) const {
+    // Every coin of the key in the coins set has an 'o' entry at every instant (written
+    // before the coin appears in memory, erased only after it left), so the entries read
+    // while the coins set stays the same, filtered by that set, are exactly the key's
+    // coins. When blocks connect meanwhile, start over.
+    constexpr int kAttempts = 4;
+    std::vector<std::pair<core::OutPoint, Coin>> out;
+    for (int attempt = 1;; ++attempt) {
+        out.clear();
+        std::uint64_t generation = 0;
+        {
+            util::LockGuard lock(mutex_);
+            generation = coins_generation_;
+        }
+        std::vector<core::OutPoint> candidates;
+        {
+            auto it = db_.new_iterator(storage::prefixed(storage::kAddressCoinPrefix, key));
+            for (it->seek_to_first(); it->valid(); it->next()) {
+                auto outpoint = storage::decode_address_coin_key(it->key());
+                if (!outpoint) {
+                    spdlog::error("chain: address coins: {}", outpoint.error().to_string());
+                    return {};
+                }
+                candidates.push_back(*outpoint);
+            }
+            if (auto r = it->status(); !r) {
+                spdlog::error("chain: address coins: {}", r.error().to_string());
+                return {};
+            }
+        }
+        std::vector<core::OutPoint> uncached;
+        {
+            util::LockGuard lock(mutex_);
+            for (const core::OutPoint& outpoint : candidates) {
+                const CoinsCache::Entry* e = coins_.find(outpoint);
+                if (e == nullptr) {
+                    uncached.push_back(outpoint);
+                } else if (!e->spent) {
+                    out.emplace_back(outpoint, e->coin);
+                }
+            }
+        }
+        // Not cached: the store holds what the last flush wrote (see coin()).
+        for (const core::OutPoint& outpoint : uncached) {
+            auto value = db_.get(storage::coin_key(outpoint));
+            if (!value) {
+                spdlog::error("chain: address coins: {}", value.error().to_string());
+                return {};
+            }
+            if (!*value) continue;
+            auto c = storage::decode_coin(**value);
+            if (!c) {
+                spdlog::error("chain: address coins: {}", c.error().to_string());
+                return {};
+            }
+            out.emplace_back(outpoint, *c);
+        }
+        bool same = false;
+        {
+            util::LockGuard lock(mutex_);
+            same = coins_generation_ == generation;
+        }
+        if (same || attempt == kAttempts) break;
+    }
+    // An entry left by a crash may name a coin of another key only if outpoints repeat,
+    // which consensus rules out; checked anyway, it costs nothing.
+    std::erase_if(out, [&](const auto& entry) { return entry.second.out.recipient != key; });
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    return out;
+}
+
 Chainstate::NextBlockContext Chainstate::Impl::next_block_context() const {
     const BlockIndex* t = tip();
     const std::int64_t grandparent_time =
@@ -968,6 +1330,17 @@ util::Result<util::Bytes> Chainstate::read_block_bytes(const BlockIndex* index) 
 }
 std::optional<Coin> Chainstate::coin(const core::OutPoint& outpoint) const {
     return impl_->coin(outpoint);
+}
+std::optional<TxLocation> Chainstate::find_transaction(const core::Uint256& txid) const {
+    return impl_->find_transaction(txid);
+}
+std::vector<AddressTx> Chainstate::address_history(const core::XOnlyKey& key,
+                                                   std::size_t limit) const {
+    return impl_->address_history(key, limit);
+}
+std::vector<std::pair<core::OutPoint, Coin>> Chainstate::address_coins(
+    const core::XOnlyKey& key) const {
+    return impl_->address_coins(key);
 }
 Chainstate::NextBlockContext Chainstate::next_block_context() const {
     return impl_->next_block_context();

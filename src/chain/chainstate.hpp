@@ -13,15 +13,15 @@
 // coins on disk always match some block; on open, the chain rolls forward from there
 // through the stored blocks. A node killed at any instant reopens at a consistent tip.
 //
-// Storage layout (one LevelDB database, one key prefix per kind):
-//   'i' hash:32            -> header:80 height:u32 status:u32            (block index)
-//   'b' hash:32            -> block bytes                                 (core/block.hpp)
-//   'u' hash:32            -> undo := n:compact_size coin*  (the coins the block spent;
-//                             absent for a block that spends nothing)
-//   'c' txid:32 index:u32be -> coin := amount:u64 recipient:32 height:u32 coinbase:u8
-//   'm' "coins_tip"        -> hash:32   (the block the coins set on disk belongs to)
-//   'm' "version"          -> u32       (store format version, 1)
-// (the index is written big-endian so coins of one transaction are adjacent.)
+// Indexes: when a block is connected, the same write that stores its undo data records
+// where each of its transactions sits (by txid), which transactions pay or spend from each
+// x-only key (by height), and the key's new coins. Entries name their block, so a reader
+// keeps those of the active chain and a reorg needs no deletion; the entries of a key's
+// spent coins are dropped with the coins flush that erases the coins.
+//
+// Storage layout: one LevelDB database, one key prefix per kind ('i' block index, 'b'
+// blocks, 'u' undo, 'c' coins, 'm' meta, 't' transactions, 'a' address history, 'o'
+// address coins). The grammars are in storage_format.hpp and docs/STORAGE.md.
 //
 // Thread-safety: every mutating call (process_header(s), process_block, flush,
 // invalidate) must come from one thread, the node's chain executor. Queries may come from
@@ -33,11 +33,13 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "chain/block_index.hpp"
 #include "chain/chain_observer.hpp"
 #include "chain/coin.hpp"
+#include "core/amount.hpp"
 #include "core/block.hpp"
 #include "core/params.hpp"
 #include "core/validation.hpp"
@@ -56,6 +58,26 @@ struct ChainstateOptions {
     unsigned script_threads = 0;
 };
 
+// Where a transaction of the active chain sits, and what its inputs spent.
+struct TxLocation {
+    const BlockIndex* block = nullptr;
+    std::uint32_t position = 0;  // in block->txs; 0 is the coinbase
+    core::Transaction tx;
+    // The coins its inputs spent, in input order (from the block's undo data); empty for a
+    // coinbase. Fee = sum of their amounts - sum of tx's outputs.
+    std::vector<Coin> spent;
+};
+
+// One transaction that pays or spends from a key.
+struct AddressTx {
+    core::Uint256 txid;
+    std::uint32_t height = 0;
+    core::Uint256 block_hash;
+    std::uint32_t position = 0;  // in the block's transactions
+    core::Amount received = 0;   // its outputs to the key
+    core::Amount sent = 0;       // the key's coins its inputs spent
+};
+
 struct ChainStats {
     std::uint32_t height = 0;
     core::Uint256 tip_hash;
@@ -70,7 +92,9 @@ class Chainstate {
     // Opens the chain in `db`: loads the header tree, writes the genesis block if the
     // database is new, and rolls the coins forward to the best stored chain. Fails on a
     // database of another network (genesis mismatch), a newer store format, or a read
-    // error. `db`, `params`, `clock` and `observer` (may be null) must outlive it.
+    // error. A store of format 1 (before the indexes) is upgraded first: the indexes of its
+    // coins tip chain are built from the stored blocks, undo data and coins (logged). `db`,
+    // `params`, `clock` and `observer` (may be null) must outlive it.
     static util::Result<std::unique_ptr<Chainstate>> open(store::Database& db,
                                                           const core::Params& params,
                                                           const util::Clock& clock,
@@ -129,6 +153,23 @@ class Chainstate {
 
     // The unspent output, if the active chain has it (the cache, then the store).
     std::optional<Coin> coin(const core::OutPoint& outpoint) const;
+
+    // The transaction `txid` if a block of the active chain holds it, else nullopt (also on
+    // a read error or damaged record, which is logged). The genesis coinbase is found too.
+    std::optional<TxLocation> find_transaction(const core::Uint256& txid) const;
+
+    // The transactions of the active chain that pay `key` or spend its coins, newest first
+    // (by height, then by position in the block), at most `limit`. A read error ends the
+    // list early (logged). Work: the key's entries down to the limit, plus entries of
+    // blocks that left the active chain.
+    std::vector<AddressTx> address_history(const core::XOnlyKey& key, std::size_t limit) const;
+
+    // The unspent coins of `key` in the active chain (the coins cache included), in
+    // outpoint order. Exact for one tip: when blocks connect during the call it starts over
+    // (a few times; a chain that keeps moving gets the last attempt). Work: the key's
+    // unspent coins plus its coins spent since the last coins flush. Empty on a read error
+    // (logged).
+    std::vector<std::pair<core::OutPoint, Coin>> address_coins(const core::XOnlyKey& key) const;
 
     // bits, time floor and height for a new block on the current tip (for the miner).
     struct NextBlockContext {

@@ -726,7 +726,8 @@ TEST(Chainstate, NewerFormatRefusesToOpen) {
     {
         auto db = store::open_leveldb(h.dir() / "db", {});
         ASSERT_TRUE(db);
-        ASSERT_TRUE((*db)->put(storage::version_key(), util::Bytes{2, 0, 0, 0}));
+        ASSERT_TRUE(
+            (*db)->put(storage::version_key(), storage::encode_u32(storage::kFormatVersion + 1)));
     }
     auto r = h.try_open(regtest());
     ASSERT_FALSE(r);

@@ -31,6 +31,29 @@ std::uint32_t get_u32(const std::uint8_t* at) noexcept {
            (std::uint32_t{at[3]} << 24);
 }
 
+void put_u32be(std::uint8_t* at, std::uint32_t v) noexcept {
+    for (int i = 0; i < 4; ++i) at[i] = static_cast<std::uint8_t>(v >> (8 * (3 - i)));
+}
+
+std::uint32_t get_u32be(const std::uint8_t* at) noexcept {
+    return (std::uint32_t{at[0]} << 24) | (std::uint32_t{at[1]} << 16) |
+           (std::uint32_t{at[2]} << 8) | std::uint32_t{at[3]};
+}
+
+void put_u64(std::uint8_t* at, std::uint64_t v) noexcept {
+    for (int i = 0; i < 8; ++i) at[i] = static_cast<std::uint8_t>(v >> (8 * i));
+}
+
+std::uint64_t get_u64(const std::uint8_t* at) noexcept {
+    std::uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) v = (v << 8) | at[i];
+    return v;
+}
+
+void put_hash(std::uint8_t* at, util::ByteSpan hash) noexcept {
+    std::memcpy(at, hash.data(), hash.size());
+}
+
 }  // namespace
 
 HashKey hash_key(std::uint8_t prefix, const core::Uint256& hash) noexcept {
@@ -143,6 +166,135 @@ util::Result<std::vector<Coin>> decode_undo(util::ByteSpan bytes) {
     }
     if (!r.at_end()) return corrupt("undo record: trailing bytes");
     return coins;
+}
+
+util::Result<std::vector<Coin>> decode_undo_range(util::ByteSpan bytes, std::size_t first,
+                                                  std::size_t count) {
+    core::Reader r(bytes);
+    std::uint64_t n = 0;
+    if (!r.compact_size(n, r.remaining() / kCoinSize)) return corrupt("undo record: bad count");
+    if (r.remaining() != n * kCoinSize) return corrupt("undo record: bad length");
+    if (first > n || count > n - first) {
+        return corrupt("undo record holds " + std::to_string(n) + " coins, not " +
+                       std::to_string(first + count));
+    }
+    if (!r.skip(first * kCoinSize)) return corrupt("undo record: short");
+    std::vector<Coin> coins(count);
+    for (Coin& coin : coins) {
+        if (!read_coin(r, coin)) return corrupt("undo record: bad coin");
+    }
+    return coins;
+}
+
+TxKey tx_key(const core::Uint256& txid, const core::Uint256& block_hash) noexcept {
+    TxKey key;
+    key[0] = kTxIndexPrefix;
+    put_hash(key.data() + 1, txid.span());
+    put_hash(key.data() + 33, block_hash.span());
+    return key;
+}
+
+util::Result<core::Uint256> decode_tx_key(util::ByteSpan key) {
+    if (key.size() != std::tuple_size_v<TxKey> || key[0] != kTxIndexPrefix) {
+        return corrupt("transaction index key of " + std::to_string(key.size()) + " bytes");
+    }
+    return core::Uint256::from_bytes(key.subspan(33, 32));
+}
+
+std::array<std::uint8_t, kTxLocationSize> encode_tx_location(const TxLocationRecord& r) noexcept {
+    std::array<std::uint8_t, kTxLocationSize> out;
+    put_u32(out.data(), r.position);
+    put_u32(out.data() + 4, r.offset);
+    put_u32(out.data() + 8, r.size);
+    put_u32(out.data() + 12, r.undo_first);
+    return out;
+}
+
+util::Result<TxLocationRecord> decode_tx_location(util::ByteSpan bytes) {
+    if (bytes.size() != kTxLocationSize) {
+        return corrupt("transaction location of " + std::to_string(bytes.size()) + " bytes");
+    }
+    TxLocationRecord r;
+    r.position = get_u32(bytes.data());
+    r.offset = get_u32(bytes.data() + 4);
+    r.size = get_u32(bytes.data() + 8);
+    r.undo_first = get_u32(bytes.data() + 12);
+    return r;
+}
+
+AddressTxKey address_tx_key(const core::XOnlyKey& key, std::uint32_t height,
+                            const core::Uint256& block_hash, std::uint32_t position) noexcept {
+    AddressTxKey out;
+    out[0] = kAddressTxPrefix;
+    put_hash(out.data() + 1, key);
+    put_u32be(out.data() + 33, 0xffffffffu - height);
+    put_hash(out.data() + 37, block_hash.span());
+    put_u32be(out.data() + 69, 0xffffffffu - position);
+    return out;
+}
+
+util::Result<AddressTxKeyParts> decode_address_tx_key(util::ByteSpan key) {
+    if (key.size() != std::tuple_size_v<AddressTxKey> || key[0] != kAddressTxPrefix) {
+        return corrupt("address history key of " + std::to_string(key.size()) + " bytes");
+    }
+    AddressTxKeyParts parts;
+    parts.height = 0xffffffffu - get_u32be(key.data() + 33);
+    parts.block_hash = core::Uint256::from_bytes(key.subspan(37, 32));
+    parts.position = 0xffffffffu - get_u32be(key.data() + 69);
+    return parts;
+}
+
+std::array<std::uint8_t, kAddressTxSize> encode_address_tx(const AddressTxRecord& r) noexcept {
+    std::array<std::uint8_t, kAddressTxSize> out;
+    put_hash(out.data(), r.txid.span());
+    put_u64(out.data() + 32, static_cast<std::uint64_t>(r.received));
+    put_u64(out.data() + 40, static_cast<std::uint64_t>(r.sent));
+    return out;
+}
+
+util::Result<AddressTxRecord> decode_address_tx(util::ByteSpan bytes) {
+    if (bytes.size() != kAddressTxSize) {
+        return corrupt("address history record of " + std::to_string(bytes.size()) + " bytes");
+    }
+    const std::uint64_t received = get_u64(bytes.data() + 32);
+    const std::uint64_t sent = get_u64(bytes.data() + 40);
+    // Checked before the cast: a damaged high bit must not turn into a negative amount.
+    if (received > static_cast<std::uint64_t>(core::kMaxMoney) ||
+        sent > static_cast<std::uint64_t>(core::kMaxMoney)) {
+        return corrupt("address history record: amount out of range");
+    }
+    AddressTxRecord r;
+    r.txid = core::Uint256::from_bytes(bytes.first(32));
+    r.received = static_cast<core::Amount>(received);
+    r.sent = static_cast<core::Amount>(sent);
+    return r;
+}
+
+AddressCoinKey address_coin_key(const core::XOnlyKey& key,
+                                const core::OutPoint& outpoint) noexcept {
+    AddressCoinKey out;
+    out[0] = kAddressCoinPrefix;
+    put_hash(out.data() + 1, key);
+    put_hash(out.data() + 33, outpoint.txid.span());
+    put_u32be(out.data() + 65, outpoint.index);
+    return out;
+}
+
+util::Result<core::OutPoint> decode_address_coin_key(util::ByteSpan key) {
+    if (key.size() != std::tuple_size_v<AddressCoinKey> || key[0] != kAddressCoinPrefix) {
+        return corrupt("address coin key of " + std::to_string(key.size()) + " bytes");
+    }
+    core::OutPoint out;
+    out.txid = core::Uint256::from_bytes(key.subspan(33, 32));
+    out.index = get_u32be(key.data() + 65);
+    return out;
+}
+
+util::Bytes prefixed(std::uint8_t prefix, util::ByteSpan bytes) {
+    util::Bytes out(1 + bytes.size());
+    out[0] = prefix;
+    std::memcpy(out.data() + 1, bytes.data(), bytes.size());
+    return out;
 }
 
 util::Bytes encode_u32(std::uint32_t v) {

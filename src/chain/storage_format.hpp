@@ -1,5 +1,5 @@
 // The chain's records in the store: keys and value encodings, in one place. The grammar
-// is in chainstate.hpp and docs/STORAGE.md; every decoder here checks lengths exactly and
+// is here and in docs/STORAGE.md; every decoder here checks lengths exactly and
 // reports damaged bytes as kCorruption.
 //
 // Thread-safety: pure functions.
@@ -23,8 +23,13 @@ inline constexpr std::uint8_t kBlockPrefix = 'b';
 inline constexpr std::uint8_t kUndoPrefix = 'u';
 inline constexpr std::uint8_t kCoinPrefix = 'c';
 inline constexpr std::uint8_t kMetaPrefix = 'm';
+inline constexpr std::uint8_t kTxIndexPrefix = 't';
+inline constexpr std::uint8_t kAddressTxPrefix = 'a';
+inline constexpr std::uint8_t kAddressCoinPrefix = 'o';
 
-inline constexpr std::uint32_t kFormatVersion = 1;
+// 1: blocks, index, undo, coins. 2: adds the transaction and address indexes ('t', 'a',
+// 'o'); a version 1 store is upgraded on open.
+inline constexpr std::uint32_t kFormatVersion = 2;
 
 using HashKey = std::array<std::uint8_t, 33>;  // prefix hash:32
 using CoinKey = std::array<std::uint8_t, 37>;  // 'c' txid:32 index:u32be
@@ -57,6 +62,79 @@ util::Result<Coin> decode_coin(util::ByteSpan bytes);
 //   undo := n:compact_size coin*    (the coins a block spent, in input order)
 util::Bytes encode_undo(const std::vector<Coin>& coins);
 util::Result<std::vector<Coin>> decode_undo(util::ByteSpan bytes);
+
+// Coins [first, first + count) of an undo record, without decoding the rest; kCorruption
+// when the record is damaged or shorter than that.
+util::Result<std::vector<Coin>> decode_undo_range(util::ByteSpan bytes, std::size_t first,
+                                                  std::size_t count);
+
+// --- Transaction index ---------------------------------------------------------------------
+//
+//   't' txid:32 block_hash:32 -> tx_location
+//   tx_location := position:u32 offset:u32 size:u32 undo_first:u32
+//
+// One entry per block that holds the transaction (a reorg may put it in two), so a reader
+// scans the txid's entries and keeps the one whose block is in the active chain. position
+// is the index in the block's transactions; offset and size locate its bytes inside the
+// stored block; undo_first is the index in the block's undo record of the coin its first
+// input spent (the inputs of earlier transactions come before it).
+using TxKey = std::array<std::uint8_t, 65>;
+TxKey tx_key(const core::Uint256& txid, const core::Uint256& block_hash) noexcept;
+// The block hash of a 't' key; kCorruption for another length or prefix.
+util::Result<core::Uint256> decode_tx_key(util::ByteSpan key);
+
+struct TxLocationRecord {
+    std::uint32_t position = 0;
+    std::uint32_t offset = 0;
+    std::uint32_t size = 0;
+    std::uint32_t undo_first = 0;
+
+    friend bool operator==(const TxLocationRecord&, const TxLocationRecord&) = default;
+};
+inline constexpr std::size_t kTxLocationSize = 16;
+std::array<std::uint8_t, kTxLocationSize> encode_tx_location(const TxLocationRecord& r) noexcept;
+util::Result<TxLocationRecord> decode_tx_location(util::ByteSpan bytes);
+
+// --- Address index -------------------------------------------------------------------------
+//
+//   'a' key:32 rheight:u32be block_hash:32 rposition:u32be -> txid:32 received:u64 sent:u64
+//   rheight := 0xffffffff - height,  rposition := 0xffffffff - position
+//
+// One entry per transaction and x-only key that it pays (received: the sum of its outputs
+// to the key) or spends from (sent: the sum of the key's coins its inputs spent). The
+// reversed height and position make a forward scan of one key newest first; the block
+// hash tells a reader whether the entry belongs to the active chain.
+using AddressTxKey = std::array<std::uint8_t, 73>;
+AddressTxKey address_tx_key(const core::XOnlyKey& key, std::uint32_t height,
+                            const core::Uint256& block_hash, std::uint32_t position) noexcept;
+struct AddressTxKeyParts {
+    std::uint32_t height = 0;
+    core::Uint256 block_hash;
+    std::uint32_t position = 0;
+};
+util::Result<AddressTxKeyParts> decode_address_tx_key(util::ByteSpan key);
+
+struct AddressTxRecord {
+    core::Uint256 txid;
+    core::Amount received = 0;
+    core::Amount sent = 0;
+
+    friend bool operator==(const AddressTxRecord&, const AddressTxRecord&) = default;
+};
+inline constexpr std::size_t kAddressTxSize = 32 + 8 + 8;
+std::array<std::uint8_t, kAddressTxSize> encode_address_tx(const AddressTxRecord& r) noexcept;
+util::Result<AddressTxRecord> decode_address_tx(util::ByteSpan bytes);
+
+//   'o' key:32 txid:32 index:u32be -> (empty)
+//
+// Candidates for the key's unspent coins: every coin of the key in the coins set has one
+// (a reader checks each against the coins to drop spent ones). See docs/STORAGE.md.
+using AddressCoinKey = std::array<std::uint8_t, 69>;
+AddressCoinKey address_coin_key(const core::XOnlyKey& key, const core::OutPoint& outpoint) noexcept;
+util::Result<core::OutPoint> decode_address_coin_key(util::ByteSpan key);
+
+// `prefix` followed by `bytes`: the scan prefix of one txid ('t') or one key ('a', 'o').
+util::Bytes prefixed(std::uint8_t prefix, util::ByteSpan bytes);
 
 util::Bytes encode_u32(std::uint32_t v);
 util::Result<std::uint32_t> decode_u32(util::ByteSpan bytes);

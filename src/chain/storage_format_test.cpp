@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <limits>
+
 #include "chain/block_index.hpp"
 #include "core/params.hpp"
 
@@ -83,6 +86,116 @@ TEST(StorageFormat, CoinAndUndoRoundTrip) {
     EXPECT_FALSE(decode_undo(truncated));
     // A count larger than the bytes could hold is refused before allocating.
     EXPECT_FALSE(decode_undo(util::Bytes{0xfe, 0xff, 0xff, 0xff, 0x7f}));
+}
+
+TEST(StorageFormat, UndoRangeDecodesOnlyThoseCoins) {
+    std::vector<Coin> coins(5);
+    for (std::size_t i = 0; i < coins.size(); ++i) {
+        coins[i].out.amount = static_cast<core::Amount>(i + 1);
+        coins[i].height = static_cast<std::uint32_t>(10 * i);
+    }
+    const auto undo = encode_undo(coins);
+    auto middle = decode_undo_range(undo, 1, 3);
+    ASSERT_TRUE(middle);
+    EXPECT_EQ(*middle, std::vector<Coin>(coins.begin() + 1, coins.begin() + 4));
+    auto none = decode_undo_range(undo, 5, 0);
+    ASSERT_TRUE(none);
+    EXPECT_TRUE(none->empty());
+    EXPECT_FALSE(decode_undo_range(undo, 4, 2));  // past the end
+    EXPECT_FALSE(decode_undo_range(undo, 6, 0));
+    // A huge count must not wrap the bound check.
+    EXPECT_FALSE(decode_undo_range(undo, 1, std::numeric_limits<std::size_t>::max()));
+    auto truncated = undo;
+    truncated.pop_back();
+    EXPECT_FALSE(decode_undo_range(truncated, 0, 1));  // the record as a whole is damaged
+}
+
+TEST(StorageFormat, TxIndexRecords) {
+    core::Uint256 txid;
+    txid.data()[0] = 0xaa;
+    core::Uint256 block;
+    block.data()[31] = 0xbb;
+    const auto key = tx_key(txid, block);
+    EXPECT_EQ(key[0], 't');
+    EXPECT_EQ(key[1], 0xaa);
+    EXPECT_EQ(key[64], 0xbb);
+    // Every entry of one txid sits under its prefix.
+    const auto prefix = prefixed(kTxIndexPrefix, txid.span());
+    EXPECT_TRUE(std::equal(prefix.begin(), prefix.end(), key.begin()));
+    auto back = decode_tx_key(key);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(*back, block);
+    EXPECT_FALSE(decode_tx_key(util::ByteSpan(key).first(64)));
+
+    const TxLocationRecord loc{3, 1000, 250, 7};
+    const auto bytes = encode_tx_location(loc);
+    auto decoded = decode_tx_location(bytes);
+    ASSERT_TRUE(decoded);
+    EXPECT_EQ(*decoded, loc);
+    EXPECT_EQ(decode_tx_location(util::ByteSpan(bytes).first(15)).error().code,
+              util::Errc::kCorruption);
+}
+
+TEST(StorageFormat, AddressHistoryKeysSortNewestFirst) {
+    core::XOnlyKey key{};
+    key[0] = 7;
+    core::Uint256 block_a;
+    block_a.data()[0] = 1;
+    core::Uint256 block_b;
+    block_b.data()[0] = 2;
+    // Higher first, then a later position first; blocks of one height side by side.
+    const auto h300 = address_tx_key(key, 300, block_a, 0);
+    const auto h299_p5 = address_tx_key(key, 299, block_b, 5);
+    const auto h299_p1 = address_tx_key(key, 299, block_b, 1);
+    const auto h2 = address_tx_key(key, 2, block_a, 0);
+    EXPECT_LT(h300, h299_p5);
+    EXPECT_LT(h299_p5, h299_p1);
+    EXPECT_LT(h299_p1, h2);
+    core::XOnlyKey other = key;
+    other[31] = 1;
+    EXPECT_LT(h2, address_tx_key(other, 1000, block_a, 0));  // keys never interleave
+
+    auto parts = decode_address_tx_key(h299_p5);
+    ASSERT_TRUE(parts);
+    EXPECT_EQ(parts->height, 299u);
+    EXPECT_EQ(parts->block_hash, block_b);
+    EXPECT_EQ(parts->position, 5u);
+    EXPECT_FALSE(decode_address_tx_key(util::ByteSpan(h2).first(72)));
+
+    AddressTxRecord record{block_a, 5 * core::kCoin, core::kMaxMoney};
+    const auto bytes = encode_address_tx(record);
+    auto decoded = decode_address_tx(bytes);
+    ASSERT_TRUE(decoded);
+    EXPECT_EQ(*decoded, record);
+    auto bad = bytes;
+    bad[47] = 0x80;  // sent with the top bit set: not a negative amount, corruption
+    EXPECT_FALSE(decode_address_tx(bad));
+    bad = bytes;
+    bad[32] = 0xff;  // received above the money supply
+    bad[39] = 0x7f;
+    EXPECT_FALSE(decode_address_tx(bad));
+    EXPECT_FALSE(decode_address_tx(util::ByteSpan(bytes).first(47)));
+}
+
+TEST(StorageFormat, AddressCoinKeys) {
+    core::XOnlyKey key{};
+    key[5] = 1;
+    core::OutPoint a;
+    a.txid.data()[0] = 9;
+    a.index = 2;
+    core::OutPoint b = a;
+    b.index = 256;
+    EXPECT_LT(address_coin_key(key, a), address_coin_key(key, b));
+    const auto k = address_coin_key(key, b);
+    EXPECT_EQ(k[0], 'o');
+    EXPECT_EQ(k[6], 1);
+    auto back = decode_address_coin_key(k);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(*back, b);
+    EXPECT_FALSE(decode_address_coin_key(util::ByteSpan(k).first(68)));
+    auto wrong = k;
+    wrong[0] = 'c';
+    EXPECT_FALSE(decode_address_coin_key(wrong));
 }
 
 TEST(StorageFormat, MetaKeysAndU32) {
