@@ -1,0 +1,288 @@
+// The transaction, address, pool and wallet routes end to end through the Router, over a
+// real Chainstate (LevelDB in a temporary directory) and a real Mempool. The node layer is
+// stood in for by TestNode, which hands submissions straight to the pool and has no
+// wallet (as a node without one answers).
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <optional>
+
+#include "api/errors.hpp"
+#include "api/routes.hpp"
+#include "chain/chain_test_util.hpp"
+#include "core/address.hpp"
+
+namespace peerchain::api {
+namespace {
+
+using chain::test::build_block;
+using chain::test::regtest;
+using chain::test::share;
+
+const std::string kToken(64, 'b');
+constexpr core::Amount kFee = 1000;
+
+class TestNode : public NodeApi {
+  public:
+    TestNode(const chain::Chainstate& chain, mempool::Mempool& pool) : chain_(chain), pool_(pool) {}
+
+    const chain::Chainstate& chain() const override { return chain_; }
+    std::vector<PeerView> peers() const override { return {}; }
+    MiningView mining() const override { return {}; }
+    std::string user_agent() const override { return "/test/"; }
+    util::Result<void> add_peer(const std::string&) override {
+        return util::Unexpected(util::Errc::kUnavailable, "no network");
+    }
+    void mine_block(util::Bytes, MinedCallback done) override {
+        done(util::Unexpected(util::Errc::kUnavailable, "no miner"));
+    }
+    const mempool::Mempool& mempool() const override { return pool_; }
+    void submit_transaction(core::Transaction tx, TxCallback done) override {
+        core::Uint256 txid;
+        auto r = pool_.accept(std::make_shared<const core::Transaction>(std::move(tx)), &txid);
+        done(std::move(r), txid);
+    }
+    util::Result<std::string> wallet_address(bool) override {
+        return util::Unexpected(util::Errc::kUnavailable, "no wallet");
+    }
+    util::Result<WalletBalance> wallet_balance() const override {
+        return util::Unexpected(util::Errc::kUnavailable, "no wallet");
+    }
+    util::Result<std::vector<WalletCoinView>> wallet_coins() const override {
+        return util::Unexpected(util::Errc::kUnavailable, "no wallet");
+    }
+    void wallet_send(SendRequest, TxCallback done) override {
+        done(core::ValidationResult::fail(core::ValidationCode::kInternal, "unavailable"), {});
+    }
+
+  private:
+    const chain::Chainstate& chain_;
+    mempool::Mempool& pool_;
+};
+
+class TransactionRoutesTest : public ::testing::Test {
+  protected:
+    TransactionRoutesTest() : pool_(h_.chain(), h_.clock()), node_(h_.chain(), pool_) {
+        register_routes(router_, node_);
+        // 101 blocks paying A, then block 102 where A pays B 7 coins.
+        std::vector<core::BlockPtr> blocks;
+        for (int i = 0; i < 101; ++i) {
+            chain::test::BlockOptions o;
+            o.miner = a_;
+            o.data = std::to_string(i);
+            blocks.push_back(
+                share(build_block(blocks.empty() ? chain::test::genesis_parent()
+                                                 : chain::test::parent_of(*blocks.back(), i),
+                                  o)));
+        }
+        spend_ = pay(*blocks[0], b_, 7 * core::kCoin);
+        chain::test::BlockOptions o;
+        o.miner = a_;
+        o.txs = {spend_};
+        o.coinbase_extra = kFee;
+        blocks.push_back(share(build_block(chain::test::parent_of(*blocks.back(), 101), o)));
+        h_.feed(blocks);
+        blocks_ = blocks;
+        // In the pool: A pays C 3 coins from the coinbase of block 2.
+        pooled_ = pay(*blocks[1], c_, 3 * core::kCoin);
+        const auto r = pool_.accept(std::make_shared<const core::Transaction>(pooled_));
+        EXPECT_TRUE(r.is_ok()) << r.to_string();
+    }
+
+    // A pays `amount` to `to` from the coinbase of `from`, change back to A, fee kFee.
+    core::Transaction pay(const core::Block& from, const core::XOnlyKey& to, core::Amount amount) {
+        const core::TxOut& cb = from.txs[0].outputs[0];
+        return chain::test::signed_spend(
+            {{{from.txs[0].txid(), 0}, cb}},
+            {core::TxOut{amount, to}, core::TxOut{cb.amount - amount - kFee, a_}}, key_a_);
+    }
+
+    Response get(const std::string& target, bool token = false) {
+        return run(Method::kGet, target, {}, token);
+    }
+    Response run(Method method, const std::string& target, std::string body, bool token = false) {
+        Request r;
+        r.method = method;
+        r.target = target;
+        r.body = std::move(body);
+        r.remote_address = "127.0.0.1";
+        r.remote_is_loopback = true;
+        if (token) r.authorization = "Bearer " + kToken;
+        auto answer = std::make_shared<std::optional<Response>>();
+        router_.handle(std::move(r),
+                       Responder([answer](Response res) { *answer = std::move(res); }));
+        EXPECT_TRUE(answer->has_value()) << target;
+        return answer->has_value() ? normalize_response(std::move(**answer)) : Response{};
+    }
+    static std::string code_of(const Response& r) {
+        return std::string(r.body.at("error").at("code").as_string());
+    }
+    std::string address(const core::XOnlyKey& key) const {
+        return core::encode_address(key, regtest());
+    }
+
+    chain::test::ChainHarness h_;
+    mempool::Mempool pool_;
+    TestNode node_;
+    Router router_{Auth(kToken)};
+    crypto::SecretKey key_a_ = chain::test::test_key(1);
+    core::XOnlyKey a_ = key_a_.public_key();
+    core::XOnlyKey b_ = chain::test::test_key(2).public_key();
+    core::XOnlyKey c_ = chain::test::test_key(3).public_key();
+    std::vector<core::BlockPtr> blocks_;
+    core::Transaction spend_;
+    core::Transaction pooled_;
+};
+
+TEST_F(TransactionRoutesTest, MinedTransactionWithFeeAndBlock) {
+    const Response r = get("/transactions/" + spend_.txid().to_hex());
+    ASSERT_EQ(r.status, 200u) << boost::json::serialize(r.body);
+    const auto& j = r.body.as_object();
+    EXPECT_EQ(j.at("fee").as_int64(), kFee);
+    EXPECT_FALSE(j.at("inMempool").as_bool());
+    EXPECT_EQ(j.at("blockHash").as_string(), blocks_.back()->hash().to_hex());
+    EXPECT_EQ(j.at("blockHeight").to_number<std::int64_t>(), 102);
+    EXPECT_EQ(j.at("confirmations").as_int64(), 1);
+    const auto& in = j.at("inputs").as_array().at(0);
+    EXPECT_EQ(in.at("amount").as_int64(), blocks_[0]->txs[0].outputs[0].amount);
+    EXPECT_EQ(in.at("address").as_string(), address(a_));
+    EXPECT_EQ(j.at("outputs").as_array().at(0).at("address").as_string(), address(b_));
+    EXPECT_EQ(j.at("hex").as_string(), util::to_hex(spend_.encode()));
+
+    const Response cb = get("/transactions/" + blocks_.back()->txs[0].txid().to_hex());
+    ASSERT_EQ(cb.status, 200u);
+    EXPECT_TRUE(cb.body.at("coinbase").as_bool());
+    EXPECT_EQ(cb.body.at("fee").as_int64(), 0);
+}
+
+TEST_F(TransactionRoutesTest, PoolTransactionAndUnknown) {
+    const Response r = get("/transactions/" + pooled_.txid().to_hex());
+    ASSERT_EQ(r.status, 200u);
+    EXPECT_TRUE(r.body.at("inMempool").as_bool());
+    EXPECT_EQ(r.body.at("fee").as_int64(), kFee);
+    EXPECT_FALSE(r.body.as_object().contains("blockHash"));
+    EXPECT_EQ(r.body.at("inputs").as_array().at(0).at("address").as_string(), address(a_));
+
+    core::Uint256 unknown;
+    unknown.data()[3] = 1;
+    Response missing = get("/transactions/" + unknown.to_hex());
+    EXPECT_EQ(missing.status, 404u);
+    EXPECT_EQ(code_of(missing), "unknown-transaction");
+    Response bad = get("/transactions/xyz");
+    EXPECT_EQ(bad.status, 400u);
+}
+
+TEST_F(TransactionRoutesTest, AddressBalancesPendingAndHistory) {
+    Response b = get("/address/" + address(b_));
+    ASSERT_EQ(b.status, 200u) << boost::json::serialize(b.body);
+    EXPECT_EQ(b.body.at("balance").as_int64(), 7 * core::kCoin);
+    EXPECT_EQ(b.body.at("pending").as_int64(), 0);
+    ASSERT_EQ(b.body.at("utxos").as_array().size(), 1u);
+    EXPECT_TRUE(b.body.at("utxos").as_array()[0].at("mature").as_bool());
+    ASSERT_EQ(b.body.at("transactions").as_array().size(), 1u);
+    EXPECT_EQ(b.body.at("transactions").as_array()[0].at("received").as_int64(), 7 * core::kCoin);
+
+    // C has nothing confirmed and 3 coins coming.
+    Response c = get("/address/" + address(c_));
+    ASSERT_EQ(c.status, 200u);
+    EXPECT_EQ(c.body.at("balance").as_int64(), 0);
+    EXPECT_EQ(c.body.at("pending").as_int64(), 3 * core::kCoin);
+    EXPECT_EQ(c.body.at("mempoolTransactions").as_array().size(), 1u);
+
+    // A: 102 coinbases, one spent in block 102 (change back), one spent in the pool.
+    Response a = get("/address/" + address(a_) + "?limit=2");
+    ASSERT_EQ(a.status, 200u);
+    EXPECT_EQ(a.body.at("transactions").as_array().size(), 2u);
+    EXPECT_EQ(a.body.at("pending").as_int64(), -(3 * core::kCoin + kFee));
+    EXPECT_EQ(a.body.at("utxoCount").to_number<std::int64_t>(), 102);  // 101 coinbases + change
+    std::int64_t immature = 0;
+    for (const auto& u : a.body.at("utxos").as_array()) {
+        if (!u.at("mature").as_bool()) immature += u.at("amount").as_int64();
+    }
+    EXPECT_EQ(a.body.at("immature").as_int64(), immature);
+    EXPECT_GT(immature, 0);
+
+    Response other = get("/address/" + core::encode_address(b_, core::params(core::Network::kDev)));
+    EXPECT_EQ(other.status, 400u);
+    EXPECT_EQ(code_of(other), "bad-address");
+    EXPECT_EQ(get("/address/" + address(b_) + "?limit=x").status, 400u);
+}
+
+TEST_F(TransactionRoutesTest, MempoolListAndInfo) {
+    Response list = get("/mempool");
+    ASSERT_EQ(list.status, 200u);
+    ASSERT_EQ(list.body.as_array().size(), 1u);
+    EXPECT_EQ(list.body.as_array()[0].at("txid").as_string(), pooled_.txid().to_hex());
+    EXPECT_EQ(list.body.as_array()[0].at("fee").as_int64(), kFee);
+    EXPECT_TRUE(get("/mempool?limit=0").body.as_array().empty());
+    Response info = get("/mempool/info");
+    EXPECT_EQ(info.body.at("size").to_number<std::int64_t>(), 1);
+    EXPECT_EQ(info.body.at("bytes").to_number<std::size_t>(), pooled_.serialized_size());
+    EXPECT_EQ(info.body.at("minFeeRate").as_int64(), 1);
+}
+
+TEST_F(TransactionRoutesTest, SubmitAcceptsAndMapsRefusals) {
+    core::Transaction forged = pay(*blocks_[2], c_, core::kCoin);
+    forged.inputs[0].signature[0] ^= 1;
+    Response invalid =
+        run(Method::kPost, "/transactions", "{\"hex\": \"" + util::to_hex(forged.encode()) + "\"}");
+    EXPECT_EQ(invalid.status, 400u);
+    EXPECT_EQ(code_of(invalid), "bad-txns-signature");
+
+    const core::Transaction tx = pay(*blocks_[2], c_, core::kCoin);
+    const std::string body = "{\"hex\": \"" + util::to_hex(tx.encode()) + "\"}";
+    Response ok = run(Method::kPost, "/transactions", body);
+    ASSERT_EQ(ok.status, 200u) << boost::json::serialize(ok.body);
+    EXPECT_EQ(ok.body.at("txid").as_string(), tx.txid().to_hex());
+    EXPECT_EQ(pool_.size(), 2u);
+
+    Response again = run(Method::kPost, "/transactions", body);
+    EXPECT_EQ(again.status, 409u);
+    EXPECT_EQ(code_of(again), "txn-already-in-mempool");
+
+    // The same coin to someone else: first seen wins.
+    const core::Transaction double_spend = pay(*blocks_[2], b_, core::kCoin);
+    Response conflict = run(Method::kPost, "/transactions",
+                            "{\"hex\": \"" + util::to_hex(double_spend.encode()) + "\"}");
+    EXPECT_EQ(conflict.status, 409u);
+    EXPECT_EQ(code_of(conflict), "txn-mempool-conflict");
+
+    // Height 4's coinbase matures in block 104, one after the next.
+    const core::Transaction early = pay(*blocks_[3], c_, core::kCoin);
+    Response premature =
+        run(Method::kPost, "/transactions", "{\"hex\": \"" + util::to_hex(early.encode()) + "\"}");
+    EXPECT_EQ(premature.status, 422u);
+    EXPECT_EQ(code_of(premature), "bad-txns-premature-spend-of-coinbase");
+
+    Response junk = run(Method::kPost, "/transactions", "{\"hex\": \"0g\"}");
+    EXPECT_EQ(junk.status, 400u);
+    EXPECT_EQ(code_of(junk), "bad-hex");
+}
+
+TEST_F(TransactionRoutesTest, WalletRoutesNeedTheTokenEvenFromLoopback) {
+    for (const auto& [method, target] :
+         std::vector<std::pair<Method, std::string>>{{Method::kGet, "/wallet/address"},
+                                                     {Method::kPost, "/wallet/address"},
+                                                     {Method::kGet, "/wallet/balance"},
+                                                     {Method::kGet, "/wallet/utxos"},
+                                                     {Method::kPost, "/wallet/send"}}) {
+        Response r = run(method, target, "{}");
+        EXPECT_EQ(r.status, 401u) << target;
+        EXPECT_EQ(code_of(r), "unauthorized") << target;
+    }
+    // With the token, the request reaches the wallet, which this node does not have.
+    Response balance = get("/wallet/balance", /*token=*/true);
+    EXPECT_EQ(balance.status, 503u);
+    EXPECT_EQ(code_of(balance), "unavailable");
+    // A bad body is refused before the wallet is asked.
+    Response send = run(Method::kPost, "/wallet/send",
+                        "{\"to\": \"" + address(b_) + "\", \"amount\": 1.5}", /*token=*/true);
+    EXPECT_EQ(send.status, 400u);
+    EXPECT_EQ(code_of(send), "amount-out-of-range");
+    Response refused = run(Method::kPost, "/wallet/send",
+                           "{\"to\": \"" + address(b_) + "\", \"amount\": 5}", /*token=*/true);
+    EXPECT_EQ(refused.status, 503u);
+}
+
+}  // namespace
+}  // namespace peerchain::api
