@@ -289,9 +289,18 @@ ValidationResult Mempool::Impl::accept(const TxPtr& tx, std::int64_t time, Uint2
                                                   txid.to_hex());
                 }
             }
-            return ValidationResult::fail(
-                ValidationCode::kMissingPrev, "bad-txns-inputs-missingorspent",
-                "input " + std::to_string(k) + " spends " + outpoint_text(prevout));
+            // Say which: a spend of a spent output is a double spend of the chain; an
+            // unknown one may be an orphan whose parent has not arrived. (Only on this
+            // refusal path: the lookup reads the block holding the parent.)
+            std::string detail = "input " + std::to_string(k) + " spends " + outpoint_text(prevout);
+            if (auto parent = chain_.find_transaction(prevout.txid);
+                parent && prevout.index < parent->tx.outputs.size()) {
+                detail += ", already spent in the chain (double spend)";
+            } else {
+                detail += ", which is not in the chain or the pool";
+            }
+            return ValidationResult::fail(ValidationCode::kMissingPrev,
+                                          "bad-txns-inputs-missingorspent", std::move(detail));
         }
         coins.push_back(*spent[k]);
     }

@@ -22,6 +22,7 @@
 #include "api/routes.hpp"
 #include "api/server/http_server.hpp"
 #include "chain/chainstate.hpp"
+#include "core/address.hpp"
 #include "crypto/schnorr.hpp"
 #include "mempool/mempool.hpp"
 #include "mining/miner.hpp"
@@ -32,6 +33,8 @@
 #include "util/executor.hpp"
 #include "util/sync.hpp"
 #include "util/thread_annotations.hpp"
+#include "wallet/coins.hpp"
+#include "wallet/wallet.hpp"
 
 namespace peerchain::node {
 
@@ -51,29 +54,6 @@ util::Result<void> write_private_file(const std::filesystem::path& path, const s
         return util::Unexpected(util::Errc::kIo, "cannot write " + path.string());
     }
     return {};
-}
-
-// The key this node's mined coins go to, made on first start. (The wallet of the next
-// issue takes it over.)
-util::Result<crypto::SecretKey> load_miner_key(const std::filesystem::path& data_dir) {
-    const auto path = miner_key_file(data_dir);
-    std::ifstream in(path);
-    if (in) {
-        std::string hex;
-        in >> hex;
-        auto bytes = util::from_hex(hex);
-        if (!bytes || bytes->size() != 32) {
-            return util::Unexpected(util::Errc::kCorruption, path.string() + " is not a key");
-        }
-        std::array<std::uint8_t, 32> raw;
-        std::copy(bytes->begin(), bytes->end(), raw.begin());
-        return crypto::SecretKey::from_bytes(raw);
-    }
-    auto key = crypto::SecretKey::generate();
-    if (auto w = write_private_file(path, util::to_hex(key.bytes()) + "\n"); !w) {
-        return util::Unexpected(w.error());
-    }
-    return key;
 }
 
 }  // namespace
@@ -168,19 +148,16 @@ class Node::Impl final : public chain::ChainObserver,
     void mine_block(util::Bytes data, MinedCallback done) override;
     const mempool::Mempool& mempool() const override { return *mempool_; }
     void submit_transaction(core::Transaction tx, TxCallback done) override;
-    // TODO(#3): the wallet is wired in by the rest of issue 3.
-    util::Result<std::string> wallet_address(bool) override {
-        return util::Unexpected(util::Errc::kUnavailable, "no wallet yet");
+    util::Result<std::string> wallet_address(bool fresh) override {
+        if (fresh) return wallet_->new_address();
+        return wallet_->address();
     }
     util::Result<api::WalletBalance> wallet_balance() const override {
-        return util::Unexpected(util::Errc::kUnavailable, "no wallet yet");
+        const auto b = wallet::balance(wallet_coin_list());
+        return api::WalletBalance{b.confirmed, b.pending, b.immature};
     }
-    util::Result<std::vector<api::WalletCoinView>> wallet_coins() const override {
-        return util::Unexpected(util::Errc::kUnavailable, "no wallet yet");
-    }
-    void wallet_send(api::SendRequest, TxCallback done) override {
-        done(core::ValidationResult::fail(core::ValidationCode::kInternal, "unavailable"), {});
-    }
+    util::Result<std::vector<api::WalletCoinView>> wallet_coins() const override;
+    void wallet_send(api::SendRequest request, TxCallback done) override;
 
   private:
     std::shared_ptr<net::transport::Session> session(net::peer_manager::PeerId id) {
@@ -189,6 +166,13 @@ class Node::Impl final : public chain::ChainObserver,
         return it == sessions_.end() ? nullptr : it->second.session;
     }
     void write_node_info();
+    // Every output that pays a wallet key: the active chain's coins and the pool's outputs,
+    // marked as wallet/coins.hpp asks. Reads the chain and the pool one after the other:
+    // from an HTTP thread a block may land in between (the next call sees it); on the chain
+    // executor the two agree.
+    std::vector<wallet::WalletCoin> wallet_coin_list() const;
+    // Who mined coins go to: --mine-to, else the wallet's receive key.
+    core::XOnlyKey reward_key() const { return mine_to_ ? *mine_to_ : wallet_->key(); }
     void fatal(const std::string& why) {
         spdlog::critical("{}; shutting down", why);
         {
@@ -212,7 +196,8 @@ class Node::Impl final : public chain::ChainObserver,
     std::unique_ptr<util::SerialExecutor> executor_;
     std::unique_ptr<net::peer_manager::PeerManager> peers_;
     std::unique_ptr<mining::Miner> miner_;
-    std::optional<crypto::SecretKey> miner_key_;
+    std::unique_ptr<wallet::Wallet> wallet_;
+    std::optional<core::XOnlyKey> mine_to_;
     boost::asio::io_context io_;
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
     std::vector<std::thread> io_threads_;
@@ -254,9 +239,16 @@ util::Result<void> Node::Impl::start() {
     chain_ = std::move(*chain);
     spdlog::info("chain tip {} at height {}", chain_->tip()->hash.to_hex(), chain_->tip()->height);
 
-    auto key = load_miner_key(config_.data_dir);
-    if (!key) return util::Unexpected(key.error());
-    miner_key_.emplace(std::move(*key));
+    auto opened = wallet::Wallet::open(config_.data_dir, *params_);
+    if (!opened) return util::Unexpected(opened.error());
+    wallet_ = std::move(*opened);
+    if (!config_.mine_to.empty()) {
+        auto key = core::decode_address(config_.mine_to, *params_);
+        if (!key) return util::Unexpected(key.error());
+        mine_to_ = *key;
+    }
+    spdlog::info("wallet {}; mined coins go to {}", wallet_->file().string(),
+                 core::encode_address(reward_key(), *params_));
 
     mempool_ = std::make_unique<mempool::Mempool>(*chain_, util::SystemClock::instance());
 
@@ -321,8 +313,7 @@ util::Result<void> Node::Impl::start() {
     }
 
     if (config_.mine) {
-        if (auto r = miner_->start_continuous(mining::CoinbaseSpec{miner_key_->public_key(), {}});
-            !r) {
+        if (auto r = miner_->start_continuous(mining::CoinbaseSpec{reward_key(), {}}); !r) {
             return util::Unexpected(r.error());
         }
         spdlog::info("mining continuously on {} threads", miner_->stats().threads);
@@ -484,8 +475,7 @@ api::MiningView Node::Impl::mining() const {
 
 void Node::Impl::mine_block(util::Bytes data, MinedCallback done) {
     auto queued = miner_->request(
-        mining::CoinbaseSpec{miner_key_->public_key(), std::move(data)},
-        [done](mining::MineResult result) {
+        mining::CoinbaseSpec{reward_key(), std::move(data)}, [done](mining::MineResult result) {
             if (result.error) return done(util::Unexpected(*result.error));
             if (!result.accepted()) {
                 // Not the client's fault: the chain refused our own block (a clock behind
@@ -512,6 +502,105 @@ void Node::Impl::submit_transaction(core::Transaction tx, TxCallback done) {
     if (!queued) {
         done(core::ValidationResult::fail(core::ValidationCode::kInternal, "shutting-down"),
              ptr->txid());
+    }
+}
+
+std::vector<wallet::WalletCoin> Node::Impl::wallet_coin_list() const {
+    const auto keys = wallet_->keys();
+    std::vector<wallet::WalletCoin> coins;
+    const std::uint32_t spend_height = chain_->tip()->height + 1;
+    for (const auto& key : keys) {
+        for (const auto& [outpoint, coin] : chain_->address_coins(key)) {
+            wallet::WalletCoin w;
+            w.outpoint = outpoint;
+            w.out = coin.out;
+            w.height = coin.height;
+            w.coinbase = coin.coinbase;
+            w.mature = wallet::is_mature(coin.height, coin.coinbase, spend_height, *params_);
+            w.spent_in_pool = mempool_->spender(outpoint).has_value();
+            coins.push_back(w);
+        }
+    }
+    for (const auto& entry : mempool_->entries()) {
+        const auto& tx = *entry.tx;
+        bool pays_us = false;
+        for (const auto& out : tx.outputs) pays_us = pays_us || wallet_->owns(out.recipient);
+        if (!pays_us) continue;
+        // Our own change (every input ours) may be spent before it confirms; a payment
+        // from someone else waits for its block.
+        bool from_self = true;
+        for (const auto& in : tx.inputs) {
+            std::optional<core::TxOut> spent;
+            if (auto c = chain_->coin(in.prevout)) {
+                spent = c->out;
+            } else {
+                spent = mempool_->output(in.prevout);
+            }
+            from_self = from_self && spent && wallet_->owns(spent->recipient);
+        }
+        for (std::uint32_t k = 0; k < tx.outputs.size(); ++k) {
+            if (!wallet_->owns(tx.outputs[k].recipient)) continue;
+            wallet::WalletCoin w;
+            w.outpoint = {entry.txid, k};
+            w.out = tx.outputs[k];
+            w.spent_in_pool = mempool_->spender(w.outpoint).has_value();
+            w.from_self = from_self;
+            coins.push_back(w);
+        }
+    }
+    return coins;
+}
+
+util::Result<std::vector<api::WalletCoinView>> Node::Impl::wallet_coins() const {
+    std::vector<api::WalletCoinView> out;
+    for (const auto& c : wallet_coin_list()) {
+        api::WalletCoinView v;
+        v.outpoint = c.outpoint;
+        v.out = c.out;
+        v.height = c.height ? static_cast<std::int64_t>(*c.height) : -1;
+        v.coinbase = c.coinbase;
+        v.mature = c.mature;
+        v.spent_in_pool = c.spent_in_pool;
+        out.push_back(v);
+    }
+    return out;
+}
+
+void Node::Impl::wallet_send(api::SendRequest request, TxCallback done) {
+    // Choosing coins, signing and entering the pool happen in one step on the chain
+    // executor, so two sends never pick the same coin and no block lands in between.
+    const bool queued = executor_->post([this, request = std::move(request), done] {
+        auto to = core::decode_address(request.to, *params_);
+        if (!to) {
+            return done(core::ValidationResult::fail(core::ValidationCode::kPolicy, "bad-address",
+                                                     to.error().message),
+                        {});
+        }
+        wallet::PaymentRequest payment_request;
+        payment_request.to = *to;
+        payment_request.amount = request.amount;
+        if (request.fee_rate) payment_request.fee_rate = *request.fee_rate;
+        payment_request.data = request.data;
+        const auto coins = wallet_coin_list();
+        wallet::Payment payment;
+        if (auto r = wallet_->build_payment(coins, payment_request, &payment); !r) {
+            return done(std::move(r), {});
+        }
+        auto tx = std::make_shared<const core::Transaction>(std::move(payment.tx));
+        core::Uint256 txid;
+        auto result = mempool_->accept(tx, &txid);
+        if (result) {
+            spdlog::info("wallet: sent {} to {} in {} (fee {})", request.amount, request.to,
+                         txid.to_hex(), payment.fee);
+            peers_->relay_transaction(txid);
+        } else {
+            spdlog::warn("wallet: the pool refused our payment {}: {}", txid.to_hex(),
+                         result.to_string());
+        }
+        done(std::move(result), txid);
+    });
+    if (!queued) {
+        done(core::ValidationResult::fail(core::ValidationCode::kInternal, "shutting-down"), {});
     }
 }
 
