@@ -180,6 +180,34 @@ class Node:
     def peer_count(self):
         return len(self.get("/peers"))
 
+    # --- the node's wallet (routes that always need the cookie token) ---------------------
+
+    def token(self):
+        with open(os.path.join(self.data_dir, ".cookie")) as f:
+            return f.read().strip()
+
+    def wallet_request(self, method, path, body=None):
+        return self.request(method, path, body,
+                            headers={"Authorization": "Bearer " + self.token()})
+
+    def wallet(self, method, path, body=None):
+        status, reply = self.wallet_request(method, path, body)
+        if status != 200:
+            raise HttpError(status, reply)
+        return reply
+
+    def address(self):
+        return self.wallet("GET", "/wallet/address")["address"]
+
+    def balance(self):
+        return self.wallet("GET", "/wallet/balance")
+
+    def send(self, to, amount, **extra):
+        return self.wallet("POST", "/wallet/send", {"to": to, "amount": amount, **extra})["txid"]
+
+    def mempool_txids(self):
+        return {e["txid"] for e in self.get("/mempool")}
+
 
 class NodeTestCase(unittest.TestCase):
     """Tracks every node a test starts and always cleans up, printing logs on failure."""
