@@ -64,6 +64,11 @@ Three $network nodes are running (logs: devnet/A.log, devnet/B.log, devnet/C.log
   curl -s http://127.0.0.1:3003/blocks/latest
   curl -s http://127.0.0.1:3002/peers
   curl -s http://127.0.0.1:3001/status
+  $bin wallet balance --network $network --data-dir devnet/A
+  $bin wallet send \$($bin wallet address --network $network --data-dir devnet/B) 10 --network $network --data-dir devnet/A
+  curl -s http://127.0.0.1:3003/mempool
+
+(Mined coins can be spent after 100 more blocks; on regtest that takes a moment.)
 
 Press Ctrl-C to stop them; their chains stay in ./devnet for the next start.
 MSG
