@@ -320,13 +320,18 @@ class RawWebSocket:
             if opcode == 0x2:
                 return payload
 
-    def handshake(self, network_magic, height=0):
-        """Completes the version/verack handshake of docs/PROTOCOL.md as a peer would."""
+    def send_version(self, network_magic, height=0, listen_port=0):
+        """Sends our version message, announcing `listen_port` as the port we accept
+        peers on."""
         import struct
         version = (bytes([1]) + network_magic + struct.pack("<IQI", 1, 1, height) +
-                   b"\x00" * 32 + os.urandom(8) + struct.pack("<H", 0) +
+                   b"\x00" * 32 + os.urandom(8) + struct.pack("<H", listen_port) +
                    bytes([len(b"/raw-test/")]) + b"/raw-test/" + struct.pack("<q", int(time.time())))
         self.send_frame(version)
+
+    def handshake(self, network_magic, height=0, listen_port=0):
+        """Completes the version/verack handshake of docs/PROTOCOL.md as a peer would."""
+        self.send_version(network_magic, height, listen_port)
         seen = set()
         while not {1, 2} <= seen:
             seen.add(self.recv_message()[0])

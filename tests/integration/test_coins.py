@@ -7,7 +7,7 @@ import stat
 import subprocess
 import unittest
 
-from harness import BINARY, HttpError, NodeTestCase, wait_until
+from harness import BINARY, NodeTestCase, RawWebSocket, wait_until
 
 COIN = 100_000_000
 SUBSIDY = 50 * COIN
@@ -125,6 +125,34 @@ class CoinsThatMove(NodeTestCase):
         self.assertEqual(c.get(f"/transactions/{txid}")["blockHash"], again["hash"])
         self.assertEqual(b.balance()["confirmed"], 10 * COIN)
         e.stop()
+
+    def test_a_peer_relaying_a_forged_transaction_is_dropped_and_discouraged(self):
+        a = self.start_node("A")
+        a.mine_many(MATURITY + 1, "A")
+        b = self.start_isolated_copy("B", a)
+        txid = a.send(a.address(), COIN)
+        forged = bytearray.fromhex(a.get(f"/transactions/{txid}")["hex"])
+        forged[4 + 1 + 32 + 4 + 63] ^= 1  # the last byte of input 0's signature
+        b.start()
+
+        liar = RawWebSocket(b.p2p_port)
+        liar.handshake(network_magic=b"pcrt", height=MATURITY + 1, listen_port=45678)
+        liar.send_frame(bytes([13]) + bytes(forged))
+        self.assertTrue(liar.closed_by_peer(), "the forger was not dropped")
+        liar.close()
+        wait_until(lambda: "bad-txns-signature" in open(b.log_path, errors="replace").read(),
+                   what="B to log the reason")
+        self.assertEqual(b.mempool_txids(), set())
+
+        # Back under the same listening address: refused at once.
+        again = RawWebSocket(b.p2p_port)
+        again.send_version(network_magic=b"pcrt", height=MATURITY + 1, listen_port=45678)
+        self.assertTrue(again.closed_by_peer(), "the discouraged peer got back in")
+        again.close()
+
+        # An honest peer is still welcome, and the genuine transaction still goes through.
+        self.assertEqual(b.post("/transactions", {"hex": a.get(f"/transactions/{txid}")["hex"]})
+                         ["txid"], txid)
 
     def test_wallet_routes_need_the_token_even_from_loopback(self):
         a = self.start_node("A")
