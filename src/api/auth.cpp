@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "util/bytes.hpp"
+#include "util/file.hpp"
 #include "util/strings.hpp"
 
 namespace peerchain::api {
@@ -127,43 +128,7 @@ std::filesystem::path cookie_path(const std::filesystem::path& data_dir) {
 }
 
 util::Result<void> write_cookie(const std::filesystem::path& data_dir, std::string_view token) {
-    const auto final_path = cookie_path(data_dir);
-    auto tmp_path = final_path;
-    tmp_path += ".tmp";
-    // A leftover temporary file may have any mode; O_EXCL below insists on a new file, so
-    // that 0600 is the mode it is born with.
-    if (::unlink(tmp_path.c_str()) != 0 && errno != ENOENT) {
-        return io_error("cannot remove", tmp_path);
-    }
-    const int fd =
-        ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) return io_error("cannot create", tmp_path);
-    bool ok = ::fchmod(fd, 0600) == 0;  // the umask can only remove bits; be exact anyway
-    std::string_view rest = token;
-    while (ok && !rest.empty()) {
-        const ssize_t n = ::write(fd, rest.data(), rest.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            ok = false;
-            break;
-        }
-        rest.remove_prefix(static_cast<std::size_t>(n));
-    }
-    ok = ok && ::fsync(fd) == 0;
-    const int saved_errno = errno;
-    ::close(fd);
-    if (!ok) {
-        errno = saved_errno;
-        auto error = io_error("cannot write", tmp_path);
-        ::unlink(tmp_path.c_str());
-        return error;
-    }
-    if (::rename(tmp_path.c_str(), final_path.c_str()) != 0) {
-        auto error = io_error("cannot rename into", final_path);
-        ::unlink(tmp_path.c_str());
-        return error;
-    }
-    return {};
+    return util::write_file_atomic(cookie_path(data_dir), util::as_bytes(token));
 }
 
 util::Result<std::string> read_cookie(const std::filesystem::path& data_dir) {

@@ -20,6 +20,7 @@
 #include "core/serialize.hpp"
 #include "core/tx_verify.hpp"
 #include "util/assert.hpp"
+#include "util/file.hpp"
 #include "util/sync.hpp"
 #include "util/thread_annotations.hpp"
 
@@ -55,17 +56,6 @@ constexpr std::uint32_t kFileVersion = 1;
 util::Unexpected io_error(const std::string& what, const std::filesystem::path& path) {
     return util::Unexpected(util::Errc::kIo,
                             what + " " + path.string() + ": " + std::strerror(errno));
-}
-
-bool write_all(int fd, const util::Bytes& bytes) {
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        done += static_cast<std::size_t>(n);
-    }
-    return true;
 }
 
 }  // namespace
@@ -591,32 +581,7 @@ util::Result<void> Mempool::Impl::save(const std::filesystem::path& path) const 
             w.var_bytes(tx->encode());
         }
     }
-    auto tmp = path;
-    tmp += ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) return io_error("cannot create", tmp);
-    bool ok = write_all(fd, bytes);
-    ok = ok && ::fsync(fd) == 0;
-    const int saved_errno = errno;
-    ::close(fd);
-    if (!ok) {
-        errno = saved_errno;
-        auto error = io_error("cannot write", tmp);
-        ::unlink(tmp.c_str());
-        return error;
-    }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        auto error = io_error("cannot rename into", path);
-        ::unlink(tmp.c_str());
-        return error;
-    }
-    // The rename itself is durable once the directory is synced.
-    const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-    if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-        (void)::fsync(dfd);
-        ::close(dfd);
-    }
-    return {};
+    return util::write_file_atomic(path, bytes);
 }
 
 util::Result<std::size_t> Mempool::Impl::load(const std::filesystem::path& path) {

@@ -31,6 +31,7 @@
 #include "net/transport/transport.hpp"
 #include "store/leveldb_database.hpp"
 #include "util/executor.hpp"
+#include "util/file.hpp"
 #include "util/sync.hpp"
 #include "util/thread_annotations.hpp"
 #include "wallet/coins.hpp"
@@ -43,18 +44,6 @@ namespace {
 constexpr const char* kUserAgent = "/peerchain:" PEERCHAIN_VERSION "/";
 // What one peer may have waiting on the chain executor before it is dropped as flooding.
 constexpr std::size_t kMaxPendingBytesPerPeer = 64u << 20;
-
-util::Result<void> write_private_file(const std::filesystem::path& path, const std::string& text) {
-    const auto tmp = path.string() + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) return util::Unexpected(util::Errc::kIo, "cannot write " + tmp);
-    const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-    ::close(fd);
-    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-        return util::Unexpected(util::Errc::kIo, "cannot write " + path.string());
-    }
-    return {};
-}
 
 }  // namespace
 
@@ -336,8 +325,8 @@ void Node::Impl::write_node_info() {
     info["p2pBind"] = config_.p2p_bind;
     info["p2pPort"] = transport_->listen_port();
     info["userAgent"] = kUserAgent;
-    if (auto r = write_private_file(node_info_file(config_.data_dir),
-                                    boost::json::serialize(info) + "\n");
+    if (auto r = util::write_file_atomic(node_info_file(config_.data_dir),
+                                         util::as_bytes(boost::json::serialize(info) + "\n"));
         !r) {
         spdlog::warn("{}", r.error().message);
     }

@@ -13,6 +13,7 @@
 
 #include "core/address.hpp"
 #include "crypto/schnorr.hpp"
+#include "util/file.hpp"
 
 namespace peerchain::wallet {
 
@@ -68,49 +69,13 @@ util::Result<std::string> read_small_file(const std::filesystem::path& path, std
     return text;
 }
 
-util::Result<void> write_all(int fd, const std::string& text, const std::string& name) {
-    std::size_t done = 0;
-    while (done < text.size()) {
-        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return io_error("cannot write " + name);
-        done += static_cast<std::size_t>(n);
-    }
-    return {};
-}
-
-util::Result<void> sync_dir(const std::filesystem::path& dir) {
-    Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (fd.get() < 0 || ::fsync(fd.get()) != 0) return io_error("cannot sync " + dir.string());
-    return {};
-}
-
-// Writes `text` to `path` through `path`.tmp (mode 0600, fsynced). With `create_only` the
-// file is linked into place and the call fails if `path` appeared meanwhile, so creating a
-// wallet never replaces one; otherwise it is renamed over the old file.
+// Writes `text` to `path` atomically with mode 0600. With `create_only` the call fails if
+// `path` appeared meanwhile, so creating a wallet never replaces one.
 util::Result<void> write_private_file(const std::filesystem::path& path, const std::string& text,
                                       bool create_only) {
-    const std::filesystem::path tmp = path.string() + ".tmp";
-    {
-        Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
-        if (fd.get() < 0) return io_error("cannot create " + tmp.string());
-        // A leftover tmp file keeps its old mode under O_CREAT; set ours.
-        if (::fchmod(fd.get(), 0600) != 0) return io_error("cannot chmod " + tmp.string());
-        if (auto w = write_all(fd.get(), text, tmp.string()); !w) return w;
-        if (::fsync(fd.get()) != 0) return io_error("cannot sync " + tmp.string());
-        if (::close(fd.release()) != 0) return io_error("cannot close " + tmp.string());
-    }
-    if (create_only) {
-        if (::link(tmp.c_str(), path.c_str()) != 0) {
-            auto err = io_error("cannot create " + path.string());
-            ::unlink(tmp.c_str());
-            return err;
-        }
-        ::unlink(tmp.c_str());
-    } else if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        return io_error("cannot replace " + path.string());
-    }
-    return sync_dir(path.parent_path());
+    return util::write_file_atomic(
+        path, util::as_bytes(text),
+        create_only ? util::FileWrite::kCreateOnly : util::FileWrite::kReplace);
 }
 
 util::Result<crypto::SecretKey> parse_secret(std::string_view hex) {
