@@ -226,6 +226,21 @@ class CoinsThatMove(NodeTestCase):
         self.assertIn(txid, a.mempool_txids())
         self.assertEqual(a.get(f"/transactions/{txid}")["data"], "kept")
 
+    def test_mine_to_pays_another_address(self):
+        b = self.start_node("B")
+        a = self.start_node("A", peers=[b.ws_url], extra_args=["--mine-to", b.address()])
+        block = a.mine("for B")
+        wait_until(lambda: b.height() == 1, what="B to get the block")
+        self.assertEqual(b.balance()["immature"], SUBSIDY)
+        self.assertEqual(total(a.balance()), 0)
+        self.assertEqual(block["transactions"][0]["outputs"][0]["address"], b.address())
+
+        bad = self.start_node("C")
+        bad.stop()
+        bad.extra_args = ["--mine-to", "pc1notanaddress"]
+        with self.assertRaises(AssertionError):
+            bad.start(timeout=10)
+
     def test_command_line_wallet(self):
         a = self.start_node("A")
         b = self.start_node("B", peers=[a.ws_url])
