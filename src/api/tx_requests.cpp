@@ -35,8 +35,10 @@ std::string json_kind(const json::value& v) {
         case json::kind::bool_:
             return "a boolean";
         case json::kind::int64:
-        case json::kind::uint64:
             return "an integer";
+        case json::kind::uint64:
+            // Only integers above the int64 range are kept as uint64.
+            return "an integer too large for an amount";
         case json::kind::double_:
             return "a number with a fraction or exponent";
         case json::kind::string:
