@@ -14,7 +14,8 @@ per second and the cost per block.
 
 Transactions mode: chains holding each given number of signed transactions besides the
 coinbases, at most K a block once the first coinbases are mature (two inputs and three
-outputs each, see peerchain-make-chain); reports transactions and blocks per second.
+outputs each, see peerchain-make-chain); reports transactions and blocks per second and
+the CPU time each node used, from B's start (A's includes its own start).
 
   bench/sync_scenario.py --build build --txs 100000 [--txs-per-block 100] [--runs 3]
 """
@@ -42,6 +43,13 @@ def peak_rss_mib(pid):
     return float("nan")
 
 
+def cpu_seconds(pid):
+    """User plus system CPU time the process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_once(blocks, chain_dir):
     a = Node("A", data_dir=chain_dir, extra_args=["--log-level", "warn"])
     b = Node("B", extra_args=["--log-level", "warn"])
@@ -54,7 +62,8 @@ def run_once(blocks, chain_dir):
                    what=f"B to sync {blocks} blocks")
         elapsed = time.monotonic() - start
         assert b.tip() == a.tip()
-        return elapsed, peak_rss_mib(a.proc.pid), peak_rss_mib(b.proc.pid)
+        return (elapsed, peak_rss_mib(a.proc.pid), peak_rss_mib(b.proc.pid),
+                cpu_seconds(a.proc.pid), cpu_seconds(b.proc.pid))
     finally:
         a.stop()
         b.stop()
@@ -63,7 +72,7 @@ def run_once(blocks, chain_dir):
 
 def sync_transactions(make_chain, args):
     print(f"{'txs':>8} {'blocks':>7} {'seconds':>8} {'txs/s':>8} {'blocks/s':>9} "
-          f"{'us/tx':>7} {'A peak MiB':>10} {'B peak MiB':>10}")
+          f"{'us/tx':>7} {'A peak MiB':>10} {'B peak MiB':>10} {'A cpu s':>7} {'B cpu s':>7}")
     for txs in args.txs:
         chain_dir = tempfile.mkdtemp(prefix="peerchain-bench-")
         try:
@@ -77,8 +86,9 @@ def sync_transactions(make_chain, args):
         seconds = statistics.median(r[0] for r in results)
         print(f"{txs:>8} {blocks:>7} {seconds:>8.2f} {txs / seconds:>8.0f} "
               f"{blocks / seconds:>9.0f} {seconds / txs * 1e6:>7.1f} "
-              f"{max(r[1] for r in results):>10.1f} {max(r[2] for r in results):>10.1f}",
-              flush=True)
+              f"{max(r[1] for r in results):>10.1f} {max(r[2] for r in results):>10.1f} "
+              f"{statistics.median(r[3] for r in results):>7.2f} "
+              f"{statistics.median(r[4] for r in results):>7.2f}", flush=True)
 
 
 def main():
