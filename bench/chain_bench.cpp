@@ -5,7 +5,10 @@
 // only a coinbase (what a test network mostly carries); items_per_second is blocks per
 // second. BM_ConnectWithSpends feeds blocks that each also carry one signed transaction
 // spending a mature coinbase, so the UTXO pass, the undo data and one Schnorr
-// verification are in the loop. BM_ProcessHeaders times the headers-first path.
+// verification are in the loop. BM_ConnectFullBlocks times blocks filled to the size
+// limit with signed transactions (bench/signed_chain.hpp: two inputs, three outputs each),
+// with the signature checks on 1 or 2 threads. BM_ProcessHeaders times the headers-first
+// path.
 #include <benchmark/benchmark.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -16,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/signed_chain.hpp"
 #include "chain/chainstate.hpp"
 #include "core/merkle.hpp"
 #include "core/params.hpp"
@@ -27,6 +31,7 @@
 
 namespace {
 
+namespace bench = peerchain::bench;
 namespace chain = peerchain::chain;
 namespace core = peerchain::core;
 namespace crypto = peerchain::crypto;
@@ -130,6 +135,84 @@ void BM_ConnectWithSpends(benchmark::State& state) {
     run_connect(state, blocks);
 }
 BENCHMARK(BM_ConnectWithSpends)->Arg(5000)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Coinbase-only blocks until coins mature, the blocks that fan the coins out, then `full`
+// blocks each holding as many signed transactions as fit in the size limit. Returns the
+// chain and how many blocks lead up to the full ones.
+std::pair<std::vector<core::BlockPtr>, std::size_t> build_full_chain(std::size_t full) {
+    const core::Params& p = regtest();
+    bench::SignedChainBuilder builder(p, {.txs_per_block = 1'000'000});
+    std::vector<core::BlockPtr> out;
+    core::Uint256 prev = p.genesis_hash;
+    std::uint32_t time = p.genesis.header.time;
+    std::size_t prefix = 0;
+    std::size_t last_txs = 0;
+    for (std::size_t filled = 0; filled < full;) {
+        const auto height = static_cast<std::uint32_t>(out.size() + 1);
+        core::Block b = builder.make_block(height, prev, ++time, p.pow_limit_bits, 1'000'000);
+        builder.confirmed(b, height);
+        // Full: as many transactions as the block before, which the size limit stopped.
+        if (b.txs.size() > 100 && b.txs.size() == last_txs) {
+            ++filled;
+        } else {
+            prefix = out.size() + 1;
+        }
+        last_txs = b.txs.size();
+        prev = b.hash();
+        out.push_back(std::make_shared<const core::Block>(std::move(b)));
+    }
+    return {std::move(out), prefix};
+}
+
+void BM_ConnectFullBlocks(benchmark::State& state) {
+    spdlog::set_level(spdlog::level::warn);
+    static const auto built = build_full_chain(10);
+    const auto& [blocks, prefix] = built;
+    const core::Params& p = regtest();
+    util::ManualClock clock(p.genesis.header.time + 100'000'000);
+    chain::ChainstateOptions options;
+    options.script_threads = static_cast<unsigned>(state.range(0));
+    std::size_t txs = 0;
+    std::size_t inputs = 0;
+    for (std::size_t i = prefix; i < blocks.size(); ++i) {
+        txs += blocks[i]->txs.size() - 1;
+        for (const auto& tx : blocks[i]->txs) inputs += tx.is_coinbase() ? 0 : tx.inputs.size();
+    }
+    for (auto _ : state) {
+        state.PauseTiming();
+        {
+            ScratchDir dir;
+            auto db = store::open_leveldb(dir.path(), {});
+            auto opened = chain::Chainstate::open(**db, p, clock, nullptr, options);
+            chain::Chainstate& c = **opened;
+            for (std::size_t i = 0; i < prefix; ++i) {
+                if (!c.process_block(blocks[i]).is_ok()) state.SkipWithError("block refused");
+            }
+            state.ResumeTiming();
+            for (std::size_t i = prefix; i < blocks.size(); ++i) {
+                if (!c.process_block(blocks[i]).is_ok()) state.SkipWithError("block refused");
+            }
+            state.PauseTiming();
+            if (c.tip()->height != blocks.size()) state.SkipWithError("not at the end");
+        }
+        state.ResumeTiming();
+    }
+    const auto rate = [&](std::size_t per_iteration) {
+        return benchmark::Counter(static_cast<double>(state.iterations() * per_iteration),
+                                  benchmark::Counter::kIsRate);
+    };
+    state.counters["blocks"] = rate(blocks.size() - prefix);
+    state.counters["txs"] = rate(txs);
+    state.counters["inputs"] = rate(inputs);
+    state.counters["txs_per_block"] =
+        static_cast<double>(txs) / static_cast<double>(blocks.size() - prefix);
+}
+BENCHMARK(BM_ConnectFullBlocks)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_ProcessHeaders(benchmark::State& state) {
     spdlog::set_level(spdlog::level::warn);

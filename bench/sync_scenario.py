@@ -1,17 +1,28 @@
 #!/usr/bin/env python3
-"""Scenario benchmark: a fresh node syncs a chain of coinbase-only blocks from a peer.
+"""Scenario benchmark: a fresh node syncs a chain from a peer over loopback.
 
-For each length: writes a regtest chain into node A's data directory with
+For each chain: writes a regtest chain into node A's data directory with
 peerchain-make-chain, starts A on it, starts a fresh node B that dials A over loopback,
 and times from B's start until B's tip is A's tip (every block downloaded, its proof of
-work and merkle root checked, connected and stored). Reports blocks per second, the cost
-per block, and the peak resident memory (VmHWM) of both processes.
+work and merkle root checked, every signature verified, connected and stored). Reports
+the median over the runs and the peak resident memory (VmHWM) of both processes.
+
+Blocks mode (the default): chains of coinbase-only blocks of each length; reports blocks
+per second and the cost per block.
 
   bench/sync_scenario.py --build build [--blocks 10000 100000] [--runs 3]
+
+Transactions mode: chains holding each given number of signed transactions besides the
+coinbases, at most K a block once the first coinbases are mature (two inputs and three
+outputs each, see peerchain-make-chain); reports transactions and blocks per second and
+the CPU time each node used, from B's start (A's includes its own start).
+
+  bench/sync_scenario.py --build build --txs 100000 [--txs-per-block 100] [--runs 3]
 """
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -32,7 +43,14 @@ def peak_rss_mib(pid):
     return float("nan")
 
 
-def run_once(make_chain, blocks, chain_dir):
+def cpu_seconds(pid):
+    """User plus system CPU time the process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_once(blocks, chain_dir):
     a = Node("A", data_dir=chain_dir, extra_args=["--log-level", "warn"])
     b = Node("B", extra_args=["--log-level", "warn"])
     try:
@@ -44,11 +62,33 @@ def run_once(make_chain, blocks, chain_dir):
                    what=f"B to sync {blocks} blocks")
         elapsed = time.monotonic() - start
         assert b.tip() == a.tip()
-        return elapsed, peak_rss_mib(a.proc.pid), peak_rss_mib(b.proc.pid)
+        return (elapsed, peak_rss_mib(a.proc.pid), peak_rss_mib(b.proc.pid),
+                cpu_seconds(a.proc.pid), cpu_seconds(b.proc.pid))
     finally:
         a.stop()
         b.stop()
         b.cleanup()
+
+
+def sync_transactions(make_chain, args):
+    print(f"{'txs':>8} {'blocks':>7} {'seconds':>8} {'txs/s':>8} {'blocks/s':>9} "
+          f"{'us/tx':>7} {'A peak MiB':>10} {'B peak MiB':>10} {'A cpu s':>7} {'B cpu s':>7}")
+    for txs in args.txs:
+        chain_dir = tempfile.mkdtemp(prefix="peerchain-bench-")
+        try:
+            made = subprocess.run([make_chain, "--data-dir", chain_dir, "--txs", str(txs),
+                                   "--txs-per-block", str(args.txs_per_block)],
+                                  check=True, stdout=subprocess.PIPE, text=True).stdout
+            blocks = int(re.search(r"blocks, .* at height (\d+)", made).group(1))
+            results = [run_once(blocks, chain_dir) for _ in range(args.runs)]
+        finally:
+            shutil.rmtree(chain_dir, ignore_errors=True)
+        seconds = statistics.median(r[0] for r in results)
+        print(f"{txs:>8} {blocks:>7} {seconds:>8.2f} {txs / seconds:>8.0f} "
+              f"{blocks / seconds:>9.0f} {seconds / txs * 1e6:>7.1f} "
+              f"{max(r[1] for r in results):>10.1f} {max(r[2] for r in results):>10.1f} "
+              f"{statistics.median(r[3] for r in results):>7.2f} "
+              f"{statistics.median(r[4] for r in results):>7.2f}", flush=True)
 
 
 def main():
@@ -57,10 +97,16 @@ def main():
     parser.add_argument("--build", default="build", help="the CMake build directory")
     parser.add_argument("--blocks", type=int, nargs="+", default=[10000, 100000])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--txs", type=int, nargs="+",
+                        help="transactions mode: chains holding these many transactions")
+    parser.add_argument("--txs-per-block", type=int, default=100)
     args = parser.parse_args()
     build = os.path.abspath(args.build)
     harness.BINARY = os.path.join(build, "src", "app", "peerchain")
     make_chain = os.path.join(build, "tests", "integration", "peerchain-make-chain")
+    if args.txs:
+        sync_transactions(make_chain, args)
+        return
 
     print(f"{'blocks':>8} {'seconds':>8} {'blocks/s':>10} {'us/block':>9} "
           f"{'A peak MiB':>10} {'B peak MiB':>10}")
@@ -69,7 +115,7 @@ def main():
         try:
             subprocess.run([make_chain, "--data-dir", chain_dir, "--blocks", str(blocks)],
                            check=True, stdout=subprocess.DEVNULL)
-            results = [run_once(make_chain, blocks, chain_dir) for _ in range(args.runs)]
+            results = [run_once(blocks, chain_dir) for _ in range(args.runs)]
         finally:
             shutil.rmtree(chain_dir, ignore_errors=True)
         seconds = statistics.median(r[0] for r in results)
