@@ -144,7 +144,13 @@ class Chainstate::Impl {
     }
     const BlockIndex* best_header() const EXCLUDES(mutex_) {
         util::LockGuard lock(mutex_);
-        return tree_.best_header();
+        // On equal work the tip wins, as it does for fork choice: a header of a branch
+        // that only ties the active chain is not "ahead" of it. (After a restart the tree
+        // breaks ties by load order, which need not be the order the node saw them in.)
+        const BlockIndex* best = tree_.best_header();
+        const BlockIndex* tip = active_.back();
+        if (best == nullptr || tip->chain_work >= best->chain_work) return tip;
+        return best;
     }
     const BlockIndex* genesis() const noexcept { return genesis_; }
     const BlockIndex* lookup(const core::Uint256& hash) const EXCLUDES(mutex_) {
