@@ -22,10 +22,8 @@
 // no orphan is left. Each run starts with a new PeerManager and Mempool, the same clock
 // time, and the chain as it was built at start: when a run changed it (regtest proof of
 // work is cheap, so headers and blocks do get through), the chain is reopened from a clean
-// copy. Seeds: fuzz/corpus/peer_manager_messages/.
-//
-// Not deterministic in one respect: the PeerManager seeds its own generator (version and
-// ping nonces, orphan eviction) from std::random_device and takes no seed from outside.
+// copy. The PeerManager's generator (version and ping nonces, orphan eviction) gets a fixed
+// seed, so an input replays exactly. Seeds: fuzz/corpus/peer_manager_messages/.
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -322,7 +320,10 @@ void World::play(const std::uint8_t* data, std::size_t size) {
     clock_.set(kStartTime);
     recorder_.reset();
     mempool::Mempool pool(*chain_, clock_);
-    net::peer_manager::PeerManager pm(*chain_, pool, recorder_, clock_);
+    // A fixed seed: the same input gives the same nonces, so every run repeats.
+    net::peer_manager::Config config;
+    config.rng_seed = 1;
+    net::peer_manager::PeerManager pm(*chain_, pool, recorder_, clock_, config);
     forwarder_.pool = &pool;
     forwarder_.peers = &pm;
 

@@ -106,7 +106,7 @@ class PeerManager::Impl {
           config_(std::move(config)),
           params_(chain.params()),
           limits_(wire::DecodeLimits::from(params_)),
-          rng_(std::random_device{}()),
+          rng_(config_.rng_seed != 0 ? config_.rng_seed : std::random_device{}()),
           tx_requests_(TxRequestLimits{config_.max_tx_announcements,
                                        config_.max_tx_in_flight_per_peer, config_.max_tx_in_flight,
                                        config_.tx_request_timeout}),

@@ -78,6 +78,10 @@ struct Config {
     // Headers messages in a row that do not connect to our tree before the peer is
     // dropped (each makes us send a getheaders).
     int max_unconnecting_headers = 10;
+    // Seeds the generator of nonces and orphan eviction; 0 takes one from the system.
+    // Fixed only where runs must repeat (fuzzing, tests): predictable nonces would let a
+    // peer forge our self-connection check.
+    std::uint64_t rng_seed = 0;
 
     // --- Transaction relay (docs/PROTOCOL.md, "Transaction relay") ---
     // Transaction announcements kept per peer, requested or not; more are ignored.
