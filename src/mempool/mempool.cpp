@@ -126,28 +126,27 @@ class Mempool::Impl {
         std::set<Uint256> children;  // pool transactions that spend it
     };
 
-    // Ancestors of `txid` (not itself) into `out`. The ancestor and descendant limits keep
-    // these walks short, so the pool derives package figures on demand instead of caching
-    // them in every entry.
-    void collect_ancestors(const Uint256& txid, std::set<Uint256>& out) const REQUIRES(mutex_) {
-        std::vector<Uint256> todo = {txid};
-        while (!todo.empty()) {
-            const Uint256 id = todo.back();
-            todo.pop_back();
-            for (const Uint256& parent : nodes_.at(id).parents) {
-                if (out.insert(parent).second) todo.push_back(parent);
+    // What `txid` reaches along `edges` (Node::parents: its ancestors; Node::children: its
+    // descendants), not itself unless already there, added to `out`; `stop(id)` keeps the
+    // walk from entering `id`. The ancestor and descendant limits keep these walks short,
+    // so the pool derives package figures on demand instead of caching them in every entry.
+    template <typename Stop>
+    void walk(const Uint256& txid, std::set<Uint256> Node::*edges, std::set<Uint256>& out,
+              Stop stop) const REQUIRES(mutex_) {
+        std::vector<Uint256> stack = {txid};
+        while (!stack.empty()) {
+            const Uint256 id = stack.back();
+            stack.pop_back();
+            for (const Uint256& next : nodes_.at(id).*edges) {
+                if (!stop(next) && out.insert(next).second) stack.push_back(next);
             }
         }
     }
+    void collect_ancestors(const Uint256& txid, std::set<Uint256>& out) const REQUIRES(mutex_) {
+        walk(txid, &Node::parents, out, [](const Uint256&) { return false; });
+    }
     void collect_descendants(const Uint256& txid, std::set<Uint256>& out) const REQUIRES(mutex_) {
-        std::vector<Uint256> todo = {txid};
-        while (!todo.empty()) {
-            const Uint256 id = todo.back();
-            todo.pop_back();
-            for (const Uint256& child : nodes_.at(id).children) {
-                if (out.insert(child).second) todo.push_back(child);
-            }
-        }
+        walk(txid, &Node::children, out, [](const Uint256&) { return false; });
     }
     Entry make_entry(const Node& n) const REQUIRES(mutex_) {
         Entry e;
@@ -510,16 +509,8 @@ Selection Mempool::Impl::select(std::size_t max_bytes) const {
     // closed under ancestors, so the walk stops at a taken parent.
     auto package_of = [&](const Uint256& txid) REQUIRES(mutex_) {
         std::set<Uint256> package = {txid};
-        std::vector<Uint256> todo = {txid};
-        while (!todo.empty()) {
-            const Uint256 id = todo.back();
-            todo.pop_back();
-            for (const Uint256& parent : nodes_.at(id).parents) {
-                if (!taken.contains(parent) && package.insert(parent).second) {
-                    todo.push_back(parent);
-                }
-            }
-        }
+        walk(txid, &Node::parents, package,
+             [&](const Uint256& parent) { return taken.contains(parent); });
         return package;
     };
     auto push = [&](const Uint256& txid) REQUIRES(mutex_) {
