@@ -160,6 +160,13 @@ class Node::Impl final : public chain::ChainObserver,
     // from an HTTP thread a block may land in between (the next call sees it); on the chain
     // executor the two agree.
     std::vector<wallet::WalletCoin> wallet_coin_list() const;
+    // A transaction of this node's own (the API, the wallet) into the pool and, when it
+    // enters, out to every peer. Chain executor only.
+    core::ValidationResult accept_and_relay(const mempool::TxPtr& tx, core::Uint256* txid) {
+        auto result = mempool_->accept(tx, txid);
+        if (result) peers_->relay_transaction(*txid);
+        return result;
+    }
     // Who mined coins go to: --mine-to, else the wallet's receive key.
     core::XOnlyKey reward_key() const { return mine_to_ ? *mine_to_ : wallet_->key(); }
     void fatal(const std::string& why) {
@@ -481,11 +488,8 @@ void Node::Impl::submit_transaction(core::Transaction tx, TxCallback done) {
     auto ptr = std::make_shared<const core::Transaction>(std::move(tx));
     const bool queued = executor_->post([this, ptr, done] {
         core::Uint256 txid;
-        auto result = mempool_->accept(ptr, &txid);
-        if (result) {
-            spdlog::info("mempool: accepted {} from the API", txid.to_hex());
-            peers_->relay_transaction(txid);
-        }
+        auto result = accept_and_relay(ptr, &txid);
+        if (result) spdlog::info("mempool: accepted {} from the API", txid.to_hex());
         done(std::move(result), txid);
     });
     if (!queued) {
@@ -577,11 +581,10 @@ void Node::Impl::wallet_send(api::SendRequest request, TxCallback done) {
         }
         auto tx = std::make_shared<const core::Transaction>(std::move(payment.tx));
         core::Uint256 txid;
-        auto result = mempool_->accept(tx, &txid);
+        auto result = accept_and_relay(tx, &txid);
         if (result) {
             spdlog::info("wallet: sent {} to {} in {} (fee {})", request.amount, request.to,
                          txid.to_hex(), payment.fee);
-            peers_->relay_transaction(txid);
         } else {
             spdlog::warn("wallet: the pool refused our payment {}: {}", txid.to_hex(),
                          result.to_string());
