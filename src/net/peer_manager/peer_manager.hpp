@@ -4,8 +4,13 @@
 // serves headers and blocks, and announces new tips. It relays transactions through the
 // memory pool (inv, getdata, tx, notfound, mempool), holds orphans until their parents
 // come, and disconnects and discourages peers that send consensus-invalid data. It owns no
-// sockets: node/ feeds it connection events and whole messages, and it answers through a
-// PeerSender.
+// sockets: net/connman feeds it connection events and whole messages, and it answers
+// through a PeerSender.
+//
+// Inside, as in Bitcoin Core's net_processing: PeerManager handles the handshake,
+// keep-alive, serving and misbehaviour; HeaderSync (header_sync.hpp) the headers and
+// announcements; BlockDownloader (block_download.hpp) the block requests; TxRelay
+// (tx_relay.hpp) the transactions. They share the peers through PeerContext (peer.hpp).
 //
 // Ownership: node/ owns it. The Chainstate, Mempool, PeerSender and Clock must outlive it.
 //
@@ -25,6 +30,7 @@
 #include <vector>
 
 #include "chain/block_index.hpp"
+#include "chain/chain_observer.hpp"
 #include "chain/chainstate.hpp"
 #include "core/block.hpp"
 #include "core/uint256.hpp"
@@ -149,11 +155,11 @@ struct RelayInfo {
     std::uint64_t txs_ignored = 0;     // unsolicited beyond the allowance
 };
 
-class PeerManager {
+class PeerManager final : public chain::ChainObserver {
   public:
     PeerManager(chain::Chainstate& chain, mempool::Mempool& mempool, PeerSender& sender,
                 const util::Clock& clock, Config config = {});
-    ~PeerManager();
+    ~PeerManager() override;
     PeerManager(const PeerManager&) = delete;
     PeerManager& operator=(const PeerManager&) = delete;
 
@@ -174,15 +180,15 @@ class PeerManager {
     // messages).
     void set_listen_port(std::uint16_t port);
 
-    // Forwarded from chain::ChainObserver (same meaning). The new tip is announced to
-    // every peer not known to have it, and block requests move on.
+    // chain::ChainObserver, as the event bus's subscriber after the Mempool (which must
+    // have seen each event first: a connected block's transactions are out of the pool,
+    // a reorg's are back). The new tip is announced to every peer not known to have it and
+    // block requests move on; a connected block's transactions leave the relay
+    // bookkeeping, and orphans that spend its outputs are tried again when the tip has
+    // moved.
     void on_tip_changed(const chain::BlockIndex* new_tip, const chain::BlockIndex* old_tip,
-                        const chain::BlockIndex* fork);
-    // Forward these after the Mempool has seen the same event (remove_for_block before
-    // on_block_connected; update_after_reorg before on_tip_changed): a connected block's
-    // transactions leave the relay bookkeeping, and orphans that spend its outputs are
-    // tried again when the tip has moved.
-    void on_block_connected(const core::BlockPtr& block, const chain::BlockIndex* index);
+                        const chain::BlockIndex* fork) override;
+    void on_block_connected(const core::BlockPtr& block, const chain::BlockIndex* index) override;
 
     // A transaction from this node itself (the HTTP API, the wallet), already accepted
     // into the Mempool: announced with inv to every peer not known to have it. Does

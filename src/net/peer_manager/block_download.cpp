@@ -1,0 +1,113 @@
+#include "net/peer_manager/block_download.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace peerchain::net::peer_manager {
+
+using chain::BlockIndex;
+using core::Uint256;
+
+void BlockDownloader::release(const Uint256& hash) {
+    auto it = in_flight_.find(hash);
+    if (it == in_flight_.end()) return;
+    if (Peer* owner = context_.find(it->second)) owner->in_flight.erase(hash);
+    in_flight_.erase(it);
+}
+
+void BlockDownloader::release_all(Peer& peer) {
+    for (const auto& hash : peer.in_flight) in_flight_.erase(hash);
+    peer.in_flight.clear();
+    reset_cursors();
+}
+
+void BlockDownloader::reset_cursors() {
+    for (auto& [id, p] : context_.peers()) p.download_cursor = nullptr;
+}
+
+void BlockDownloader::request_from_all() {
+    for (auto& [id, peer] : context_.peers()) request(peer);
+}
+
+bool BlockDownloader::received(Peer& peer, const Uint256& hash) {
+    const bool requested = peer.in_flight.contains(hash);
+    if (requested) peer.last_block_progress = context_.now();
+    release(hash);
+    return requested;
+}
+
+bool BlockDownloader::not_found(Peer& peer, const std::vector<wire::InvItem>& items) {
+    bool released = false;
+    for (const auto& item : items) {
+        if (item.type != wire::InvType::kBlock || !peer.in_flight.contains(item.hash)) continue;
+        release(item.hash);
+        // Not asked again from this peer; others may have it.
+        if (peer.not_found.size() >= config_.max_getdata_blocks) peer.not_found.clear();
+        peer.not_found.insert(item.hash);
+        released = true;
+    }
+    if (released) {
+        reset_cursors();
+        request_from_all();
+    }
+    return released;
+}
+
+std::optional<std::string> BlockDownloader::stalling(const Peer& peer, std::int64_t now) const {
+    if (peer.in_flight.empty() ||
+        now - peer.last_block_progress < config_.block_stall_timeout.count()) {
+        return std::nullopt;
+    }
+    return "stalling: " + std::to_string(peer.in_flight.size()) +
+           " blocks in flight, none delivered in " +
+           std::to_string(now - peer.last_block_progress) + " s";
+}
+
+// Bitcoin's FindNextBlocksToDownload, simplified: walk the peer's best chain from where it
+// leaves ours, at most block_download_window blocks ahead, and ask for the blocks nobody
+// is fetching, up to the peer's in-flight limit.
+void BlockDownloader::request(Peer& peer) {
+    if (!peer.active()) return;
+    if (peer.in_flight.size() >= config_.max_blocks_in_flight) return;
+    const BlockIndex* target = peer.best_known;
+    const BlockIndex* tip = chain_.tip();
+    if (target == nullptr || target->chain_work <= tip->chain_work) return;
+    if ((chain_.status(target) & (chain::kFailedValid | chain::kFailedChild)) != 0) return;
+    const BlockIndex* fork = chain::last_common_ancestor(tip, target);
+    const std::uint32_t end_height = std::min<std::uint64_t>(
+        target->height, std::uint64_t{fork->height} + config_.block_download_window);
+    const BlockIndex* start = fork;
+    if (const BlockIndex* cursor = peer.download_cursor;
+        cursor != nullptr && cursor->height > fork->height && cursor->height <= target->height &&
+        target->ancestor(cursor->height) == cursor) {
+        start = cursor;
+    }
+    wire::GetDataMessage request;
+    const bool was_idle = peer.in_flight.empty();
+    bool contiguous = true;  // everything from the fork up to here is stored or in flight
+    for (std::uint32_t h = start->height + 1; h <= end_height; ++h) {
+        const BlockIndex* b = target->ancestor(h);
+        const auto status = chain_.status(b);
+        if ((status & (chain::kFailedValid | chain::kFailedChild)) != 0) break;
+        if ((status & chain::kHaveData) == 0 && !in_flight_.contains(b->hash)) {
+            if (peer.not_found.contains(b->hash) ||
+                peer.in_flight.size() >= config_.max_blocks_in_flight) {
+                contiguous = false;
+                if (peer.in_flight.size() >= config_.max_blocks_in_flight) break;
+                continue;
+            }
+            in_flight_[b->hash] = peer.id;
+            peer.in_flight.insert(b->hash);
+            request.items.push_back({wire::InvType::kBlock, b->hash});
+        }
+        if (contiguous) peer.download_cursor = b;
+    }
+    if (request.items.empty()) return;
+    if (was_idle) peer.last_block_progress = context_.now();
+    spdlog::debug("p2p: requesting {} blocks from peer {} (after height {})", request.items.size(),
+                  peer.id, start->height);
+    context_.send(peer, request);
+}
+
+}  // namespace peerchain::net::peer_manager

@@ -1,0 +1,59 @@
+// Internal to net/peer_manager: HeaderSync, the header half of headers-first sync and of
+// block announcements (docs/PROTOCOL.md 4.3 and 4.6). It asks peers for headers with
+// block locators, answers their getheaders from the active chain, validates and stores
+// the headers they send, and tells each peer of our new tips with headers that connect to
+// what it is known to have. The block download follows the headers (BlockDownloader).
+//
+// Thread-safety: none; the chain executor only.
+#pragma once
+
+#include <vector>
+
+#include "chain/chainstate.hpp"
+#include "net/peer_manager/block_download.hpp"
+#include "net/peer_manager/peer.hpp"
+#include "net/peer_manager/peer_manager.hpp"
+#include "net/peer_manager/tx_relay.hpp"
+
+namespace peerchain::net::peer_manager {
+
+class HeaderSync {
+  public:
+    HeaderSync(PeerContext& context, chain::Chainstate& chain, const Config& config,
+               BlockDownloader& downloader, TxRelay& relay)
+        : context_(context),
+          chain_(chain),
+          config_(config),
+          downloader_(downloader),
+          relay_(relay) {}
+
+    // Right after the handshake: ask what the peer has past our best header, and tell it
+    // our tip (the seeds' QUERY_LATEST answered unasked).
+    void start(Peer& peer);
+    // getheaders with a locator from `from`; unless `force`, not while one is outstanding.
+    void send_getheaders(Peer& peer, const chain::BlockIndex* from, bool force);
+
+    void on_getheaders(Peer& peer, const wire::GetHeadersMessage& message);
+    void on_headers(Peer& peer, const wire::HeadersMessage& message);
+    // The block items of an inv: a block we do not know leads to a getheaders.
+    void on_inv(Peer& peer, const std::vector<wire::InvItem>& items);
+    // A block arrived whose parent we do not know: ask for the headers.
+    void on_orphan_block(Peer& peer);
+
+    // Tells `peer` of our tip `tip` unless it is known to have it.
+    void announce(Peer& peer, const chain::BlockIndex* tip);
+    // `index` (if more work than what we knew) is the best block the peer has.
+    void update_best_known(Peer& peer, const chain::BlockIndex* index) const;
+
+  private:
+    // Whether the peer is known to have `index` (it sent it, a descendant, or named it).
+    bool peer_has(const Peer& peer, const chain::BlockIndex* index) const;
+
+    PeerContext& context_;
+    chain::Chainstate& chain_;
+    const Config& config_;
+    BlockDownloader& downloader_;
+    TxRelay& relay_;
+};
+
+}  // namespace peerchain::net::peer_manager
