@@ -40,6 +40,7 @@
 
 #include "chain/chain_observer.hpp"
 #include "chain/chainstate.hpp"
+#include "chain/event_bus.hpp"
 #include "core/block.hpp"
 #include "core/merkle.hpp"
 #include "core/params.hpp"
@@ -100,27 +101,6 @@ core::Block next_block(const core::Uint256& parent, std::uint32_t height) {
     }
     return block;
 }
-
-// Forwards chain events to the pool and then the peer manager of the current run, as
-// node/ does.
-class Forwarder final : public chain::ChainObserver {
-  public:
-    mempool::Mempool* pool = nullptr;
-    net::peer_manager::PeerManager* peers = nullptr;
-
-    void on_block_connected(const core::BlockPtr& block, const chain::BlockIndex* index) override {
-        if (pool != nullptr) pool->remove_for_block(*block);
-        if (peers != nullptr) peers->on_block_connected(block, index);
-    }
-    void on_block_disconnected(const core::BlockPtr& block, const chain::BlockIndex*) override {
-        if (pool != nullptr) pool->add_disconnected(block);
-    }
-    void on_tip_changed(const chain::BlockIndex* new_tip, const chain::BlockIndex* old_tip,
-                        const chain::BlockIndex* fork) override {
-        if (pool != nullptr && fork != old_tip) pool->update_after_reorg();
-        if (peers != nullptr) peers->on_tip_changed(new_tip, old_tip, fork);
-    }
-};
 
 // Records what the peer manager sends and which links it closes; checks every message.
 class Recorder final : public net::peer_manager::PeerSender {
@@ -235,7 +215,7 @@ class World {
         auto db = store::open_leveldb(work_dir(), db_options());
         NODE_ASSERT(db.has_value());
         db_ = std::move(*db);
-        auto c = chain::Chainstate::open(*db_, regtest(), clock_, &forwarder_, chain_options());
+        auto c = chain::Chainstate::open(*db_, regtest(), clock_, &bus_, chain_options());
         NODE_ASSERT(c.has_value());
         chain_ = std::move(*c);
         NODE_ASSERT(chain_->tip()->height == kChainBlocks);
@@ -296,7 +276,9 @@ class World {
 
     std::filesystem::path dir_;
     util::ManualClock clock_{kStartTime};
-    Forwarder forwarder_;
+    // The chain's events reach the pool and then the peer manager of the current run, as
+    // in node/.
+    chain::EventBus bus_;
     Recorder recorder_;
     std::unique_ptr<store::Database> db_;
     std::unique_ptr<chain::Chainstate> chain_;
@@ -324,8 +306,8 @@ void World::play(const std::uint8_t* data, std::size_t size) {
     net::peer_manager::Config config;
     config.rng_seed = 1;
     net::peer_manager::PeerManager pm(*chain_, pool, recorder_, clock_, config);
-    forwarder_.pool = &pool;
-    forwarder_.peers = &pm;
+    bus_.subscribe(chain::EventBus::Slot::kMempool, &pool);
+    bus_.subscribe(chain::EventBus::Slot::kPeers, &pm);
 
     const std::uint8_t flags = data[0];
     const std::uint32_t best_height = flags >> 3;
@@ -378,8 +360,8 @@ void World::play(const std::uint8_t* data, std::size_t size) {
     NODE_ASSERT(relay.tx_announcements == 0);
     NODE_ASSERT(relay.orphans == 0);
 
-    forwarder_.pool = nullptr;
-    forwarder_.peers = nullptr;
+    bus_.subscribe(chain::EventBus::Slot::kMempool, nullptr);
+    bus_.subscribe(chain::EventBus::Slot::kPeers, nullptr);
 }
 
 }  // namespace

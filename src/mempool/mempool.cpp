@@ -656,6 +656,19 @@ core::ValidationResult Mempool::accept(const TxPtr& tx, core::Uint256* txid_out)
 void Mempool::remove_for_block(const core::Block& block) { impl_->remove_for_block(block); }
 void Mempool::add_disconnected(const core::BlockPtr& block) { impl_->add_disconnected(block); }
 std::size_t Mempool::update_after_reorg() { return impl_->update_after_reorg(); }
+
+void Mempool::on_block_connected(const core::BlockPtr& block, const chain::BlockIndex*) {
+    if (block) remove_for_block(*block);
+}
+void Mempool::on_block_disconnected(const core::BlockPtr& block, const chain::BlockIndex*) {
+    if (block) add_disconnected(block);
+}
+void Mempool::on_tip_changed(const chain::BlockIndex*, const chain::BlockIndex* old_tip,
+                             const chain::BlockIndex* fork) {
+    if (fork == old_tip) return;  // the chain only grew
+    const std::size_t back = update_after_reorg();
+    if (back > 0) spdlog::info("mempool: {} transactions back from the old branch", back);
+}
 util::Result<void> Mempool::save(const std::filesystem::path& path) const {
     return impl_->save(path);
 }

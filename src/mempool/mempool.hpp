@@ -29,9 +29,13 @@
 //             too-long-mempool-chain, bad-txns-premature-spend-of-coinbase (may be
 //             valid after a reorg, so not the sender's fault here).
 //
-// Thread-safety: mutations (accept, remove_for_block, add_disconnected,
-// update_after_reorg, load, clear) are called from the node's chain executor only, the
-// same thread that mutates the Chainstate, so the coins they read do not move under them.
+// It hears the chain's events as the first subscriber of the node's event bus
+// (chain/event_bus.hpp), so that relay and mining see a pool that already agrees with a
+// new tip.
+//
+// Thread-safety: mutations (accept, the ChainObserver calls, remove_for_block,
+// add_disconnected, update_after_reorg, load, clear) are called from the node's chain executor
+// only, the same thread that mutates the Chainstate, so the coins they read do not move under them.
 // Queries take an internal lock and may be called from any thread; they return copies
 // and shared immutable transactions.
 #pragma once
@@ -43,6 +47,7 @@
 #include <optional>
 #include <vector>
 
+#include "chain/chain_observer.hpp"
 #include "chain/chainstate.hpp"
 #include "core/amount.hpp"
 #include "core/block.hpp"
@@ -87,11 +92,11 @@ struct Selection {
     std::size_t bytes = 0;
 };
 
-class Mempool {
+class Mempool final : public chain::ChainObserver {
   public:
     // `chain`, `clock` must outlive the pool. The chain is read for coins and the tip.
     Mempool(const chain::Chainstate& chain, const util::Clock& clock, Options options = {});
-    ~Mempool();
+    ~Mempool() override;
     Mempool(const Mempool&) = delete;
     Mempool& operator=(const Mempool&) = delete;
 
@@ -111,6 +116,14 @@ class Mempool {
     // transactions against the new tip, oldest block first, and keeps those that are
     // still valid. Returns how many disconnected transactions came back.
     std::size_t update_after_reorg();
+
+    // chain::ChainObserver: remove_for_block, add_disconnected, and update_after_reorg
+    // once a reorg has settled (logged when transactions come back).
+    void on_block_connected(const core::BlockPtr& block, const chain::BlockIndex* index) override;
+    void on_block_disconnected(const core::BlockPtr& block,
+                               const chain::BlockIndex* index) override;
+    void on_tip_changed(const chain::BlockIndex* new_tip, const chain::BlockIndex* old_tip,
+                        const chain::BlockIndex* fork) override;
 
     // Writes every transaction (parents first) with its entry time, atomically
     // (path.tmp, fsync, then rename). Call on a clean shutdown. The file:

@@ -553,6 +553,10 @@ util::Result<void> Miner::request(CoinbaseSpec spec, MineCallback done) {
     return impl_->request(std::move(spec), std::move(done));
 }
 void Miner::on_tip_changed() { impl_->on_tip_changed(); }
+void Miner::on_tip_changed(const chain::BlockIndex*, const chain::BlockIndex*,
+                           const chain::BlockIndex*) {
+    impl_->on_tip_changed();
+}
 MinerStats Miner::stats() const { return impl_->stats(); }
 
 }  // namespace peerchain::mining

@@ -40,6 +40,7 @@
 #include <memory>
 #include <optional>
 
+#include "chain/chain_observer.hpp"
 #include "chain/chainstate.hpp"
 #include "core/block.hpp"
 #include "core/params.hpp"
@@ -103,7 +104,7 @@ struct MineResult {
 
 using MineCallback = std::function<void(MineResult)>;
 
-class Miner {
+class Miner final : public chain::ChainObserver {
   public:
     // The next block context on the current tip: Chainstate::next_block_context() in the
     // node.
@@ -114,7 +115,7 @@ class Miner {
     // runs before start().
     Miner(const core::Params& params, ContextSource next_block_context, BlockSink& sink,
           const util::Clock& clock, MinerOptions options = {});
-    ~Miner();  // stop()s
+    ~Miner() override;  // stop()s
     Miner(const Miner&) = delete;
     Miner& operator=(const Miner&) = delete;
 
@@ -140,6 +141,10 @@ class Miner {
     // The active tip moved: drop the current work and build on the new tip. Called from the
     // chain executor; never blocks for longer than a short lock.
     void on_tip_changed();
+    // chain::ChainObserver: the same, as a subscriber of the node's event bus (after the
+    // pool, so the next template sees the pool of the new tip).
+    void on_tip_changed(const chain::BlockIndex* new_tip, const chain::BlockIndex* old_tip,
+                        const chain::BlockIndex* fork) override;
 
     MinerStats stats() const;
 

@@ -7,6 +7,7 @@
 #include <deque>
 #include <map>
 
+#include "chain/event_bus.hpp"
 #include "core/params.hpp"
 #include "core/pow.hpp"
 #include "net/peer_manager/test_network.hpp"
@@ -54,7 +55,7 @@ std::vector<core::BlockHeader> headers_of(const std::vector<core::Block>& blocks
     return out;
 }
 
-class PeerManagerTest : public ::testing::Test, protected chain::ChainObserver {
+class PeerManagerTest : public ::testing::Test {
   protected:
     PeerManagerTest() : clock_(regtest().genesis.header.time + 1'000'000) {
         auto db = store::open_leveldb(dir_.path() / "db", store::Options{});
@@ -62,27 +63,25 @@ class PeerManagerTest : public ::testing::Test, protected chain::ChainObserver {
         db_ = std::move(*db);
         chain::ChainstateOptions options;
         options.script_threads = 1;
-        auto chain = chain::Chainstate::open(*db_, regtest(), clock_, this, options);
+        auto chain = chain::Chainstate::open(*db_, regtest(), clock_, &bus_, options);
         NODE_ASSERT(chain.has_value());
         chain_ = std::move(*chain);
         mempool_ = std::make_unique<mempool::Mempool>(*chain_, clock_);
+        bus_.subscribe(chain::EventBus::Slot::kMempool, mempool_.get());
         make_manager({});
+    }
+    ~PeerManagerTest() override {
+        bus_.subscribe(chain::EventBus::Slot::kPeers, nullptr);
+        bus_.subscribe(chain::EventBus::Slot::kMempool, nullptr);
     }
 
     void make_manager(Config config) {
         if (config.listen_port == 0) config.listen_port = 6001;
+        bus_.subscribe(chain::EventBus::Slot::kPeers, nullptr);
         pm_.reset();
         pm_ = std::make_unique<PeerManager>(*chain_, *mempool_, sender_, clock_, std::move(config));
-    }
-
-    // The chain's events reach the pool first, then the peer manager (as node/ forwards).
-    void on_block_connected(const core::BlockPtr& block, const chain::BlockIndex* index) override {
-        mempool_->remove_for_block(*block);
-        if (pm_) pm_->on_block_connected(block, index);
-    }
-    void on_tip_changed(const chain::BlockIndex* new_tip, const chain::BlockIndex* old_tip,
-                        const chain::BlockIndex* fork) override {
-        if (pm_) pm_->on_tip_changed(new_tip, old_tip, fork);
+        // The chain's events reach the pool first, then the peer manager, as in node/.
+        bus_.subscribe(chain::EventBus::Slot::kPeers, pm_.get());
     }
 
     void mine(int n, const std::string& tag = "local") {
@@ -158,6 +157,7 @@ class PeerManagerTest : public ::testing::Test, protected chain::ChainObserver {
 
     testutil::TempDir dir_;
     util::ManualClock clock_;
+    chain::EventBus bus_;
     std::unique_ptr<store::Database> db_;
     std::unique_ptr<chain::Chainstate> chain_;
     std::unique_ptr<mempool::Mempool> mempool_;

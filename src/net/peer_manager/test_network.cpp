@@ -153,19 +153,23 @@ TestNode::TestNode(std::string name, const util::Clock& clock, Config config)
     db_ = std::move(*db);
     chain::ChainstateOptions options;
     options.script_threads = 1;
-    auto chain = chain::Chainstate::open(*db_, regtest(), clock, this, options);
+    auto chain = chain::Chainstate::open(*db_, regtest(), clock, &bus_, options);
     if (!chain) ADD_FAILURE() << chain.error().to_string();
     NODE_ASSERT(chain.has_value());
     chain_ = std::move(*chain);
     mempool_ = std::make_unique<mempool::Mempool>(*chain_, clock);
+    bus_.subscribe(chain::EventBus::Slot::kMempool, mempool_.get());
     config.user_agent = "/test:" + name_ + "/";
     peer_manager_ =
         std::make_unique<PeerManager>(*chain_, *mempool_, sender_, clock, std::move(config));
+    bus_.subscribe(chain::EventBus::Slot::kPeers, peer_manager_.get());
 }
 
 TestNode::~TestNode() {
     executor_.stop();
+    bus_.subscribe(chain::EventBus::Slot::kPeers, nullptr);
     peer_manager_.reset();
+    bus_.subscribe(chain::EventBus::Slot::kMempool, nullptr);
     mempool_.reset();
     chain_.reset();
 }
@@ -206,23 +210,6 @@ void TestNode::deliver(PeerId id, std::shared_ptr<const util::Bytes> message) {
 
 void TestNode::closed(PeerId id, std::string reason) {
     executor_.post([this, id, reason] { peer_manager_->on_peer_disconnected(id, reason); });
-}
-
-void TestNode::on_block_connected(const core::BlockPtr& block, const chain::BlockIndex* index) {
-    if (mempool_) mempool_->remove_for_block(*block);
-    if (peer_manager_) peer_manager_->on_block_connected(block, index);
-}
-
-void TestNode::on_block_disconnected(const core::BlockPtr& block, const chain::BlockIndex*) {
-    if (mempool_) mempool_->add_disconnected(block);
-}
-
-void TestNode::on_tip_changed(const chain::BlockIndex* new_tip, const chain::BlockIndex* old_tip,
-                              const chain::BlockIndex* fork) {
-    if (mempool_ && fork != old_tip) mempool_->update_after_reorg();
-    // Forwarded at once, inside process_block: the harder case for the peer manager
-    // (node/ may do the same).
-    if (peer_manager_) peer_manager_->on_tip_changed(new_tip, old_tip, fork);
 }
 
 // --- ScriptedPeer ---------------------------------------------------------------------------

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "chain/chainstate.hpp"
+#include "chain/event_bus.hpp"
 #include "crypto/schnorr.hpp"
 #include "mempool/mempool.hpp"
 #include "net/peer_manager/peer_manager.hpp"
@@ -113,8 +114,8 @@ class MemorySender final : public PeerSender {
 };
 
 // A full node: database, chain, mempool, executor and PeerManager. The chain's events go
-// to the mempool first and then to the PeerManager, as node/ forwards them.
-class TestNode final : public Endpoint, private chain::ChainObserver {
+// through a chain::EventBus to the mempool first and then to the PeerManager, as in node/.
+class TestNode final : public Endpoint {
   public:
     TestNode(std::string name, const util::Clock& clock, Config config);
     ~TestNode() override;
@@ -151,13 +152,8 @@ class TestNode final : public Endpoint, private chain::ChainObserver {
     void closed(PeerId id, std::string reason) override;
 
   private:
-    void on_block_connected(const core::BlockPtr& block, const chain::BlockIndex* index) override;
-    void on_block_disconnected(const core::BlockPtr& block,
-                               const chain::BlockIndex* index) override;
-    void on_tip_changed(const chain::BlockIndex* new_tip, const chain::BlockIndex* old_tip,
-                        const chain::BlockIndex* fork) override;
-
     std::string name_;
+    chain::EventBus bus_;
     testutil::TempDir dir_;
     std::unique_ptr<store::Database> db_;
     std::unique_ptr<chain::Chainstate> chain_;

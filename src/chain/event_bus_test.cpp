@@ -1,0 +1,107 @@
+#include "chain/event_bus.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "chain/chain_test_util.hpp"
+
+namespace peerchain::chain {
+namespace {
+
+using test::build_branch;
+using test::genesis_parent;
+
+// Writes "<name>:<event>" into a log shared by every subscriber, to see the order.
+class Named : public ChainObserver {
+  public:
+    Named(std::string name, std::vector<std::string>& log) : name_(std::move(name)), log_(log) {}
+    void on_block_connected(const core::BlockPtr&, const BlockIndex* index) override {
+        log_.push_back(name_ + ":+" + std::to_string(index->height));
+    }
+    void on_block_disconnected(const core::BlockPtr&, const BlockIndex* index) override {
+        log_.push_back(name_ + ":-" + std::to_string(index->height));
+    }
+    void on_tip_changed(const BlockIndex* new_tip, const BlockIndex*, const BlockIndex*) override {
+        log_.push_back(name_ + ":tip" + std::to_string(new_tip->height));
+    }
+
+  private:
+    std::string name_;
+    std::vector<std::string>& log_;
+};
+
+struct BusChain {
+    BusChain() : clock(test::regtest().genesis.header.time + 100'000'000), tap(1000), bus(&tap) {
+        auto opened = store::open_leveldb(dir.path() / "db", {});
+        EXPECT_TRUE(opened);
+        db = std::move(*opened);
+        ChainstateOptions options;
+        options.script_threads = 1;
+        auto c = Chainstate::open(*db, test::regtest(), clock, &bus, options);
+        EXPECT_TRUE(c);
+        chain = std::move(*c);
+    }
+    testutil::TempDir dir;
+    util::ManualClock clock;
+    util::EventRing<ChainEvent> tap;
+    EventBus bus;
+    std::unique_ptr<store::Database> db;
+    std::unique_ptr<Chainstate> chain;
+};
+
+TEST(EventBus, SubscribersHearEveryEventInTheDeclaredOrderWhateverOrderTheyJoined) {
+    BusChain c;
+    std::vector<std::string> log;
+    Named node("node", log), miner("miner", log), peers("peers", log), pool("pool", log);
+    // Joined backwards on purpose: the slot decides the order, not the call order.
+    c.bus.subscribe(EventBus::Slot::kNode, &node);
+    c.bus.subscribe(EventBus::Slot::kMiner, &miner);
+    c.bus.subscribe(EventBus::Slot::kPeers, &peers);
+    c.bus.subscribe(EventBus::Slot::kMempool, &pool);
+
+    const auto blocks = build_branch(genesis_parent(), 1, "a");
+    ASSERT_TRUE(c.chain->process_block(blocks[0]).is_ok());
+    const std::vector<std::string> expected = {
+        "pool:+1",   "peers:+1",   "miner:+1",   "node:+1",
+        "pool:tip1", "peers:tip1", "miner:tip1", "node:tip1",
+    };
+    EXPECT_EQ(log, expected);
+
+    // An emptied slot hears nothing more.
+    c.bus.subscribe(EventBus::Slot::kMiner, nullptr);
+    log.clear();
+    const auto next = build_branch(test::parent_of(*blocks[0], 1), 1, "a2");
+    ASSERT_TRUE(c.chain->process_block(next[0]).is_ok());
+    EXPECT_EQ(log, (std::vector<std::string>{"pool:+2", "peers:+2", "node:+2", "pool:tip2",
+                                             "peers:tip2", "node:tip2"}));
+}
+
+TEST(EventBus, TheTapSeesAReorgAsValues) {
+    BusChain c;
+    const auto a = build_branch(genesis_parent(), 2, "a");
+    const auto b = build_branch(genesis_parent(), 3, "b");
+    for (const auto& block : a) ASSERT_TRUE(c.chain->process_block(block).is_ok());
+    const auto before = c.tap.last_sequence();
+    for (const auto& block : b) ASSERT_TRUE(c.chain->process_block(block).is_ok());
+
+    auto read = c.tap.read(before + 1, 100);
+    ASSERT_FALSE(read.reset);
+    std::vector<std::string> kinds;
+    for (const auto& [seq, e] : read.events) {
+        kinds.push_back(std::string(chain_event_name(e.kind)) + " " + std::to_string(e.height));
+    }
+    // b1 and b2 tie or lose against a2: stored, not connected. b3 wins: a2, a1 out, b in.
+    EXPECT_EQ(kinds, (std::vector<std::string>{"block-disconnected 2", "block-disconnected 1",
+                                               "block-connected 1", "block-connected 2",
+                                               "block-connected 3", "tip-changed 3"}));
+    const ChainEvent& tip = read.events.back().second;
+    EXPECT_EQ(tip.hash, b[2]->hash());
+    EXPECT_EQ(tip.old_hash, a[1]->hash());
+    EXPECT_EQ(tip.old_height, 2u);
+    EXPECT_EQ(tip.fork_height, 0u);
+}
+
+}  // namespace
+}  // namespace peerchain::chain
