@@ -22,14 +22,15 @@
 #include "api/routes.hpp"
 #include "api/server/http_server.hpp"
 #include "chain/chainstate.hpp"
+#include "chain/event_bus.hpp"
 #include "core/address.hpp"
 #include "crypto/schnorr.hpp"
 #include "mempool/mempool.hpp"
 #include "mining/miner.hpp"
+#include "net/connman/connman.hpp"
 #include "net/peer_manager/peer_manager.hpp"
-#include "net/transport/peer_url.hpp"
-#include "net/transport/transport.hpp"
 #include "store/leveldb_database.hpp"
+#include "util/event_ring.hpp"
 #include "util/executor.hpp"
 #include "util/file.hpp"
 #include "util/sync.hpp"
@@ -42,14 +43,10 @@ namespace peerchain::node {
 namespace {
 
 constexpr const char* kUserAgent = "/peerchain:" PEERCHAIN_VERSION "/";
-// What one peer may have waiting on the chain executor before it is dropped as flooding.
-constexpr std::size_t kMaxPendingBytesPerPeer = 64u << 20;
 
 }  // namespace
 
 class Node::Impl final : public chain::ChainObserver,
-                         public net::transport::Handler,
-                         public net::peer_manager::PeerSender,
                          public mining::BlockSink,
                          public api::NodeApi {
   public:
@@ -61,54 +58,22 @@ class Node::Impl final : public chain::ChainObserver,
     void wait(const std::function<bool()>& stop_requested);
 
     std::uint16_t http_port() const noexcept { return http_ ? http_->port() : 0; }
-    std::uint16_t p2p_port() const noexcept { return transport_ ? transport_->listen_port() : 0; }
+    std::uint16_t p2p_port() const noexcept { return connman_ ? connman_->listen_port() : 0; }
 
-    // --- chain::ChainObserver (chain executor) -------------------------------------------
+    // --- chain::ChainObserver (chain executor): the event bus's last subscriber ---------
     void on_tip_changed(const chain::BlockIndex* new_tip, const chain::BlockIndex* old_tip,
-                        const chain::BlockIndex* fork) override {
+                        const chain::BlockIndex* /*fork*/) override {
         // The chain logs reorgs (with depth) and rejected blocks; the peer manager logs peers
         // coming and going. Here: each new tip, sparingly while syncing.
         if (new_tip->height % 1000 == 0 || new_tip->height - (old_tip ? old_tip->height : 0) < 2) {
             spdlog::info("new tip {} at height {}", new_tip->hash.to_hex(), new_tip->height);
         }
-        // After a reorg the pool takes back what the old branch confirmed; it is settled
-        // before the miner builds on the new tip and before peers hear of it.
-        if (mempool_ && fork != old_tip) {
-            const std::size_t back = mempool_->update_after_reorg();
-            if (back > 0) spdlog::info("mempool: {} transactions back from the old branch", back);
-        }
-        if (peers_) peers_->on_tip_changed(new_tip, old_tip, fork);
-        if (miner_) miner_->on_tip_changed();
-    }
-    void on_block_connected(const core::BlockPtr& block, const chain::BlockIndex* index) override {
-        if (mempool_) mempool_->remove_for_block(*block);
-        if (peers_) peers_->on_block_connected(block, index);
-    }
-    void on_block_disconnected(const core::BlockPtr& block,
-                               const chain::BlockIndex* /*index*/) override {
-        if (mempool_) mempool_->add_disconnected(block);
     }
     void on_block_rejected(const core::Uint256& /*hash*/,
                            const core::ValidationResult& why) override {
         // Our own failure (the store) is no reason to go on with a chain we cannot trust.
         if (why.code == core::ValidationCode::kInternal)
             fatal("storage failure: " + why.to_string());
-    }
-
-    // --- net::transport::Handler (I/O threads) -------------------------------------------
-    void on_open(std::shared_ptr<net::transport::Session> session) override;
-    void on_message(std::shared_ptr<net::transport::Session> session, util::Bytes payload) override;
-    void on_close(net::transport::SessionId id, std::string reason) override;
-    void on_dial_failed(std::string url, std::string reason) override {
-        spdlog::warn("could not connect to {}: {}", url, reason);
-    }
-
-    // --- net::peer_manager::PeerSender (chain executor) -----------------------------------
-    void send(net::peer_manager::PeerId id, std::shared_ptr<const util::Bytes> msg) override {
-        if (auto s = session(id)) s->send(std::move(msg));
-    }
-    void disconnect(net::peer_manager::PeerId id, std::string reason) override {
-        if (auto s = session(id)) s->close(std::move(reason));
     }
 
     // --- mining::BlockSink (miner threads) -------------------------------------------------
@@ -125,14 +90,8 @@ class Node::Impl final : public chain::ChainObserver,
     api::MiningView mining() const override;
     std::string user_agent() const override { return kUserAgent; }
     util::Result<void> add_peer(const std::string& url) override {
-        if (!transport_) return util::Unexpected(util::Errc::kUnavailable, "node is stopping");
-        if (auto parsed = net::transport::parse_peer_url(url);
-            parsed && peers_->is_discouraged(parsed->host_port())) {
-            return util::Unexpected(util::Errc::kUnavailable,
-                                    parsed->host_port() + " is discouraged: it sent invalid data");
-        }
-        spdlog::info("connecting to {}", url);
-        return transport_->dial(url);
+        if (!connman_) return util::Unexpected(util::Errc::kUnavailable, "node is stopping");
+        return connman_->add_peer(url);
     }
     void mine_block(util::Bytes data, MinedCallback done) override;
     const mempool::Mempool& mempool() const override { return *mempool_; }
@@ -149,11 +108,6 @@ class Node::Impl final : public chain::ChainObserver,
     void wallet_send(api::SendRequest request, TxCallback done) override;
 
   private:
-    std::shared_ptr<net::transport::Session> session(net::peer_manager::PeerId id) {
-        util::LockGuard lock(sessions_mutex_);
-        auto it = sessions_.find(id);
-        return it == sessions_.end() ? nullptr : it->second.session;
-    }
     void write_node_info();
     // Every output that pays a wallet key: the active chain's coins and the pool's outputs,
     // marked as wallet/coins.hpp asks. Reads the chain and the pool one after the other:
@@ -179,17 +133,17 @@ class Node::Impl final : public chain::ChainObserver,
     }
     void tick_loop();
 
-    struct SessionEntry {
-        std::shared_ptr<net::transport::Session> session;
-        std::shared_ptr<std::atomic<std::size_t>> pending;
-    };
-
     NodeConfig config_;
     const core::Params* params_ = nullptr;
+    // Chain events for readers that must not slow the chain (the API's event stream and
+    // metrics read it next); the bus publishes into it after its subscribers.
+    util::EventRing<chain::ChainEvent> events_{10'000};
+    chain::EventBus bus_{&events_};
     std::unique_ptr<store::Database> db_;
     std::unique_ptr<chain::Chainstate> chain_;
     std::unique_ptr<mempool::Mempool> mempool_;
     std::unique_ptr<util::SerialExecutor> executor_;
+    std::unique_ptr<net::connman::ConnMan> connman_;
     std::unique_ptr<net::peer_manager::PeerManager> peers_;
     std::unique_ptr<mining::Miner> miner_;
     std::unique_ptr<wallet::Wallet> wallet_;
@@ -197,13 +151,8 @@ class Node::Impl final : public chain::ChainObserver,
     boost::asio::io_context io_;
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
     std::vector<std::thread> io_threads_;
-    std::unique_ptr<net::transport::Transport> transport_;
     std::unique_ptr<api::HttpServer> http_;
     std::optional<api::Auth> auth_;
-
-    mutable util::Mutex sessions_mutex_;
-    std::unordered_map<net::transport::SessionId, SessionEntry> sessions_
-        GUARDED_BY(sessions_mutex_);
 
     util::Mutex wait_mutex_;
     std::condition_variable wait_cv_;
@@ -230,7 +179,10 @@ util::Result<void> Node::Impl::start() {
     if (!db) return util::Unexpected(db.error());
     db_ = std::move(*db);
 
-    auto chain = chain::Chainstate::open(*db_, *params_, util::SystemClock::instance(), this);
+    // The chain's events reach the pool, the peers, the miner and this node through one bus,
+    // in that order; each subscribes once it exists.
+    bus_.subscribe(chain::EventBus::Slot::kNode, this);
+    auto chain = chain::Chainstate::open(*db_, *params_, util::SystemClock::instance(), &bus_);
     if (!chain) return util::Unexpected(chain.error());
     chain_ = std::move(*chain);
     spdlog::info("chain tip {} at height {}", chain_->tip()->hash.to_hex(), chain_->tip()->height);
@@ -247,6 +199,7 @@ util::Result<void> Node::Impl::start() {
                  core::encode_address(reward_key(), *params_));
 
     mempool_ = std::make_unique<mempool::Mempool>(*chain_, util::SystemClock::instance());
+    bus_.subscribe(chain::EventBus::Slot::kMempool, mempool_.get());
 
     executor_ = std::make_unique<util::SerialExecutor>("chain");
     // What the pool held at the last clean stop comes back, checked against today's tip.
@@ -267,8 +220,13 @@ util::Result<void> Node::Impl::start() {
     // window. (Bitcoin's 16 per peer assumes eight outbound peers; with one, a loopback sync
     // waits on round trips.) A stalling peer still loses its blocks after the timeout.
     pm_config.max_blocks_in_flight = pm_config.block_download_window;
+    net::connman::Config connman_config;
+    connman_config.bind_address = config_.p2p_bind;
+    connman_config.port = config_.p2p_port;
+    connman_ = std::make_unique<net::connman::ConnMan>(io_, *executor_, connman_config);
     peers_ = std::make_unique<net::peer_manager::PeerManager>(
-        *chain_, *mempool_, *this, util::SystemClock::instance(), pm_config);
+        *chain_, *mempool_, *connman_, util::SystemClock::instance(), pm_config);
+    bus_.subscribe(chain::EventBus::Slot::kPeers, peers_.get());
 
     mining::MinerOptions miner_options;
     miner_options.threads = config_.miner_threads;
@@ -276,6 +234,7 @@ util::Result<void> Node::Impl::start() {
     miner_ = std::make_unique<mining::Miner>(
         *params_, [this] { return chain_->next_block_context(); }, *this,
         util::SystemClock::instance(), miner_options);
+    bus_.subscribe(chain::EventBus::Slot::kMiner, miner_.get());
     miner_->start();
 
     work_.emplace(io_.get_executor());
@@ -287,12 +246,8 @@ util::Result<void> Node::Impl::start() {
         });
     }
 
-    transport_ = std::make_unique<net::transport::Transport>(io_, *this);
-    if (auto r = transport_->listen(config_.p2p_bind, config_.p2p_port); !r) {
-        return util::Unexpected(r.error().code, "P2P port " + std::to_string(config_.p2p_port) +
-                                                    ": " + r.error().message);
-    }
-    executor_->post([this, port = transport_->listen_port()] { peers_->set_listen_port(port); });
+    if (auto r = connman_->start(*peers_); !r) return util::Unexpected(r.error());
+    executor_->post([this, port = connman_->listen_port()] { peers_->set_listen_port(port); });
 
     auto auth = api::Auth::create(config_.data_dir);
     if (!auth) return util::Unexpected(auth.error());
@@ -330,7 +285,7 @@ void Node::Impl::write_node_info() {
     info["httpBind"] = config_.http_bind;
     info["httpPort"] = http_->port();
     info["p2pBind"] = config_.p2p_bind;
-    info["p2pPort"] = transport_->listen_port();
+    info["p2pPort"] = connman_->listen_port();
     info["userAgent"] = kUserAgent;
     if (auto r = util::write_file_atomic(node_info_file(config_.data_dir),
                                          util::as_bytes(boost::json::serialize(info) + "\n"));
@@ -366,22 +321,25 @@ void Node::Impl::stop() {
     if (ticker_.joinable()) ticker_.join();
     if (http_) http_->stop();
     if (miner_) miner_->stop();
-    if (transport_) transport_->stop();
+    if (connman_) connman_->stop();
     if (executor_) executor_->stop();  // runs what is queued: blocks in flight get stored
     if (work_) work_->reset();
     io_.stop();
     for (auto& t : io_threads_) t.join();
     io_threads_.clear();
     http_.reset();
-    transport_.reset();
+    bus_.subscribe(chain::EventBus::Slot::kMiner, nullptr);
     miner_.reset();
+    bus_.subscribe(chain::EventBus::Slot::kPeers, nullptr);
     peers_.reset();
+    connman_.reset();
     if (mempool_) {
         if (auto r = mempool_->save(mempool_file(config_.data_dir)); !r) {
             spdlog::error("mempool: {}", r.error().to_string());
         } else if (mempool_->size() > 0) {
             spdlog::info("mempool: {} transactions saved", mempool_->size());
         }
+        bus_.subscribe(chain::EventBus::Slot::kMempool, nullptr);
         mempool_.reset();
     }
     if (chain_) {
@@ -394,49 +352,6 @@ void Node::Impl::stop() {
     std::error_code ec;
     std::filesystem::remove(node_info_file(config_.data_dir), ec);
     spdlog::info("stopped");
-}
-
-void Node::Impl::on_open(std::shared_ptr<net::transport::Session> session) {
-    const auto id = session->id();
-    const bool inbound = session->direction() == net::transport::Direction::kInbound;
-    net::peer_manager::ConnectionInfo info;
-    info.direction =
-        inbound ? net::peer_manager::Direction::kInbound : net::peer_manager::Direction::kOutbound;
-    info.address = session->remote_address();
-    info.url = session->url();
-    {
-        util::LockGuard lock(sessions_mutex_);
-        sessions_[id] = SessionEntry{session, std::make_shared<std::atomic<std::size_t>>(0)};
-    }
-    executor_->post([this, id, info] { peers_->on_peer_connected(id, info); });
-}
-
-void Node::Impl::on_message(std::shared_ptr<net::transport::Session> session, util::Bytes payload) {
-    std::shared_ptr<std::atomic<std::size_t>> pending;
-    {
-        util::LockGuard lock(sessions_mutex_);
-        auto it = sessions_.find(session->id());
-        if (it == sessions_.end()) return;
-        pending = it->second.pending;
-    }
-    const std::size_t size = payload.size();
-    if (pending->fetch_add(size) + size > kMaxPendingBytesPerPeer) {
-        session->close("flooding: too much unprocessed data");
-        return;
-    }
-    executor_->post(
-        [this, id = session->id(), pending, size, payload = std::move(payload)]() mutable {
-            pending->fetch_sub(size);
-            peers_->on_message(id, std::move(payload));
-        });
-}
-
-void Node::Impl::on_close(net::transport::SessionId id, std::string reason) {
-    {
-        util::LockGuard lock(sessions_mutex_);
-        sessions_.erase(id);
-    }
-    executor_->post([this, id, reason] { peers_->on_peer_disconnected(id, reason); });
 }
 
 std::vector<api::PeerView> Node::Impl::peers() const {

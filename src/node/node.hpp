@@ -1,19 +1,21 @@
 // Node: owns and wires every component of a running peerchain node.
 //
-//   store (LevelDB) -> Chainstate <- chain executor (one thread: every chain mutation and
-//   every peer message) <- PeerManager <-> Transport (WebSocket, I/O threads)
+//   store (LevelDB) -> Chainstate -> EventBus -> Mempool, PeerManager, Miner, Node (in order)
+//   chain executor (one thread: every chain mutation and every peer message)
+//   PeerManager <-> ConnMan <-> Transport (WebSocket, I/O threads)
 //   Miner (its own threads) -> BlockSink -> chain executor
-//   HttpServer (I/O threads) -> routes -> NodeApi (this) -> chain queries, miner, transport
+//   HttpServer (I/O threads) -> routes -> NodeApi (this) -> chain queries, miner, connman
 //
-// node/ implements the interfaces the lower modules declare for their upward calls
-// (ChainObserver, PeerSender, transport Handler, BlockSink, NodeApi) and is the only
-// module that sees them all.
+// node/ owns every component and wires them; it implements the interfaces left for it
+// (the bus's last ChainObserver, BlockSink, NodeApi) and is the only module that sees
+// them all.
 //
 // Lifecycle: start() opens the store and the chain, starts the chain executor, the miner,
 // the P2P listener and the HTTP API, writes <data-dir>/node.json and dials the configured
-// peers. stop() undoes it in reverse: API, miner, transport, executor (drained), chain
-// flush, store; it removes node.json and the cookie. A storage failure at run time asks
-// for a shutdown (wait() returns) instead of going on with a broken store.
+// peers. stop() undoes it in reverse: API, miner, connections, executor (drained), chain
+// flush, store; it removes node.json and the cookie, only those it wrote itself. A
+// storage failure at run time asks for a shutdown (wait() returns) instead of going on
+// with a broken store.
 //
 // Thread-safety: start() and stop() from the owning thread; everything else is internal.
 #pragma once
