@@ -160,6 +160,7 @@ class Node::Impl final : public chain::ChainObserver,
     bool stopping_ GUARDED_BY(wait_mutex_) = false;
     std::thread ticker_;
     bool stopped_ = false;
+    bool wrote_node_info_ = false;
 };
 
 util::Result<void> Node::Impl::start() {
@@ -291,7 +292,9 @@ void Node::Impl::write_node_info() {
                                          util::as_bytes(boost::json::serialize(info) + "\n"));
         !r) {
         spdlog::warn("{}", r.error().message);
+        return;
     }
+    wrote_node_info_ = true;
 }
 
 void Node::Impl::tick_loop() {
@@ -349,8 +352,12 @@ void Node::Impl::stop() {
     executor_.reset();
     db_.reset();
     if (auth_) (void)auth_->remove_cookie();
-    std::error_code ec;
-    std::filesystem::remove(node_info_file(config_.data_dir), ec);
+    // Only what this process wrote: a second node refused by the store's lock must not take
+    // the running node's node.json with it.
+    if (wrote_node_info_) {
+        std::error_code ec;
+        std::filesystem::remove(node_info_file(config_.data_dir), ec);
+    }
     spdlog::info("stopped");
 }
 

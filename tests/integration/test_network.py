@@ -102,6 +102,28 @@ class SeedNetwork(NodeTestCase):
         a.mine("after restart")
         self.assertEqual(a.height(), 13)
 
+    def test_a_second_node_on_a_data_dir_in_use_leaves_the_first_ones_files(self):
+        # Issue 7: the second process failed on the store's lock, as it should, but took
+        # the running node's node.json with it, so the CLI could no longer find the node.
+        import subprocess
+        a = self.start_node("A")
+        info = os.path.join(a.data_dir, "node.json")
+        with open(info) as f:
+            before = f.read()
+        second = subprocess.run(
+            [os.environ.get("PEERCHAIN_BIN", "peerchain"), "node", "--network", "regtest",
+             "--data-dir", a.data_dir, "--http-port", "0", "--p2p-port", "0"],
+            capture_output=True, timeout=60)
+        self.assertNotEqual(second.returncode, 0)
+        with open(info) as f:
+            self.assertEqual(f.read(), before)
+        self.assertTrue(os.path.exists(os.path.join(a.data_dir, ".cookie")))
+        cli = subprocess.run(
+            [os.environ.get("PEERCHAIN_BIN", "peerchain"), "wallet", "address", "--network",
+             "regtest", "--data-dir", a.data_dir], capture_output=True, text=True, timeout=60)
+        self.assertEqual(cli.returncode, 0, cli.stderr)
+        self.assertTrue(cli.stdout.strip().startswith("pcrt1"))
+
     # --- helpers -----------------------------------------------------------------------
 
     def tmpdir(self):
