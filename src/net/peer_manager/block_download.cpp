@@ -75,11 +75,25 @@ void BlockDownloader::request(Peer& peer) {
     if (target == nullptr || target->chain_work <= tip->chain_work) return;
     if ((chain_.status(target) & (chain::kFailedValid | chain::kFailedChild)) != 0) return;
     const BlockIndex* fork = chain::last_common_ancestor(tip, target);
+    // The window starts past the blocks of the target's chain we already have, not at the
+    // fork: a branch deeper than the window is fetched while it is still lighter than our
+    // tip, which it must be until its last blocks arrive.
+    const BlockIndex* common = peer.last_common;
+    if (common == nullptr || common->height < fork->height || common->height > target->height ||
+        target->ancestor(common->height) != common) {
+        common = fork;
+    }
+    while (common->height < target->height) {
+        const BlockIndex* next = target->ancestor(common->height + 1);
+        if ((chain_.status(next) & chain::kHaveData) == 0) break;
+        common = next;
+    }
+    peer.last_common = common;
     const std::uint32_t end_height = std::min<std::uint64_t>(
-        target->height, std::uint64_t{fork->height} + config_.block_download_window);
-    const BlockIndex* start = fork;
+        target->height, std::uint64_t{common->height} + config_.block_download_window);
+    const BlockIndex* start = common;
     if (const BlockIndex* cursor = peer.download_cursor;
-        cursor != nullptr && cursor->height > fork->height && cursor->height <= target->height &&
+        cursor != nullptr && cursor->height > start->height && cursor->height <= target->height &&
         target->ancestor(cursor->height) == cursor) {
         start = cursor;
     }

@@ -10,12 +10,15 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <unordered_set>
 #include <vector>
 
 #include "chain/block_index.hpp"
 #include "core/uint256.hpp"
+#include "net/peer_manager/headers_presync.hpp"
 #include "net/peer_manager/peer_sender.hpp"
 #include "net/peer_manager/rolling_set.hpp"
 #include "net/wire/message.hpp"
@@ -42,7 +45,13 @@ struct Peer {
     const chain::BlockIndex* best_known = nullptr;
     const chain::BlockIndex* best_header_sent = nullptr;
     std::int64_t getheaders_sent_at = -1;  // an unanswered getheaders; -1 none
+    // Headers messages that did not connect although our last getheaders was answered;
+    // reset by headers that connect.
     int unconnecting_headers = 0;
+    // Following a chain of less work than our tip without storing it (headers_presync.hpp).
+    std::unique_ptr<HeadersPresync> presync;
+    // Its latest getheaders, waiting for its send queue to drain (upload fairness).
+    std::optional<wire::GetHeadersMessage> deferred_getheaders;
 
     // --- Block download (block_download.cpp) ---
     HashSet in_flight;  // blocks requested from it
@@ -54,6 +63,10 @@ struct Peer {
     // walking the whole window for every block that arrives. Reset whenever a request is
     // released without its block (and every tick, to be safe).
     const chain::BlockIndex* download_cursor = nullptr;
+    // A block of its best chain up to which we have every block's data (Bitcoin Core's
+    // pindexLastCommonBlock): the download window starts here, so that it moves along a
+    // branch we are fetching even before that branch overtakes our tip (a deep reorg).
+    const chain::BlockIndex* last_common = nullptr;
     std::int64_t last_block_at = -1;  // when it last gave us a new block; -1 never
 
     // --- Serving (peer_manager.cpp) ---
@@ -104,6 +117,10 @@ class PeerContext {
     virtual void drop(Peer& peer, const std::string& reason, bool misbehaving) = 0;
     // The clock given to the PeerManager, in seconds.
     virtual std::int64_t now() const = 0;
+    // Whether more may be served to the peer now: its per-tick byte budget is not spent and
+    // its link is not backed up (upload fairness: a peer asking for the whole chain again
+    // and again gets it at the pace it reads, never ahead of the others).
+    virtual bool can_serve(const Peer& peer) const = 0;
 };
 
 // The first 16 hex digits of a hash, for logs.
