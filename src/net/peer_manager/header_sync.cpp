@@ -3,6 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <utility>
+
+#include "core/pow.hpp"
 
 namespace peerchain::net::peer_manager {
 
@@ -15,24 +18,46 @@ void HeaderSync::start(Peer& peer) {
     peer.best_header_sent = tip;
 }
 
+void HeaderSync::send_locator(Peer& peer, std::vector<core::Uint256> locator) {
+    if (locator.size() > wire::kMaxLocatorHashes) {
+        // Never happens below height 2^90, but keep genesis last if it does.
+        locator[wire::kMaxLocatorHashes - 1] = locator.back();
+        locator.resize(wire::kMaxLocatorHashes);
+    }
+    context_.send(peer, wire::GetHeadersMessage{std::move(locator), core::Uint256()});
+    peer.getheaders_sent_at = context_.now();
+}
+
 void HeaderSync::send_getheaders(Peer& peer, const BlockIndex* from, bool force) {
     const std::int64_t t = context_.now();
     if (!force && peer.getheaders_sent_at >= 0 &&
         t - peer.getheaders_sent_at < config_.getheaders_timeout.count()) {
-        return;  // one is on its way; its answer reaches at least as far
+        // One is on its way. Messages on a link stay in order, so what made us ask was sent
+        // before the peer saw that one: its answer covers it.
+        return;
     }
-    wire::GetHeadersMessage m;
-    m.locator = chain_.locator(from);
-    if (m.locator.size() > wire::kMaxLocatorHashes) {
-        // Never happens below height 2^90, but keep genesis last if it does.
-        m.locator[wire::kMaxLocatorHashes - 1] = m.locator.back();
-        m.locator.resize(wire::kMaxLocatorHashes);
-    }
-    context_.send(peer, m);
-    peer.getheaders_sent_at = t;
+    send_locator(peer, chain_.locator(from));
 }
 
+// --- Serving --------------------------------------------------------------------------------
+
 void HeaderSync::on_getheaders(Peer& peer, const wire::GetHeadersMessage& m) {
+    if (peer.deferred_getheaders || !context_.can_serve(peer)) {
+        // An honest peer has one getheaders out at a time; a newer one supersedes it.
+        peer.deferred_getheaders = m;
+        return;
+    }
+    answer_getheaders(peer, m);
+}
+
+void HeaderSync::serve_deferred(Peer& peer) {
+    if (!peer.deferred_getheaders || !context_.can_serve(peer)) return;
+    const wire::GetHeadersMessage m = std::move(*peer.deferred_getheaders);
+    peer.deferred_getheaders.reset();
+    answer_getheaders(peer, m);
+}
+
+void HeaderSync::answer_getheaders(Peer& peer, const wire::GetHeadersMessage& m) {
     const BlockIndex* fork = chain_.find_fork(m.locator);
     // The locator shows what the peer has: no need to announce those blocks to it.
     update_best_known(peer, fork);
@@ -58,37 +83,81 @@ void HeaderSync::on_getheaders(Peer& peer, const wire::GetHeadersMessage& m) {
             peer.best_header_sent = end;
         }
     }
+    peer.served_this_tick += 3 + reply.headers.size() * core::kHeaderSize;
     context_.send(peer, reply);
 }
 
+// --- Receiving ------------------------------------------------------------------------------
+
 void HeaderSync::on_headers(Peer& peer, const wire::HeadersMessage& m) {
-    if (m.headers.empty()) {
-        peer.getheaders_sent_at = -1;  // it has nothing more for us
-        relay_.maybe_request_mempool(peer);
-        return;
-    }
-    for (std::size_t i = 1; i < m.headers.size(); ++i) {
-        if (m.headers[i].prev_hash != m.headers[i - 1].hash()) {
+    const auto& headers = m.headers;
+    for (std::size_t i = 1; i < headers.size(); ++i) {
+        if (headers[i].prev_hash != headers[i - 1].hash()) {
             context_.drop(peer, "non-continuous headers", true);
             return;
         }
     }
+    // A full batch means there is more; so does a batch that ends below the height the
+    // peer claimed at the handshake (its batch limit may be smaller than ours).
+    const bool full = headers.size() >= config_.max_headers_per_message;
+
+    if (peer.presync &&
+        (headers.empty() || headers.front().prev_hash == peer.presync->expected_prev())) {
+        const std::uint64_t at =
+            peer.presync->fork()->height +
+            (peer.presync->redownloading() ? peer.presync->redownloaded() : peer.presync->count()) +
+            headers.size();
+        peer.getheaders_sent_at = -1;
+        continue_presync(peer, headers, full || at < peer.version.best_height);
+        return;
+    }
+    if (headers.empty()) {
+        peer.getheaders_sent_at = -1;  // it has nothing more for us
+        relay_.maybe_request_mempool(peer);
+        return;
+    }
+    const BlockIndex* parent = chain_.lookup(headers.front().prev_hash);
+    if (parent == nullptr) {
+        on_unconnecting(peer);
+        return;
+    }
+    peer.unconnecting_headers = 0;
+
+    // Skip what we have: the last header we know is where the new ones leave our tree.
+    std::size_t first_new = 0;
+    const BlockIndex* fork = parent;
+    while (first_new < headers.size()) {
+        const BlockIndex* known = chain_.lookup(headers[first_new].hash());
+        if (known == nullptr) break;
+        fork = known;
+        ++first_new;
+    }
+    const bool more = full || fork->height + (headers.size() - first_new) <
+                                  std::uint64_t{peer.version.best_height};
+    if (first_new < headers.size()) {
+        core::ArithUint256 work = fork->chain_work;
+        for (std::size_t i = first_new; i < headers.size(); ++i) {
+            work += core::block_work(headers[i].bits);
+        }
+        const core::ArithUint256& tip_work = chain_.tip()->chain_work;
+        if (work < tip_work || (work == tip_work && more)) {
+            on_low_work(peer, fork,
+                        std::vector<core::BlockHeader>(headers.begin() + first_new, headers.end()),
+                        more);
+            return;
+        }
+    }
+
     const BlockIndex* last = nullptr;
-    const auto result = chain_.process_headers(m.headers, &last);
+    const auto result = chain_.process_headers(headers, &last);
     switch (result.code) {
         case core::ValidationCode::kOk:
         case core::ValidationCode::kDuplicate:
         case core::ValidationCode::kTimeFuture:  // keep what came before it; no punishment
         case core::ValidationCode::kPolicy:
             break;
-        case core::ValidationCode::kMissingPrev:
-            // Headers we cannot place: the peer is on a chain we do not know (the seeds'
-            // "query all"). Ask with our locator; bounded so that it cannot keep us busy.
-            if (++peer.unconnecting_headers > config_.max_unconnecting_headers) {
-                context_.drop(peer, "too many headers that do not connect", true);
-                return;
-            }
-            send_getheaders(peer, chain_.best_header(), false);
+        case core::ValidationCode::kMissingPrev:  // checked above; kept for completeness
+            on_unconnecting(peer);
             return;
         case core::ValidationCode::kInvalid:
             context_.drop(peer, "invalid header: " + result.to_string(), true);
@@ -98,33 +167,149 @@ void HeaderSync::on_headers(Peer& peer, const wire::HeadersMessage& m) {
             return;
     }
     peer.getheaders_sent_at = -1;
-    peer.unconnecting_headers = 0;
     if (last == nullptr) return;
     update_best_known(peer, last);
-
-    // A full batch means there is more; so does a batch that ends below the height the
-    // peer claimed at the handshake (its batch limit may be smaller than ours).
-    const bool full = m.headers.size() >= config_.max_headers_per_message;
-    if (result.is_ok() || result.code == core::ValidationCode::kDuplicate) {
-        if (full || last->height < peer.version.best_height) {
-            if (full) {
-                spdlog::info("p2p: headers sync from peer {}: height {}", peer.id, last->height);
-            }
-            send_getheaders(peer, last, true);
-        }
+    if ((result.is_ok() || result.code == core::ValidationCode::kDuplicate) && more) {
+        if (full) spdlog::info("p2p: headers sync from peer {}: height {}", peer.id, last->height);
+        send_getheaders(peer, last, true);
     }
     downloader_.request(peer);
     relay_.maybe_request_mempool(peer);
+}
+
+void HeaderSync::on_unconnecting(Peer& peer) {
+    const std::int64_t t = context_.now();
+    if (peer.getheaders_sent_at >= 0 &&
+        t - peer.getheaders_sent_at < config_.getheaders_timeout.count()) {
+        // Our getheaders is on its way: these were sent before the peer saw it (it
+        // announces while it reorganises, say), and its answer will place them.
+        spdlog::debug("p2p: peer {}: headers that do not connect, while our getheaders is out",
+                      peer.id);
+        return;
+    }
+    // Headers we cannot place: the peer is on a chain we do not know (the seeds' "query
+    // all"). Ask with our locator. Only a peer that keeps doing it after being answered is
+    // misbehaving.
+    if (++peer.unconnecting_headers > config_.max_unconnecting_headers) {
+        context_.drop(peer,
+                      "too many headers that do not connect (" +
+                          std::to_string(config_.max_unconnecting_headers) +
+                          " getheaders answered)",
+                      true);
+        return;
+    }
+    send_getheaders(peer, chain_.best_header(), true);
+}
+
+void HeaderSync::on_low_work(Peer& peer, const BlockIndex* fork,
+                             std::vector<core::BlockHeader> headers, bool more) {
+    update_best_known(peer, fork);
+    if (!more) {
+        // A branch lighter than ours that ends here (a peer behind us on a fork): nothing to
+        // store, nothing to punish.
+        spdlog::debug(
+            "p2p: peer {}: {} headers of a branch with less work than our tip, from "
+            "height {}: not stored",
+            peer.id, headers.size(), fork->height);
+        peer.getheaders_sent_at = -1;
+        return;
+    }
+    spdlog::info(
+        "p2p: peer {} has a chain that leaves ours at height {} with less work so far: "
+        "following it without storing it until it has more (headers presync)",
+        peer.id, fork->height);
+    peer.presync = std::make_unique<HeadersPresync>(chain_.params(), fork, chain_.locator(fork));
+    continue_presync(peer, headers, more);
+}
+
+void HeaderSync::continue_presync(Peer& peer, const std::vector<core::BlockHeader>& headers,
+                                  bool more) {
+    HeadersPresync& presync = *peer.presync;
+    auto outcome = presync.process(headers, chain_.tip()->chain_work, context_.now(), more);
+    using Kind = HeadersPresync::Outcome::Kind;
+    const BlockIndex* last = nullptr;
+    switch (outcome.kind) {
+        case Kind::kRedownload:
+            spdlog::info(
+                "p2p: peer {}: its chain has more work than our tip {} headers past "
+                "height {}; downloading it again to store it",
+                peer.id, presync.target_count(), presync.fork()->height);
+            [[fallthrough]];
+        case Kind::kContinue:
+            send_locator(peer, presync.locator());
+            return;
+        case Kind::kStore:
+            if (!store_presynced(peer, outcome.headers_to_store, &last)) return;
+            send_locator(peer, presync.locator());
+            return;
+        case Kind::kFinished:
+            if (!store_presynced(peer, outcome.headers_to_store, &last)) return;
+            spdlog::info("p2p: peer {}: headers presync done; its chain is stored up to height {}",
+                         peer.id, last != nullptr ? last->height : 0);
+            peer.presync.reset();
+            if (last != nullptr && last->height < peer.version.best_height) {
+                send_getheaders(peer, last, true);
+            } else {
+                peer.getheaders_sent_at = -1;
+            }
+            downloader_.request(peer);
+            return;
+        case Kind::kAbandoned:
+            spdlog::info("p2p: peer {}: headers presync from height {} ended, nothing stored: {}",
+                         peer.id, presync.fork()->height, outcome.reason);
+            peer.presync.reset();
+            peer.getheaders_sent_at = -1;
+            return;
+        case Kind::kFailed: {
+            // A chain that breaks the rules is misbehaviour; a redownload that differs from
+            // the first pass may be an honest peer that reorganised in between (Bitcoin
+            // Core abandons without punishment too): it is disconnected, not discouraged.
+            const bool misbehaving = outcome.reason != "presync-mismatch";
+            spdlog::debug("p2p: peer {}: headers presync failed: {} ({})", peer.id, outcome.reason,
+                          outcome.detail);
+            peer.presync.reset();
+            context_.drop(peer, "headers presync: " + outcome.reason, misbehaving);
+            return;
+        }
+    }
+}
+
+bool HeaderSync::store_presynced(Peer& peer, const std::vector<core::BlockHeader>& headers,
+                                 const BlockIndex** last) {
+    if (headers.empty()) return true;
+    const auto result = chain_.process_headers(headers, last);
+    switch (result.code) {
+        case core::ValidationCode::kOk:
+        case core::ValidationCode::kDuplicate:
+            update_best_known(peer, *last);
+            return true;
+        case core::ValidationCode::kInvalid:
+            peer.presync.reset();
+            context_.drop(peer, "invalid header: " + result.to_string(), true);
+            return false;
+        default:
+            // The clock went back (time-too-new now) or the store failed: start over later.
+            spdlog::info("p2p: peer {}: presynced headers not stored: {}", peer.id,
+                         result.to_string());
+            if (*last != nullptr) update_best_known(peer, *last);
+            peer.presync.reset();
+            peer.getheaders_sent_at = -1;
+            return false;
+    }
 }
 
 void HeaderSync::on_inv(Peer& peer, const std::vector<wire::InvItem>& items) {
     const bool unknown_block = std::any_of(items.begin(), items.end(), [&](const auto& item) {
         return item.type == wire::InvType::kBlock && chain_.lookup(item.hash) == nullptr;
     });
-    if (unknown_block) send_getheaders(peer, chain_.best_header(), false);
+    if (unknown_block && !peer.presync) send_getheaders(peer, chain_.best_header(), false);
 }
 
-void HeaderSync::on_orphan_block(Peer& peer) { send_getheaders(peer, chain_.best_header(), false); }
+void HeaderSync::on_orphan_block(Peer& peer) {
+    if (!peer.presync) send_getheaders(peer, chain_.best_header(), false);
+}
+
+// --- Announcing -----------------------------------------------------------------------------
 
 bool HeaderSync::peer_has(const Peer& peer, const BlockIndex* index) const {
     if (index == nullptr) return true;
@@ -144,6 +329,10 @@ void HeaderSync::update_best_known(Peer& peer, const BlockIndex* index) const {
     }
 }
 
+// Headers that connect to what the peer has, newest last; when the tip is further from it
+// than max_announce_headers (a deep reorg), an inv of the tip instead, which the peer
+// answers with a getheaders from its own locator (Bitcoin Core does the same). A lone
+// header that does not connect would make an honest follower count us as misbehaving.
 void HeaderSync::announce(Peer& peer, const BlockIndex* tip) {
     if (peer_has(peer, tip)) return;
     std::vector<core::BlockHeader> headers;
@@ -153,12 +342,11 @@ void HeaderSync::announce(Peer& peer, const BlockIndex* tip) {
         b = b->prev;
     }
     if (b != nullptr && !peer_has(peer, b)) {
-        // Too far from what it knows: the tip alone; it asks for the rest with getheaders.
-        headers.assign(1, tip->header);
+        context_.send(peer, wire::InvMessage{{{wire::InvType::kBlock, tip->hash}}});
     } else {
         std::reverse(headers.begin(), headers.end());
+        context_.send(peer, wire::HeadersMessage{std::move(headers)});
     }
-    context_.send(peer, wire::HeadersMessage{std::move(headers)});
     peer.best_header_sent = tip;
 }
 

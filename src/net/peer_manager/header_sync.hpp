@@ -1,8 +1,20 @@
 // Internal to net/peer_manager: HeaderSync, the header half of headers-first sync and of
 // block announcements (docs/PROTOCOL.md 4.3 and 4.6). It asks peers for headers with
-// block locators, answers their getheaders from the active chain, validates and stores
-// the headers they send, and tells each peer of our new tips with headers that connect to
-// what it is known to have. The block download follows the headers (BlockDownloader).
+// block locators, answers their getheaders from the active chain (at the pace each peer
+// reads), validates and stores the headers they send, and tells each peer of our new tips
+// with headers that connect to what it is known to have, or with an inv of the tip when
+// they would not (a reorg deeper than a few blocks). The block download follows the
+// headers (BlockDownloader).
+//
+// Low-work chains: headers that fork from our tree and carry less work than our active tip
+// are not stored. A full batch of them may be the start of a heavier chain (a deep reorg),
+// so the peer's chain is followed by a HeadersPresync without storing it, and stored only
+// once it proved to have more work than our tip; a short one is a lighter branch and is
+// dropped. Either way the memory a peer can make us spend on such headers is bounded.
+//
+// Headers that do not connect are answered with a getheaders; they count against the peer
+// only when they still do not connect after that round trip (Bitcoin Core's rule), so a
+// peer that announces during its own reorg is never punished.
 //
 // Thread-safety: none; the chain executor only.
 #pragma once
@@ -33,7 +45,11 @@ class HeaderSync {
     // getheaders with a locator from `from`; unless `force`, not while one is outstanding.
     void send_getheaders(Peer& peer, const chain::BlockIndex* from, bool force);
 
+    // Answered now, or once the peer has read what it was sent (can_serve); a newer
+    // getheaders replaces one still waiting.
     void on_getheaders(Peer& peer, const wire::GetHeadersMessage& message);
+    // The waiting getheaders, if the peer can take its answer now (each tick).
+    void serve_deferred(Peer& peer);
     void on_headers(Peer& peer, const wire::HeadersMessage& message);
     // The block items of an inv: a block we do not know leads to a getheaders.
     void on_inv(Peer& peer, const std::vector<wire::InvItem>& items);
@@ -48,6 +64,17 @@ class HeaderSync {
   private:
     // Whether the peer is known to have `index` (it sent it, a descendant, or named it).
     bool peer_has(const Peer& peer, const chain::BlockIndex* index) const;
+    void answer_getheaders(Peer& peer, const wire::GetHeadersMessage& message);
+    // Headers whose first one's parent we do not know.
+    void on_unconnecting(Peer& peer);
+    // The peer's chain leaves ours at `fork` with less work than our tip.
+    void on_low_work(Peer& peer, const chain::BlockIndex* fork,
+                     std::vector<core::BlockHeader> headers, bool more);
+    void continue_presync(Peer& peer, const std::vector<core::BlockHeader>& headers, bool more);
+    // Stores headers a presync proved; false when the peer was dropped or the presync ended.
+    bool store_presynced(Peer& peer, const std::vector<core::BlockHeader>& headers,
+                         const chain::BlockIndex** last);
+    void send_locator(Peer& peer, std::vector<core::Uint256> locator);
 
     PeerContext& context_;
     chain::Chainstate& chain_;

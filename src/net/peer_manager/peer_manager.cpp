@@ -12,6 +12,7 @@
 #include <variant>
 
 #include "core/params.hpp"
+#include "core/pow.hpp"
 #include "net/peer_manager/block_download.hpp"
 #include "net/peer_manager/header_sync.hpp"
 #include "net/peer_manager/peer.hpp"
@@ -174,6 +175,10 @@ class PeerManager::Impl final : public PeerContext {
     void send_bytes(Peer& peer, util::Bytes bytes) override;
     void drop(Peer& peer, const std::string& reason, bool misbehaving) override;
     std::int64_t now() const override { return clock_.now_seconds(); }
+    bool can_serve(const Peer& peer) const override {
+        return peer.served_this_tick < config_.serve_bytes_per_tick &&
+               sender_.queued_bytes(peer.id) <= config_.max_send_backlog;
+    }
 
   private:
     static Config clamped(Config c) {
@@ -608,11 +613,11 @@ void PeerManager::Impl::handle(Peer& peer, const wire::GetDataMessage& m) {
 }
 
 void PeerManager::Impl::serve(Peer& peer) {
+    headers_.serve_deferred(peer);
     wire::NotFoundMessage not_found;
     // Transactions first: they are small, and a payment waits on them.
     relay_.serve(peer, not_found);
-    while (!peer.serve_queue.empty() && !peer.disconnecting &&
-           peer.served_this_tick < config_.serve_bytes_per_tick) {
+    while (!peer.serve_queue.empty() && !peer.disconnecting && can_serve(peer)) {
         const Uint256 hash = peer.serve_queue.front();
         peer.serve_queue.pop_front();
         const BlockIndex* index = chain_.lookup(hash);
@@ -641,7 +646,20 @@ void PeerManager::Impl::handle(Peer& peer, const wire::NotFoundMessage& m) {
 void PeerManager::Impl::handle(Peer& peer, wire::BlockMessage& m) {
     auto block = std::make_shared<const core::Block>(std::move(m.block));
     const Uint256 hash = block->hash();
-    downloader_.received(peer, hash);
+    if (!downloader_.received(peer, hash) && chain_.lookup(hash) == nullptr) {
+        // Unasked, on a branch we have not accepted headers of: stored only when it brings
+        // at least as much work as our tip (Bitcoin Core's AcceptBlock does the same), so a
+        // peer cannot fill our disk with cheap blocks of a lighter branch.
+        const BlockIndex* parent = chain_.lookup(block->header.prev_hash);
+        if (parent != nullptr &&
+            parent->chain_work + core::block_work(block->header.bits) < chain_.tip()->chain_work) {
+            spdlog::debug(
+                "p2p: peer {}: unrequested block {} with less work than our tip; "
+                "not stored",
+                peer.id, short_hash(hash));
+            return;
+        }
+    }
 
     const PeerId id = peer.id;
     bool is_new = false;

@@ -75,14 +75,19 @@ struct Config {
     // a getdata that would go over disconnects it. Honest peers stay within
     // max_blocks_in_flight.
     std::size_t max_getdata_blocks = 1024;
-    // Block bytes served to one peer per tick (the rest of its requests wait for the next
-    // on_tick), which bounds what we queue for a peer that reads slowly.
+    // Bytes of headers, blocks and transactions served to one peer per tick (the rest of
+    // its requests wait for the next on_tick), and the backlog of its link above which
+    // serving it pauses until it has read more: what we queue for a peer that reads slowly
+    // stays bounded without dropping it.
     std::size_t serve_bytes_per_tick = 16u << 20;
+    std::size_t max_send_backlog = 4u << 20;
     // A new tip is announced with the headers from what the peer knows up to the tip when
     // that is at most this many, else with the tip header alone.
     std::size_t max_announce_headers = 8;
-    // Headers messages in a row that do not connect to our tree before the peer is
-    // dropped (each makes us send a getheaders).
+    // Headers messages that still do not connect to our tree after the getheaders they
+    // prompted was answered, before the peer is dropped as misbehaving. Headers that arrive
+    // while such a getheaders is on its way never count (an announcement sent before the
+    // peer saw our request, e.g. during its reorg).
     int max_unconnecting_headers = 10;
     // Seeds the generator of nonces and orphan eviction; 0 takes one from the system.
     // Fixed only where runs must repeat (fuzzing, tests): predictable nonces would let a

@@ -635,8 +635,40 @@ TEST_F(PeerManagerTest, UnconnectingHeadersAskForTheChainThenDisconnect) {
     auto asks = drain_of<wire::GetHeadersMessage>(id);
     ASSERT_EQ(asks.size(), 1u);
     EXPECT_EQ(asks[0].locator, chain_->locator(chain_->best_header()));
-    for (int i = 0; i < 10; ++i) feed(id, wire::HeadersMessage{{blocks[2].header}});
+    // While that getheaders is out, more of the same may be announcements sent before the
+    // peer saw it (it announces while it reorganises): never counted, not asked again.
+    for (int i = 0; i < 20; ++i) feed(id, wire::HeadersMessage{{blocks[2].header}});
+    EXPECT_FALSE(disconnected(id));
+    EXPECT_TRUE(drain_of<wire::GetHeadersMessage>(id).empty());
+    // A peer that still sends what does not connect after each answer is misbehaving: each
+    // round (its answer, its unconnecting headers, our next getheaders) counts once.
+    for (int round = 2; round <= 10; ++round) {
+        feed(id, wire::HeadersMessage{});
+        feed(id, wire::HeadersMessage{{blocks[2].header}});
+        ASSERT_FALSE(disconnected(id)) << "round " << round;
+        EXPECT_EQ(drain_of<wire::GetHeadersMessage>(id).size(), 1u);
+    }
+    feed(id, wire::HeadersMessage{});
+    feed(id, wire::HeadersMessage{{blocks[2].header}});
     EXPECT_NE(reason(id).find("do not connect"), std::string::npos) << reason(id);
+}
+
+TEST_F(PeerManagerTest, HeadersThatConnectResetTheUnconnectingCount) {
+    const auto blocks = build_chain(regtest().genesis.header, 0, 3, "remote");
+    const PeerId id = ready_peer(3);
+    for (int round = 0; round < 8; ++round) {
+        feed(id, wire::HeadersMessage{{blocks[2].header}});
+        feed(id, wire::HeadersMessage{});  // our getheaders answered
+    }
+    // Then the headers connect: an honest peer that kept announcing a chain we lacked.
+    feed(id, wire::HeadersMessage{headers_of(blocks)});
+    EXPECT_EQ(chain_->best_header()->hash, blocks[2].hash());
+    const auto more = build_chain(blocks[2].header, 3, 2, "remote");
+    for (int round = 0; round < 8; ++round) {
+        feed(id, wire::HeadersMessage{{more[1].header}});
+        feed(id, wire::HeadersMessage{});
+    }
+    EXPECT_FALSE(disconnected(id)) << reason(id);
 }
 
 TEST_F(PeerManagerTest, InvOfUnknownBlockAsksForHeaders) {
@@ -671,6 +703,71 @@ TEST_F(PeerManagerTest, UnsolicitedBlockOnOurTipIsAccepted) {
     EXPECT_FALSE(disconnected(id));
 }
 
+TEST_F(PeerManagerTest, AnUnsolicitedBlockWithLessWorkThanOurTipIsNotStored) {
+    mine(3);
+    const auto side = build_chain(regtest().genesis.header, 0, 3, "side");
+    const PeerId id = ready_peer(3);
+    const std::size_t before = chain_->stats().headers;
+    for (const auto& b : side) feed(id, wire::BlockMessage{b});
+    // Heights 1 and 2 of a branch have less work than our tip at 3: not stored. Height 3's
+    // parent is then unknown, so it is not stored either (the peer is asked for headers).
+    EXPECT_EQ(chain_->stats().headers, before);
+    EXPECT_EQ(chain_->lookup(side[0].hash()), nullptr);
+    EXPECT_FALSE(disconnected(id));
+}
+
+TEST_F(PeerManagerTest, LowWorkHeadersAreFollowedWithoutBeingStored) {
+    Config config;
+    config.max_headers_per_message = 50;
+    make_manager(config);
+    mine(200);
+    const PeerId id = ready_peer(150);
+    const std::size_t before = chain_->stats().headers;
+    const auto side = build_chain(regtest().genesis.header, 0, 150, "side");
+    // Three full batches of a branch lighter than our tip: the node follows it (each batch
+    // is answered with a getheaders from where it ended), stores none of it, and when the
+    // branch ends lighter than our tip it lets go without punishing the peer.
+    for (int batch = 0; batch < 3; ++batch) {
+        std::vector<core::BlockHeader> headers;
+        for (int i = 0; i < 50; ++i)
+            headers.push_back(side[static_cast<std::size_t>(batch * 50 + i)].header);
+        feed(id, wire::HeadersMessage{headers});
+        const auto asks = drain_of<wire::GetHeadersMessage>(id);
+        ASSERT_EQ(asks.size(), 1u) << "batch " << batch;
+        EXPECT_EQ(asks[0].locator.front(), headers.back().hash());
+        EXPECT_EQ(chain_->stats().headers, before);
+    }
+    feed(id, wire::HeadersMessage{});
+    EXPECT_EQ(chain_->stats().headers, before);
+    EXPECT_FALSE(disconnected(id));
+    // The same branch continued past our tip's work is stored, after a second pass.
+    const auto longer = build_chain(side.back().header, 150, 60, "side");
+    std::vector<core::Block> whole = side;
+    whole.insert(whole.end(), longer.begin(), longer.end());
+    for (std::size_t at = 0; at < whole.size(); at += 50) {
+        std::vector<core::BlockHeader> headers;
+        for (std::size_t i = at; i < std::min(whole.size(), at + 50); ++i) {
+            headers.push_back(whole[i].header);
+        }
+        feed(id, wire::HeadersMessage{headers});
+    }
+    // Past our tip's work at height 201: the node asks again from the fork (genesis).
+    auto asks = drain_of<wire::GetHeadersMessage>(id);
+    ASSERT_FALSE(asks.empty());
+    EXPECT_EQ(asks.back().locator.front(), regtest().genesis_hash);
+    EXPECT_EQ(chain_->stats().headers, before);
+    for (std::size_t at = 0; at < whole.size(); at += 50) {
+        std::vector<core::BlockHeader> headers;
+        for (std::size_t i = at; i < std::min(whole.size(), at + 50); ++i) {
+            headers.push_back(whole[i].header);
+        }
+        feed(id, wire::HeadersMessage{headers});
+    }
+    EXPECT_EQ(chain_->best_header()->hash, whole.back().hash());
+    EXPECT_EQ(chain_->stats().headers, before + whole.size());
+    EXPECT_FALSE(disconnected(id));
+}
+
 // --- Announcing ---------------------------------------------------------------------------
 
 TEST_F(PeerManagerTest, NewTipIsAnnouncedToPeersThatLackIt) {
@@ -690,7 +787,7 @@ TEST_F(PeerManagerTest, NewTipIsAnnouncedToPeersThatLackIt) {
     EXPECT_TRUE(drain_of<wire::HeadersMessage>(id).empty());
 }
 
-TEST_F(PeerManagerTest, ManyNewBlocksAreAnnouncedByTheTipAlone) {
+TEST_F(PeerManagerTest, ManyNewBlocksAreAnnouncedByAnInvOfTheTip) {
     const PeerId id = ready_peer();
     // Ten blocks that connect in one step: their headers first, the first block last.
     const auto blocks = build_chain(regtest().genesis.header, 0, 10, "batch");
@@ -701,10 +798,16 @@ TEST_F(PeerManagerTest, ManyNewBlocksAreAnnouncedByTheTipAlone) {
     drain(id);
     ASSERT_TRUE(chain_->process_block(std::make_shared<const core::Block>(blocks[0])).is_ok());
     ASSERT_EQ(chain_->tip()->height, 10u);
-    auto announced = drain_of<wire::HeadersMessage>(id);
-    ASSERT_EQ(announced.size(), 1u);
-    ASSERT_EQ(announced[0].headers.size(), 1u);
-    EXPECT_EQ(announced[0].headers[0], blocks[9].header);
+    // More than max_announce_headers from what the peer has: a lone header would not
+    // connect there, so the tip goes as an inv and the peer asks with its locator.
+    const auto sent = drain(id);
+    const auto invs = std::count_if(sent.begin(), sent.end(), [&](const wire::Message& m) {
+        const auto* inv = std::get_if<wire::InvMessage>(&m);
+        return inv != nullptr &&
+               inv->items == std::vector<wire::InvItem>{{wire::InvType::kBlock, blocks[9].hash()}};
+    });
+    EXPECT_EQ(invs, 1);
+    for (const auto& m : sent) EXPECT_FALSE(std::holds_alternative<wire::HeadersMessage>(m));
 }
 
 TEST_F(PeerManagerTest, AFewNewBlocksAreAnnouncedAsTheirHeaders) {

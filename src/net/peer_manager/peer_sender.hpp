@@ -8,6 +8,7 @@
 // PeerManager::on_peer_disconnected (posted to the chain executor).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -49,6 +50,11 @@ class PeerSender {
     // go out. on_peer_disconnected must follow, asynchronously, even when the link was
     // already closing.
     virtual void disconnect(PeerId peer, std::string reason) = 0;
+
+    // Bytes queued for the peer and not yet written to its link. The peer manager pauses
+    // serving a peer with a large backlog (a slow link), instead of letting the queue grow
+    // until the link is closed as too slow. 0 when unknown.
+    virtual std::size_t queued_bytes(PeerId /*peer*/) const { return 0; }
 };
 
 }  // namespace peerchain::net::peer_manager

@@ -95,8 +95,10 @@ TEST(PeerManagerSync, ForkOfFiveAgainstEightResolvesToEight) {
     net.connect(a, b);
     ASSERT_TRUE(wait_until([&] { return same_tip(a, b, 8); })) << "a at " << a.height();
     EXPECT_EQ(a.tip_hash(), b_tip);
-    // a keeps its old branch as a stored side chain; b knows its headers.
-    EXPECT_EQ(b.chain().stats().headers, 1u + 8 + 5);
+    // a keeps its old branch as a stored side chain. b never stores the headers of a's
+    // lighter branch: they cannot lead to more work than its tip.
+    EXPECT_EQ(a.chain().stats().headers, 1u + 8 + 5);
+    EXPECT_EQ(b.chain().stats().headers, 1u + 8);
     // Both sides still connected, nobody punished.
     EXPECT_TRUE(a.sender().disconnects().empty());
     EXPECT_TRUE(b.sender().disconnects().empty());
@@ -197,6 +199,57 @@ TEST(PeerManagerSync, ConnectionToSelfIsClosed) {
     ASSERT_TRUE(wait_until([&] { return a.sender().disconnects().size() == 2; }));
     for (const auto& [id, reason] : a.sender().disconnects()) EXPECT_EQ(reason, "self-connection");
     ASSERT_TRUE(wait_until([&] { return a.peer_manager().peer_count() == 0; }));
+}
+
+// Issue 7: P1 has blocks of its own and P3 follows it; P1 meets P2, whose chain has more
+// work, and reorganises onto it. P3 must follow P1 onto P2's chain and nobody may be
+// punished, at any fork depth: a deep reorg is announced with an inv (headers that do not
+// connect would count against P1), and the first batches of P2's chain, lighter than P3's
+// tip, go through the headers presync instead of being stored or refused.
+struct ReorgCase {
+    int p1_blocks;
+    int p2_blocks;
+    bool small;  // small batches: many presync rounds in a short chain
+};
+
+void follower_takes_the_reorg(const ReorgCase& c) {
+    TestNetwork net;
+    const Config config = c.small ? small_batches() : Config{};
+    auto& p1 = net.add_node("p1", config);
+    auto& p2 = net.add_node("p2", config);
+    auto& p3 = net.add_node("p3", config);
+    p1.mine(c.p1_blocks, "p1");
+    p2.mine(c.p2_blocks, "p2");
+    const auto target = p2.tip_hash();
+    const auto height = static_cast<std::uint32_t>(c.p2_blocks);
+    net.start_ticking();
+    net.connect(p3, p1);
+    ASSERT_TRUE(wait_until(
+        [&] { return same_tip(p1, p3, static_cast<std::uint32_t>(c.p1_blocks)); }, 120s));
+    const std::size_t p3_headers = p3.chain().stats().headers;
+    net.connect(p1, p2);
+    ASSERT_TRUE(
+        wait_until([&] { return p3.tip_hash() == target && p1.tip_hash() == target; }, 300s))
+        << "p1 at " << p1.height() << ", p3 at " << p3.height();
+    EXPECT_EQ(p3.height(), height);
+    for (auto* node : {&p1, &p2, &p3}) {
+        EXPECT_TRUE(node->sender().disconnects().empty()) << node->name();
+        EXPECT_TRUE(node->peer_manager().discouraged().empty()) << node->name();
+    }
+    // P3 stored P2's chain once it had proved more work, nothing else.
+    EXPECT_EQ(p3.chain().stats().headers, p3_headers + height);
+}
+
+TEST(PeerManagerSync, AFollowerTakesItsPeersReorgTwentyDeep) {
+    follower_takes_the_reorg({20, 40, false});
+}
+
+TEST(PeerManagerSync, AFollowerTakesItsPeersReorgThreeHundredDeepInSmallBatches) {
+    follower_takes_the_reorg({300, 320, true});
+}
+
+TEST(PeerManagerSync, AFollowerTakesItsPeersReorgThreeThousandDeep) {
+    follower_takes_the_reorg({3000, 3020, false});
 }
 
 }  // namespace

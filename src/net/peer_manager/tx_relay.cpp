@@ -111,8 +111,7 @@ void TxRelay::queue_getdata(Peer& peer, const std::vector<wire::InvItem>& items)
 }
 
 void TxRelay::serve(Peer& peer, wire::NotFoundMessage& not_found) {
-    while (!peer.tx_serve_queue.empty() && !peer.disconnecting &&
-           peer.served_this_tick < config_.serve_bytes_per_tick) {
+    while (!peer.tx_serve_queue.empty() && !peer.disconnecting && context_.can_serve(peer)) {
         const Uint256 txid = peer.tx_serve_queue.front();
         peer.tx_serve_queue.pop_front();
         const auto entry = mempool_.get(txid);
