@@ -1,27 +1,22 @@
 #include "crypto/schnorr.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <secp256k1.h>
 #include <secp256k1_extrakeys.h>
 #include <secp256k1_schnorrsig.h>
 
-#include <stdexcept>
+#include "crypto/random.hpp"
 
 namespace peerchain::crypto {
 
 namespace {
-
-void random_bytes(std::uint8_t* out, int n) {
-    if (RAND_bytes(out, n) != 1) throw std::runtime_error("no randomness from the OS");
-}
 
 // One context for the process, randomized once against side channels on signing.
 const secp256k1_context* context() {
     static secp256k1_context* ctx = [] {
         secp256k1_context* c = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
         std::array<std::uint8_t, 32> seed;
-        random_bytes(seed.data(), 32);
+        random_bytes(seed);
         NODE_ASSERT(secp256k1_context_randomize(c, seed.data()) == 1);
         return c;
     }();
@@ -64,7 +59,7 @@ util::Result<SecretKey> SecretKey::from_bytes(const std::array<std::uint8_t, 32>
 SecretKey SecretKey::generate() {
     for (;;) {
         std::array<std::uint8_t, 32> bytes;
-        random_bytes(bytes.data(), 32);
+        random_bytes(bytes);
         auto key = from_bytes(bytes);
         OPENSSL_cleanse(bytes.data(), bytes.size());
         if (key) return std::move(*key);
@@ -84,7 +79,7 @@ XOnlyPublicKey SecretKey::public_key() const {
 
 SchnorrSignature SecretKey::sign(const Digest& msg) const {
     std::array<std::uint8_t, 32> aux;
-    random_bytes(aux.data(), 32);
+    random_bytes(aux);
     return sign(msg, aux);
 }
 
