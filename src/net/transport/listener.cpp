@@ -112,7 +112,7 @@ void Listener::accept_socket(tcp::socket socket) {
                                                std::move(socket), remote_text, std::string(),
                                                std::move(*slot));
     if (!state_->add_session(session)) return;  // stopping: dropping it closes the socket
-    session->start_server();
+    session->start_server({});
 }
 
 }  // namespace peerchain::net::transport::detail

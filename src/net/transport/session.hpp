@@ -14,6 +14,7 @@
 #include <string>
 #include <utility>
 
+#include "net/transport/peer_url.hpp"
 #include "util/bytes.hpp"
 
 namespace peerchain::net::transport {
@@ -37,6 +38,8 @@ class Session {
 
     SessionId id() const noexcept { return id_; }
     Direction direction() const noexcept { return direction_; }
+    // How the link frames messages (see PROTOCOL.md section 2).
+    Scheme transport() const noexcept { return transport_; }
     // The peer's socket address, "1.2.3.4:5678" or "[::1]:5678". For an inbound session
     // the port is the peer's ephemeral port, not its listening port.
     const std::string& remote_address() const noexcept { return remote_address_; }
@@ -61,15 +64,18 @@ class Session {
     virtual bool is_open() const noexcept = 0;
 
   protected:
-    Session(SessionId id, Direction direction, std::string remote_address, std::string url)
+    Session(SessionId id, Direction direction, Scheme transport, std::string remote_address,
+            std::string url)
         : id_(id),
           direction_(direction),
+          transport_(transport),
           remote_address_(std::move(remote_address)),
           url_(std::move(url)) {}
 
   private:
     const SessionId id_;
     const Direction direction_;
+    const Scheme transport_;
     const std::string remote_address_;
     const std::string url_;
 };

@@ -7,7 +7,7 @@
 
 #include "net/transport/dialer.hpp"
 #include "net/transport/listener.hpp"
-#include "net/transport/ws_session.hpp"
+#include "net/transport/session_base.hpp"
 
 namespace peerchain::net::transport::detail {
 
@@ -70,7 +70,7 @@ std::size_t TransportState::count(Direction direction) const {
     return direction == Direction::kInbound ? inbound_ : outbound_;
 }
 
-bool TransportState::add_session(const std::shared_ptr<WsSession>& session) {
+bool TransportState::add_session(const std::shared_ptr<SessionBase>& session) {
     util::LockGuard lock(mutex_);
     if (phase_ != Phase::kRunning) return false;
     sessions_.emplace(session->id(), session);
@@ -78,7 +78,7 @@ bool TransportState::add_session(const std::shared_ptr<WsSession>& session) {
 }
 
 void TransportState::remove_session(SessionId id) {
-    std::shared_ptr<WsSession> removed;  // destroyed after the lock is released
+    std::shared_ptr<SessionBase> removed;  // destroyed after the lock is released
     util::LockGuard lock(mutex_);
     // Once stop() has begun it owns the registry: a session must stay listed so that stop()
     // can call its on_close.

@@ -29,7 +29,7 @@ class io_context;
 namespace peerchain::net::transport::detail {
 
 class TransportState;
-class WsSession;
+class SessionBase;
 class Listener;
 class Dialer;
 
@@ -75,7 +75,7 @@ class TransportState {
 
     // Registration, so that stop() can reach everything. Each add fails (returns false)
     // once stop() has begun; the caller then drops what it tried to add.
-    bool add_session(const std::shared_ptr<WsSession>& session);
+    bool add_session(const std::shared_ptr<SessionBase>& session);
     void remove_session(SessionId id);
     bool add_dialer(SessionId id, const std::shared_ptr<Dialer>& dialer);
     void remove_dialer(SessionId id);
@@ -129,7 +129,7 @@ class TransportState {
     SessionId last_id_ GUARDED_BY(mutex_) = 0;
     std::size_t inbound_ GUARDED_BY(mutex_) = 0;
     std::size_t outbound_ GUARDED_BY(mutex_) = 0;
-    std::map<SessionId, std::shared_ptr<WsSession>> sessions_ GUARDED_BY(mutex_);
+    std::map<SessionId, std::shared_ptr<SessionBase>> sessions_ GUARDED_BY(mutex_);
     std::map<SessionId, std::weak_ptr<Dialer>> dialers_ GUARDED_BY(mutex_);
     std::shared_ptr<Listener> listener_ GUARDED_BY(mutex_);
     bool had_listener_ GUARDED_BY(mutex_) = false;
