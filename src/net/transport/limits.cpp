@@ -1,14 +1,19 @@
 #include "net/transport/limits.hpp"
 
+#include <string>
+
 namespace peerchain::net::transport {
 
 util::Result<void> Limits::validate() const {
     using util::Errc;
     using util::Unexpected;
     if (max_message_size == 0) return Unexpected(Errc::kInvalidArgument, "max_message_size is 0");
-    if (max_send_queue_bytes < max_message_size) {
+    if (max_message_size > max_send_queue_bytes ||
+        max_send_queue_bytes - max_message_size < kQueuedMessageOverhead) {
         return Unexpected(Errc::kInvalidArgument,
-                          "max_send_queue_bytes is smaller than max_message_size");
+                          "max_send_queue_bytes cannot hold one message of max_message_size (" +
+                              std::to_string(kQueuedMessageOverhead) +
+                              " bytes of overhead included)");
     }
     if (handshake_timeout.count() <= 0) {
         return Unexpected(Errc::kInvalidArgument, "handshake_timeout is not positive");

@@ -7,9 +7,26 @@
 #include <chrono>
 #include <cstddef>
 
+#include "util/bytes.hpp"
 #include "util/result.hpp"
 
 namespace peerchain::net::transport {
+
+// What one queued message holds beyond its buffer's capacity. Counting payload bytes alone
+// would let a flood of tiny messages hold many times the cap. On x86-64 with glibc a queued
+// message costs: the make_shared block of shared_ptr<const Bytes> (a 16-byte control block
+// and a 24-byte vector header, a 48-byte chunk), malloc's header and rounding on the
+// vector's buffer (up to 31 bytes for a tiny one), the 16-byte queue slot, and the handler
+// that carries it to the session's strand while it waits there. Rounded up to 128.
+inline constexpr std::size_t kQueuedMessageOverhead = 128;
+
+// The memory payload holds while it waits in a queue: its capacity plus
+// kQueuedMessageOverhead. Each session's send queue is counted this way against
+// Limits::max_send_queue_bytes; an owner that queues received messages for processing
+// should count them the same way, so that its bound holds for tiny messages too.
+inline std::size_t held_bytes(const util::Bytes& payload) noexcept {
+    return payload.capacity() + kQueuedMessageOverhead;
+}
 
 struct Limits {
     // Largest message accepted from a peer, and largest one we agree to send. Enforced by
@@ -17,8 +34,9 @@ struct Limits {
     // message closes the session (close code 1009, "message too big").
     std::size_t max_message_size = 8 * 1024 * 1024;
 
-    // Bytes queued for one session and not yet written to the socket. A send that would go
-    // over closes the session as too slow instead of letting the queue grow.
+    // Memory queued for one session and not yet written to the socket, each message counted
+    // as held_bytes(). A send that would go over closes the session as too slow instead of
+    // letting the queue grow.
     std::size_t max_send_queue_bytes = 32 * 1024 * 1024;
 
     // Bounds the TCP connect of a dial, the WebSocket upgrade (HTTP request and response)
@@ -38,7 +56,8 @@ struct Limits {
 
     // Fails with Errc::kInvalidArgument, naming the field, when max_message_size or
     // handshake_timeout is zero, idle_timeout is negative, the send queue cannot hold one
-    // message of the maximum size, or both connection counts are zero.
+    // message of the maximum size (with its kQueuedMessageOverhead), or both connection
+    // counts are zero.
     util::Result<void> validate() const;
 };
 

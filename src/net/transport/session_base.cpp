@@ -82,8 +82,9 @@ bool SessionBase::send(std::shared_ptr<const util::Bytes> payload) {
                      size, limits.max_message_size);
         return false;
     }
-    const auto held = size;
-    // Counted before the post, so that a flood of sends is refused before it allocates.
+    // Counted before the post, so that a flood of sends is refused before it allocates, and
+    // by what the message holds, so that a flood of tiny ones is refused as soon.
+    const auto held = held_bytes(*payload);
     const auto queued = queued_bytes_.fetch_add(held) + held;
     if (queued > limits.max_send_queue_bytes) {
         queued_bytes_.fetch_sub(held);
