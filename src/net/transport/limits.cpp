@@ -21,6 +21,14 @@ util::Result<void> Limits::validate() const {
     if (idle_timeout.count() < 0) {
         return Unexpected(Errc::kInvalidArgument, "idle_timeout is negative");
     }
+    if (!websocket && !tcp) {
+        return Unexpected(Errc::kInvalidArgument, "websocket and tcp are both disabled");
+    }
+    if (tcp && max_message_size >= kGetAsFrameLength) {
+        return Unexpected(Errc::kInvalidArgument,
+                          "max_message_size must be below " + std::to_string(kGetAsFrameLength) +
+                              " (\"GET \" read as a frame length) when tcp is enabled");
+    }
     if (max_inbound == 0 && max_outbound == 0) {
         return Unexpected(Errc::kInvalidArgument, "max_inbound and max_outbound are both 0");
     }

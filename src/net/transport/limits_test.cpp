@@ -50,5 +50,33 @@ TEST(Limits, RejectsZeroesAndNegatives) {
     EXPECT_FALSE(d.validate());
 }
 
+TEST(Limits, AtLeastOneTransport) {
+    Limits limits;
+    limits.websocket = false;
+    EXPECT_TRUE(limits.validate());
+    limits.websocket = true;
+    limits.tcp = false;
+    EXPECT_TRUE(limits.validate());
+    limits.websocket = false;
+    auto r = limits.validate();
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("both disabled"), std::string::npos);
+}
+
+TEST(Limits, TcpNeedsTheCapBelowGetReadAsALength) {
+    // "GET " read as a little-endian u32.
+    EXPECT_EQ(kGetAsFrameLength, 0x47u | 0x45u << 8 | 0x54u << 16 | 0x20u << 24);
+    Limits limits;
+    limits.max_message_size = kGetAsFrameLength - 1;
+    limits.max_send_queue_bytes = kGetAsFrameLength + kQueuedMessageOverhead;
+    EXPECT_TRUE(limits.validate());
+    limits.max_message_size = kGetAsFrameLength;
+    auto r = limits.validate();
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("tcp"), std::string::npos);
+    limits.tcp = false;  // WebSocket alone has no such limit
+    EXPECT_TRUE(limits.validate());
+}
+
 }  // namespace
 }  // namespace peerchain::net::transport

@@ -82,6 +82,11 @@ bool SessionBase::send(std::shared_ptr<const util::Bytes> payload) {
                      size, limits.max_message_size);
         return false;
     }
+    if (size == 0 && transport() == Scheme::kTcp) {
+        // A TCP frame cannot carry an empty message (PROTOCOL.md section 2).
+        spdlog::warn("p2p session {}: refusing to send an empty message over tcp", id());
+        return false;
+    }
     // Counted before the post, so that a flood of sends is refused before it allocates, and
     // by what the message holds, so that a flood of tiny ones is refused as soon.
     const auto held = held_bytes(*payload);
