@@ -8,6 +8,7 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <utility>
 
+#include "net/transport/tcp_session.hpp"
 #include "net/transport/ws_session.hpp"
 
 namespace peerchain::net::transport::detail {
@@ -95,6 +96,16 @@ void Dialer::on_connect(boost::system::error_code ec, const tcp::endpoint& endpo
         if (ec) return fail("cannot connect to " + url_.host_port() + ": " + ec.message());
         boost::system::error_code ignored;
         socket_.set_option(tcp::no_delay(true), ignored);
+        if (url_.scheme == Scheme::kTcp) {
+            // No upgrade: the link is open, and on_open comes now, even if the peer then
+            // closes at once (e.g. it is full or speaks only WebSocket).
+            auto session = std::make_shared<TcpSession>(
+                state_, id_, Direction::kOutbound, std::move(socket_), format_endpoint(endpoint),
+                url_text_, std::move(slot_));
+            finish();
+            if (!state_->add_session(session)) return;  // stopping: dropping it closes it
+            return session->start(std::nullopt);
+        }
         auto session =
             std::make_shared<WsSession>(state_, id_, Direction::kOutbound, std::move(socket_),
                                         format_endpoint(endpoint), url_text_, std::move(slot_));
@@ -120,7 +131,7 @@ void Dialer::finish() noexcept {
     boost::system::error_code ignored;
     socket_.close(ignored);
     slot_.release();
-    state_->remove_dialer(id_);
+    state_->remove_pending(id_);
 }
 
 }  // namespace peerchain::net::transport::detail

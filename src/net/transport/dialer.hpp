@@ -1,6 +1,7 @@
 // Internal to net/transport: Dialer resolves a peer URL's host, connects to the first
-// address that answers, and hands the socket to a new outbound WsSession for the upgrade.
-// Resolution and connect together are bounded by Limits::handshake_timeout.
+// address that answers, and hands the socket to a new outbound session: a WsSession for
+// the upgrade (ws://), or a TcpSession, open at once (tcp://). Resolution and connect
+// together are bounded by Limits::handshake_timeout.
 //
 // Thread-safety: start() and cancel() from any thread; the rest runs on the dialer's
 // strand.
@@ -18,7 +19,7 @@
 
 namespace peerchain::net::transport::detail {
 
-class Dialer : public std::enable_shared_from_this<Dialer> {
+class Dialer final : public PendingConnection, public std::enable_shared_from_this<Dialer> {
   public:
     // id becomes the session's id; url_text is reported back as given.
     Dialer(std::shared_ptr<TransportState> state, SessionId id, PeerUrl url, std::string url_text,
@@ -26,7 +27,7 @@ class Dialer : public std::enable_shared_from_this<Dialer> {
 
     void start();
     // Abandons the dial without reporting it (for stop()).
-    void cancel();
+    void cancel() override;
 
   private:
     template <typename F>

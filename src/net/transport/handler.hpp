@@ -28,20 +28,24 @@ class Handler {
   public:
     virtual ~Handler() = default;
 
-    // A session finished its WebSocket upgrade and can send and receive.
+    // A session can send and receive: a WebSocket session once its upgrade finished, an
+    // outbound TCP session as soon as it is connected, an inbound TCP session once its
+    // first length prefix arrived (before the message itself).
     virtual void on_open(std::shared_ptr<Session> session) = 0;
 
     // One whole binary message from the peer, at most Limits::max_message_size bytes.
     virtual void on_message(std::shared_ptr<Session> session, util::Bytes payload) = 0;
 
     // A session that got on_open is gone. reason is printable ASCII meant for logs, e.g.
-    // "closed by peer (1000: bye)", "message too big", "timed out", "transport stopped".
+    // "closed by peer (1000: bye)", "connection closed by peer", "message too big: ...",
+    // "empty frame", "timed out", "too slow: ...", "transport stopped".
     virtual void on_close(SessionId id, std::string reason) = 0;
 
     // A dial started by Transport::dial could not produce an open session: the name did not
-    // resolve, the connection was refused or timed out, the upgrade failed, or the peer
-    // closed at once (e.g. it is full). url is the text given to dial(). No on_open or
-    // on_close is called for it.
+    // resolve, the connection was refused or timed out, or (ws:// only) the upgrade failed
+    // or the peer closed at once (e.g. it is full). A tcp:// session opens when the
+    // connection is made, so a peer that refuses it after that shows as on_open, then
+    // on_close. url is the text given to dial(). No on_open or on_close is called for it.
     virtual void on_dial_failed(std::string url, std::string reason) = 0;
 };
 

@@ -8,7 +8,7 @@
 #include <chrono>
 #include <utility>
 
-#include "net/transport/ws_session.hpp"
+#include "net/transport/inbound_sniffer.hpp"
 
 namespace peerchain::net::transport::detail {
 
@@ -108,11 +108,11 @@ void Listener::accept_socket(tcp::socket socket) {
         return;
     }
     socket.set_option(tcp::no_delay(true), ec);
-    auto session = std::make_shared<WsSession>(state_, state_->next_id(), Direction::kInbound,
-                                               std::move(socket), remote_text, std::string(),
-                                               std::move(*slot));
-    if (!state_->add_session(session)) return;  // stopping: dropping it closes the socket
-    session->start_server();
+    const auto id = state_->next_id();
+    auto sniffer = std::make_shared<InboundSniffer>(state_, id, std::move(socket), remote_text,
+                                                    std::move(*slot));
+    if (!state_->add_pending(id, sniffer)) return;  // stopping: dropping it closes the socket
+    sniffer->start();
 }
 
 }  // namespace peerchain::net::transport::detail

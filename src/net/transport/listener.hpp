@@ -1,5 +1,6 @@
-// Internal to net/transport: Listener accepts TCP connections and turns each into an
-// inbound WsSession, or closes it at once when the inbound limit is reached.
+// Internal to net/transport: Listener accepts TCP connections and hands each to an
+// InboundSniffer, which tells WebSocket from TCP by its first bytes; or closes it at once
+// when the inbound limit is reached.
 //
 // Thread-safety: open() before start(), from one thread; start() and close() from any
 // thread; the rest runs on the listener's strand.

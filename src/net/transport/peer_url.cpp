@@ -84,7 +84,9 @@ util::Result<std::uint16_t> parse_port(std::string_view text) {
     return static_cast<std::uint16_t>(value);
 }
 
-util::Result<PeerUrl> parse_any_scheme(std::string_view text) {
+}  // namespace
+
+util::Result<PeerUrl> parse_peer_url(std::string_view text) {
     if (text.empty()) return invalid("empty peer URL");
     if (text.size() > kMaxUrlLength) {
         return invalid("peer URL is " + std::to_string(text.size()) + " characters, over the " +
@@ -100,7 +102,8 @@ util::Result<PeerUrl> parse_any_scheme(std::string_view text) {
     PeerUrl url;
     const auto sep = text.find("://");
     if (sep == std::string_view::npos) {
-        return invalid("'" + excerpt(text) + "' is not a peer URL: expected ws://host:port");
+        return invalid("'" + excerpt(text) +
+                       "' is not a peer URL: expected ws://host:port or tcp://host:port");
     }
     const auto scheme = text.substr(0, sep);
     if (iequals(scheme, "ws")) {
@@ -108,9 +111,12 @@ util::Result<PeerUrl> parse_any_scheme(std::string_view text) {
     } else if (iequals(scheme, "tcp")) {
         url.scheme = Scheme::kTcp;
     } else if (iequals(scheme, "wss")) {
-        return invalid("wss:// (WebSocket over TLS) is not supported: use ws://host:port");
+        return invalid(
+            "wss:// (WebSocket over TLS) is not supported: use ws://host:port or "
+            "tcp://host:port");
     } else {
-        return invalid("unsupported scheme '" + excerpt(scheme) + "': use ws://host:port");
+        return invalid("unsupported scheme '" + excerpt(scheme) +
+                       "': use ws://host:port or tcp://host:port");
     }
 
     auto rest = text.substr(sep + 3);
@@ -119,7 +125,7 @@ util::Result<PeerUrl> parse_any_scheme(std::string_view text) {
     if (path_start != std::string_view::npos) {
         const auto path = rest.substr(path_start);
         if (url.scheme == Scheme::kTcp && path != "/") {
-            return invalid("tcp:// peer URLs have no path");
+            return invalid("tcp:// peer URLs have no path: use tcp://host:port");
         }
         if (path.size() > kMaxPathLength) {
             return invalid("path is over " + std::to_string(kMaxPathLength) + " characters");
@@ -130,7 +136,7 @@ util::Result<PeerUrl> parse_any_scheme(std::string_view text) {
     if (authority.find('@') != std::string_view::npos) {
         return invalid("user info (user@host) is not allowed in a peer URL");
     }
-    if (authority.empty()) return invalid("missing host: expected ws://host:port");
+    if (authority.empty()) return invalid("missing host: expected host:port");
 
     std::string_view port_text;
     if (authority.front() == '[') {
@@ -147,9 +153,9 @@ util::Result<PeerUrl> parse_any_scheme(std::string_view text) {
         const auto colon = authority.find(':');
         if (colon == std::string_view::npos) return invalid("missing port: expected host:port");
         if (authority.find(':', colon + 1) != std::string_view::npos) {
-            return invalid("an IPv6 address must be written in brackets: ws://[::1]:6001");
+            return invalid("an IPv6 address must be written in brackets: [::1]:6001");
         }
-        if (colon == 0) return invalid("missing host: expected ws://host:port");
+        if (colon == 0) return invalid("missing host: expected host:port");
         auto host = check_name(authority.substr(0, colon));
         if (!host) return util::Unexpected(std::move(host).error());
         url.host = std::move(*host);
@@ -160,8 +166,6 @@ util::Result<PeerUrl> parse_any_scheme(std::string_view text) {
     url.port = *port;
     return url;
 }
-
-}  // namespace
 
 const char* scheme_name(Scheme scheme) noexcept {
     switch (scheme) {
@@ -182,15 +186,6 @@ std::string PeerUrl::to_string() const {
     std::string out = std::string(scheme_name(scheme)) + "://" + host_port();
     if (path != "/") out += path;
     return out;
-}
-
-util::Result<PeerUrl> parse_peer_url(std::string_view text) {
-    auto url = parse_any_scheme(text);
-    if (url && url->scheme == Scheme::kTcp) {
-        // The grammar knows tcp:// already; it becomes dialable with the TCP transport.
-        return invalid("tcp:// peers are not supported yet: use ws://host:port");
-    }
-    return url;
 }
 
 }  // namespace peerchain::net::transport

@@ -1,17 +1,19 @@
-// PeerUrl: where to dial a peer, written "ws://host:port" (optionally with a request path,
-// "ws://host:port/p2p"). The text comes from users and other peers (PEERS, /addPeer, addr
-// messages), so every part is bounded and checked before anything is resolved or dialed.
+// PeerUrl: where to dial a peer, written "ws://host:port" (WebSocket, optionally with a
+// request path, "ws://host:port/p2p") or "tcp://host:port" (length-prefixed TCP frames).
+// The text comes from users and other peers (PEERS, /addPeer, addr messages), so every
+// part is bounded and checked before anything is resolved or dialed.
 //
 // Grammar accepted by parse_peer_url (scheme case-insensitive, no spaces, at most
 // kMaxUrlLength characters):
 //
-//   url       = scheme "://" host ":" port [ path ]
-//   scheme    = "ws" | "tcp"            ; tcp is recognised but refused for now
+//   url       = "ws://" authority [ path ]
+//             | "tcp://" authority [ "/" ]  ; no path: TCP has no request target
+//   authority = host ":" port
 //   host      = name | ipv4 | "[" ipv6 "]"
 //   name      = label *( "." label )    ; <= kMaxHostLength chars, labels 1..63 chars of
 //                                       ; letters, digits, "-" and "_"
 //   port      = 1*5DIGIT                ; 1..65535
-//   path      = "/" *pchar              ; printable ASCII except "#", ws only
+//   path      = "/" *pchar              ; printable ASCII except "#"
 //
 // Thread-safety: a plain value type and pure functions.
 #pragma once
@@ -27,7 +29,7 @@ namespace peerchain::net::transport {
 
 enum class Scheme {
     kWebSocket,  // ws://, one message per binary WebSocket frame
-    kTcp,        // tcp://, length-prefixed frames: parsed, not dialable yet
+    kTcp,        // tcp://, each message preceded by its length as a u32
 };
 
 // "ws" or "tcp".
@@ -41,7 +43,7 @@ struct PeerUrl {
     Scheme scheme = Scheme::kWebSocket;
     std::string host;        // a name, an IPv4 literal, or an IPv6 literal without brackets
     std::uint16_t port = 0;  // never 0 once parsed
-    std::string path = "/";  // the WebSocket request target
+    std::string path = "/";  // the WebSocket request target; always "/" for tcp
 
     // "host:port", with an IPv6 host in brackets: the HTTP Host header and the log name.
     std::string host_port() const;
@@ -53,9 +55,10 @@ struct PeerUrl {
 
 // Parses a peer URL by the grammar above. Fails with Errc::kInvalidArgument and a message
 // fit for a user (it names the part that is wrong) on: empty or over-long text, spaces or
-// non-ASCII, a scheme other than ws (tcp:// is refused as not supported yet), user info, a
-// missing, non-numeric or out-of-range port, a bad or over-long host, an IPv6 literal
-// without brackets, a bad path. Never resolves names.
+// non-ASCII, a scheme other than ws or tcp, user info, a missing, non-numeric or
+// out-of-range port, a bad or over-long host, an IPv6 literal without brackets, a bad path
+// or any path on tcp. Never resolves names. Whether this Transport has the scheme enabled
+// is for Transport::dial to say.
 util::Result<PeerUrl> parse_peer_url(std::string_view text);
 
 }  // namespace peerchain::net::transport

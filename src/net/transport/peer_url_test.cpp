@@ -82,12 +82,45 @@ TEST(PeerUrl, MessagesNameTheProblem) {
               std::string::npos);
 }
 
-TEST(PeerUrl, TcpIsRecognisedButNotSupportedYet) {
-    auto r = parse_peer_url("tcp://127.0.0.1:6001");
-    ASSERT_FALSE(r);
-    EXPECT_NE(r.error().message.find("not supported yet"), std::string::npos);
-    expect_rejected("tcp://host");  // still parsed first: a malformed one says why
+TEST(PeerUrl, AcceptsTcp) {
+    auto a = parse_peer_url("tcp://127.0.0.1:6001");
+    ASSERT_TRUE(a) << a.error().to_string();
+    EXPECT_EQ(a->scheme, Scheme::kTcp);
+    EXPECT_EQ(a->host, "127.0.0.1");
+    EXPECT_EQ(a->port, 6001);
+    EXPECT_EQ(a->path, "/");
+    EXPECT_EQ(a->to_string(), "tcp://127.0.0.1:6001");
+    EXPECT_EQ(a->host_port(), "127.0.0.1:6001");
+
+    auto b = parse_peer_url("TCP://[::1]:6002/");  // a lone "/" is no path
+    ASSERT_TRUE(b) << b.error().to_string();
+    EXPECT_EQ(b->scheme, Scheme::kTcp);
+    EXPECT_EQ(b->host, "::1");
+    EXPECT_EQ(b->to_string(), "tcp://[::1]:6002");
+
+    auto c = parse_peer_url("tcp://node-2.example.org:65535");
+    ASSERT_TRUE(c) << c.error().to_string();
+    EXPECT_EQ(c->to_string(), "tcp://node-2.example.org:65535");
+    EXPECT_STREQ(scheme_name(c->scheme), "tcp");
+}
+
+TEST(PeerUrl, RejectsBadTcp) {
+    expect_rejected("tcp://host");
     EXPECT_NE(parse_peer_url("tcp://host").error().message.find("missing port"), std::string::npos);
+    expect_rejected("tcp://host:0");
+    expect_rejected("tcp://host:6001/p2p");
+    EXPECT_NE(parse_peer_url("tcp://host:6001/p2p").error().message.find("no path"),
+              std::string::npos);
+    expect_rejected("tcp://user@host:6001");
+    expect_rejected("tcp://::1:6001");
+    expect_rejected("tcps://host:6001");
+    expect_rejected("tcp:/host:6001");
+}
+
+TEST(PeerUrl, ErrorsNameBothSchemes) {
+    const auto message = parse_peer_url("udp://host:1").error().message;
+    EXPECT_NE(message.find("ws://host:port"), std::string::npos) << message;
+    EXPECT_NE(message.find("tcp://host:port"), std::string::npos) << message;
 }
 
 }  // namespace

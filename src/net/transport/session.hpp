@@ -1,5 +1,7 @@
-// Session: one open peer link, inbound or outbound, as the owner of a Transport sees it.
-// It carries whole binary messages; it knows nothing of what they mean.
+// Session: one open peer link, inbound or outbound, over WebSocket or TCP, as the owner of
+// a Transport sees it. It carries whole binary messages; it knows nothing of what they mean.
+// Both kinds share one implementation of the send queue, the limits and the close
+// reasons, so they behave alike except where a function below says otherwise.
 //
 // Ownership: sessions are shared_ptr objects. The transport keeps a session alive while its
 // connection is open; a holder may keep the object longer, but once closed it only answers
@@ -14,6 +16,7 @@
 #include <string>
 #include <utility>
 
+#include "net/transport/peer_url.hpp"
 #include "util/bytes.hpp"
 
 namespace peerchain::net::transport {
@@ -37,6 +40,9 @@ class Session {
 
     SessionId id() const noexcept { return id_; }
     Direction direction() const noexcept { return direction_; }
+    // How the link frames messages: Scheme::kWebSocket or Scheme::kTcp (PROTOCOL.md
+    // section 2). For an inbound session, the one its first bytes chose.
+    Scheme transport() const noexcept { return transport_; }
     // The peer's socket address, "1.2.3.4:5678" or "[::1]:5678". For an inbound session
     // the port is the peer's ephemeral port, not its listening port.
     const std::string& remote_address() const noexcept { return remote_address_; }
@@ -46,30 +52,37 @@ class Session {
 
     // Queues payload to go out as one binary message, after the ones queued before it.
     // Returns false, and queues nothing, when the session is closing or closed, when
-    // payload is null, or when it is larger than Limits::max_message_size (the session
-    // stays open). When the bytes queued would exceed Limits::max_send_queue_bytes, the
-    // session is closed as too slow and false is returned. A true return does not promise
-    // delivery: the link may still fail before the bytes are written.
+    // payload is null, when it is larger than Limits::max_message_size, or when it is
+    // empty on a TCP session (a frame carries 1 byte or more); the session stays open.
+    // When the queue, each message counted as held_bytes() (limits.hpp), would exceed
+    // Limits::max_send_queue_bytes, the session is closed as too slow and false is
+    // returned. A true return does not promise delivery: the link may still fail before
+    // the bytes are written.
     virtual bool send(std::shared_ptr<const util::Bytes> payload) = 0;
 
-    // Starts a WebSocket close with code 1000 and reason (cut to the 123 bytes a close
-    // frame holds); unsent messages are dropped. Does nothing if already closing. The
-    // handler's on_close follows once the link is down. Never fails.
+    // Closes the link; unsent messages are dropped. On WebSocket it starts a close with
+    // code 1000 and reason (cut to the 123 bytes a close frame holds). TCP has no close
+    // frame: the socket is shut down at once and the reason goes only to on_close and the
+    // log. Does nothing if already closing. The handler's on_close follows once the link
+    // is down, with reason. Never fails.
     virtual void close(std::string reason) = 0;
 
     // False once close() was called or the link started to go down.
     virtual bool is_open() const noexcept = 0;
 
   protected:
-    Session(SessionId id, Direction direction, std::string remote_address, std::string url)
+    Session(SessionId id, Direction direction, Scheme transport, std::string remote_address,
+            std::string url)
         : id_(id),
           direction_(direction),
+          transport_(transport),
           remote_address_(std::move(remote_address)),
           url_(std::move(url)) {}
 
   private:
     const SessionId id_;
     const Direction direction_;
+    const Scheme transport_;
     const std::string remote_address_;
     const std::string url_;
 };

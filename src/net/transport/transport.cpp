@@ -39,12 +39,19 @@ std::uint16_t Transport::listen_port() const noexcept { return listen_port_.load
 util::Result<void> Transport::dial(std::string_view url) {
     auto parsed = parse_peer_url(url);
     if (!parsed) return util::Unexpected(std::move(parsed).error());
+    const auto& limits = state_->limits();
+    if (parsed->scheme == Scheme::kWebSocket && !limits.websocket) {
+        return util::Unexpected(util::Errc::kInvalidArgument, "websocket transport is disabled");
+    }
+    if (parsed->scheme == Scheme::kTcp && !limits.tcp) {
+        return util::Unexpected(util::Errc::kInvalidArgument, "tcp transport is disabled");
+    }
     auto slot = state_->reserve(state_, Direction::kOutbound);
     if (!slot) return util::Unexpected(std::move(slot).error());
     const auto id = state_->next_id();
     auto dialer = std::make_shared<detail::Dialer>(state_, id, std::move(*parsed), std::string(url),
                                                    std::move(*slot));
-    if (!state_->add_dialer(id, dialer)) {
+    if (!state_->add_pending(id, dialer)) {
         return util::Unexpected(util::Errc::kUnavailable, "transport stopped");
     }
     dialer->start();

@@ -5,9 +5,8 @@
 #include <utility>
 #include <vector>
 
-#include "net/transport/dialer.hpp"
 #include "net/transport/listener.hpp"
-#include "net/transport/ws_session.hpp"
+#include "net/transport/session_base.hpp"
 
 namespace peerchain::net::transport::detail {
 
@@ -70,7 +69,7 @@ std::size_t TransportState::count(Direction direction) const {
     return direction == Direction::kInbound ? inbound_ : outbound_;
 }
 
-bool TransportState::add_session(const std::shared_ptr<WsSession>& session) {
+bool TransportState::add_session(const std::shared_ptr<SessionBase>& session) {
     util::LockGuard lock(mutex_);
     if (phase_ != Phase::kRunning) return false;
     sessions_.emplace(session->id(), session);
@@ -78,7 +77,7 @@ bool TransportState::add_session(const std::shared_ptr<WsSession>& session) {
 }
 
 void TransportState::remove_session(SessionId id) {
-    std::shared_ptr<WsSession> removed;  // destroyed after the lock is released
+    std::shared_ptr<SessionBase> removed;  // destroyed after the lock is released
     util::LockGuard lock(mutex_);
     // Once stop() has begun it owns the registry: a session must stay listed so that stop()
     // can call its on_close.
@@ -89,16 +88,16 @@ void TransportState::remove_session(SessionId id) {
     }
 }
 
-bool TransportState::add_dialer(SessionId id, const std::shared_ptr<Dialer>& dialer) {
+bool TransportState::add_pending(SessionId id, const std::shared_ptr<PendingConnection>& pending) {
     util::LockGuard lock(mutex_);
     if (phase_ != Phase::kRunning) return false;
-    dialers_.emplace(id, dialer);
+    pending_.emplace(id, pending);
     return true;
 }
 
-void TransportState::remove_dialer(SessionId id) {
+void TransportState::remove_pending(SessionId id) {
     util::LockGuard lock(mutex_);
-    dialers_.erase(id);
+    pending_.erase(id);
 }
 
 bool TransportState::set_listener(const std::shared_ptr<Listener>& listener) {
@@ -159,15 +158,15 @@ void TransportState::stop() {
     }
     auto sessions = std::move(sessions_);
     sessions_.clear();
-    auto dialers = std::move(dialers_);
-    dialers_.clear();
+    auto pending = std::move(pending_);
+    pending_.clear();
     auto listener = std::move(listener_);
     listener_.reset();
     lock.unlock();
 
     if (listener) listener->close();
-    for (const auto& [id, weak] : dialers) {
-        if (auto dialer = weak.lock()) dialer->cancel();
+    for (const auto& [id, weak] : pending) {
+        if (auto connection = weak.lock()) connection->cancel();
     }
     for (const auto& [id, session] : sessions) session->stop_close();
     const TransportState* outer_stop = tl_stopping;
@@ -186,7 +185,7 @@ void TransportState::stop() {
     spdlog::debug("p2p transport stopped, {} sessions closed", sessions.size());
     // Dropped before relocking: a last reference would release its slot, which locks.
     sessions.clear();
-    dialers.clear();
+    pending.clear();
     listener.reset();
 
     lock.lock();

@@ -1,7 +1,8 @@
-// Internal to net/transport: the state a Transport shares with its listener, dials and
-// sessions (they may outlive the Transport object while their operations drain from the
-// io_context), the connection slots, and the gate every Handler call passes through so
-// that stop() can promise no handler call starts after it returns.
+// Internal to net/transport: the state a Transport shares with its listener, dials,
+// inbound connections not yet sessions, and sessions (they may outlive the Transport object
+// while their operations drain from the io_context), the connection slots, and the gate
+// every Handler call passes through so that stop() can promise no handler call starts after
+// it returns.
 //
 // Thread-safety: all member functions are safe from any thread; the mutable fields sit
 // beside mutex_.
@@ -29,9 +30,18 @@ class io_context;
 namespace peerchain::net::transport::detail {
 
 class TransportState;
-class WsSession;
+class SessionBase;
 class Listener;
-class Dialer;
+
+// A connection that is not a session yet: a dial in progress, or an inbound connection
+// whose first bytes are awaited. stop() cancels it; a cancelled one reports nothing and
+// gives its slot back.
+class PendingConnection {
+  public:
+    virtual ~PendingConnection() = default;
+    // Safe from any thread; the work happens on the connection's strand.
+    virtual void cancel() = 0;
+};
 
 // One reserved inbound or outbound connection; gives it back when released or destroyed.
 class Slot {
@@ -75,10 +85,10 @@ class TransportState {
 
     // Registration, so that stop() can reach everything. Each add fails (returns false)
     // once stop() has begun; the caller then drops what it tried to add.
-    bool add_session(const std::shared_ptr<WsSession>& session);
+    bool add_session(const std::shared_ptr<SessionBase>& session);
     void remove_session(SessionId id);
-    bool add_dialer(SessionId id, const std::shared_ptr<Dialer>& dialer);
-    void remove_dialer(SessionId id);
+    bool add_pending(SessionId id, const std::shared_ptr<PendingConnection>& pending);
+    void remove_pending(SessionId id);
     bool set_listener(const std::shared_ptr<Listener>& listener);
     bool has_listener() const;
     bool stopping() const;
@@ -129,8 +139,8 @@ class TransportState {
     SessionId last_id_ GUARDED_BY(mutex_) = 0;
     std::size_t inbound_ GUARDED_BY(mutex_) = 0;
     std::size_t outbound_ GUARDED_BY(mutex_) = 0;
-    std::map<SessionId, std::shared_ptr<WsSession>> sessions_ GUARDED_BY(mutex_);
-    std::map<SessionId, std::weak_ptr<Dialer>> dialers_ GUARDED_BY(mutex_);
+    std::map<SessionId, std::shared_ptr<SessionBase>> sessions_ GUARDED_BY(mutex_);
+    std::map<SessionId, std::weak_ptr<PendingConnection>> pending_ GUARDED_BY(mutex_);
     std::shared_ptr<Listener> listener_ GUARDED_BY(mutex_);
     bool had_listener_ GUARDED_BY(mutex_) = false;
 };
