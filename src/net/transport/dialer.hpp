@@ -28,6 +28,7 @@ class Dialer final : public PendingConnection, public std::enable_shared_from_th
     void start();
     // Abandons the dial without reporting it (for stop()).
     void cancel() override;
+    bool inbound() const noexcept override { return false; }
 
   private:
     template <typename F>

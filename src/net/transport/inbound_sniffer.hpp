@@ -41,6 +41,7 @@ class InboundSniffer final : public PendingConnection,
     void start();
     // Closes the connection without a session (for stop()).
     void cancel() override;
+    bool inbound() const noexcept override { return true; }
 
   private:
     void on_timer(boost::system::error_code ec);

@@ -101,6 +101,7 @@ void Listener::accept_socket(tcp::socket socket) {
     if (ec) return;  // already gone
     const auto remote_text = format_endpoint(remote);
     auto slot = state_->reserve(state_, Direction::kInbound);
+    if (!slot) slot = state_->reserve_by_evicting(state_);
     if (!slot) {
         // Closed before reading a byte: a full node spends nothing on the newcomer.
         spdlog::debug("p2p inbound {} refused: {}", remote_text, slot.error().message);

@@ -11,6 +11,7 @@
 // accessors return values fixed at construction.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -46,6 +47,10 @@ class Session {
     // The peer's socket address, "1.2.3.4:5678" or "[::1]:5678". For an inbound session
     // the port is the peer's ephemeral port, not its listening port.
     const std::string& remote_address() const noexcept { return remote_address_; }
+    // Our end of the link, "1.2.3.4:5678" or "[::1]:5678": for an inbound session the
+    // address the peer reached us at, for an outbound one the address our side used (the
+    // host we are known by on that network). Empty if the system could not tell.
+    const std::string& local_address() const noexcept { return local_address_; }
     // For an outbound session the URL exactly as given to Transport::dial; empty for
     // inbound.
     const std::string& url() const noexcept { return url_; }
@@ -70,13 +75,18 @@ class Session {
     // False once close() was called or the link started to go down.
     virtual bool is_open() const noexcept = 0;
 
+    // What is queued to go out and not yet written, counted as held_bytes(): how far the
+    // peer is behind in reading what we send.
+    virtual std::size_t queued_bytes() const noexcept = 0;
+
   protected:
     Session(SessionId id, Direction direction, Scheme transport, std::string remote_address,
-            std::string url)
+            std::string local_address, std::string url)
         : id_(id),
           direction_(direction),
           transport_(transport),
           remote_address_(std::move(remote_address)),
+          local_address_(std::move(local_address)),
           url_(std::move(url)) {}
 
   private:
@@ -84,6 +94,7 @@ class Session {
     const Direction direction_;
     const Scheme transport_;
     const std::string remote_address_;
+    const std::string local_address_;
     const std::string url_;
 };
 

@@ -29,14 +29,22 @@ std::string printable(std::string_view text, std::size_t max_size) {
     return out;
 }
 
+std::string local_endpoint(const tcp::socket& socket) {
+    boost::system::error_code ec;
+    const auto local = socket.local_endpoint(ec);
+    return ec ? std::string() : format_endpoint(local);
+}
+
 std::string message_too_big(std::size_t max_message_size) {
     return "message too big: over " + std::to_string(max_message_size) + " bytes";
 }
 
 SessionBase::SessionBase(std::shared_ptr<TransportState> state, SessionId id, Direction direction,
                          Scheme transport, net::any_io_executor executor,
-                         std::string remote_address, std::string url, Slot slot)
-    : Session(id, direction, transport, std::move(remote_address), std::move(url)),
+                         std::string remote_address, std::string local_address, std::string url,
+                         Slot slot)
+    : Session(id, direction, transport, std::move(remote_address), std::move(local_address),
+              std::move(url)),
       state_(std::move(state)),
       executor_(std::move(executor)),
       slot_(std::move(slot)) {}
@@ -144,6 +152,14 @@ void SessionBase::close(std::string reason) {
 }
 
 bool SessionBase::is_open() const noexcept { return !closing_.load(); }
+
+void SessionBase::evict_unopened(std::string reason) {
+    net::post(executor_, [self = shared_from_this(), r = std::move(reason)]() mutable {
+        self->guarded("evict", [&] {
+            if (self->phase_ == Phase::kHandshake) self->hard_close(std::move(r));
+        });
+    });
+}
 
 void SessionBase::stop_close() {
     closing_.store(true);

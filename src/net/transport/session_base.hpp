@@ -34,6 +34,9 @@ std::string format_endpoint(const boost::asio::ip::tcp::endpoint& endpoint);
 // before it reaches a log or a handler.
 std::string printable(std::string_view text, std::size_t max_size = 123);
 
+// The local end of a connected socket, as format_endpoint(); empty if it cannot be read.
+std::string local_endpoint(const boost::asio::ip::tcp::socket& socket);
+
 // The close reason for a message over Limits::max_message_size, in the same words on
 // every transport.
 std::string message_too_big(std::size_t max_message_size);
@@ -43,12 +46,18 @@ class SessionBase : public Session, public std::enable_shared_from_this<SessionB
     bool send(std::shared_ptr<const util::Bytes> payload) final;
     void close(std::string reason) final;
     bool is_open() const noexcept final;
+    std::size_t queued_bytes() const noexcept final { return queued_bytes_.load(); }
 
     // For TransportState::stop(): close as "going away" without notifying the handler, and
     // take over the duty of calling on_close (true when the session had on_open and nobody
     // has called on_close yet; then the caller must).
     void stop_close();
     bool claim_close_notification() noexcept;
+    // Whether on_open was called: the upgrade (WebSocket) or the first bytes (TCP) came.
+    bool has_opened() const noexcept { return opened_.load(); }
+    // Closes the session if it has still not opened when this runs on its strand (for
+    // TransportState::reserve_by_evicting); an opened session is left alone.
+    void evict_unopened(std::string reason);
 
   protected:
     enum class Phase { kHandshake, kOpen, kClosing, kDown };
@@ -63,7 +72,7 @@ class SessionBase : public Session, public std::enable_shared_from_this<SessionB
     // executor must be the strand the socket uses. slot is held until the session is down.
     SessionBase(std::shared_ptr<TransportState> state, SessionId id, Direction direction,
                 Scheme transport, boost::asio::any_io_executor executor, std::string remote_address,
-                std::string url, Slot slot);
+                std::string local_address, std::string url, Slot slot);
 
     // --- For the framing, on the strand ------------------------------------------------
     // Starts writing payload as one message; the write must complete in on_write. At most

@@ -44,7 +44,8 @@ std::optional<std::string> check_frame_length(std::uint32_t length, std::size_t 
 TcpSession::TcpSession(std::shared_ptr<TransportState> state, SessionId id, Direction direction,
                        tcp::socket socket, std::string remote_address, std::string url, Slot slot)
     : SessionBase(std::move(state), id, direction, Scheme::kTcp, socket.get_executor(),
-                  std::move(remote_address), std::move(url), std::move(slot)),
+                  std::move(remote_address), local_endpoint(socket), std::move(url),
+                  std::move(slot)),
       socket_(std::move(socket)),
       idle_timer_(socket_.get_executor()) {}
 

@@ -57,6 +57,53 @@ util::Result<Slot> TransportState::reserve(const std::shared_ptr<TransportState>
     return Slot(self, direction);
 }
 
+util::Result<Slot> TransportState::reserve_by_evicting(
+    const std::shared_ptr<TransportState>& self) {
+    std::shared_ptr<PendingConnection> pending;
+    std::shared_ptr<SessionBase> session;
+    {
+        util::LockGuard lock(mutex_);
+        if (phase_ != Phase::kRunning) {
+            return util::Unexpected(util::Errc::kUnavailable, "transport stopped");
+        }
+        // Ids grow with time: the first match in each map is the oldest of its kind.
+        SessionId pending_id = 0;
+        for (const auto& [id, weak] : pending_) {
+            auto p = weak.lock();
+            if (p && p->inbound()) {
+                pending = std::move(p);
+                pending_id = id;
+                break;
+            }
+        }
+        SessionId session_id = 0;
+        for (const auto& [id, s] : sessions_) {
+            if (s->direction() == Direction::kInbound && !s->has_opened()) {
+                session = s;
+                session_id = id;
+                break;
+            }
+        }
+        if (pending && session) {
+            if (pending_id < session_id) {
+                session.reset();
+            } else {
+                pending.reset();
+            }
+        }
+        if (!pending && !session) {
+            return util::Unexpected(
+                util::Errc::kUnavailable,
+                "inbound limit of " + std::to_string(limits_.max_inbound) + " connections reached");
+        }
+        if (pending) pending_.erase(pending_id);
+        ++inbound_;
+    }
+    if (pending) pending->cancel();
+    if (session) session->evict_unopened("inbound slots full: evicted before opening");
+    return Slot(self, Direction::kInbound);
+}
+
 void TransportState::release(Direction direction) noexcept {
     util::LockGuard lock(mutex_);
     auto& count = direction == Direction::kInbound ? inbound_ : outbound_;

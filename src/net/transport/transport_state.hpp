@@ -41,6 +41,8 @@ class PendingConnection {
     virtual ~PendingConnection() = default;
     // Safe from any thread; the work happens on the connection's strand.
     virtual void cancel() = 0;
+    // An inbound connection waiting for its first bytes (else a dial).
+    virtual bool inbound() const noexcept = 0;
 };
 
 // One reserved inbound or outbound connection; gives it back when released or destroyed.
@@ -81,6 +83,13 @@ class TransportState {
     // Takes a connection slot. Fails with kUnavailable when stopping or at the limit.
     // self must be the shared_ptr owning this object.
     util::Result<Slot> reserve(const std::shared_ptr<TransportState>& self, Direction direction);
+    // The inbound slots are full: closes the oldest inbound connection that has not opened
+    // (still sending its first bytes or its WebSocket upgrade), so that connections that
+    // never get that far cannot keep a newcomer out, and takes its slot for the newcomer
+    // before it is given back (the count is above the limit for as long as the close
+    // takes, and stays so when the victim opened before its close ran, until one of the
+    // connections goes). Fails as reserve() when there is no such connection.
+    util::Result<Slot> reserve_by_evicting(const std::shared_ptr<TransportState>& self);
     std::size_t count(Direction direction) const;
 
     // Registration, so that stop() can reach everything. Each add fails (returns false)

@@ -218,10 +218,11 @@ TEST_F(TransportTest, InboundLimitIsEnforced) {
     auto server = make_server(server_events, limits);
     Transport client(io_, client_events);
     const auto url = url_for(server->listen_port());
-    for (int i = 0; i < 3; ++i) ASSERT_TRUE(client.dial(url));
-
+    for (int i = 0; i < 2; ++i) ASSERT_TRUE(client.dial(url));
     ASSERT_TRUE(server_events.wait_opened(2));
     ASSERT_TRUE(client_events.wait_opened(2));
+    // Both slots hold open sessions: nothing the transport may evict for a newcomer.
+    ASSERT_TRUE(client.dial(url));
     ASSERT_TRUE(client_events.wait_dial_failures(1));
     EXPECT_EQ(server_events.opened().size(), 2u);
     EXPECT_EQ(server->inbound_count(), 2u);
@@ -233,6 +234,39 @@ TEST_F(TransportTest, InboundLimitIsEnforced) {
     ASSERT_TRUE(client.dial(url));
     ASSERT_TRUE(server_events.wait_opened(3));
     EXPECT_EQ(server->inbound_count(), 2u);
+}
+
+TEST_F(TransportTest, ConnectionsThatNeverOpenCannotKeepANewcomerOut) {
+    Limits limits;
+    limits.max_inbound = 2;
+    Recorder server_events;
+    Recorder client_events;
+    auto server = make_server(server_events, limits);
+    // Two connections take every slot and never send a byte (slowloris).
+    asio::io_context raw_io;
+    tcp::socket idle1(raw_io);
+    tcp::socket idle2(raw_io);
+    idle1.connect({asio::ip::make_address("127.0.0.1"), server->listen_port()});
+    idle2.connect({asio::ip::make_address("127.0.0.1"), server->listen_port()});
+    ASSERT_TRUE(eventually([&] { return server->inbound_count() == 2; }));
+    // An honest peer still gets in: the oldest connection that has not opened makes room.
+    Transport client(io_, client_events);
+    ASSERT_TRUE(client.dial(url_for(server->listen_port())));
+    ASSERT_TRUE(server_events.wait_opened(1));
+    ASSERT_TRUE(client_events.wait_opened(1));
+    EXPECT_TRUE(closed_by_peer(read_until_closed(raw_io, idle1, 5s)));
+    // A session that opened is never evicted for a newcomer at this level (the owner of the
+    // transport decides that): with the slots taken by it and idle2, a dial still gets in
+    // by closing idle2, and a third one is refused.
+    Recorder second_events;
+    Transport second(io_, second_events);
+    ASSERT_TRUE(second.dial(url_for(server->listen_port())));
+    ASSERT_TRUE(server_events.wait_opened(2));
+    Recorder third_events;
+    Transport third(io_, third_events);
+    ASSERT_TRUE(third.dial(url_for(server->listen_port())));
+    ASSERT_TRUE(third_events.wait_dial_failures(1));
+    EXPECT_EQ(server_events.opened().size(), 2u);
 }
 
 TEST_F(TransportTest, OutboundLimitRefusesDialAtOnce) {

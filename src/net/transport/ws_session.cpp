@@ -25,7 +25,8 @@ constexpr const char* kAgent = "peerchain";
 WsSession::WsSession(std::shared_ptr<TransportState> state, SessionId id, Direction direction,
                      tcp::socket socket, std::string remote_address, std::string url, Slot slot)
     : SessionBase(std::move(state), id, direction, Scheme::kWebSocket, socket.get_executor(),
-                  std::move(remote_address), std::move(url), std::move(slot)),
+                  std::move(remote_address), local_endpoint(socket), std::move(url),
+                  std::move(slot)),
       ws_(std::move(socket)) {}
 
 void WsSession::configure(bool server) {

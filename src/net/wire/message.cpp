@@ -28,7 +28,9 @@ static_assert(kAt<MessageType::kVersion, VersionMessage> &&
               kAt<MessageType::kGetHeaders, GetHeadersMessage> &&
               kAt<MessageType::kHeaders, HeadersMessage> &&
               kAt<MessageType::kBlock, BlockMessage> && kAt<MessageType::kTx, TxMessage> &&
-              kAt<MessageType::kMempool, MempoolMessage>);
+              kAt<MessageType::kMempool, MempoolMessage> &&
+              kAt<MessageType::kSendAddrV2, SendAddrV2Message> &&
+              kAt<MessageType::kAddrV2, AddrV2Message>);
 
 constexpr std::size_t kInvItemSize = 1 + 32;
 // An address is at least a one-byte length, one host byte, the port and the time.
@@ -95,21 +97,23 @@ util::Result<std::uint64_t> decode_nonce(Reader& r, MessageType type) {
     return nonce;
 }
 
-util::Result<AddrMessage> decode_addr(Reader& r) {
-    constexpr auto kType = MessageType::kAddr;
-    auto n = read_count(r, kType, kMaxAddresses, kMinAddressSize);
+// addr (v2 false) or addrv2 (v2 true): the same entries, addrv2 with a transports byte.
+util::Result<std::vector<NetAddress>> decode_addresses(Reader& r, bool v2) {
+    const auto type = v2 ? MessageType::kAddrV2 : MessageType::kAddr;
+    auto n = read_count(r, type, kMaxAddresses, kMinAddressSize + (v2 ? 1 : 0));
     if (!n) return Unexpected(std::move(n).error());
-    AddrMessage m;
-    m.addresses.reserve(*n);
+    std::vector<NetAddress> out;
+    out.reserve(*n);
     for (std::size_t i = 0; i < *n; ++i) {
         NetAddress a;
-        auto host = read_string(r, kType, "host", kMaxHostLength, 1, 0x21);
+        auto host = read_string(r, type, "host", kMaxHostLength, 1, 0x21);
         if (!host) return Unexpected(std::move(host).error());
         a.host = std::move(*host);
-        if (!r.u16(a.port) || !r.i64(a.last_seen)) return fail(kType, "short address");
-        m.addresses.push_back(std::move(a));
+        if (!r.u16(a.port) || !r.i64(a.last_seen)) return fail(type, "short address");
+        if (v2 && !r.u8(a.transports)) return fail(type, "short address");
+        out.push_back(std::move(a));
     }
-    return m;
+    return out;
 }
 
 util::Result<std::vector<InvItem>> decode_items(Reader& r, MessageType type) {
@@ -180,8 +184,11 @@ util::Result<Message> decode_payload(std::uint8_t type_byte, util::ByteSpan payl
         }
         case MessageType::kGetAddr:
             return finish(util::Result<GetAddrMessage>(GetAddrMessage{}), r, type);
-        case MessageType::kAddr:
-            return finish(decode_addr(r), r, type);
+        case MessageType::kAddr: {
+            auto addresses = decode_addresses(r, false);
+            if (!addresses) return Unexpected(std::move(addresses).error());
+            return finish(util::Result<AddrMessage>(AddrMessage{std::move(*addresses)}), r, type);
+        }
         case MessageType::kInv:
         case MessageType::kGetData:
         case MessageType::kNotFound: {
@@ -216,6 +223,14 @@ util::Result<Message> decode_payload(std::uint8_t type_byte, util::ByteSpan payl
         }
         case MessageType::kMempool:
             return finish(util::Result<MempoolMessage>(MempoolMessage{}), r, type);
+        case MessageType::kSendAddrV2:
+            return finish(util::Result<SendAddrV2Message>(SendAddrV2Message{}), r, type);
+        case MessageType::kAddrV2: {
+            auto addresses = decode_addresses(r, true);
+            if (!addresses) return Unexpected(std::move(addresses).error());
+            return finish(util::Result<AddrV2Message>(AddrV2Message{std::move(*addresses)}), r,
+                          type);
+        }
     }
     return Message(UnknownMessage{type_byte, payload.size()});
 }
@@ -252,16 +267,20 @@ struct PayloadWriter {
     void operator()(const PingMessage& m) const { w.u64(m.nonce); }
     void operator()(const PongMessage& m) const { w.u64(m.nonce); }
     void operator()(const GetAddrMessage&) const {}
-    void operator()(const AddrMessage& m) const {
-        NODE_ASSERT(m.addresses.size() <= kMaxAddresses);
-        w.compact_size(m.addresses.size());
-        for (const auto& a : m.addresses) {
+    void addresses(const std::vector<NetAddress>& list, bool v2) const {
+        NODE_ASSERT(list.size() <= kMaxAddresses);
+        w.compact_size(list.size());
+        for (const auto& a : list) {
             NODE_ASSERT(!a.host.empty());
             write_string(w, a.host, kMaxHostLength);
             w.u16(a.port);
             w.i64(a.last_seen);
+            if (v2) w.u8(a.transports);
         }
     }
+    void operator()(const AddrMessage& m) const { addresses(m.addresses, false); }
+    void operator()(const AddrV2Message& m) const { addresses(m.addresses, true); }
+    void operator()(const SendAddrV2Message&) const {}
     void operator()(const InvMessage& m) const { write_items(w, m.items); }
     void operator()(const GetDataMessage& m) const { write_items(w, m.items); }
     void operator()(const NotFoundMessage& m) const { write_items(w, m.items); }
@@ -314,6 +333,10 @@ const char* message_type_name(std::uint8_t type) noexcept {
             return "tx";
         case MessageType::kMempool:
             return "mempool";
+        case MessageType::kSendAddrV2:
+            return "sendaddrv2";
+        case MessageType::kAddrV2:
+            return "addrv2";
     }
     return "unknown";
 }

@@ -21,8 +21,13 @@
 //   12   block      := block                (core/block.hpp; <= Params::max_block_size)
 //   13   tx         := tx                   (core/transaction.hpp; <= Params::max_tx_size)
 //   14   mempool    := (empty)
+//   15   sendaddrv2 := (empty)                      (between version and verack only)
+//   16   addrv2     := count:compact_size(<= 1000) address_v2*
 //
 //   address      := host:host_string port:u16 last_seen:i64
+//   address_v2   := host:host_string port:u16 last_seen:i64 transports:u8
+//                   (transports: bit 0 = WebSocket, bit 1 = TCP; other bits are kept
+//                    as sent and ignored by receivers)
 //   item         := inv_type:u8 hash:32     (inv_type 1 = tx by txid, 2 = block by id)
 //   string(n)    := len:compact_size(<= n) byte*   (printable ASCII, 0x20..0x7e)
 //   host_string  := len:compact_size(1..255) byte* (0x21..0x7e: a DNS name, an IPv4
@@ -89,6 +94,8 @@ enum class MessageType : std::uint8_t {
     kBlock = 12,
     kTx = 13,
     kMempool = 14,
+    kSendAddrV2 = 15,
+    kAddrV2 = 16,
 };
 
 // "version", "verack", ... for a known type; "unknown" otherwise.
@@ -106,10 +113,18 @@ struct InvItem {
     friend bool operator==(const InvItem&, const InvItem&) = default;
 };
 
+// The transports bits of an addrv2 entry. An addr entry (the first format, from before
+// TCP) stands for a WebSocket listener.
+inline constexpr std::uint8_t kAddrWebSocket = 1;
+inline constexpr std::uint8_t kAddrTcp = 2;
+
 struct NetAddress {
     std::string host;
     std::uint16_t port = 0;
     std::int64_t last_seen = 0;  // seconds since the Unix epoch
+    // addrv2 only: which transports the listener takes. addr decodes as kAddrWebSocket
+    // and does not carry it.
+    std::uint8_t transports = kAddrWebSocket;
 
     friend bool operator==(const NetAddress&, const NetAddress&) = default;
 };
@@ -178,6 +193,16 @@ struct TxMessage {
 struct MempoolMessage {
     friend bool operator==(const MempoolMessage&, const MempoolMessage&) = default;
 };
+// "Send me addrv2 instead of addr" (Bitcoin's BIP155 sendaddrv2): sent between version
+// and verack by a peer that understands addrv2.
+struct SendAddrV2Message {
+    friend bool operator==(const SendAddrV2Message&, const SendAddrV2Message&) = default;
+};
+// addr with each address's transports.
+struct AddrV2Message {
+    std::vector<NetAddress> addresses;
+    friend bool operator==(const AddrV2Message&, const AddrV2Message&) = default;
+};
 // A type byte this version does not know. The payload is not kept.
 struct UnknownMessage {
     std::uint8_t type = 0;
@@ -188,7 +213,8 @@ struct UnknownMessage {
 using Message =
     std::variant<VersionMessage, VerackMessage, PingMessage, PongMessage, GetAddrMessage,
                  AddrMessage, InvMessage, GetDataMessage, NotFoundMessage, GetHeadersMessage,
-                 HeadersMessage, BlockMessage, TxMessage, MempoolMessage, UnknownMessage>;
+                 HeadersMessage, BlockMessage, TxMessage, MempoolMessage, SendAddrV2Message,
+                 AddrV2Message, UnknownMessage>;
 
 // The type byte of `message`; for UnknownMessage, the type it carried.
 std::uint8_t message_type_byte(const Message& message) noexcept;

@@ -54,12 +54,17 @@ std::vector<Message> samples() {
     out.emplace_back(BlockMessage{block});
     out.emplace_back(TxMessage{block.txs[0]});
     out.emplace_back(MempoolMessage{});
+    out.emplace_back(SendAddrV2Message{});
+    out.emplace_back(AddrV2Message{{{"10.1.2.3", 6001, 1795219200, kAddrWebSocket},
+                                    {"::1", 6002, -1, kAddrTcp},
+                                    {"127.0.0.1", 6003, 7, kAddrWebSocket | kAddrTcp},
+                                    {"203.0.113.9", 1, 0, 0xfc}}});
     return out;
 }
 
 TEST(WireMessage, EveryTypeRoundTrips) {
     const auto all = samples();
-    ASSERT_EQ(all.size(), 14u);  // one of each known type
+    ASSERT_EQ(all.size(), 16u);  // one of each known type
     for (const auto& m : all) {
         const auto bytes = encode_message(m);
         ASSERT_FALSE(bytes.empty());
@@ -72,16 +77,16 @@ TEST(WireMessage, EveryTypeRoundTrips) {
 
 TEST(WireMessage, TypeNumbersArePinned) {
     // Other implementations depend on these numbers (docs/PROTOCOL.md).
-    const char* names[] = {"version", "verack", "ping",    "pong",     "getaddr",
-                           "addr",    "inv",    "getdata", "notfound", "getheaders",
-                           "headers", "block",  "tx",      "mempool"};
+    const char* names[] = {"version", "verack",  "ping",       "pong",       "getaddr", "addr",
+                           "inv",     "getdata", "notfound",   "getheaders", "headers", "block",
+                           "tx",      "mempool", "sendaddrv2", "addrv2"};
     const auto all = samples();
     for (std::size_t i = 0; i < all.size(); ++i) {
         EXPECT_EQ(message_type_byte(all[i]), i + 1);
         EXPECT_STREQ(message_type_name(static_cast<std::uint8_t>(i + 1)), names[i]);
     }
     EXPECT_STREQ(message_type_name(0), "unknown");
-    EXPECT_STREQ(message_type_name(15), "unknown");
+    EXPECT_STREQ(message_type_name(17), "unknown");
 }
 
 TEST(WireMessage, VersionLayoutIsPinned) {
@@ -110,6 +115,22 @@ TEST(WireMessage, VersionLayoutIsPinned) {
     EXPECT_EQ(util::to_hex(bytes), expected);
 }
 
+TEST(WireMessage, AddrV2LayoutIsPinned) {
+    const auto bytes = encode_message(AddrV2Message{{{"::1", 6001, 5, kAddrWebSocket | kAddrTcp}}});
+    const std::string expected =
+        "10"                // type 16
+        "01"                // count
+        "033a3a31"          // host "::1"
+        "7117"              // port 6001
+        "0500000000000000"  // last_seen
+        "03";               // transports: WebSocket and TCP
+    EXPECT_EQ(util::to_hex(bytes), expected);
+    // An addr entry carries no transports: it decodes as a WebSocket listener.
+    auto addr = decode_message(encode_message(AddrMessage{{{"::1", 6001, 5, kAddrTcp}}}), limits());
+    ASSERT_TRUE(addr);
+    EXPECT_EQ(std::get<AddrMessage>(*addr).addresses[0].transports, kAddrWebSocket);
+}
+
 TEST(WireMessage, LargestListsRoundTrip) {
     InvMessage inv;
     inv.items.assign(kMaxInvItems, InvItem{InvType::kBlock, hash_of(9)});
@@ -121,7 +142,10 @@ TEST(WireMessage, LargestListsRoundTrip) {
     addr.addresses.assign(kMaxAddresses, NetAddress{std::string(kMaxHostLength, 'h'), 1, 2});
     VersionMessage v;
     v.user_agent.assign(kMaxUserAgentLength, 'u');
-    for (const Message& m : std::vector<Message>{inv, headers, gh, addr, v}) {
+    AddrV2Message addr2;
+    addr2.addresses.assign(kMaxAddresses,
+                           NetAddress{std::string(kMaxHostLength, 'h'), 1, 2, kAddrTcp});
+    for (const Message& m : std::vector<Message>{inv, headers, gh, addr, addr2, v}) {
         auto back = decode_message(encode_message(m), limits());
         ASSERT_TRUE(back) << back.error().to_string();
         EXPECT_EQ(*back, m);
@@ -145,7 +169,7 @@ TEST(WireMessage, EveryTruncationFailsAndTrailingBytesFail) {
 }
 
 TEST(WireMessage, UnknownTypesDecodeAsUnknown) {
-    for (int type : {0, 15, 100, 255}) {
+    for (int type : {0, 17, 100, 255}) {
         util::Bytes bytes = {static_cast<std::uint8_t>(type), 1, 2, 3};
         auto r = decode_message(bytes, limits());
         ASSERT_TRUE(r) << type;
