@@ -43,7 +43,7 @@ std::string json_kind(const json::value& v) {
             return "an integer";
         case json::kind::uint64:
             // Only integers above the int64 range are kept as uint64.
-            return "an integer too large for an amount";
+            return "an integer too large";
         case json::kind::double_:
             return "a number with a fraction or exponent";
         case json::kind::string:
