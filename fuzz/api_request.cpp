@@ -81,6 +81,17 @@ class FuzzNode final : public api::NodeApi {
     util::Result<void> add_peer(const std::string&) override {
         return util::Unexpected(util::Errc::kUnavailable, "no network");
     }
+    api::BookView address_book(std::size_t) const override { return {}; }
+    util::Result<void> remove_peer(const std::string&) override {
+        return util::Unexpected(util::Errc::kUnavailable, "no network");
+    }
+    std::vector<api::BanView> bans() const override { return {}; }
+    util::Result<api::BanView> ban(const std::string&, std::int64_t) override {
+        return util::Unexpected(util::Errc::kUnavailable, "no network");
+    }
+    util::Result<void> unban(const std::string&) override {
+        return util::Unexpected(util::Errc::kUnavailable, "no network");
+    }
     void mine_block(util::Bytes, MinedCallback done) override {
         done(util::Unexpected(util::Errc::kUnavailable, "no miner"));
     }

@@ -5,6 +5,7 @@
 // Callbacks may run on any thread (the chain executor, a miner thread).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -33,6 +34,44 @@ struct PeerView {
     std::int64_t synced_height = -1;   // the best block we know the peer has; -1: none
     std::int64_t connected_since = 0;  // unix seconds
     std::int64_t ping_ms = -1;         // last round trip; -1 before the first pong
+    std::string transport;             // "ws" or "tcp"
+    bool manual = false;               // a peer from --peers or /addPeer, redialed when it goes
+};
+
+// One entry of the address book.
+struct KnownAddressView {
+    std::string address;                  // "host:port" ("[v6]:port")
+    std::vector<std::string> transports;  // "ws", "tcp"
+    std::string url;                      // a URL to dial it, e.g. "ws://1.2.3.4:6001"
+    // Where we learned it, e.g. "manual", "addr from 1.2.3.4:6001", "inbound", "self".
+    std::string source;
+    std::int64_t last_seen = 0;     // unix seconds
+    std::int64_t last_tried = 0;    // 0: never
+    std::int64_t last_success = 0;  // 0: never
+    int attempts = 0;               // failed attempts since the last success
+    bool tried = false;             // in the tried table (we connected to it), else new
+};
+
+// A peer the node keeps dialing (--peers, PEERS, /addPeer).
+struct ManualPeerView {
+    std::string url;
+    bool connected = false;
+    std::int64_t next_attempt = 0;  // unix s, 0 when connected
+    int failures = 0;
+};
+
+struct BookView {
+    std::vector<KnownAddressView> addresses;
+    std::size_t new_count = 0, tried_count = 0, capacity = 0;
+    std::vector<ManualPeerView> manual;
+};
+
+// A manual ban or a discouraged host.
+struct BanView {
+    std::string address;
+    std::string kind;  // "banned" | "discouraged"
+    std::int64_t created = 0;
+    std::int64_t until = 0;
 };
 
 struct MiningView {
@@ -79,10 +118,32 @@ class NodeApi {
     virtual MiningView mining() const = 0;
     virtual std::string user_agent() const = 0;
 
-    // Starts connecting to `url` ("ws://host:port"). Fails at once with kInvalidArgument
-    // for a bad URL or kUnavailable when no more outbound peers are allowed; a connection
-    // that fails later shows in the log and in the absence from peers().
+    // --- Peers, the address book and bans ------------------------------------------------
+
+    // Makes `url` ("ws://host:port" or "tcp://host:port") a manual peer and starts dialing
+    // it: the node keeps it, redials it whenever it is not connected (backoff from 1 s to
+    // 5 minutes) and persists it across restarts. Ok also when the peer is already known.
+    // Fails at once with kInvalidArgument for a bad URL or kUnavailable when the node
+    // cannot take it now; a connection that fails later shows in the log, in the absence
+    // from peers() and in address_book().manual.
     virtual util::Result<void> add_peer(const std::string& url) = 0;
+
+    // The address book's counts and at most `limit` of its addresses, and every manual
+    // peer with its dialing state.
+    virtual BookView address_book(std::size_t limit) const = 0;
+    // Forgets a manual peer (stops redialing it) and disconnects every peer at that address.
+    // `address` is a peer URL ("ws://h:p", "tcp://h:p") or "host:port". kInvalidArgument for
+    // text that is neither, kNotFound when it is neither a manual peer nor connected.
+    virtual util::Result<void> remove_peer(const std::string& address) = 0;
+    // Manual bans, then discouraged hosts; expired ones left out.
+    virtual std::vector<BanView> bans() const = 0;
+    // Bans `address` ("host" or "host:port") for `seconds`; disconnects matching peers at
+    // once. kInvalidArgument with a message for a bad address or duration (or a full ban
+    // list); kIo when the ban is in effect but could not be saved.
+    virtual util::Result<BanView> ban(const std::string& address, std::int64_t seconds) = 0;
+    // Lifts the manual ban on `address`. kNotFound when there is no such ban;
+    // kInvalidArgument for an address that does not parse.
+    virtual util::Result<void> unban(const std::string& address) = 0;
 
     // Mines one block whose coinbase carries `data`, connects and announces it, then calls
     // `done` with the block and its height, or with the reason it failed (kUnavailable

@@ -128,42 +128,6 @@ void add_mining_routes(Router& router, NodeApi& node) {
                });
 }
 
-void add_peer_routes(Router& router, NodeApi& node) {
-    router.add(Method::kGet, "/peers", Access::kOpen, sync_handler([&node](const Request&) {
-                   json::array out;
-                   for (const auto& p : node.peers()) {
-                       json::object o;
-                       o["id"] = p.id;
-                       o["address"] = p.address;
-                       o["direction"] = p.direction;
-                       if (!p.url.empty()) o["url"] = p.url;
-                       o["userAgent"] = p.user_agent;
-                       o["handshake"] = p.handshake_done;
-                       o["startHeight"] = p.start_height;
-                       if (p.synced_height >= 0) o["syncedHeight"] = p.synced_height;
-                       o["connectedSince"] = p.connected_since;
-                       if (p.ping_ms >= 0) o["pingMs"] = p.ping_ms;
-                       out.push_back(std::move(o));
-                   }
-                   return Response::ok(std::move(out));
-               }));
-
-    router.add(Method::kPost, {"/addPeer", "/add-to-peer", "/peers"}, Access::kLoopbackOrToken,
-               sync_handler([&node](const Request& req) -> Response {
-                   auto body = req.json_body();
-                   if (!body) return bad_json(body.error());
-                   const auto* peer = body->as_object().if_contains("peer");
-                   if (peer == nullptr || !peer->is_string()) {
-                       return bad_request("expected {\"peer\": \"ws://host:port\"}");
-                   }
-                   const std::string url(peer->as_string());
-                   if (auto r = node.add_peer(url); !r) return error_response(r.error());
-                   Response res = Response::ok({{"peer", url}, {"status", "connecting"}});
-                   res.status = 202;
-                   return res;
-               }));
-}
-
 void add_status_route(Router& router, NodeApi& node) {
     router.add(Method::kGet, "/status", Access::kOpen, sync_handler([&node](const Request&) {
                    const auto& chain = node.chain();

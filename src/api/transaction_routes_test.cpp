@@ -1,7 +1,7 @@
 // The transaction, address, pool and wallet routes end to end through the Router, over a
 // real Chainstate (LevelDB in a temporary directory) and a real Mempool. The node layer is
-// stood in for by TestNode, which hands submissions straight to the pool and has no
-// wallet (as a node without one answers).
+// stood in for by TestNode (test_node.hpp), which hands submissions straight to the pool
+// and has no wallet (as a node without one answers).
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -9,6 +9,7 @@
 
 #include "api/errors.hpp"
 #include "api/routes.hpp"
+#include "api/test_node.hpp"
 #include "chain/chain_test_util.hpp"
 #include "core/address.hpp"
 
@@ -18,47 +19,10 @@ namespace {
 using chain::test::build_block;
 using chain::test::regtest;
 using chain::test::share;
+using test::TestNode;
 
 const std::string kToken(64, 'b');
 constexpr core::Amount kFee = 1000;
-
-class TestNode : public NodeApi {
-  public:
-    TestNode(const chain::Chainstate& chain, mempool::Mempool& pool) : chain_(chain), pool_(pool) {}
-
-    const chain::Chainstate& chain() const override { return chain_; }
-    std::vector<PeerView> peers() const override { return {}; }
-    MiningView mining() const override { return {}; }
-    std::string user_agent() const override { return "/test/"; }
-    util::Result<void> add_peer(const std::string&) override {
-        return util::Unexpected(util::Errc::kUnavailable, "no network");
-    }
-    void mine_block(util::Bytes, MinedCallback done) override {
-        done(util::Unexpected(util::Errc::kUnavailable, "no miner"));
-    }
-    const mempool::Mempool& mempool() const override { return pool_; }
-    void submit_transaction(core::Transaction tx, TxCallback done) override {
-        core::Uint256 txid;
-        auto r = pool_.accept(std::make_shared<const core::Transaction>(std::move(tx)), &txid);
-        done(std::move(r), txid);
-    }
-    util::Result<std::string> wallet_address(bool) override {
-        return util::Unexpected(util::Errc::kUnavailable, "no wallet");
-    }
-    util::Result<WalletBalance> wallet_balance() const override {
-        return util::Unexpected(util::Errc::kUnavailable, "no wallet");
-    }
-    util::Result<std::vector<WalletCoinView>> wallet_coins() const override {
-        return util::Unexpected(util::Errc::kUnavailable, "no wallet");
-    }
-    void wallet_send(SendRequest, TxCallback done) override {
-        done(core::ValidationResult::fail(core::ValidationCode::kInternal, "unavailable"), {});
-    }
-
-  private:
-    const chain::Chainstate& chain_;
-    mempool::Mempool& pool_;
-};
 
 class TransactionRoutesTest : public ::testing::Test {
   protected:

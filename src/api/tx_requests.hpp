@@ -1,12 +1,10 @@
 // What the transaction, address, mempool and wallet routes read from a client, checked
-// strictly: path parameters, ?limit=, the body of POST /transactions and of POST
-// /wallet/send; and how a refused transaction maps to an HTTP answer. docs/API.md lists
-// every error code these produce.
+// strictly: path parameters, the body of POST /transactions and of POST /wallet/send; and
+// how a refused transaction maps to an HTTP answer. docs/API.md lists every error code
+// these produce.
 //
-// Each parser returns the value, or the 4xx Response to send instead. JSON numbers must be
-// integers as written (no fraction, no exponent, no quotes) and amounts lie in the money
-// range; a body with a field this API does not know is refused, so a typo never passes as
-// a default.
+// Each parser returns the value, or the 4xx Response to send instead (parsed.hpp, which
+// also has ?limit= and the JSON field checks). Amounts lie in the money range.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -17,6 +15,7 @@
 #include <utility>
 
 #include "api/node_api.hpp"
+#include "api/parsed.hpp"
 #include "api/request.hpp"
 #include "api/response.hpp"
 #include "core/params.hpp"
@@ -34,26 +33,6 @@ inline constexpr std::size_t kMaxMempoolEntries = 1000;
 // Base units per byte a client may ask the wallet to pay (the wallet's own bound: about
 // 0.02 coin for a one-input payment; anything above is a typing error).
 inline constexpr core::Amount kMaxFeeRate = 10'000;
-
-// A parsed value, or the error answer.
-template <typename T>
-class Parsed {
-  public:
-    Parsed(T value) : value_(std::move(value)) {}         // NOLINT: implicit on purpose
-    Parsed(Response error) : error_(std::move(error)) {}  // NOLINT: implicit on purpose
-    explicit operator bool() const noexcept { return value_.has_value(); }
-    T& operator*() { return *value_; }
-    const T& operator*() const { return *value_; }
-    T* operator->() { return &*value_; }
-    Response& error() { return error_; }
-
-  private:
-    std::optional<T> value_;
-    Response error_;
-};
-
-// ?limit=: `fallback` when absent, at most `max`; 400 bad-request unless a whole number.
-Parsed<std::size_t> parse_limit(const Request& req, std::size_t fallback, std::size_t max);
 
 // A txid as 64 hex digits; 400 bad-request otherwise.
 Parsed<core::Uint256> parse_txid(std::string_view text);
