@@ -305,7 +305,12 @@ void World::play(const std::uint8_t* data, std::size_t size) {
     // A fixed seed: the same input gives the same nonces, so every run repeats.
     net::peer_manager::Config config;
     config.rng_seed = 1;
-    net::peer_manager::PeerManager pm(*chain_, pool, recorder_, clock_, config);
+    net::addrman::AddrManConfig book_config;
+    book_config.key.fill(1);
+    book_config.rng_seed = 1;
+    net::addrman::AddrMan book(book_config, clock_);
+    net::addrman::BanMan bans(net::addrman::BanManConfig{}, clock_);
+    net::peer_manager::PeerManager pm(*chain_, pool, recorder_, book, bans, clock_, config);
     bus_.subscribe(chain::EventBus::Slot::kMempool, &pool);
     bus_.subscribe(chain::EventBus::Slot::kPeers, &pm);
 

@@ -72,8 +72,20 @@ struct Peer {
     // --- Serving (peer_manager.cpp) ---
     std::deque<core::Uint256> serve_queue;     // blocks it asked for, not yet sent
     std::deque<core::Uint256> tx_serve_queue;  // transactions it asked for, not yet sent
-    std::size_t served_this_tick = 0;          // bytes of blocks and transactions
-    bool getaddr_answered = false;
+    std::size_t served_this_tick = 0;          // bytes of headers, blocks and transactions
+
+    // --- Addresses (addr_relay.cpp) ---
+    bool wants_addrv2 = false;      // it sent sendaddrv2
+    bool getaddr_answered = false;  // we answered its getaddr (once per connection)
+    bool getaddr_sent = false;      // we asked; its answer is not relayed
+    // Token bucket of the addresses we process from it.
+    double addr_tokens = 1;
+    std::int64_t addr_tokens_at = 0;
+    std::uint64_t addrs_rate_limited = 0;
+    // Addresses it is known to have (sent by it or to it): not sent to it again.
+    RollingSet known_addresses{1};
+    std::vector<wire::NetAddress> addr_queue;  // to relay to it on the next tick
+    std::int64_t next_self_advertisement = 0;
 
     // --- Transaction relay (tx_relay.cpp) ---
     // Transactions it is known to have: announced by it, sent or announced to it.

@@ -6,6 +6,7 @@
 #include <deque>
 #include <exception>
 #include <map>
+#include <optional>
 #include <random>
 #include <unordered_map>
 #include <utility>
@@ -13,6 +14,7 @@
 
 #include "core/params.hpp"
 #include "core/pow.hpp"
+#include "net/peer_manager/addr_relay.hpp"
 #include "net/peer_manager/block_download.hpp"
 #include "net/peer_manager/header_sync.hpp"
 #include "net/peer_manager/peer.hpp"
@@ -44,11 +46,6 @@ std::string host_of(const std::string& address) {
     return colon == std::string::npos ? address : address.substr(0, colon);
 }
 
-bool valid_addr_host(const std::string& host) {
-    if (host.empty() || host.size() > wire::kMaxHostLength) return false;
-    return std::all_of(host.begin(), host.end(), [](char c) { return c > 0x20 && c < 0x7f; });
-}
-
 // The port of "host:port" or "[v6]:port"; 0 if unparsable.
 std::uint16_t port_of(const std::string& address) {
     const auto colon = address.rfind(':');
@@ -63,21 +60,6 @@ std::uint16_t port_of(const std::string& address) {
         value = value * 10 + static_cast<unsigned>(c - '0');
     }
     return value > 65535 ? 0 : static_cast<std::uint16_t>(value);
-}
-
-bool is_loopback(const std::string& host) {
-    return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
-}
-
-// What a peer's address is discouraged under: the host, or for a loopback host (where
-// every peer of one machine shares it) the host with the port the peer listens on.
-// Empty when there is nothing to key it by (a loopback peer that does not listen).
-std::string discourage_key(const std::string& host, std::uint16_t listen_port) {
-    if (host.empty()) return {};
-    if (!is_loopback(host)) return host;
-    if (listen_port == 0) return {};
-    return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
-           std::to_string(listen_port);
 }
 
 // The last line of defence for "nothing throws out of the chain executor": the handlers
@@ -98,9 +80,10 @@ void guarded(const char* what, F&& f) noexcept {
 class PeerManager::Impl final : public PeerContext {
   public:
     Impl(chain::Chainstate& chain, mempool::Mempool& mempool, PeerSender& sender,
-         const util::Clock& clock, Config config)
+         addrman::AddrMan& book, addrman::BanMan& bans, const util::Clock& clock, Config config)
         : chain_(chain),
           sender_(sender),
+          bans_(bans),
           clock_(clock),
           config_(clamped(std::move(config))),
           params_(chain.params()),
@@ -108,7 +91,8 @@ class PeerManager::Impl final : public PeerContext {
           rng_(config_.rng_seed != 0 ? config_.rng_seed : std::random_device{}()),
           downloader_(*this, chain_, config_),
           relay_(*this, chain_, mempool, config_, rng_),
-          headers_(*this, chain_, config_, downloader_, relay_) {}
+          headers_(*this, chain_, config_, downloader_, relay_),
+          addr_relay_(*this, book, config_, rng_) {}
 
     void on_peer_connected(PeerId id, ConnectionInfo info);
     void on_message(PeerId id, util::ByteSpan bytes);
@@ -142,25 +126,6 @@ class PeerManager::Impl final : public PeerContext {
     RelayInfo relay_info() const {
         util::LockGuard lock(info_mutex_);
         return relay_info_;
-    }
-
-    std::vector<std::string> discouraged() const {
-        const std::int64_t t = now();
-        util::LockGuard lock(discouraged_mutex_);
-        std::vector<std::pair<std::int64_t, std::string>> live;
-        for (const auto& [key, until] : discouraged_) {
-            if (until > t) live.emplace_back(until, key);
-        }
-        std::sort(live.begin(), live.end());
-        std::vector<std::string> out;
-        out.reserve(live.size());
-        for (auto& [until, key] : live) out.push_back(std::move(key));
-        return out;
-    }
-    bool is_discouraged(const std::string& address) const {
-        const std::string host = host_of(address);
-        return is_discouraged_key(discourage_key(host, 0)) ||
-               is_discouraged_key(discourage_key(host, port_of(address)));
     }
 
     // --- PeerContext ---
@@ -198,8 +163,17 @@ class PeerManager::Impl final : public PeerContext {
     void handle(Peer& peer, const wire::VerackMessage& m);
     void handle(Peer& peer, const wire::PingMessage& m);
     void handle(Peer& peer, const wire::PongMessage& m);
-    void handle(Peer& peer, const wire::GetAddrMessage& m);
-    void handle(Peer& peer, const wire::AddrMessage& m);
+    void handle(Peer& peer, const wire::GetAddrMessage&) { addr_relay_.on_getaddr(peer); }
+    void handle(Peer& peer, const wire::AddrMessage& m) {
+        addr_relay_.on_addr(peer, m.addresses, false);
+    }
+    void handle(Peer& peer, const wire::SendAddrV2Message&) {
+        // Only between version and verack means anything (BIP155); later it is ignored.
+        if (!peer.handshake_done) peer.wants_addrv2 = true;
+    }
+    void handle(Peer& peer, const wire::AddrV2Message& m) {
+        addr_relay_.on_addr(peer, m.addresses, true);
+    }
     void handle(Peer& peer, const wire::InvMessage& m);
     void handle(Peer& peer, const wire::GetDataMessage& m);
     void handle(Peer& peer, const wire::NotFoundMessage& m);
@@ -214,13 +188,13 @@ class PeerManager::Impl final : public PeerContext {
     void complete_handshake(Peer& peer);
     void serve(Peer& peer);
 
-    std::string discourage_key_of(const Peer& peer) const;
-    void discourage(const Peer& peer);
-    bool is_discouraged_key(const std::string& key) const;
+    // Why the peer may not stay (banned or discouraged address), or nothing.
+    std::optional<std::string> refused(const Peer& peer) const;
     void publish_relay_info();
 
     chain::Chainstate& chain_;
     PeerSender& sender_;
+    addrman::BanMan& bans_;
     const util::Clock& clock_;
     Config config_;
     const core::Params& params_;
@@ -237,14 +211,11 @@ class PeerManager::Impl final : public PeerContext {
     BlockDownloader downloader_;
     TxRelay relay_;
     HeaderSync headers_;
+    AddrRelay addr_relay_;
 
     mutable util::Mutex info_mutex_;
     std::map<PeerId, PeerInfo> info_ GUARDED_BY(info_mutex_);
     RelayInfo relay_info_ GUARDED_BY(info_mutex_);
-
-    // Address key -> discouraged until (clock seconds).
-    mutable util::Mutex discouraged_mutex_;
-    std::map<std::string, std::int64_t> discouraged_ GUARDED_BY(discouraged_mutex_);
 };
 
 // --- Plumbing -------------------------------------------------------------------------------
@@ -261,7 +232,14 @@ void PeerManager::Impl::drop(Peer& peer, const std::string& reason, bool misbeha
     peer.disconnecting = true;
     if (misbehaving) {
         spdlog::warn("p2p: disconnecting peer {} ({}): {}", peer.id, peer.info.address, reason);
-        discourage(peer);
+        // Bitcoin Core's discouragement: no ban list an attacker could fill to split the
+        // network, a bounded memory of hosts we neither accept nor dial for a while, keyed
+        // by what the peer cannot choose (its IP). A local peer is only disconnected: on
+        // loopback every node of the machine shares the host.
+        const std::string host = host_of(peer.info.address);
+        if (bans_.discourage(host)) {
+            spdlog::warn("p2p: discouraging {} for 24 h", host);
+        }
     } else {
         spdlog::info("p2p: disconnecting peer {} ({}): {}", peer.id, peer.info.address, reason);
     }
@@ -298,6 +276,10 @@ void PeerManager::Impl::publish(const Peer& peer) {
     info.bytes_received = peer.bytes_received;
     info.messages_sent = peer.messages_sent;
     info.messages_received = peer.messages_received;
+    info.transport = peer.info.transport;
+    info.last_block_at = peer.last_block_at;
+    info.last_tx_at = peer.last_tx_at;
+    info.addrs_rate_limited = peer.addrs_rate_limited;
     util::LockGuard lock(info_mutex_);
     info_[peer.id] = std::move(info);
 }
@@ -326,11 +308,12 @@ void PeerManager::Impl::on_peer_connected(PeerId id, ConnectionInfo info) {
     peer.connected_at = now();
     peer.last_block_progress = peer.connected_at;
     peer.known_txs = RollingSet(config_.max_known_txs);
+    peer.known_addresses = RollingSet(config_.max_known_addresses);
     spdlog::info("p2p: peer {} connected, {} {}{}", id, direction_name(peer.info.direction),
                  peer.info.address, peer.info.url.empty() ? "" : " (" + peer.info.url + ")");
-    // An inbound loopback peer is known by its listening port only after its version.
-    if (is_discouraged_key(discourage_key_of(peer))) {
-        drop(peer, "discouraged address", false);
+    // An inbound peer's listening port, which a ban may name, comes with its version.
+    if (auto why = refused(peer)) {
+        drop(peer, *why, false);
         return;
     }
     if (peer.info.direction == Direction::kOutbound) send_version(peer);
@@ -390,6 +373,7 @@ void PeerManager::Impl::dispatch(Peer& peer, wire::Message& message) {
     }
     const bool handshake_message = std::holds_alternative<wire::VersionMessage>(message) ||
                                    std::holds_alternative<wire::VerackMessage>(message) ||
+                                   std::holds_alternative<wire::SendAddrV2Message>(message) ||
                                    std::holds_alternative<wire::UnknownMessage>(message);
     if (!peer.handshake_done && !handshake_message) {
         drop(peer,
@@ -405,6 +389,7 @@ void PeerManager::Impl::on_tick() {
     const std::int64_t t = now();
     downloader_.reset_cursors();
     relay_.on_tick(t);
+    addr_relay_.on_tick(t);
     for (auto& [id, peer] : peers_) {
         if (peer.disconnecting) continue;
         peer.served_this_tick = 0;
@@ -458,6 +443,8 @@ void PeerManager::Impl::send_version(Peer& peer) {
     v.time = now();
     send(peer, v);
     peer.version_sent = true;
+    // Between version and verack: we understand addrv2 (BIP155's negotiation).
+    send(peer, wire::SendAddrV2Message{});
 }
 
 void PeerManager::Impl::handle(Peer& peer, wire::VersionMessage& m) {
@@ -488,14 +475,18 @@ void PeerManager::Impl::handle(Peer& peer, wire::VersionMessage& m) {
         // Bitcoin's check: our own version came back, so we dialed ourselves. Both ends
         // of the loop are ours; close both.
         const PeerId other = it->second;
-        drop(peer, "self-connection", false);
-        if (Peer* p = find(other); p != nullptr && p != &peer) drop(*p, "self-connection", false);
+        for (const PeerId id : {peer.id, other}) {
+            if (Peer* p = find(id); p != nullptr && !p->disconnecting) {
+                sender_.self_connection(id);
+                drop(*p, "self-connection", false);
+            }
+        }
         return;
     }
     peer.version_received = true;
     peer.version = std::move(m);
-    if (is_discouraged_key(discourage_key_of(peer))) {
-        drop(peer, "discouraged address", false);
+    if (auto why = refused(peer)) {
+        drop(peer, *why, false);
         return;
     }
     spdlog::debug("p2p: peer {} version: {} protocol {} height {}", peer.id,
@@ -524,6 +515,8 @@ void PeerManager::Impl::complete_handshake(Peer& peer) {
                  peer.version.protocol_version, peer.version.best_height);
     // Headers-first sync: ask what it has past our best header, and tell it our tip.
     headers_.start(peer);
+    addr_relay_.on_handshake(peer);
+    sender_.peer_ready(peer.id, peer.version.listen_port);
 }
 
 // --- Keep-alive and addresses -------------------------------------------------------------
@@ -540,26 +533,6 @@ void PeerManager::Impl::handle(Peer& peer, const wire::PongMessage& m) {
                        std::chrono::steady_clock::now() - peer.ping_sent_steady)
                        .count();
     peer.next_ping_at = now() + config_.ping_interval.count();
-}
-
-void PeerManager::Impl::handle(Peer& peer, const wire::GetAddrMessage&) {
-    // Answered once per connection, so that a peer cannot make us repeat the list.
-    if (peer.getaddr_answered) return;
-    peer.getaddr_answered = true;
-    wire::AddrMessage reply;
-    for (const auto& [id, other] : peers_) {
-        if (id == peer.id || !other.active()) continue;
-        if (other.version.listen_port == 0) continue;
-        std::string host = host_of(other.info.address);
-        if (!valid_addr_host(host)) continue;
-        reply.addresses.push_back({std::move(host), other.version.listen_port, now()});
-        if (reply.addresses.size() == wire::kMaxAddresses) break;
-    }
-    send(peer, reply);
-}
-
-void PeerManager::Impl::handle(Peer&, const wire::AddrMessage&) {
-    // TODO(#7): keep the addresses for dialing once there is an address book.
 }
 
 // --- Inventory, serving and blocks ----------------------------------------------------------
@@ -697,44 +670,21 @@ void PeerManager::Impl::handle(Peer& peer, const wire::UnknownMessage& m) {
                   m.payload_size);
 }
 
-// --- Discouragement -----------------------------------------------------------------------
+// --- Bans and discouragement ---------------------------------------------------------------
 
-std::string PeerManager::Impl::discourage_key_of(const Peer& peer) const {
+std::optional<std::string> PeerManager::Impl::refused(const Peer& peer) const {
     const std::string host = host_of(peer.info.address);
     // An outbound peer's address carries the port it listens on; an inbound one's an
-    // ephemeral port, so its version message tells.
-    std::uint16_t listen_port = 0;
+    // ephemeral port, so its version message tells (a ban may name host:port).
+    std::uint16_t port = 0;
     if (peer.info.direction == Direction::kOutbound) {
-        listen_port = port_of(peer.info.address);
+        port = port_of(peer.info.address);
     } else if (peer.version_received) {
-        listen_port = peer.version.listen_port;
+        port = peer.version.listen_port;
     }
-    return discourage_key(host, listen_port);
-}
-
-// Bitcoin Core's discouragement: no ban list an attacker could fill to split the network,
-// just a bounded memory of addresses we neither accept nor dial for a while.
-void PeerManager::Impl::discourage(const Peer& peer) {
-    const std::string key = discourage_key_of(peer);
-    if (key.empty()) return;
-    const std::int64_t t = now();
-    util::LockGuard lock(discouraged_mutex_);
-    std::erase_if(discouraged_, [t](const auto& kv) { return kv.second <= t; });
-    if (!discouraged_.contains(key) && discouraged_.size() >= config_.max_discouraged) {
-        auto oldest =
-            std::min_element(discouraged_.begin(), discouraged_.end(),
-                             [](const auto& a, const auto& b) { return a.second < b.second; });
-        discouraged_.erase(oldest);
-    }
-    discouraged_[key] = t + config_.discourage_time.count();
-    spdlog::warn("p2p: discouraging {} for {} s", key, config_.discourage_time.count());
-}
-
-bool PeerManager::Impl::is_discouraged_key(const std::string& key) const {
-    if (key.empty()) return false;
-    util::LockGuard lock(discouraged_mutex_);
-    auto it = discouraged_.find(key);
-    return it != discouraged_.end() && it->second > now();
+    if (bans_.is_banned(host, port)) return std::string("banned address");
+    if (bans_.is_discouraged(host)) return std::string("discouraged address");
+    return std::nullopt;
 }
 
 // --- Announcements ----------------------------------------------------------------------
@@ -768,8 +718,9 @@ void PeerManager::Impl::on_tip_changed(const BlockIndex* new_tip, const BlockInd
 // --- PeerManager ------------------------------------------------------------------------
 
 PeerManager::PeerManager(chain::Chainstate& chain, mempool::Mempool& mempool, PeerSender& sender,
-                         const util::Clock& clock, Config config)
-    : impl_(std::make_unique<Impl>(chain, mempool, sender, clock, std::move(config))) {}
+                         addrman::AddrMan& book, addrman::BanMan& bans, const util::Clock& clock,
+                         Config config)
+    : impl_(std::make_unique<Impl>(chain, mempool, sender, book, bans, clock, std::move(config))) {}
 
 PeerManager::~PeerManager() = default;
 
@@ -804,10 +755,6 @@ void PeerManager::relay_transaction(const core::Uint256& txid) {
     guarded("relay", [&] { impl_->finish_event(); });
 }
 RelayInfo PeerManager::relay_info() const { return impl_->relay_info(); }
-std::vector<std::string> PeerManager::discouraged() const { return impl_->discouraged(); }
-bool PeerManager::is_discouraged(const std::string& address) const {
-    return impl_->is_discouraged(address);
-}
 std::vector<PeerInfo> PeerManager::peers() const { return impl_->peers_info(); }
 std::size_t PeerManager::peer_count() const { return impl_->peer_count(); }
 std::size_t PeerManager::handshaken_peer_count() const { return impl_->handshaken_peer_count(); }

@@ -3,23 +3,26 @@
 // syncs headers first and then fetches blocks in a moving window from several peers,
 // serves headers and blocks, and announces new tips. It relays transactions through the
 // memory pool (inv, getdata, tx, notfound, mempool), holds orphans until their parents
-// come, and disconnects and discourages peers that send consensus-invalid data. It owns no
+// come, gossips addresses into the address book, and disconnects peers that send
+// consensus-invalid data, discouraging their address unless it is a local one. It owns no
 // sockets: net/connman feeds it connection events and whole messages, and it answers
 // through a PeerSender.
 //
 // Inside, as in Bitcoin Core's net_processing: PeerManager handles the handshake,
 // keep-alive, serving and misbehaviour; HeaderSync (header_sync.hpp) the headers and
 // announcements; BlockDownloader (block_download.hpp) the block requests; TxRelay
-// (tx_relay.hpp) the transactions. They share the peers through PeerContext (peer.hpp).
+// (tx_relay.hpp) the transactions; AddrRelay (addr_relay.hpp) the addresses. They share
+// the peers through PeerContext (peer.hpp).
 //
-// Ownership: node/ owns it. The Chainstate, Mempool, PeerSender and Clock must outlive it.
+// Ownership: node/ owns it. The Chainstate, Mempool, PeerSender, address book, ban list
+// and Clock must outlive it.
 //
 // Thread-safety: every on_* call, and relay_transaction, must come from the node's chain
 // executor (the thread that mutates the Chainstate and the Mempool, which the PeerManager
 // calls directly). They never throw: a malformed or misbehaving peer is disconnected with
 // a reason, and an unexpected failure while handling one message drops that peer and is
-// logged. peers(), peer_count(), relay_info(), discouraged() and is_discouraged() may be
-// called from any thread.
+// logged. peers(), peer_count(), handshaken_peer_count() and relay_info() may be called
+// from any thread.
 #pragma once
 
 #include <chrono>
@@ -35,6 +38,8 @@
 #include "core/block.hpp"
 #include "core/uint256.hpp"
 #include "mempool/mempool.hpp"
+#include "net/addrman/addr_man.hpp"
+#include "net/addrman/ban_man.hpp"
 #include "net/peer_manager/peer_sender.hpp"
 #include "util/bytes.hpp"
 #include "util/clock.hpp"
@@ -121,9 +126,22 @@ struct Config {
     std::size_t max_getdata_txs = 5000;
     // A peer's `mempool` request is answered at most once per this interval.
     std::chrono::seconds mempool_answer_interval{10};
-    // How long a misbehaving peer's address stays discouraged, and how many are kept.
-    std::chrono::seconds discourage_time{24 * 60 * 60};
-    std::size_t max_discouraged = 10'000;
+
+    // --- Addresses (docs/PROTOCOL.md, "Addresses") ---
+    // The transports we accept peers with (wire::kAddrWebSocket | wire::kAddrTcp), sent
+    // with our own address.
+    std::uint8_t transports = 3;
+    // The host we advertise as ours; empty: our end of each peer's link.
+    std::string external_host;
+    // Each peer's addresses are processed through a token bucket (Bitcoin Core: 0.1 a
+    // second, at most 1,000); asking a peer with getaddr adds 1,000 for its answer.
+    double addr_rate = 0.1;
+    double addr_burst = 1000;
+    // Addresses remembered per peer as known to it: not sent to it again.
+    std::size_t max_known_addresses = 5000;
+    // Our address is advertised to each peer after the handshake and then about this often
+    // (a random time between half and one and a half times it).
+    std::chrono::seconds self_advertise_interval{24 * 60 * 60};
 };
 
 // What the HTTP API shows about one peer: a copy, refreshed after every message and tick.
@@ -147,6 +165,10 @@ struct PeerInfo {
     std::uint64_t bytes_received = 0;
     std::uint64_t messages_sent = 0;
     std::uint64_t messages_received = 0;
+    std::uint8_t transport = 1;            // wire::kAddrWebSocket or wire::kAddrTcp
+    std::int64_t last_block_at = -1;       // when it last gave us a new block; -1 never
+    std::int64_t last_tx_at = -1;          // when it last gave us a transaction we took
+    std::uint64_t addrs_rate_limited = 0;  // addresses it sent beyond its token bucket
 };
 
 // Transaction relay bookkeeping, for the API and metrics: a copy, refreshed after every
@@ -162,8 +184,11 @@ struct RelayInfo {
 
 class PeerManager final : public chain::ChainObserver {
   public:
+    // Addresses peers tell us go to `book`; misbehaving peers' hosts to `bans` (which
+    // also refuses banned and discouraged peers).
     PeerManager(chain::Chainstate& chain, mempool::Mempool& mempool, PeerSender& sender,
-                const util::Clock& clock, Config config = {});
+                addrman::AddrMan& book, addrman::BanMan& bans, const util::Clock& clock,
+                Config config = {});
     ~PeerManager() override;
     PeerManager(const PeerManager&) = delete;
     PeerManager& operator=(const PeerManager&) = delete;
@@ -208,15 +233,6 @@ class PeerManager final : public chain::ChainObserver {
     std::size_t peer_count() const;
     std::size_t handshaken_peer_count() const;
     RelayInfo relay_info() const;
-
-    // The discouraged addresses (not expired), oldest first: a host ("10.1.2.3", "::1"
-    // without brackets), or for a loopback host "host:port" with the port the peer listens
-    // on, since every peer on one machine shares the host.
-    std::vector<std::string> discouraged() const;
-    // Whether a peer at `address` ("host:port" or "[v6]:port", the port it listens on) is
-    // discouraged: node/ asks before dialing. Inbound peers from a discouraged address are
-    // refused by the PeerManager itself.
-    bool is_discouraged(const std::string& address) const;
 
   private:
     class Impl;

@@ -35,6 +35,11 @@ struct ConnectionInfo {
     std::string address;
     // The URL we dialed, for an outbound peer; empty for inbound.
     std::string url;
+    // Our end of the link ("1.2.3.4:5678"): the address the peer reaches us at (inbound) or
+    // the one our side used (outbound), which we advertise as ours. May be empty.
+    std::string local_address;
+    // The link's transport, as the addrv2 bits: wire::kAddrWebSocket (1) or kAddrTcp (2).
+    std::uint8_t transport = 1;
 };
 
 class PeerSender {
@@ -55,6 +60,13 @@ class PeerSender {
     // serving a peer with a large backlog (a slow link), instead of letting the queue grow
     // until the link is closed as too slow. 0 when unknown.
     virtual std::size_t queued_bytes(PeerId /*peer*/) const { return 0; }
+
+    // The handshake with `peer` completed; it listens on `listen_port` (0: it does not).
+    // The connection owner learns which dials succeeded and where inbound peers listen.
+    virtual void peer_ready(PeerId /*peer*/, std::uint16_t /*listen_port*/) {}
+    // `peer` is this node itself: our own version nonce came back over it. Its address is
+    // ours; the owner should not dial it again. disconnect() follows.
+    virtual void self_connection(PeerId /*peer*/) {}
 };
 
 }  // namespace peerchain::net::peer_manager

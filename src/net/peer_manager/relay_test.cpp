@@ -164,8 +164,7 @@ TEST(Relay, InvalidSignatureDisconnectsAndDiscouragesTheSender) {
     ASSERT_TRUE(wait_until([&] { return liar.is_closed(); }));
     EXPECT_NE(liar.close_reason().find("bad-txns-signature"), std::string::npos)
         << liar.close_reason();
-    EXPECT_EQ(a.peer_manager().discouraged(), std::vector<std::string>{"10.0.0.9"});
-    EXPECT_TRUE(a.peer_manager().is_discouraged("10.0.0.9:6001"));
+    EXPECT_TRUE(a.bans().is_discouraged("10.0.0.9"));
     EXPECT_EQ(a.mempool().size(), 0u);
 
     // The same address cannot come back: refused right after it connects.
@@ -212,7 +211,7 @@ TEST(Relay, PolicyRefusalsAndDoubleSpendsAreNotPunished) {
     EXPECT_FALSE(a.mempool().contains(double_spend.txid()));
     EXPECT_TRUE(a.mempool().contains(tx.txid()));
     EXPECT_FALSE(peer.is_closed());
-    EXPECT_TRUE(a.peer_manager().discouraged().empty());
+    EXPECT_TRUE(a.bans().list().empty());
 }
 
 TEST(Relay, AnOrphanWaitsForItsParentThenBothEnter) {

@@ -234,7 +234,7 @@ void follower_takes_the_reorg(const ReorgCase& c) {
     EXPECT_EQ(p3.height(), height);
     for (auto* node : {&p1, &p2, &p3}) {
         EXPECT_TRUE(node->sender().disconnects().empty()) << node->name();
-        EXPECT_TRUE(node->peer_manager().discouraged().empty()) << node->name();
+        EXPECT_TRUE(node->bans().list().empty()) << node->name();
     }
     // P3 stored P2's chain once it had proved more work, nothing else.
     EXPECT_EQ(p3.chain().stats().headers, p3_headers + height);

@@ -147,7 +147,11 @@ MemorySender::TxCounts MemorySender::txs_announced() const {
 // --- TestNode -------------------------------------------------------------------------------
 
 TestNode::TestNode(std::string name, const util::Clock& clock, Config config)
-    : name_(std::move(name)), sender_(*this), executor_(name_.c_str()) {
+    : name_(std::move(name)),
+      sender_(*this),
+      book_(addrman::AddrManConfig{}, clock),
+      bans_(addrman::BanManConfig{}, clock),
+      executor_(name_.c_str()) {
     auto db = store::open_leveldb(dir_.path() / "db", store::Options{});
     NODE_ASSERT(db.has_value());
     db_ = std::move(*db);
@@ -160,8 +164,8 @@ TestNode::TestNode(std::string name, const util::Clock& clock, Config config)
     mempool_ = std::make_unique<mempool::Mempool>(*chain_, clock);
     bus_.subscribe(chain::EventBus::Slot::kMempool, mempool_.get());
     config.user_agent = "/test:" + name_ + "/";
-    peer_manager_ =
-        std::make_unique<PeerManager>(*chain_, *mempool_, sender_, clock, std::move(config));
+    peer_manager_ = std::make_unique<PeerManager>(*chain_, *mempool_, sender_, book_, bans_, clock,
+                                                  std::move(config));
     bus_.subscribe(chain::EventBus::Slot::kPeers, peer_manager_.get());
 }
 
@@ -319,11 +323,11 @@ std::pair<PeerId, PeerId> TestNetwork::connect(TestNode& from, TestNode& to) {
     to.sender().add_route(b, &from, a, &from.sender());
     // The inbound side learns of the link first, so the dialer's version finds it there.
     to.executor().post([&to, b, name = from.name()] {
-        to.peer_manager().on_peer_connected(b, {Direction::kInbound, name + ":50000", ""});
+        to.peer_manager().on_peer_connected(b, {Direction::kInbound, name + ":50000", "", "", 1});
     });
     from.executor().post([&from, a, name = to.name()] {
         from.peer_manager().on_peer_connected(
-            a, {Direction::kOutbound, name + ":6001", "ws://" + name + ":6001"});
+            a, {Direction::kOutbound, name + ":6001", "ws://" + name + ":6001", "", 1});
     });
     return {a, b};
 }
@@ -335,7 +339,7 @@ PeerId TestNetwork::connect(ScriptedPeer& from, TestNode& to) {
     from.sender().add_route(a, &to, b, &to.sender());
     to.sender().add_route(b, &from, a, &from.sender());
     to.executor().post([&to, b] {
-        to.peer_manager().on_peer_connected(b, {Direction::kInbound, "10.0.0.9:50000", ""});
+        to.peer_manager().on_peer_connected(b, {Direction::kInbound, "10.0.0.9:50000", "", "", 1});
     });
     return b;
 }
@@ -348,7 +352,7 @@ PeerId TestNetwork::connect(TestNode& from, ScriptedPeer& to) {
     to.sender().add_route(b, &from, a, &from.sender());
     from.executor().post([&from, a] {
         from.peer_manager().on_peer_connected(
-            a, {Direction::kOutbound, "10.0.0.9:6001", "ws://10.0.0.9:6001"});
+            a, {Direction::kOutbound, "10.0.0.9:6001", "ws://10.0.0.9:6001", "", 1});
     });
     return a;
 }

@@ -124,6 +124,8 @@ class TestNode final : public Endpoint {
     chain::Chainstate& chain() { return *chain_; }
     mempool::Mempool& mempool() { return *mempool_; }
     PeerManager& peer_manager() { return *peer_manager_; }
+    addrman::AddrMan& book() { return book_; }
+    addrman::BanMan& bans() { return bans_; }
     MemorySender& sender() { return sender_; }
     util::SerialExecutor& executor() { return executor_; }
 
@@ -159,6 +161,8 @@ class TestNode final : public Endpoint {
     std::unique_ptr<chain::Chainstate> chain_;
     std::unique_ptr<mempool::Mempool> mempool_;
     MemorySender sender_;
+    addrman::AddrMan book_;
+    addrman::BanMan bans_;
     std::unique_ptr<PeerManager> peer_manager_;
     util::SerialExecutor executor_;
     int mined_ = 0;

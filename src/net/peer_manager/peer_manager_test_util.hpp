@@ -1,0 +1,178 @@
+// The fixture of the PeerManager tests that play scripted peers on the test thread (which
+// stands in for the chain executor): a real Chainstate on LevelDB, a real Mempool, address
+// book and ban list, and a sender that records what the PeerManager sends. Test code only.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chain/event_bus.hpp"
+#include "core/params.hpp"
+#include "core/pow.hpp"
+#include "net/peer_manager/peer_manager.hpp"
+#include "net/peer_manager/test_network.hpp"
+#include "net/wire/message.hpp"
+#include "store/leveldb_database.hpp"
+#include "tests/util/block_builder.hpp"
+#include "tests/util/test_util.hpp"
+
+namespace peerchain::net::peer_manager::fixture {
+
+using testing::regtest;
+
+class RecordingSender final : public PeerSender {
+  public:
+    void send(PeerId peer, std::shared_ptr<const util::Bytes> message) override {
+        sent[peer].push_back(*message);
+    }
+    void disconnect(PeerId peer, std::string reason) override { disconnected[peer] = reason; }
+
+    std::map<PeerId, std::deque<util::Bytes>> sent;
+    std::map<PeerId, std::string> disconnected;
+};
+
+// Blocks built outside any Chainstate: a chain of `n` on `parent` (at `parent_height`).
+inline std::vector<core::Block> build_chain(const core::BlockHeader& parent,
+                                            std::uint32_t parent_height, int n,
+                                            const std::string& tag) {
+    const auto& p = regtest();
+    std::vector<core::Block> out;
+    core::BlockHeader prev = parent;
+    for (int i = 0; i < n; ++i) {
+        const std::uint32_t height = parent_height + 1 + static_cast<std::uint32_t>(i);
+        core::Block b = testutil::make_block(p, prev.hash(), height, prev.time + 10,
+                                             tag + std::to_string(height));
+        testutil::mine(b, p);
+        prev = b.header;
+        out.push_back(std::move(b));
+    }
+    return out;
+}
+
+inline std::vector<core::BlockHeader> headers_of(const std::vector<core::Block>& blocks) {
+    std::vector<core::BlockHeader> out;
+    for (const auto& b : blocks) out.push_back(b.header);
+    return out;
+}
+
+class PeerManagerTest : public ::testing::Test {
+  protected:
+    PeerManagerTest() : clock_(regtest().genesis.header.time + 1'000'000) {
+        auto db = store::open_leveldb(dir_.path() / "db", store::Options{});
+        NODE_ASSERT(db.has_value());
+        db_ = std::move(*db);
+        chain::ChainstateOptions options;
+        options.script_threads = 1;
+        auto chain = chain::Chainstate::open(*db_, regtest(), clock_, &bus_, options);
+        NODE_ASSERT(chain.has_value());
+        chain_ = std::move(*chain);
+        mempool_ = std::make_unique<mempool::Mempool>(*chain_, clock_);
+        bus_.subscribe(chain::EventBus::Slot::kMempool, mempool_.get());
+        make_manager({});
+    }
+    ~PeerManagerTest() override {
+        bus_.subscribe(chain::EventBus::Slot::kPeers, nullptr);
+        bus_.subscribe(chain::EventBus::Slot::kMempool, nullptr);
+    }
+
+    void make_manager(Config config) {
+        if (config.listen_port == 0) config.listen_port = 6001;
+        bus_.subscribe(chain::EventBus::Slot::kPeers, nullptr);
+        pm_.reset();
+        pm_ = std::make_unique<PeerManager>(*chain_, *mempool_, sender_, book_, bans_, clock_,
+                                            std::move(config));
+        // The chain's events reach the pool first, then the peer manager, as in node/.
+        bus_.subscribe(chain::EventBus::Slot::kPeers, pm_.get());
+    }
+
+    void mine(int n, const std::string& tag = "local") {
+        for (int i = 0; i < n; ++i) {
+            auto block =
+                std::make_shared<const core::Block>(testing::make_next_block(chain_->tip(), tag));
+            ASSERT_TRUE(chain_->process_block(block).is_ok());
+        }
+    }
+
+    // Each peer on its own host unless told otherwise: a misbehaving one gets its host
+    // discouraged, which must not refuse the next test peer.
+    PeerId connect(Direction direction, std::string address = {}) {
+        const PeerId id = ++last_id_;
+        if (address.empty()) address = "10.0.0." + std::to_string(id) + ":40000";
+        pm_->on_peer_connected(id, {direction, std::move(address), "", "10.0.0.254:6001", 1});
+        return id;
+    }
+
+    void feed(PeerId id, const wire::Message& m) { pm_->on_message(id, wire::encode_message(m)); }
+    void feed_raw(PeerId id, const util::Bytes& bytes) { pm_->on_message(id, bytes); }
+
+    wire::VersionMessage version(std::uint32_t height = 0, std::uint16_t listen_port = 0) {
+        wire::VersionMessage v;
+        v.magic = regtest().magic;
+        v.best_height = height;
+        v.nonce = ++last_nonce_;
+        v.listen_port = listen_port;
+        v.user_agent = "/scripted/";
+        v.time = clock_.now_seconds();
+        return v;
+    }
+
+    // Everything sent to `id` since the last call, decoded.
+    std::vector<wire::Message> drain(PeerId id) {
+        std::vector<wire::Message> out;
+        for (auto& bytes : sender_.sent[id]) {
+            auto m = wire::decode_message(bytes, wire::DecodeLimits::from(regtest()));
+            EXPECT_TRUE(m.has_value());
+            if (m) out.push_back(std::move(*m));
+        }
+        sender_.sent[id].clear();
+        return out;
+    }
+    template <typename T>
+    std::vector<T> drain_of(PeerId id) {
+        std::vector<T> out;
+        for (auto& m : drain(id)) {
+            if (auto* t = std::get_if<T>(&m)) out.push_back(std::move(*t));
+        }
+        return out;
+    }
+
+    // An inbound peer past the handshake, with what it was sent cleared.
+    PeerId ready_peer(std::uint32_t height = 0, std::uint16_t listen_port = 0,
+                      std::string address = {}) {
+        const PeerId id = connect(Direction::kInbound, std::move(address));
+        feed(id, version(height, listen_port));
+        feed(id, wire::VerackMessage{});
+        drain(id);
+        // Answer the getheaders of the handshake, so that later ones are not held back
+        // (and the node, in step with it, asks for its pool).
+        feed(id, wire::HeadersMessage{});
+        drain(id);
+        return id;
+    }
+
+    bool disconnected(PeerId id) const { return sender_.disconnected.contains(id); }
+    std::string reason(PeerId id) const {
+        auto it = sender_.disconnected.find(id);
+        return it == sender_.disconnected.end() ? "" : it->second;
+    }
+
+    testutil::TempDir dir_;
+    util::ManualClock clock_;
+    chain::EventBus bus_;
+    std::unique_ptr<store::Database> db_;
+    std::unique_ptr<chain::Chainstate> chain_;
+    std::unique_ptr<mempool::Mempool> mempool_;
+    RecordingSender sender_;
+    addrman::AddrMan book_{addrman::AddrManConfig{}, clock_};
+    addrman::BanMan bans_{addrman::BanManConfig{}, clock_};
+    std::unique_ptr<PeerManager> pm_;
+    PeerId last_id_ = 0;
+    std::uint64_t last_nonce_ = 1000;
+};
+
+}  // namespace peerchain::net::peer_manager::fixture
