@@ -51,10 +51,37 @@ void add_node_options(CLI::App& cmd, NodeConfig& cfg, std::string& network, std:
         ->envname("P2P_BIND")
         ->default_val(cfg.p2p_bind);
     cmd.add_option("--peers", cfg.peers,
-                   "Peers to dial at start, comma-separated: ws://host:port,ws://host:port")
+                   "Peers to keep, comma-separated ws://host:port or tcp://host:port: dialed at "
+                   "start and redialed whenever they go (backoff from 1 s to 5 minutes), "
+                   "remembered in <data-dir>/manual-peers")
         ->envname("PEERS")
         ->delimiter(',')
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    cmd.add_option("--transports", cfg.transports,
+                   "Transports the P2P port accepts and the node dials: ws, tcp or ws,tcp "
+                   "(one port serves both, told apart by the first bytes)")
+        ->envname("TRANSPORTS")
+        ->delimiter(',')
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+        ->default_str("ws,tcp");
+    cmd.add_option("--max-outbound", cfg.max_outbound,
+                   "Outbound peers dialed from the address book, at most one per address "
+                   "group (manual peers come on top)")
+        ->envname("MAX_OUTBOUND")
+        ->default_val(cfg.max_outbound);
+    cmd.add_option("--max-inbound", cfg.max_inbound,
+                   "Inbound peers; a newcomer beyond it evicts one (peers that are useful to "
+                   "us are protected)")
+        ->envname("MAX_INBOUND")
+        ->default_val(cfg.max_inbound);
+    cmd.add_option("--max-inbound-per-group", cfg.max_inbound_per_group,
+                   "Inbound peers of one address group (an IPv4 /16; a local address with its "
+                   "port)")
+        ->envname("MAX_INBOUND_PER_GROUP")
+        ->default_val(cfg.max_inbound_per_group);
+    cmd.add_option("--external-address", cfg.external_address,
+                   "The IP peers are told to reach us at [default: our end of each link]")
+        ->envname("EXTERNAL_ADDRESS");
     cmd.add_flag("--mine", cfg.mine,
                  "Mine continuously; work on a block is dropped the moment the tip changes")
         ->envname("MINE");

@@ -39,11 +39,35 @@ util::Result<void> validate(const NodeConfig& config) {
     if (ec) return bad("--http-bind '" + config.http_bind + "' is not an IP address");
     boost::asio::ip::make_address(config.p2p_bind, ec);
     if (ec) return bad("--p2p-bind '" + config.p2p_bind + "' is not an IP address");
+    bool ws = false;
+    bool tcp = false;
+    for (const auto& t : config.transports) {
+        if (t == "ws") {
+            ws = true;
+        } else if (t == "tcp") {
+            tcp = true;
+        } else {
+            return bad("--transports '" + t + "': expected ws, tcp or both (ws,tcp)");
+        }
+    }
+    if (!ws && !tcp) return bad("--transports: at least one of ws and tcp");
     for (const auto& peer : config.peers) {
         if (peer.empty()) continue;
-        if (auto url = net::transport::parse_peer_url(peer); !url) {
-            return bad("peer '" + peer + "': " + url.error().message);
+        auto url = net::transport::parse_peer_url(peer);
+        if (!url) return bad("peer '" + peer + "': " + url.error().message);
+        const bool is_tcp = url->scheme == net::transport::Scheme::kTcp;
+        if ((is_tcp && !tcp) || (!is_tcp && !ws)) {
+            return bad("peer '" + peer + "': its transport is not in --transports");
         }
+    }
+    if (config.max_outbound > 64) return bad("--max-outbound is at most 64");
+    if (config.max_inbound > 1024) return bad("--max-inbound is at most 1024");
+    if (config.max_inbound_per_group == 0 || config.max_inbound_per_group > 1024) {
+        return bad("--max-inbound-per-group: 1 to 1024");
+    }
+    if (!config.external_address.empty()) {
+        boost::asio::ip::make_address(config.external_address, ec);
+        if (ec) return bad("--external-address '" + config.external_address + "' is not an IP");
     }
     if (!config.mine_to.empty()) {
         if (auto key = core::decode_address(config.mine_to, core::params(config.network)); !key) {

@@ -20,7 +20,17 @@ struct NodeConfig {
     std::uint16_t http_port = 3001;  // 0: any free port (written to <data-dir>/node.json)
     std::string p2p_bind = "0.0.0.0";
     std::uint16_t p2p_port = 6001;
-    std::vector<std::string> peers;  // ws://host:port, dialed at start
+    // Manual peers (ws://host:port or tcp://host:port): kept and redialed forever, with
+    // those added through the API, and saved in <data-dir>/manual-peers.
+    std::vector<std::string> peers;
+    // The transports the P2P port accepts and the node dials: "ws", "tcp" or both.
+    std::vector<std::string> transports{"ws", "tcp"};
+    // Automatic outbound peers dialed from the address book, and the inbound caps.
+    unsigned max_outbound = 8;
+    unsigned max_inbound = 64;
+    unsigned max_inbound_per_group = 8;
+    // The host advertised to peers as ours; empty: our end of each peer's link.
+    std::string external_address;
 
     bool mine = false;  // mine continuously
     // An address of this network that mined coins are paid to instead of the node's
@@ -41,6 +51,9 @@ std::filesystem::path default_data_dir(core::Network network);
 //   miner.key    the key earlier versions paid mined coins to; a new wallet imports it
 //   wallet.json  the wallet's keys, mode 0600 (wallet/wallet.hpp)
 //   mempool.dat  the pool's transactions, written at a clean stop (mempool/mempool.hpp)
+//   peers.dat    the address book (net/addrman/addr_man.hpp)
+//   banlist.dat  the manual bans (net/addrman/ban_man.hpp)
+//   manual-peers the peers to keep, one URL per line (net/connman/connman.hpp)
 std::filesystem::path chain_db_dir(const std::filesystem::path& data_dir);
 std::filesystem::path node_info_file(const std::filesystem::path& data_dir);
 std::filesystem::path miner_key_file(const std::filesystem::path& data_dir);

@@ -29,6 +29,7 @@
 #include "mining/miner.hpp"
 #include "net/connman/connman.hpp"
 #include "net/peer_manager/peer_manager.hpp"
+#include "node/peer_views.hpp"
 #include "store/leveldb_database.hpp"
 #include "util/event_ring.hpp"
 #include "util/executor.hpp"
@@ -86,7 +87,20 @@ class Node::Impl final : public chain::ChainObserver,
 
     // --- api::NodeApi (HTTP threads) -------------------------------------------------------
     const chain::Chainstate& chain() const override { return *chain_; }
-    std::vector<api::PeerView> peers() const override;
+    std::vector<api::PeerView> peers() const override { return peer_views(*peers_, *connman_); }
+    api::BookView address_book(std::size_t limit) const override {
+        return book_view(*connman_, limit);
+    }
+    util::Result<void> remove_peer(const std::string& address) override {
+        return connman_->remove_peer(address);
+    }
+    std::vector<api::BanView> bans() const override { return ban_views(*connman_); }
+    util::Result<api::BanView> ban(const std::string& address, std::int64_t seconds) override {
+        return node::ban(*connman_, address, seconds);
+    }
+    util::Result<void> unban(const std::string& address) override {
+        return node::unban(*connman_, address);
+    }
     api::MiningView mining() const override;
     std::string user_agent() const override { return kUserAgent; }
     util::Result<void> add_peer(const std::string& url) override {
@@ -224,9 +238,21 @@ util::Result<void> Node::Impl::start() {
     net::connman::Config connman_config;
     connman_config.bind_address = config_.p2p_bind;
     connman_config.port = config_.p2p_port;
-    connman_ = std::make_unique<net::connman::ConnMan>(io_, *executor_, connman_config);
+    connman_config.websocket =
+        std::count(config_.transports.begin(), config_.transports.end(), "ws");
+    connman_config.tcp = std::count(config_.transports.begin(), config_.transports.end(), "tcp");
+    connman_config.max_outbound = config_.max_outbound;
+    connman_config.max_inbound = config_.max_inbound;
+    connman_config.max_inbound_per_group = config_.max_inbound_per_group;
+    connman_config.data_dir = config_.data_dir;
+    pm_config.transports = static_cast<std::uint8_t>((connman_config.websocket ? 1 : 0) |
+                                                     (connman_config.tcp ? 2 : 0));
+    pm_config.external_host = config_.external_address;
+    connman_ = std::make_unique<net::connman::ConnMan>(
+        io_, *executor_, util::SystemClock::instance(), connman_config);
     peers_ = std::make_unique<net::peer_manager::PeerManager>(
-        *chain_, *mempool_, *connman_, util::SystemClock::instance(), pm_config);
+        *chain_, *mempool_, *connman_, connman_->book(), connman_->bans(),
+        util::SystemClock::instance(), pm_config);
     bus_.subscribe(chain::EventBus::Slot::kPeers, peers_.get());
 
     mining::MinerOptions miner_options;
@@ -304,6 +330,7 @@ void Node::Impl::tick_loop() {
         wait_cv_.wait_for(lock, std::chrono::seconds(1));
         if (stopping_) break;
         executor_->post([this] { peers_->on_tick(); });
+        connman_->on_tick();
     }
 }
 
@@ -359,25 +386,6 @@ void Node::Impl::stop() {
         std::filesystem::remove(node_info_file(config_.data_dir), ec);
     }
     spdlog::info("stopped");
-}
-
-std::vector<api::PeerView> Node::Impl::peers() const {
-    std::vector<api::PeerView> out;
-    for (const auto& p : peers_->peers()) {
-        api::PeerView v;
-        v.id = p.id;
-        v.address = p.address;
-        v.direction = net::peer_manager::direction_name(p.direction);
-        v.url = p.url;
-        v.user_agent = p.user_agent;
-        v.handshake_done = p.handshake_complete;
-        v.start_height = p.start_height;
-        v.synced_height = p.best_known_height;
-        v.connected_since = p.connected_since;
-        v.ping_ms = p.ping_ms;
-        out.push_back(std::move(v));
-    }
-    return out;
 }
 
 api::MiningView Node::Impl::mining() const {
