@@ -1,25 +1,34 @@
 #!/usr/bin/env bash
-# Builds peerchain and starts a local network of three nodes (A, B, C) on this machine:
+# Builds peerchain and starts a local network on this machine, three nodes by default:
 #
-#   node   HTTP API                P2P
-#   A      http://127.0.0.1:3001   ws://127.0.0.1:6001
-#   B      http://127.0.0.1:3002   ws://127.0.0.1:6002   (dials A)
-#   C      http://127.0.0.1:3003   ws://127.0.0.1:6003   (dials B)
+#   node   HTTP API                P2P (WebSocket and TCP on one port)
+#   A      http://127.0.0.1:3001   127.0.0.1:6001        the seed
+#   B      http://127.0.0.1:3002   127.0.0.1:6002        told only of A
+#   C      http://127.0.0.1:3003   127.0.0.1:6003        told only of A
+#   ...    (up to 26 nodes with --nodes N)
 #
-# Data lives in ./devnet/<node>; logs in ./devnet/<node>.log. Ctrl-C stops all three.
-# Usage: scripts/devnet.sh [--network dev|regtest] [--fresh]
+# Every node but A is told only of A; they find each other through A's gossip and dial
+# each other by themselves (GET /peers, GET /peers/known). Data lives in ./devnet/<node>,
+# logs in ./devnet/<node>.log. Ctrl-C stops them all.
+# Usage: scripts/devnet.sh [--network dev|regtest] [--nodes N] [--fresh]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 network=dev
 fresh=0
+nodes=3
 while [ $# -gt 0 ]; do
     case "$1" in
         --network) network=$2; shift 2 ;;
+        --nodes) nodes=$2; shift 2 ;;
         --fresh) fresh=1; shift ;;
-        *) echo "usage: $0 [--network dev|regtest] [--fresh]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--network dev|regtest] [--nodes N] [--fresh]" >&2; exit 2 ;;
     esac
 done
+if ! [[ "$nodes" =~ ^[0-9]+$ ]] || [ "$nodes" -lt 1 ] || [ "$nodes" -gt 26 ]; then
+    echo "--nodes: 1 to 26" >&2
+    exit 2
+fi
 
 scripts/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -41,7 +50,7 @@ trap stop_all INT TERM EXIT
 start() {  # name http p2p peers
     local name=$1 http=$2 p2p=$3 peers=$4
     "$bin" node --network "$network" --data-dir "devnet/$name" --http-port "$http" \
-        --p2p-port "$p2p" --p2p-bind 127.0.0.1 ${peers:+--peers "$peers"} \
+        --p2p-port "$p2p" --p2p-bind 127.0.0.1 --miner-threads 1 ${peers:+--peers "$peers"} \
         >>"devnet/$name.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 100); do
@@ -53,12 +62,18 @@ start() {  # name http p2p peers
     exit 1
 }
 
+names=(A B C D E F G H I J K L M N O P Q R S T U V W X Y Z)
 start A 3001 6001 ""
-start B 3002 6002 ws://127.0.0.1:6001
-start C 3003 6003 ws://127.0.0.1:6002
+for i in $(seq 2 "$nodes"); do
+    start "${names[$((i - 1))]}" $((3000 + i)) $((6000 + i)) ws://127.0.0.1:6001
+done
 
 cat <<MSG
-Three $network nodes are running (logs: devnet/A.log, devnet/B.log, devnet/C.log).
+$nodes $network nodes are running (logs in devnet/). Each was told only of A; within
+seconds they know and dial each other:
+
+  curl -s http://127.0.0.1:3002/peers
+  curl -s http://127.0.0.1:3002/peers/known
 
   curl -s -X POST -H 'Content-Type: application/json' -d '{"data": "hello"}' http://127.0.0.1:3001/mineBlock
   curl -s http://127.0.0.1:3003/blocks/latest
