@@ -350,6 +350,61 @@ TEST_F(PeerManagerTest, ServingIsBoundedPerTick) {
     EXPECT_EQ(blocks[0].block.hash(), chain_->at_height(3)->hash);
 }
 
+TEST_F(PeerManagerTest, APeerThatDoesNotReadIsServedWhenItHasReadNotDropped) {
+    mine(3);
+    const PeerId slow = ready_peer(3);
+    const PeerId other = ready_peer(3);
+    drain(slow);
+    drain(other);
+    // Its link holds more than the backlog allows: nothing more is queued for it, and
+    // its requests wait (bounded: one getheaders, its getdata queue) instead of piling up
+    // until the link is closed as too slow.
+    sender_.backlog[slow] = Config{}.max_send_backlog + 1;
+    feed(slow, wire::GetHeadersMessage{{regtest().genesis_hash}, {}});
+    feed(slow, wire::GetHeadersMessage{{chain_->at_height(1)->hash}, {}});  // replaces it
+    feed(slow, wire::GetDataMessage{{{wire::InvType::kBlock, chain_->at_height(1)->hash}}});
+    pm_->on_tick();
+    for (const auto& m : drain(slow)) {
+        EXPECT_FALSE(std::holds_alternative<wire::HeadersMessage>(m));
+        EXPECT_FALSE(std::holds_alternative<wire::BlockMessage>(m));
+    }
+    EXPECT_FALSE(disconnected(slow));
+    // Others are served meanwhile.
+    feed(other, wire::GetHeadersMessage{{regtest().genesis_hash}, {}});
+    EXPECT_EQ(drain_of<wire::HeadersMessage>(other).size(), 1u);
+    // It reads: the newest getheaders is answered, then the block.
+    sender_.backlog[slow] = 0;
+    pm_->on_tick();
+    auto sent = drain(slow);
+    std::vector<wire::HeadersMessage> headers;
+    std::size_t blocks = 0;
+    for (auto& m : sent) {
+        if (auto* h = std::get_if<wire::HeadersMessage>(&m)) headers.push_back(*h);
+        if (std::holds_alternative<wire::BlockMessage>(m)) ++blocks;
+    }
+    ASSERT_EQ(headers.size(), 1u);
+    EXPECT_EQ(headers[0].headers.size(), 2u);  // after height 1: heights 2 and 3
+    EXPECT_EQ(blocks, 1u);
+}
+
+TEST_F(PeerManagerTest, GetHeadersAnswersCountAgainstTheServingBudget) {
+    Config config;
+    config.serve_bytes_per_tick = 100;  // one answer of a few headers per tick
+    make_manager(config);
+    mine(3);
+    const PeerId id = ready_peer(3);
+    pm_->on_tick();
+    drain(id);
+    // A peer asking for the whole chain again and again gets one answer per tick.
+    for (int i = 0; i < 50; ++i) feed(id, wire::GetHeadersMessage{{regtest().genesis_hash}, {}});
+    EXPECT_EQ(drain_of<wire::HeadersMessage>(id).size(), 1u);
+    pm_->on_tick();
+    EXPECT_EQ(drain_of<wire::HeadersMessage>(id).size(), 1u);  // the one kept waiting
+    pm_->on_tick();
+    EXPECT_TRUE(drain_of<wire::HeadersMessage>(id).empty());
+    EXPECT_FALSE(disconnected(id));
+}
+
 // --- Transaction relay ------------------------------------------------------------------
 
 namespace relay {

@@ -31,9 +31,15 @@ class RecordingSender final : public PeerSender {
         sent[peer].push_back(*message);
     }
     void disconnect(PeerId peer, std::string reason) override { disconnected[peer] = reason; }
+    std::size_t queued_bytes(PeerId peer) const override {
+        auto it = backlog.find(peer);
+        return it == backlog.end() ? 0 : it->second;
+    }
 
     std::map<PeerId, std::deque<util::Bytes>> sent;
     std::map<PeerId, std::string> disconnected;
+    // What each peer's link holds unread, as the test says.
+    std::map<PeerId, std::size_t> backlog;
 };
 
 // Blocks built outside any Chainstate: a chain of `n` on `parent` (at `parent_height`).
