@@ -3,13 +3,21 @@
 Every node gets a fresh temporary data directory and ephemeral loopback ports (it binds
 port 0 and reports the ports it got in <data-dir>/node.json). Nodes are stopped and their
 directories removed when the test ends, whatever happens.
+
+Beside the nodes: raw peers that speak the P2P protocol of docs/PROTOCOL.md over WebSocket
+(RawWebSocket) or TCP (RawTcp), encoders and decoders of its messages, a generator of
+regtest header chains, and the memory figures of a node's process.
 """
 
+import contextlib
+import ctypes
+import hashlib
 import json
 import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import time
@@ -18,6 +26,13 @@ import urllib.error
 import urllib.request
 
 BINARY = os.environ.get("PEERCHAIN_BIN", "peerchain")
+MAKE_CHAIN = os.environ.get("PEERCHAIN_MAKE_CHAIN", "peerchain-make-chain")
+
+# Settings `peerchain node` also reads from the environment: a test passes them explicitly,
+# so none may leak in from the shell that runs the tests.
+NODE_ENV_NAMES = ("HTTP_PORT", "P2P_PORT", "PEERS", "DATA_DIR", "NETWORK", "HTTP_BIND",
+                  "P2P_BIND", "MINE", "MINE_TO", "MINER_THREADS", "LOG_LEVEL", "TRANSPORTS",
+                  "MAX_OUTBOUND", "MAX_INBOUND", "EXTERNAL_ADDRESS")
 
 
 class HttpError(Exception):
@@ -42,13 +57,30 @@ def wait_until(predicate, timeout=30.0, interval=0.05, what="condition"):
 
 
 class Node:
-    def __init__(self, name, network="regtest", peers=(), extra_args=(), data_dir=None):
+    """One peerchain process.
+
+    `host` is the address the node binds its P2P port and its API to, and where the test
+    reaches both (127.0.0.1, or a network namespace's own address). `netns` runs the
+    process in that network namespace (`ip netns exec`) and sends the test's HTTP requests
+    from inside it. `token_auth` sends the cookie token with every request, as a client
+    that is not on the node's loopback must. `env` adds environment variables (the
+    node's settings by their environment names)."""
+
+    def __init__(self, name, network="regtest", peers=(), extra_args=(), data_dir=None,
+                 env=None, host="127.0.0.1", netns=None, token_auth=False):
         self.name = name
         self.network = network
         self.owns_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix=f"peerchain-{name}-")
         self.peers = list(peers)
         self.extra_args = list(extra_args)
+        self.env = dict(env or {})
+        self.host = host
+        self.netns = netns
+        self.token_auth = token_auth
+        # Ports to bind at the next start; None: any free port (0).
+        self.fixed_http_port = None
+        self.fixed_p2p_port = None
         self.proc = None
         self.http_port = None
         self.p2p_port = None
@@ -56,30 +88,40 @@ class Node:
 
     # --- lifecycle ---------------------------------------------------------------------
 
-    def start(self, env_peers=None, timeout=30.0):
-        info = os.path.join(self.data_dir, "node.json")
-        if os.path.exists(info):
-            os.remove(info)
+    @property
+    def info_path(self):
+        return os.path.join(self.data_dir, "node.json")
+
+    def launch(self, env_peers=None):
+        """Starts the process and returns at once; wait_started() waits for it."""
+        if os.path.exists(self.info_path):
+            os.remove(self.info_path)
         args = [BINARY, "node", "--network", self.network, "--data-dir", self.data_dir,
-                "--http-port", "0", "--p2p-port", "0", "--p2p-bind", "127.0.0.1",
+                "--http-port", str(self.fixed_http_port or 0),
+                "--p2p-port", str(self.fixed_p2p_port or 0),
+                "--http-bind", self.host, "--p2p-bind", self.host,
                 "--log-level", "debug"]
         if self.peers:
             args += ["--peers", ",".join(self.peers)]
         args += self.extra_args
+        if self.netns:
+            args = ["ip", "netns", "exec", self.netns] + args
         env = dict(os.environ)
-        for name in ("HTTP_PORT", "P2P_PORT", "PEERS", "DATA_DIR", "NETWORK"):
+        for name in NODE_ENV_NAMES:
             env.pop(name, None)
+        env.update(self.env)
         if env_peers:
             env["PEERS"] = env_peers
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
-        log.close()
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
+        return self
 
+    def wait_started(self, timeout=30.0):
         def ready():
             if self.proc.poll() is not None:
                 raise AssertionError(f"{self.name} exited with {self.proc.returncode}:\n"
                                      + self.log_tail())
-            with open(info) as f:
+            with open(self.info_path) as f:
                 data = json.load(f)
             return data if data.get("pid") == self.proc.pid else None
 
@@ -87,6 +129,18 @@ class Node:
         self.http_port = data["httpPort"]
         self.p2p_port = data["p2pPort"]
         return self
+
+    def start(self, env_peers=None, timeout=30.0):
+        self.launch(env_peers)
+        return self.wait_started(timeout)
+
+    def pin_ports(self):
+        """Makes the next start bind the ports this node has now (read from node.json), so
+        that peers that know its address can dial it again after a restart."""
+        with open(self.info_path) as f:
+            data = json.load(f)
+        self.fixed_http_port = data["httpPort"]
+        self.fixed_p2p_port = data["p2pPort"]
 
     def stop(self, timeout=20.0):
         """SIGTERM, as an operator would; returns the exit code."""
@@ -125,21 +179,33 @@ class Node:
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.http_port}"
+        return f"http://{self.host}:{self.http_port}"
+
+    @property
+    def p2p_address(self):
+        """host:port, as the node's peers and /peers name it."""
+        return f"{self.host}:{self.p2p_port}"
 
     @property
     def ws_url(self):
-        return f"ws://127.0.0.1:{self.p2p_port}"
+        return f"ws://{self.host}:{self.p2p_port}"
+
+    @property
+    def tcp_url(self):
+        return f"tcp://{self.host}:{self.p2p_port}"
 
     def request(self, method, path, body=None, raw=None, headers=None, timeout=60.0):
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
         req = urllib.request.Request(self.url + path, data=data, method=method)
         if data is not None:
             req.add_header("Content-Type", "application/json")
-        for k, v in (headers or {}).items():
+        headers = dict(headers or {})
+        if self.token_auth and "Authorization" not in headers:
+            headers["Authorization"] = "Bearer " + self.token()
+        for k, v in headers.items():
             req.add_header(k, v)
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
+            with in_netns(self.netns), urllib.request.urlopen(req, timeout=timeout) as resp:
                 text = resp.read()
                 return resp.status, (json.loads(text) if text else None)
         except urllib.error.HTTPError as e:
@@ -180,6 +246,67 @@ class Node:
     def peer_count(self):
         return len(self.get("/peers"))
 
+    # --- peers -----------------------------------------------------------------------------
+
+    def peers_info(self):
+        return self.get("/peers")
+
+    def handshaken(self, direction=None):
+        """Peers past the handshake, of one direction when given."""
+        return [p for p in self.peers_info()
+                if p.get("handshake") and direction in (None, p["direction"])]
+
+    def outbound_to(self, other):
+        """Our handshaken outbound link to `other` (a Node, or its host:port), or None."""
+        address = other.p2p_address if isinstance(other, Node) else other
+        for p in self.handshaken("outbound"):
+            if p["address"] == address:
+                return p
+        return None
+
+    def known(self, limit=100_000):
+        """GET /peers/known: the address book and the manual peers."""
+        return self.get(f"/peers/known?limit={limit}")
+
+    def token_request(self, method, path, body=None):
+        """A request with the cookie token, which some routes need from every client."""
+        return self.request(method, path, body, headers={"Authorization": "Bearer " + self.token()})
+
+    # --- the process ---------------------------------------------------------------------
+
+    def proc_status(self):
+        """The kB figures of /proc/<pid>/status (VmHWM, VmRSS, ...), by name."""
+        out = {}
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                name, _, value = line.partition(":")
+                parts = value.split()
+                if len(parts) == 2 and parts[1] == "kB":
+                    out[name] = int(parts[0])
+        return out
+
+    def vm_hwm_kb(self):
+        """The peak resident set size of the process, in kB, since it started or since
+        reset_peak_memory()."""
+        return self.proc_status()["VmHWM"]
+
+    def reset_peak_memory(self):
+        """Lowers VmHWM to the present VmRSS (Linux 4.0 and later), so that a peak
+        measured from here is one reached from here, not at start-up; returns it."""
+        with open(f"/proc/{self.proc.pid}/clear_refs", "w") as f:
+            f.write("5")
+        return self.vm_hwm_kb()
+
+    def vm_rss_kb(self):
+        return self.proc_status()["VmRSS"]
+
+    def log_text(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
     # --- the node's wallet (routes that always need the cookie token) ---------------------
 
     def token(self):
@@ -187,8 +314,7 @@ class Node:
             return f.read().strip()
 
     def wallet_request(self, method, path, body=None):
-        return self.request(method, path, body,
-                            headers={"Authorization": "Bearer " + self.token()})
+        return self.token_request(method, path, body)
 
     def wallet(self, method, path, body=None):
         status, reply = self.wallet_request(method, path, body)
@@ -229,6 +355,37 @@ class NodeTestCase(unittest.TestCase):
         self.nodes.append(node)
         return node.start(env_peers=env_peers)
 
+    def start_nodes(self, nodes, timeout=60.0):
+        """Starts several nodes at once (launch all, then wait for each)."""
+        self.nodes.extend(nodes)
+        for node in nodes:
+            node.launch()
+        for node in nodes:
+            node.wait_started(timeout)
+        return nodes
+
+    def tmpdir(self):
+        d = tempfile.mkdtemp(prefix="peerchain-it-")
+        self.addCleanup(shutil.rmtree, d, True)
+        return d
+
+    def make_chain(self, data_dir, blocks, tag=None):
+        """Writes a `blocks`-long regtest chain into data_dir (tests/integration/
+        make_chain.cpp); the same blocks and tag give the same chain."""
+        args = [MAKE_CHAIN, "--network", "regtest", "--data-dir", data_dir,
+                "--blocks", str(blocks)]
+        if tag:
+            args += ["--tag", tag]
+        subprocess.run(args, check=True, timeout=300, capture_output=True)
+        return data_dir
+
+    def node_with_chain(self, name, blocks, tag=None, **kwargs):
+        """A started node whose data directory got a make_chain chain first."""
+        data_dir = self.make_chain(self.tmpdir(), blocks, tag)
+        node = Node(name, data_dir=data_dir, **kwargs)
+        self.nodes.append(node)
+        return node.start()
+
     def assert_same_tip(self, nodes, timeout=30.0):
         def same():
             tips = {n.tip() for n in nodes}
@@ -237,6 +394,231 @@ class NodeTestCase(unittest.TestCase):
                    what="the same tip on " + ", ".join(n.name for n in nodes))
         return nodes[0].tip()
 
+
+# --- network namespaces ------------------------------------------------------------------
+
+_CLONE_NEWNET = 0x40000000
+
+
+@contextlib.contextmanager
+def in_netns(name):
+    """Runs the body with the calling thread in network namespace `name` (/run/netns/NAME,
+    as `ip netns add` makes it), so that the sockets it opens live there; then returns the
+    thread to its own namespace. None: stays where it is. Needs CAP_SYS_ADMIN."""
+    if name is None:
+        yield
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    try:
+        target = os.open(f"/run/netns/{name}", os.O_RDONLY)
+        try:
+            if libc.setns(target, _CLONE_NEWNET) != 0:
+                err = ctypes.get_errno()
+                raise OSError(err, f"setns into {name}: {os.strerror(err)}")
+        finally:
+            os.close(target)
+        try:
+            yield
+        finally:
+            if libc.setns(own, _CLONE_NEWNET) != 0:
+                err = ctypes.get_errno()
+                # A thread left in another namespace would send every later request there.
+                raise SystemExit(f"cannot return from network namespace {name}: "
+                                 f"{os.strerror(err)}")
+    finally:
+        os.close(own)
+
+
+# --- P2P messages (docs/PROTOCOL.md, section 3) ------------------------------------------
+
+REGTEST_MAGIC = b"pcrt"
+
+MSG_VERSION = 1
+MSG_VERACK = 2
+MSG_PING = 3
+MSG_PONG = 4
+MSG_GETADDR = 5
+MSG_ADDR = 6
+MSG_INV = 7
+MSG_GETDATA = 8
+MSG_NOTFOUND = 9
+MSG_GETHEADERS = 10
+MSG_HEADERS = 11
+MSG_BLOCK = 12
+MSG_TX = 13
+MSG_MEMPOOL = 14
+MSG_SENDADDRV2 = 15
+MSG_ADDRV2 = 16
+
+# The transports bit field of an addrv2 entry.
+TRANSPORT_WS = 1
+TRANSPORT_TCP = 2
+
+MAX_ADDRESSES = 1000  # per addr/addrv2 message
+MAX_HEADERS = 2000    # per headers message
+
+
+def compact_size(n):
+    if n < 0xFD:
+        return bytes([n])
+    if n <= 0xFFFF:
+        return b"\xfd" + struct.pack("<H", n)
+    if n <= 0xFFFFFFFF:
+        return b"\xfe" + struct.pack("<I", n)
+    return b"\xff" + struct.pack("<Q", n)
+
+
+def read_compact_size(data, pos):
+    """(value, position after it)."""
+    first = data[pos]
+    if first < 0xFD:
+        return first, pos + 1
+    size = {0xFD: 2, 0xFE: 4, 0xFF: 8}[first]
+    return int.from_bytes(data[pos + 1:pos + 1 + size], "little"), pos + 1 + size
+
+
+def host_string(host):
+    raw = host.encode("ascii")
+    if not 1 <= len(raw) <= 255:
+        raise ValueError(f"host {host!r}: 1 to 255 characters")
+    return compact_size(len(raw)) + raw
+
+
+def msg_version(network_magic=REGTEST_MAGIC, height=0, listen_port=0, nonce=None,
+                best_work=b"\x00" * 32, user_agent=b"/raw-test/", services=1, when=None):
+    nonce = nonce if nonce is not None else int.from_bytes(os.urandom(8), "little") | 1
+    return (bytes([MSG_VERSION]) + network_magic + struct.pack("<IQI", 1, services, height) +
+            best_work + struct.pack("<QH", nonce, listen_port) +
+            compact_size(len(user_agent)) + user_agent +
+            struct.pack("<q", int(time.time()) if when is None else when))
+
+
+def msg_verack():
+    return bytes([MSG_VERACK])
+
+
+def msg_sendaddrv2():
+    return bytes([MSG_SENDADDRV2])
+
+
+def msg_getaddr():
+    return bytes([MSG_GETADDR])
+
+
+def msg_ping(nonce):
+    return bytes([MSG_PING]) + struct.pack("<Q", nonce)
+
+
+def msg_pong(nonce):
+    return bytes([MSG_PONG]) + struct.pack("<Q", nonce)
+
+
+def msg_addr(entries):
+    """entries: (host, port, last_seen)."""
+    out = bytearray([MSG_ADDR]) + compact_size(len(entries))
+    for host, port, last_seen in entries:
+        out += host_string(host) + struct.pack("<Hq", port, last_seen)
+    return bytes(out)
+
+
+def msg_addrv2(entries):
+    """entries: (host, port, last_seen, transports), transports a TRANSPORT_* bit field."""
+    out = bytearray([MSG_ADDRV2]) + compact_size(len(entries))
+    for host, port, last_seen, transports in entries:
+        out += host_string(host) + struct.pack("<HqB", port, last_seen, transports)
+    return bytes(out)
+
+
+def msg_headers(headers):
+    return bytes([MSG_HEADERS]) + compact_size(len(headers)) + b"".join(headers)
+
+
+def msg_getheaders(locator, stop=b"\x00" * 32):
+    return bytes([MSG_GETHEADERS]) + compact_size(len(locator)) + b"".join(locator) + stop
+
+
+def decode_addr(message):
+    """The entries of an addr (host, port, last_seen) or addrv2 (host, port, last_seen,
+    transports) message, type byte included."""
+    v2 = message[0] == MSG_ADDRV2
+    count, pos = read_compact_size(message, 1)
+    out = []
+    for _ in range(count):
+        length, pos = read_compact_size(message, pos)
+        host = message[pos:pos + length].decode("ascii")
+        pos += length
+        port, last_seen = struct.unpack_from("<Hq", message, pos)
+        pos += 10
+        if v2:
+            out.append((host, port, last_seen, message[pos]))
+            pos += 1
+        else:
+            out.append((host, port, last_seen))
+    return out
+
+
+def decode_headers(message):
+    count, pos = read_compact_size(message, 1)
+    return [message[pos + 80 * i:pos + 80 * (i + 1)] for i in range(count)]
+
+
+def decode_getheaders(message):
+    """(locator hashes, stop hash) of a getheaders message."""
+    count, pos = read_compact_size(message, 1)
+    locator = [message[pos + 32 * i:pos + 32 * (i + 1)] for i in range(count)]
+    pos += 32 * count
+    return locator, message[pos:pos + 32]
+
+
+# --- regtest headers (docs/PROTOCOL.md, section 1) ---------------------------------------
+
+GENESIS_TIME = 1735689600
+REGTEST_BITS = 0x207FFFFF
+REGTEST_TARGET = 0x7FFFFF << (8 * (0x20 - 3))
+REGTEST_GENESIS_HEADER = bytes.fromhex(
+    "01000000" + "00" * 32 +
+    "bc9baa428efd9d1840fc9f2340c25e06ed440b207ad3432b4ce355f89a57c6d6" +
+    "80857467" + "ffff7f20" + "02000000")
+
+
+def sha256d(data):
+    return hashlib.sha256(hashlib.sha256(data).digest()).digest()
+
+
+def block_id(header):
+    """The id of an 80-byte header in wire order; .hex() of it reversed is the API's."""
+    return sha256d(header)
+
+
+REGTEST_GENESIS_ID = block_id(REGTEST_GENESIS_HEADER)
+
+
+def regtest_headers(count, prev=REGTEST_GENESIS_ID, first_time=GENESIS_TIME + 1, tag=b"junk"):
+    """`count` regtest headers in a chain on `prev` (genesis by default), each with valid
+    proof of work for the regtest bits (about two tries each) and a merkle root made from
+    `tag` and its position, so different tags give different chains. Times go up by one
+    second from first_time, which keeps every header above the median time past of the
+    ones before it; from genesis they stay in early 2025, never in the future. The blocks
+    behind them do not exist: these are headers only."""
+    headers = []
+    for i in range(count):
+        merkle = hashlib.sha256(tag + i.to_bytes(8, "little")).digest()
+        base = struct.pack("<I", 1) + prev + merkle + struct.pack("<II", first_time + i,
+                                                                   REGTEST_BITS)
+        nonce = 0
+        while True:
+            header = base + struct.pack("<I", nonce)
+            digest = sha256d(header)
+            if int.from_bytes(digest, "little") <= REGTEST_TARGET:
+                break
+            nonce += 1
+        headers.append(header)
+        prev = digest
+    return headers
+
+
+# --- raw peers ---------------------------------------------------------------------------
 
 def raw_tcp(port, payload, read=True, timeout=2.0):
     """Sends raw bytes to 127.0.0.1:port; returns what came back before close/timeout."""
@@ -256,14 +638,169 @@ def raw_tcp(port, payload, read=True, timeout=2.0):
         return b"".join(chunks)
 
 
-class RawWebSocket:
+class RawPeer:
+    """A scripted peer: the protocol of docs/PROTOCOL.md sections 3-4 on top of a framing
+    that a subclass provides (send_message, recv_message)."""
+
+    sock = None
+
+    def send_message(self, message):
+        raise NotImplementedError
+
+    def recv_message(self, timeout=5.0):
+        """The next message (type byte first). ConnectionError when the node closed the
+        link, socket.timeout when nothing came within timeout."""
+        raise NotImplementedError
+
+    def local_address(self):
+        """host:port of our end, as the node sees it for this connection."""
+        host, port = self.sock.getsockname()[:2]
+        return f"{host}:{port}"
+
+    def send_version(self, network_magic=REGTEST_MAGIC, height=0, listen_port=0):
+        """Sends our version message, announcing `listen_port` as the port we accept
+        peers on."""
+        self.send_message(msg_version(network_magic, height, listen_port))
+
+    def handshake(self, network_magic=REGTEST_MAGIC, height=0, listen_port=0, addrv2=False,
+                  timeout=10.0):
+        """Completes the version/verack handshake of docs/PROTOCOL.md as a peer would,
+        announcing addrv2 (sendaddrv2 between version and verack) when asked. Returns the
+        messages the node sent before its verack; `peer_addrv2` says whether it sent
+        sendaddrv2."""
+        self.send_version(network_magic, height, listen_port)
+        if addrv2:
+            self.send_message(msg_sendaddrv2())
+        self.peer_addrv2 = False
+        received = []
+        seen = set()
+        deadline = time.monotonic() + timeout
+        while not {MSG_VERSION, MSG_VERACK} <= seen:
+            message = self.recv_message(max(0.01, deadline - time.monotonic()))
+            seen.add(message[0])
+            self.peer_addrv2 = self.peer_addrv2 or message[0] == MSG_SENDADDRV2
+            received.append(message)
+        self.send_message(msg_verack())
+        return received
+
+    def pump(self, timeout, until=None, on_message=None):
+        """Reads messages for up to `timeout` seconds, answering pings, and returns them.
+        Stops early once until(message) is true (that message is included). on_message
+        sees each message first."""
+        received = []
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return received
+            try:
+                message = self.recv_message(remaining)
+            except socket.timeout:
+                return received
+            if message[:1] == bytes([MSG_PING]) and len(message) == 9:
+                self.send_message(msg_pong(struct.unpack_from("<Q", message, 1)[0]))
+            if on_message is not None:
+                on_message(message)
+            received.append(message)
+            if until is not None and until(message):
+                return received
+
+    def sync_with_ping(self, timeout=60.0, on_message=None):
+        """Sends a ping and waits for its pong: the node handles a peer's messages in
+        order, so everything sent before has been handled. Returns what came meanwhile;
+        AssertionError when no pong came in time."""
+        nonce = int.from_bytes(os.urandom(8), "little")
+        pong = msg_pong(nonce)
+        self.send_message(msg_ping(nonce))
+        received = self.pump(timeout, until=lambda m: m == pong, on_message=on_message)
+        if not received or received[-1] != pong:
+            raise AssertionError(f"no pong within {timeout}s")
+        return received
+
+    def closed_by_peer(self, timeout=5.0):
+        """True when the node closes the link within timeout; the messages it sends
+        before that are skipped."""
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self.recv_message(remaining)
+        except socket.timeout:
+            return False
+        except (ConnectionError, OSError):
+            return True
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+class RawTcp(RawPeer):
+    """A peer over TCP framing (docs/PROTOCOL.md section 2): length:u32 then the message."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=5.0):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.buffer = bytearray()
+
+    def send_message(self, message):
+        self.sock.sendall(struct.pack("<I", len(message)) + message)
+
+    def send_raw(self, data):
+        self.sock.sendall(data)
+
+    def _fill(self, need, deadline):
+        # Keeps what arrived when it times out, so a later call resumes in step.
+        while len(self.buffer) < need:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise socket.timeout("timed out")
+            self.sock.settimeout(remaining)
+            chunk = self.sock.recv(1 << 16)
+            if not chunk:
+                raise ConnectionError("closed by peer")
+            self.buffer += chunk
+
+    def recv_message(self, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        self._fill(4, deadline)
+        length = struct.unpack_from("<I", self.buffer)[0]
+        self._fill(4 + length, deadline)
+        message = bytes(self.buffer[4:4 + length])
+        del self.buffer[:4 + length]
+        return message
+
+    def read_until_closed(self, timeout=5.0):
+        """Every byte the node sends until it closes (returned) or timeout (None)."""
+        deadline = time.monotonic() + timeout
+        data = bytes(self.buffer)
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self.sock.settimeout(remaining)
+                chunk = self.sock.recv(1 << 16)
+                if not chunk:
+                    return data
+                data += chunk
+        except socket.timeout:
+            return None
+        except (ConnectionError, OSError):
+            return data
+
+
+class RawWebSocket(RawPeer):
     """A bare WebSocket client for sending hostile frames to a node's P2P port."""
 
-    def __init__(self, port, timeout=5.0):
+    def __init__(self, port, timeout=5.0, host="127.0.0.1"):
         import base64
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.sock = socket.create_connection((host, port), timeout=timeout)
         key = base64.b64encode(os.urandom(16)).decode()
-        self.sock.sendall((f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        self.sock.sendall((f"GET / HTTP/1.1\r\nHost: {host}:{port}\r\n"
                            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n")
                           .encode())
@@ -287,8 +824,17 @@ class RawWebSocket:
         else:
             header += bytes([0x80 | 127]) + length.to_bytes(8, "big")
         mask = os.urandom(4)
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        if payload:
+            # XOR with the repeated mask as one big integer: fast for large frames.
+            stream = (mask * (len(payload) // 4 + 1))[:len(payload)]
+            masked = (int.from_bytes(payload, "big") ^ int.from_bytes(stream, "big")).to_bytes(
+                len(payload), "big")
+        else:
+            masked = b""
         self.sock.sendall(header + mask + masked)
+
+    def send_message(self, message):
+        self.send_frame(message)
 
     def recv_frame(self, timeout=5.0):
         """Reads one frame (unmasked, as a server sends): (opcode, payload)."""
@@ -317,25 +863,10 @@ class RawWebSocket:
             opcode, payload = self.recv_frame(timeout)
             if opcode == 0x8:
                 raise ConnectionError("closed by peer")
+            if opcode == 0x9:  # a WebSocket ping: a live client answers it
+                self.send_frame(payload, opcode=0xA)
             if opcode == 0x2:
                 return payload
-
-    def send_version(self, network_magic, height=0, listen_port=0):
-        """Sends our version message, announcing `listen_port` as the port we accept
-        peers on."""
-        import struct
-        version = (bytes([1]) + network_magic + struct.pack("<IQI", 1, 1, height) +
-                   b"\x00" * 32 + os.urandom(8) + struct.pack("<H", listen_port) +
-                   bytes([len(b"/raw-test/")]) + b"/raw-test/" + struct.pack("<q", int(time.time())))
-        self.send_frame(version)
-
-    def handshake(self, network_magic, height=0, listen_port=0):
-        """Completes the version/verack handshake of docs/PROTOCOL.md as a peer would."""
-        self.send_version(network_magic, height, listen_port)
-        seen = set()
-        while not {1, 2} <= seen:
-            seen.add(self.recv_message()[0])
-        self.send_frame(bytes([2]))
 
     def closed_by_peer(self, timeout=5.0):
         """True when the node closes the link (close frame or EOF) within timeout; the
@@ -353,9 +884,3 @@ class RawWebSocket:
             return False
         except (ConnectionError, OSError):
             return True
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass

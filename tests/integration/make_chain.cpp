@@ -5,13 +5,16 @@
 //
 //   peerchain-make-chain --data-dir DIR [--blocks N] [--txs N [--txs-per-block K]
 //                        [--inputs-per-tx I] [--outputs-per-tx O]] [--network regtest]
+//                        [--tag TEXT]
 //
 // Without --txs the blocks hold only a coinbase. With --txs, once the first coinbases are
 // mature (block 101 on regtest), blocks carry up to K signed transactions (default 100)
 // until N are in, each spending up to I earlier outputs (default 2) into O new ones
 // (default 3), so the coin set fans out (bench/signed_chain.hpp). The chain ends when it
 // has at least --blocks blocks and exactly --txs transactions besides the coinbases. The
-// keys come from a fixed seed: the same arguments write the same chain.
+// keys come from a fixed seed: the same arguments write the same chain. --tag puts TEXT in
+// every coinbase's data, so that two data directories given different tags get two
+// different chains of the same shape from genesis (a reorg test needs a rival chain).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -20,6 +23,8 @@
 
 #include "bench/signed_chain.hpp"
 #include "chain/chainstate.hpp"
+#include "core/merkle.hpp"
+#include "core/pow.hpp"
 #include "node/config.hpp"
 #include "store/leveldb_database.hpp"
 
@@ -29,7 +34,8 @@ namespace {
 
 const char kUsage[] =
     "usage: peerchain-make-chain --data-dir DIR [--blocks N] [--txs N [--txs-per-block K]\n"
-    "                            [--inputs-per-tx I] [--outputs-per-tx O]] [--network regtest]\n";
+    "                            [--inputs-per-tx I] [--outputs-per-tx O]] [--network regtest]\n"
+    "                            [--tag TEXT]\n";
 
 // A positive count, or -1.
 long parse_count(const char* text) {
@@ -46,6 +52,7 @@ int main(int argc, char** argv) {
     long txs = 0;
     bench::SignedChainShape shape;
     std::string network = "regtest";
+    std::string tag;
     bool ok = argc % 2 == 1;
     for (int i = 1; ok && i + 1 < argc; i += 2) {
         const char* name = argv[i];
@@ -54,6 +61,8 @@ int main(int argc, char** argv) {
             data_dir = value;
         } else if (std::strcmp(name, "--network") == 0) {
             network = value;
+        } else if (std::strcmp(name, "--tag") == 0) {
+            tag = value;
         } else {
             const long n = parse_count(value);
             ok = n > 0;
@@ -73,7 +82,8 @@ int main(int argc, char** argv) {
         }
     }
     auto net = core::parse_network(network);
-    if (!ok || data_dir.empty() || (blocks <= 0 && txs <= 0) || !net) {
+    if (!ok || data_dir.empty() || (blocks <= 0 && txs <= 0) || !net ||
+        tag.size() > core::params(*net).max_data_size) {
         std::fputs(kUsage, stderr);
         return 2;
     }
@@ -95,9 +105,18 @@ int main(int argc, char** argv) {
     long inputs = 0;
     while (made_blocks < blocks || made_txs < txs) {
         const auto ctx = (*chain)->next_block_context();
-        auto block = std::make_shared<core::Block>(builder.make_block(
-            ctx.height, ctx.parent->hash, static_cast<std::uint32_t>(ctx.min_time), ctx.bits,
-            static_cast<std::size_t>(txs - made_txs)));
+        core::Block made = builder.make_block(ctx.height, ctx.parent->hash,
+                                              static_cast<std::uint32_t>(ctx.min_time), ctx.bits,
+                                              static_cast<std::size_t>(txs - made_txs));
+        if (!tag.empty()) {
+            made.txs[0].data.assign(tag.begin(), tag.end());
+            made.header.merkle_root = core::block_merkle_root(made);
+            made.header.nonce = 0;
+            while (!core::check_proof_of_work(made.hash(), made.header.bits, params)) {
+                ++made.header.nonce;
+            }
+        }
+        auto block = std::make_shared<core::Block>(std::move(made));
         const auto r = (*chain)->process_block(block);
         if (!r) {
             std::fprintf(stderr, "block %u refused: %s\n", ctx.height, r.to_string().c_str());
