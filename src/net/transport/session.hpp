@@ -72,6 +72,12 @@ class Session {
     // is down, with reason. Never fails.
     virtual void close(std::string reason) = 0;
 
+    // Closes the socket at once, without a closing handshake (WebSocket close frames wait
+    // for the peer's answer, which a peer can hold back for the handshake timeout): for a
+    // peer that is making room for another, whose slot must come back now. The handler's
+    // on_close follows with reason. Never fails.
+    virtual void abort(std::string reason) = 0;
+
     // False once close() was called or the link started to go down.
     virtual bool is_open() const noexcept = 0;
 

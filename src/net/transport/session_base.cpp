@@ -153,11 +153,20 @@ void SessionBase::close(std::string reason) {
 
 bool SessionBase::is_open() const noexcept { return !closing_.load(); }
 
-void SessionBase::evict_unopened(std::string reason) {
+void SessionBase::evict_if_not_open(std::string reason) {
     net::post(executor_, [self = shared_from_this(), r = std::move(reason)]() mutable {
         self->guarded("evict", [&] {
-            if (self->phase_ == Phase::kHandshake) self->hard_close(std::move(r));
+            if (self->phase_ == Phase::kHandshake || self->phase_ == Phase::kClosing) {
+                self->hard_close(std::move(r));
+            }
         });
+    });
+}
+
+void SessionBase::abort(std::string reason) {
+    closing_.store(true);
+    net::post(executor_, [self = shared_from_this(), r = std::move(reason)]() mutable {
+        self->guarded("abort", [&] { self->hard_close(std::move(r)); });
     });
 }
 

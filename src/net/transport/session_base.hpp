@@ -45,6 +45,7 @@ class SessionBase : public Session, public std::enable_shared_from_this<SessionB
   public:
     bool send(std::shared_ptr<const util::Bytes> payload) final;
     void close(std::string reason) final;
+    void abort(std::string reason) final;
     bool is_open() const noexcept final;
     std::size_t queued_bytes() const noexcept final { return queued_bytes_.load(); }
 
@@ -55,9 +56,10 @@ class SessionBase : public Session, public std::enable_shared_from_this<SessionB
     bool claim_close_notification() noexcept;
     // Whether on_open was called: the upgrade (WebSocket) or the first bytes (TCP) came.
     bool has_opened() const noexcept { return opened_.load(); }
-    // Closes the session if it has still not opened when this runs on its strand (for
-    // TransportState::reserve_by_evicting); an opened session is left alone.
-    void evict_unopened(std::string reason);
+    // Closes the session at once if, when this runs on its strand, it has still not
+    // opened or is closing already (for TransportState::reserve_by_evicting); a session
+    // that is open is left alone.
+    void evict_if_not_open(std::string reason);
 
   protected:
     enum class Phase { kHandshake, kOpen, kClosing, kDown };

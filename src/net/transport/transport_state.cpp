@@ -78,7 +78,9 @@ util::Result<Slot> TransportState::reserve_by_evicting(
         }
         SessionId session_id = 0;
         for (const auto& [id, s] : sessions_) {
-            if (s->direction() == Direction::kInbound && !s->has_opened()) {
+            // Not open yet, or closing already (a peer can hold a WebSocket closing
+            // handshake for the whole timeout).
+            if (s->direction() == Direction::kInbound && (!s->has_opened() || !s->is_open())) {
                 session = s;
                 session_id = id;
                 break;
@@ -100,7 +102,7 @@ util::Result<Slot> TransportState::reserve_by_evicting(
         ++inbound_;
     }
     if (pending) pending->cancel();
-    if (session) session->evict_unopened("inbound slots full: evicted before opening");
+    if (session) session->evict_if_not_open("inbound slots full: evicted before opening");
     return Slot(self, Direction::kInbound);
 }
 

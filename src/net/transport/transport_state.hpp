@@ -84,8 +84,9 @@ class TransportState {
     // self must be the shared_ptr owning this object.
     util::Result<Slot> reserve(const std::shared_ptr<TransportState>& self, Direction direction);
     // The inbound slots are full: closes the oldest inbound connection that has not opened
-    // (still sending its first bytes or its WebSocket upgrade), so that connections that
-    // never get that far cannot keep a newcomer out, and takes its slot for the newcomer
+    // (still sending its first bytes or its WebSocket upgrade) or is closing (its peer
+    // holding back the closing handshake), so that connections that never get that far, or
+    // never let go, cannot keep a newcomer out, and takes its slot for the newcomer
     // before it is given back (the count is above the limit for as long as the close
     // takes, and stays so when the victim opened before its close ran, until one of the
     // connections goes). Fails as reserve() when there is no such connection.
