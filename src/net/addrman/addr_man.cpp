@@ -400,14 +400,15 @@ std::optional<AddrInfo> AddrMan::select(bool new_only, const Accept& accept) {
 }
 
 std::vector<AddrMan::Timed> AddrMan::sample(std::size_t max_count, std::size_t max_pct,
-                                            const Accept& accept) const {
+                                            const Accept& accept, std::size_t min_count) const {
     const std::int64_t now = clock_.now_seconds();
     std::vector<Timed> pool;
     std::size_t want = 0;
     {
         util::LockGuard lock(mutex_);
-        want = std::min(max_count,
-                        (new_count_ + tried_count_) * std::min<std::size_t>(max_pct, 100) / 100);
+        const std::size_t size = new_count_ + tried_count_;
+        want = std::min(max_count, std::max(size * std::min<std::size_t>(max_pct, 100) / 100,
+                                            std::min(size, min_count)));
         if (want == 0) return {};
         pool.reserve(new_count_ + tried_count_);
         for (const auto& e : entries_) {

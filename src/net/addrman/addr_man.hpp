@@ -155,10 +155,12 @@ class AddrMan {
     std::optional<AddrInfo> select(bool new_only, const Accept& accept = {}) EXCLUDES(mutex_);
 
     // Addresses for a getaddr answer: a random choice of at most `max_count` and at most
-    // `max_pct` percent of the book, never terrible entries, only those `accept` takes
-    // (e.g. no private addresses for a routable peer).
-    std::vector<Timed> sample(std::size_t max_count, std::size_t max_pct,
-                              const Accept& accept = {}) const EXCLUDES(mutex_);
+    // `max_pct` percent of the book (but `min_count` when the percentage of a small book
+    // gives fewer: 23% of 4 addresses is none, and a young network needs them), never
+    // terrible entries, only those `accept` takes (e.g. no private addresses for a
+    // routable peer).
+    std::vector<Timed> sample(std::size_t max_count, std::size_t max_pct, const Accept& accept = {},
+                              std::size_t min_count = 0) const EXCLUDES(mutex_);
 
     // Every entry, ordered by host_port().
     std::vector<AddrInfo> list() const EXCLUDES(mutex_);

@@ -17,8 +17,11 @@ constexpr std::size_t kMaxRelayedPerMessage = 10;
 constexpr std::int64_t kFreshSeconds = 10 * 60;
 // Addresses relayed to each peer for an address and a day (Core: 2).
 constexpr std::size_t kRelayTargets = 2;
-// What a getaddr answer holds at most: a part of the book, as Core's GETADDR_PERCENT.
+// What a getaddr answer holds at most: a part of the book, as Core's GETADDR_PERCENT, so
+// that a peer cannot scrape the whole book in one go; but at least this many from a small
+// book (23% of a young network's few addresses is none).
 constexpr std::size_t kGetAddrPercent = 23;
+constexpr std::size_t kGetAddrMinimum = 100;
 
 std::string host_of(const std::string& address) {
     if (!address.empty() && address.front() == '[') {
@@ -134,11 +137,13 @@ void AddrRelay::on_getaddr(Peer& peer) {
     peer.getaddr_answered = true;
     const std::string peer_host = host_of(peer.info.address);
     const bool v2 = peer.wants_addrv2;
-    const auto sample =
-        book_.sample(wire::kMaxAddresses, kGetAddrPercent, [&](const addrman::NetAddress& a) {
+    const auto sample = book_.sample(
+        wire::kMaxAddresses, kGetAddrPercent,
+        [&](const addrman::NetAddress& a) {
             return addrman::accept_from(a, peer_host) &&
                    (v2 || (a.transports & addrman::kTransportWebSocket) != 0);
-        });
+        },
+        kGetAddrMinimum);
     std::vector<wire::NetAddress> reply;
     reply.reserve(sample.size());
     for (const auto& [address, last_seen] : sample) {

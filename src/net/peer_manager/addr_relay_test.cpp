@@ -28,16 +28,23 @@ wire::AddrMessage as_addr(const std::vector<addrman::AddrMan::Timed>& entries) {
 
 TEST_F(PeerManagerTest, GetAddrIsAnsweredOnceWithPartOfTheBookThePeerCanReach) {
     const addrman::Source local{"manual", "", true};
-    book_.add(routable(100, clock_.now_seconds()), local);
+    // A book of a few thousand addresses, from many sources (one fills 16 buckets at most).
+    for (int source = 0; source < 12; ++source) {
+        const std::string host = "9." + std::to_string(source) + ".0.1";
+        book_.add(routable(250, clock_.now_seconds(), 1 + source * 250),
+                  addrman::Source{"addr from " + host, host, false});
+    }
     book_.add({{*addrman::NetAddress::parse("127.0.0.1", 7000, 1), clock_.now_seconds()}}, local);
+    const std::size_t size = book_.size();
+    ASSERT_GT(size, 1000u);
     const PeerId asker = ready_peer(0, 6003, "10.9.9.9:1234");
     feed(asker, wire::GetAddrMessage{});
     auto addrs = drain_of<wire::AddrMessage>(asker);
     ASSERT_EQ(addrs.size(), 1u);
     // At most 23% of the book, and nothing it could not reach (our loopback address is no
     // use to a peer on a private network).
-    EXPECT_GT(addrs[0].addresses.size(), 0u);
-    EXPECT_LE(addrs[0].addresses.size(), 101u * 23 / 100);
+    EXPECT_GT(addrs[0].addresses.size(), 100u);
+    EXPECT_LE(addrs[0].addresses.size(), size * 23 / 100);
     for (const auto& a : addrs[0].addresses) EXPECT_NE(a.host, "127.0.0.1");
     feed(asker, wire::GetAddrMessage{});
     EXPECT_TRUE(drain_of<wire::AddrMessage>(asker).empty());
@@ -49,6 +56,16 @@ TEST_F(PeerManagerTest, GetAddrIsAnsweredOnceWithPartOfTheBookThePeerCanReach) {
     drain(out);
     feed(out, wire::GetAddrMessage{});
     EXPECT_TRUE(drain_of<wire::AddrMessage>(out).empty());
+}
+
+TEST_F(PeerManagerTest, GetAddrGivesAYoungNetworksFewAddresses) {
+    // 23% of four addresses is none; a young network needs every one of them.
+    book_.add(routable(4, clock_.now_seconds()), addrman::Source{"manual", "", true});
+    const PeerId asker = ready_peer(0, 6003, "10.9.9.9:1234");
+    feed(asker, wire::GetAddrMessage{});
+    auto addrs = drain_of<wire::AddrMessage>(asker);
+    ASSERT_EQ(addrs.size(), 1u);
+    EXPECT_EQ(addrs[0].addresses.size(), 4u);
 }
 
 TEST_F(PeerManagerTest, AddressesAPeerSendsAreLimitedByItsTokenBucket) {
