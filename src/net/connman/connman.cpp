@@ -395,10 +395,9 @@ std::optional<ConnMan::Outbound> ConnMan::pick_outbound() {
             if (!o.group.empty()) groups.insert(o.group);
             if (o.address) busy.insert(o.address->host_port());
         }
-        // A node already linked to us the other way needs no second link.
-        for (const auto& [id, in] : inbound_) {
-            if (!in.listening.empty()) busy.insert(in.listening);
-        }
+        // A node linked to us the other way is dialed all the same, as Bitcoin Core does:
+        // outbound peers are the ones we chose (an inbound peer is anyone's choice), and
+        // only an outbound link asks the peer for its addresses.
         self = self_;
     }
     const std::uint8_t ours = transports();
@@ -496,7 +495,7 @@ void ConnMan::on_open(std::shared_ptr<transport::Session> session) {
         sessions_[id] = SessionEntry{session, std::make_shared<std::atomic<std::size_t>>(0)};
         if (inbound) {
             const std::string host = host_of(session->remote_address());
-            inbound_[id] = Inbound{now(), host, "inbound:" + host, "", false};
+            inbound_[id] = Inbound{now(), host, "inbound:" + host, false};
             over = inbound_.size() > config_.max_inbound;
         } else if (auto it = dialing_.find(session->url()); it != dialing_.end()) {
             outbound_[id] = std::move(it->second);
@@ -511,12 +510,12 @@ void ConnMan::on_open(std::shared_ptr<transport::Session> session) {
             if (auto victim = this->session(*evict)) {
                 spdlog::info("p2p: inbound slots full: evicting {} for {}",
                              victim->remote_address(), session->remote_address());
-                victim->close("evicted: inbound slots full");
+                victim->abort("evicted: inbound slots full");
             }
         } else {
             spdlog::info("p2p: inbound slots full, every peer protected: refusing {}",
                          session->remote_address());
-            session->close("inbound slots full");
+            session->abort("inbound slots full");
         }
     }
     executor_.post([this, id, info] { peers_.load()->on_peer_connected(id, info); });
@@ -652,7 +651,6 @@ void ConnMan::peer_ready(peer_manager::PeerId id, std::uint16_t listen_port) {
                     heard = *parsed;
                     heard_host = in->second.host;
                     in->second.group = parsed->group();
-                    in->second.listening = parsed->host_port();
                 }
             }
             group = in->second.group;

@@ -178,8 +178,7 @@ class ConnMan final : public transport::Handler, public peer_manager::PeerSender
     struct Inbound {
         std::int64_t connected_at = 0;
         std::string host;
-        std::string group;      // by listening port once ready, else "inbound:<host>"
-        std::string listening;  // "host:listen_port" once ready, if it listens
+        std::string group;  // by listening port once ready, else "inbound:<host>"
         bool ready = false;
     };
     struct Manual {
