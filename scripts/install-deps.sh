@@ -5,6 +5,8 @@ set -euo pipefail
 
 packages=(
     build-essential cmake ninja-build ccache pkg-config git curl python3
+    # The multi-host tests: network namespaces, veth pairs and bridges (ip netns, ip link).
+    iproute2
     libboost1.81-dev libboost-json1.81-dev libssl-dev libsecp256k1-dev libleveldb-dev
     libspdlog-dev libfmt-dev libcli11-dev
     libgtest-dev libgmock-dev libbenchmark-dev
