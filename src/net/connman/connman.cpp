@@ -95,15 +95,23 @@ std::uint8_t ConnMan::transports() const noexcept {
 util::Result<void> ConnMan::start(peer_manager::PeerManager& peers) {
     peers_.store(&peers);
     if (!config_.data_dir.empty()) {
+        // A file that does not check is moved aside (kept for a look, never overwritten by
+        // the next save) and the node starts without it.
+        auto set_aside = [](const std::filesystem::path& path) {
+            std::error_code ec;
+            std::filesystem::rename(path, path.string() + ".bad", ec);
+            return path.string() + ".bad";
+        };
         const auto path = config_.data_dir / kBookFile;
         if (auto loaded = book_.load(path); !loaded) {
-            spdlog::warn("address book {}: {}; starting with an empty book", path.string(),
-                         loaded.error().message);
+            spdlog::warn("address book {}: {}; moved to {}, starting with an empty book",
+                         path.string(), loaded.error().message, set_aside(path));
         } else if (*loaded > 0) {
             spdlog::info("address book: {} addresses from {}", *loaded, path.string());
         }
         if (auto loaded = bans_.load(); !loaded) {
-            spdlog::warn("ban list: {}; starting without bans", loaded.error().message);
+            spdlog::warn("ban list: {}; moved to {}, starting without bans",
+                         loaded.error().message, set_aside(config_.data_dir / kBanFile));
         } else if (*loaded > 0) {
             spdlog::info("ban list: {} bans", *loaded);
         }
@@ -211,20 +219,14 @@ util::Result<void> ConnMan::add_peer(const std::string& text) {
 }
 
 util::Result<void> ConnMan::remove_peer(const std::string& address) {
-    std::string host_port;
-    if (address.find("://") != std::string::npos) {
-        auto parsed = transport::parse_peer_url(address);
-        if (!parsed) return util::Unexpected(parsed.error());
-        host_port = parsed->host_port();
-    } else {
-        auto parsed = transport::parse_peer_url("ws://" + address);
-        if (!parsed || parsed->path != "/") {
-            return util::Unexpected(
-                util::Errc::kInvalidArgument,
-                "expected a peer URL or host:port, got '" + address.substr(0, 80) + "'");
-        }
-        host_port = parsed->host_port();
+    auto parsed = transport::parse_peer_url(
+        address.find("://") != std::string::npos ? address : "ws://" + address);
+    if (!parsed || (address.find("://") == std::string::npos && parsed->path != "/")) {
+        return util::Unexpected(util::Errc::kInvalidArgument,
+                                "expected a peer URL or host:port, got '" +
+                                    address.substr(0, 80) + "'");
     }
+    const std::string host_port = parsed->host_port();
     std::vector<std::shared_ptr<transport::Session>> to_close;
     bool found = false;
     {
@@ -253,6 +255,8 @@ util::Result<void> ConnMan::remove_peer(const std::string& address) {
         }
     }
     if (found) save_manual_peers();
+    // Nor is it dialed from the book (gossip may bring it back later, as any address).
+    if (auto in_book = address_of(*parsed)) book_.remove(*in_book);
     for (const auto& s : to_close) s->close("removed by the operator");
     if (!found && to_close.empty()) {
         return util::Unexpected(util::Errc::kNotFound,
