@@ -211,6 +211,9 @@ util::Result<void> ConnMan::add_peer(const std::string& text) {
         }
     }
     save_manual_peers();
+    if (auto address = address_of(*parsed)) {
+        book_.add({{*address, now()}}, addrman::Source{"manual", "", true});
+    }
     if (dial_now) {
         spdlog::info("connecting to {}", url);
         dial(url);
