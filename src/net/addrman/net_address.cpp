@@ -243,6 +243,32 @@ std::size_t NetAddressHasher::operator()(const NetAddress& address) const noexce
     return h ^ (std::size_t{address.port} * 0x9e3779b97f4a7c15ULL);
 }
 
+std::string host_of(std::string_view address) {
+    if (!address.empty() && address.front() == '[') {
+        const auto close = address.find(']');
+        return close == std::string_view::npos ? std::string()
+                                               : std::string(address.substr(1, close - 1));
+    }
+    const auto colon = address.rfind(':');
+    return std::string(colon == std::string_view::npos ? address : address.substr(0, colon));
+}
+
+std::uint16_t port_of(std::string_view address) {
+    const auto colon = address.rfind(':');
+    if (colon == std::string_view::npos ||
+        (!address.empty() && address.front() == '[' && colon < address.find(']'))) {
+        return 0;
+    }
+    const auto digits = address.substr(colon + 1);
+    if (digits.empty() || digits.size() > 5) return 0;
+    unsigned value = 0;
+    for (char c : digits) {
+        if (c < '0' || c > '9') return 0;
+        value = value * 10 + static_cast<unsigned>(c - '0');
+    }
+    return value > 65535 ? 0 : static_cast<std::uint16_t>(value);
+}
+
 util::Result<std::string> canonical_host(std::string_view host) {
     auto parsed = parse_host(host);
     if (!parsed) return util::Unexpected(std::move(parsed).error());

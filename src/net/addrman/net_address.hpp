@@ -86,6 +86,12 @@ struct NetAddressHasher {
 // "::ffff:127.0.0.1" become "::1" and "127.0.0.1", "Node.Example" becomes "node.example").
 util::Result<std::string> canonical_host(std::string_view host);
 
+// The host and the port of a socket address as the transport writes it ("1.2.3.4:5678",
+// "[::1]:5678"): the host without brackets (empty when the text has no host), and the
+// port (0 when there is none or it does not parse).
+std::string host_of(std::string_view address);
+std::uint16_t port_of(std::string_view address);
+
 // The locality rule for an address a peer at `source_host` (its IP, as the socket sees it)
 // tells us about: a loopback candidate only from a loopback source; a private one only from
 // a source on the same private block or a loopback source; a routable one from anyone. A

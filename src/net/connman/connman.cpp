@@ -15,6 +15,8 @@ namespace peerchain::net::connman {
 
 namespace {
 
+using addrman::host_of;
+
 constexpr const char* kBookFile = "peers.dat";
 constexpr const char* kBanFile = "banlist.dat";
 constexpr const char* kManualFile = "manual-peers";
@@ -34,16 +36,6 @@ peer_manager::Direction to_peer_direction(transport::Direction d) {
 std::uint8_t transport_bit(transport::Scheme scheme) {
     return scheme == transport::Scheme::kTcp ? addrman::kTransportTcp
                                              : addrman::kTransportWebSocket;
-}
-
-// "host" of "host:port" or "[v6]:port", without brackets.
-std::string host_of(const std::string& address) {
-    if (!address.empty() && address.front() == '[') {
-        const auto close = address.find(']');
-        return close == std::string::npos ? std::string() : address.substr(1, close - 1);
-    }
-    const auto colon = address.rfind(':');
-    return colon == std::string::npos ? address : address.substr(0, colon);
 }
 
 std::optional<addrman::NetAddress> address_of(const transport::PeerUrl& url) {
@@ -110,8 +102,8 @@ util::Result<void> ConnMan::start(peer_manager::PeerManager& peers) {
             spdlog::info("address book: {} addresses from {}", *loaded, path.string());
         }
         if (auto loaded = bans_.load(); !loaded) {
-            spdlog::warn("ban list: {}; moved to {}, starting without bans",
-                         loaded.error().message, set_aside(config_.data_dir / kBanFile));
+            spdlog::warn("ban list: {}; moved to {}, starting without bans", loaded.error().message,
+                         set_aside(config_.data_dir / kBanFile));
         } else if (*loaded > 0) {
             spdlog::info("ban list: {} bans", *loaded);
         }
@@ -225,9 +217,9 @@ util::Result<void> ConnMan::remove_peer(const std::string& address) {
     auto parsed = transport::parse_peer_url(
         address.find("://") != std::string::npos ? address : "ws://" + address);
     if (!parsed || (address.find("://") == std::string::npos && parsed->path != "/")) {
-        return util::Unexpected(util::Errc::kInvalidArgument,
-                                "expected a peer URL or host:port, got '" +
-                                    address.substr(0, 80) + "'");
+        return util::Unexpected(
+            util::Errc::kInvalidArgument,
+            "expected a peer URL or host:port, got '" + address.substr(0, 80) + "'");
     }
     const std::string host_port = parsed->host_port();
     std::vector<std::shared_ptr<transport::Session>> to_close;

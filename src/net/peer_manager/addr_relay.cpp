@@ -11,6 +11,8 @@ namespace peerchain::net::peer_manager {
 
 namespace {
 
+using addrman::host_of;
+
 // Only a small unsolicited addr is relayed, and only fresh addresses in it (Core: 10, and
 // 10 minutes): an answer to getaddr, or an old address, is not news.
 constexpr std::size_t kMaxRelayedPerMessage = 10;
@@ -22,15 +24,6 @@ constexpr std::size_t kRelayTargets = 2;
 // book (23% of a young network's few addresses is none).
 constexpr std::size_t kGetAddrPercent = 23;
 constexpr std::size_t kGetAddrMinimum = 100;
-
-std::string host_of(const std::string& address) {
-    if (!address.empty() && address.front() == '[') {
-        const auto close = address.find(']');
-        return close == std::string::npos ? std::string() : address.substr(1, close - 1);
-    }
-    const auto colon = address.rfind(':');
-    return colon == std::string::npos ? address : address.substr(0, colon);
-}
 
 std::uint8_t known_transports(std::uint8_t bits) {
     return static_cast<std::uint8_t>(bits & (wire::kAddrWebSocket | wire::kAddrTcp));

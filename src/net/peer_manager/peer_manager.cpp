@@ -33,34 +33,11 @@ std::string short_hash(const core::Uint256& hash) { return hash.to_hex().substr(
 
 namespace {
 
+using addrman::host_of;
+using addrman::port_of;
+
 using chain::BlockIndex;
 using core::Uint256;
-
-// The host part of "host:port" or "[v6]:port", without brackets; empty if unparsable.
-std::string host_of(const std::string& address) {
-    if (!address.empty() && address.front() == '[') {
-        const auto close = address.find(']');
-        return close == std::string::npos ? std::string() : address.substr(1, close - 1);
-    }
-    const auto colon = address.rfind(':');
-    return colon == std::string::npos ? address : address.substr(0, colon);
-}
-
-// The port of "host:port" or "[v6]:port"; 0 if unparsable.
-std::uint16_t port_of(const std::string& address) {
-    const auto colon = address.rfind(':');
-    if (colon == std::string::npos || (address.front() == '[' && colon < address.find(']'))) {
-        return 0;
-    }
-    unsigned value = 0;
-    const std::string digits = address.substr(colon + 1);
-    if (digits.empty() || digits.size() > 5) return 0;
-    for (char c : digits) {
-        if (c < '0' || c > '9') return 0;
-        value = value * 10 + static_cast<unsigned>(c - '0');
-    }
-    return value > 65535 ? 0 : static_cast<std::uint16_t>(value);
-}
 
 // The last line of defence for "nothing throws out of the chain executor": the handlers
 // catch per peer; this catches what escapes a whole event (an allocation failure).
