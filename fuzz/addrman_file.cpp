@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "net/addrman/addr_man.hpp"
-#include "net/addrman/file_io.hpp"
+#include "net/addrman/file_format.hpp"
 #include "util/assert.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -67,6 +68,44 @@ Result<void> write_file_atomic(const std::filesystem::path& path, ByteSpan bytes
     ::close(dfd);
     if (!ok) return io_error("cannot sync", dir);
     return {};
+}
+
+Result<Bytes> read_file(const std::filesystem::path& path, std::size_t max_bytes) {
+    // O_NOFOLLOW, as the writer: a symlink planted at our path is refused (ELOOP), not read.
+    // O_NONBLOCK, so that opening a FIFO someone put there does not wait for a writer.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0) {
+        if (errno == ENOENT) return Unexpected(Errc::kNotFound, path.string() + " does not exist");
+        if (errno == ELOOP) return Unexpected(Errc::kCorruption, path.string() + " is a symlink");
+        return io_error("cannot open", path);
+    }
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return io_error("cannot stat", path);
+    if (!S_ISREG(st.st_mode)) {
+        return Unexpected(Errc::kCorruption, path.string() + " is not a file");
+    }
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    if (size > max_bytes) {
+        return Unexpected(Errc::kCorruption, path.string() + " is larger than " +
+                                                 std::to_string(max_bytes) + " bytes");
+    }
+    // A file that shrinks meanwhile gives fewer bytes, one that grows no more than we sized:
+    // the caller's checks of the content see either.
+    Bytes bytes(static_cast<std::size_t>(size));
+    std::size_t got = 0;
+    while (got < bytes.size()) {
+        const ssize_t n = ::read(fd, bytes.data() + got, bytes.size() - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return io_error("cannot read", path);
+        if (n == 0) break;
+        got += static_cast<std::size_t>(n);
+    }
+    bytes.resize(got);
+    return bytes;
 }
 
 }  // namespace peerchain::util

@@ -70,5 +70,52 @@ TEST_F(FileTest, AMissingDirectoryIsAnIoError) {
     EXPECT_EQ(r.error().code, Errc::kIo);
 }
 
+TEST_F(FileTest, ReadsBackWhatWasWrittenUpToItsBound) {
+    const auto path = dir_ / "f";
+    const Bytes content{1, 2, 3, 4, 5};
+    ASSERT_TRUE(write_file_atomic(path, content));
+    auto whole = read_file(path, 5);
+    ASSERT_TRUE(whole) << whole.error().to_string();
+    EXPECT_EQ(*whole, content);
+    auto over = read_file(path, 4);
+    ASSERT_FALSE(over);
+    EXPECT_EQ(over.error().code, Errc::kCorruption);
+
+    ASSERT_TRUE(write_file_atomic(path, {}));
+    auto empty = read_file(path, 0);
+    ASSERT_TRUE(empty) << empty.error().to_string();
+    EXPECT_TRUE(empty->empty());
+}
+
+TEST_F(FileTest, ReadingWhatIsNotThereOrNotAFileFails) {
+    auto missing = read_file(dir_ / "missing", 100);
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().code, Errc::kNotFound);
+
+    auto directory = read_file(dir_, 100);
+    ASSERT_FALSE(directory);
+    EXPECT_EQ(directory.error().code, Errc::kCorruption);
+
+    // A FIFO is refused at once rather than waited on.
+    ASSERT_EQ(::mkfifo((dir_ / "fifo").c_str(), 0600), 0);
+    auto fifo = read_file(dir_ / "fifo", 100);
+    ASSERT_FALSE(fifo);
+    EXPECT_EQ(fifo.error().code, Errc::kCorruption);
+
+    // A path through a file is neither missing nor corrupt: the system refuses it.
+    ASSERT_TRUE(write_file_atomic(dir_ / "f", as_bytes("x")));
+    auto through = read_file(dir_ / "f" / "g", 100);
+    ASSERT_FALSE(through);
+    EXPECT_EQ(through.error().code, Errc::kIo);
+}
+
+TEST_F(FileTest, ReadDoesNotFollowASymlink) {
+    ASSERT_TRUE(write_file_atomic(dir_ / "target", as_bytes("secret")));
+    std::filesystem::create_symlink(dir_ / "target", dir_ / "link");
+    auto r = read_file(dir_ / "link", 100);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Errc::kCorruption);
+}
+
 }  // namespace
 }  // namespace peerchain::util

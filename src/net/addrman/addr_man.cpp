@@ -6,9 +6,10 @@
 #include <cmath>
 #include <set>
 
+#include "core/serialize.hpp"
 #include "crypto/random.hpp"
 #include "crypto/sha256.hpp"
-#include "net/addrman/file_io.hpp"
+#include "net/addrman/file_format.hpp"
 #include "util/file.hpp"
 
 namespace peerchain::net::addrman {
@@ -487,7 +488,7 @@ std::size_t AddrMan::tried_bucket(const NetAddress& address) const {
 
 util::Bytes AddrMan::serialize() const {
     util::Bytes out;
-    detail::Writer w(out);
+    core::Writer w(out);
     util::LockGuard lock(mutex_);
     w.bytes(kMagic);
     w.u8(kVersion);
@@ -497,7 +498,7 @@ util::Bytes AddrMan::serialize() const {
         const Entry& e = entries_[static_cast<std::size_t>(id)];
         const AddrInfo& i = e.info;
         w.u8(i.tried ? kFlagTried : 0);
-        w.str(i.address.host);
+        detail::write_str(w, i.address.host);
         w.u16(i.address.port);
         w.u8(i.address.transports);
         w.i64(i.last_seen);
@@ -505,8 +506,8 @@ util::Bytes AddrMan::serialize() const {
         w.i64(i.last_success);
         w.i64(e.last_count_attempt);
         w.u32(i.attempts);
-        w.str(i.source);
-        w.str(e.source_group);
+        detail::write_str(w, i.source);
+        detail::write_str(w, e.source_group);
     }
     detail::append_checksum(out);
     return out;
@@ -515,16 +516,16 @@ util::Bytes AddrMan::serialize() const {
 util::Result<std::size_t> AddrMan::deserialize(util::ByteSpan bytes) {
     auto body = detail::strip_checksum(bytes);
     if (!body) return corrupt(body.error().message);
-    detail::Reader r(*body);
+    core::Reader r(*body);
     std::array<std::uint8_t, 4> magic{};
     std::uint8_t version = 0;
     std::array<std::uint8_t, 32> key{};
     std::uint32_t count = 0;
-    if (!r.bytes(magic.data(), magic.size()) || magic != kMagic) return corrupt("bad magic");
+    if (!r.array(magic) || magic != kMagic) return corrupt("bad magic");
     if (!r.u8(version) || version != kVersion) {
         return corrupt("unknown version " + std::to_string(version));
     }
-    if (!r.bytes(key.data(), key.size()) || !r.u32(count)) return corrupt("header cut short");
+    if (!r.array(key) || !r.u32(count)) return corrupt("header cut short");
     // Nothing is allocated for `count` until the bytes for that many entries are there.
     if (count > capacity() || count > body->size() / kMinEntryBytes) {
         return corrupt(std::to_string(count) + " entries: more than the file holds or the " +
@@ -542,11 +543,12 @@ util::Result<std::size_t> AddrMan::deserialize(util::ByteSpan bytes) {
         Loaded& l = loaded[n];
         AddrInfo& i = l.info;
         std::uint8_t flags = 0;
-        const bool read =
-            r.u8(flags) && r.str(i.address.host, kMaxHostLength) && r.u16(i.address.port) &&
-            r.u8(i.address.transports) && r.i64(i.last_seen) && r.i64(i.last_try) &&
-            r.i64(i.last_success) && r.i64(l.last_count_attempt) && r.u32(i.attempts) &&
-            r.str(i.source, kMaxSourceLabel) && r.str(l.source_group, kMaxGroupLength);
+        const bool read = r.u8(flags) && detail::read_str(r, i.address.host, kMaxHostLength) &&
+                          r.u16(i.address.port) && r.u8(i.address.transports) &&
+                          r.i64(i.last_seen) && r.i64(i.last_try) && r.i64(i.last_success) &&
+                          r.i64(l.last_count_attempt) && r.u32(i.attempts) &&
+                          detail::read_str(r, i.source, kMaxSourceLabel) &&
+                          detail::read_str(r, l.source_group, kMaxGroupLength);
         const std::string where = "entry " + std::to_string(n);
         if (!read) return corrupt(where + " cut short");
         if ((flags & ~kFlagTried) != 0) return corrupt(where + ": unknown flags");
@@ -599,7 +601,7 @@ util::Result<void> AddrMan::save(const std::filesystem::path& path) const {
 util::Result<std::size_t> AddrMan::load(const std::filesystem::path& path) {
     // The largest file a book of this capacity writes.
     const std::size_t limit = 4 + 1 + 32 + 4 + capacity() * kMaxEntryBytes + 32;
-    auto bytes = detail::read_file(path, limit);
+    auto bytes = util::read_file(path, limit);
     if (!bytes) {
         if (bytes.error().code == util::Errc::kNotFound) return std::size_t{0};
         return util::Unexpected(std::move(bytes).error());

@@ -20,8 +20,8 @@
 // Entries are keyed by host and port; transports are a property of the entry (merged when
 // an address is heard of again), and are ignored when looking an address up.
 //
-// Persistence (serialize/deserialize, save/load), integers little-endian, str as in
-// file_io.hpp (u16 length, printable ASCII):
+// Persistence (serialize/deserialize, save/load), integers little-endian (core::Writer),
+// str and trailer as in file_format.hpp (u16 length, printable ASCII):
 //
 //   file         = magic version key count entry{count} trailer
 //   magic        = "PCAD"

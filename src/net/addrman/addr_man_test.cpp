@@ -8,7 +8,7 @@
 #include <set>
 #include <thread>
 
-#include "net/addrman/file_io.hpp"
+#include "net/addrman/file_format.hpp"
 #include "tests/util/test_util.hpp"
 
 namespace peerchain::net::addrman {
@@ -445,6 +445,44 @@ TEST(AddrMan, SaveAndLoadAFile) {
     std::ofstream(path, std::ios::binary | std::ios::trunc) << "not a book";
     EXPECT_FALSE(copy.load(path));
     EXPECT_EQ(copy.size(), book.size());
+}
+
+// The file of a one-entry book, byte by byte from the grammar in addr_man.hpp: books saved
+// by earlier builds must keep loading.
+TEST(AddrMan, FileLayoutIsStable) {
+    util::Bytes file{'P', 'C', 'A', 'D', 1};
+    const auto le = [&](std::uint64_t v, int n) {
+        for (int i = 0; i < n; ++i) file.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    };
+    const auto str = [&](const std::string& s) {
+        le(s.size(), 2);
+        file.insert(file.end(), s.begin(), s.end());
+    };
+    file.insert(file.end(), 32, 7);  // key
+    le(1, 4);                        // count
+    le(0, 1);                        // flags: new
+    str("11.0.1.1");
+    le(6001, 2);
+    le(kTransportWebSocket, 1);
+    le(kNow - 5, 8);  // last_seen
+    le(0, 8 * 3);     // last_try, last_success, last_count_attempt
+    le(0, 4);         // attempts
+    str("manual");
+    str("local");
+    detail::append_checksum(file);
+
+    util::ManualClock clock(kNow);
+    AddrMan book(test_config(), clock);
+    book.add(timed({routable(1)}, kNow - 5), kManual);
+    EXPECT_EQ(book.serialize(), file);
+
+    AddrMan copy(test_config(9), clock);
+    ASSERT_EQ(copy.deserialize(file).value(), 1u);
+    const auto info = copy.find(routable(1));
+    ASSERT_TRUE(info);
+    EXPECT_EQ(info->source, "manual");
+    EXPECT_EQ(info->last_seen, kNow - 5);
+    EXPECT_EQ(copy.new_bucket(routable(1), kManual), book.new_bucket(routable(1), kManual));
 }
 
 TEST(AddrMan, RefusesCorruptOrTruncatedFiles) {

@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <array>
 
-#include "net/addrman/file_io.hpp"
+#include "core/serialize.hpp"
+#include "net/addrman/file_format.hpp"
 #include "net/addrman/net_address.hpp"
 #include "util/file.hpp"
 
@@ -205,14 +206,14 @@ util::Result<void> BanMan::persist() const {
     // The snapshot is taken under the file lock, so that the last write has the last state.
     util::LockGuard save_lock(save_mutex_);
     util::Bytes bytes;
-    detail::Writer w(bytes);
+    core::Writer w(bytes);
     {
         util::LockGuard lock(mutex_);
         w.bytes(kMagic);
         w.u8(kVersion);
         w.u32(static_cast<std::uint32_t>(bans_.size()));
         for (const auto& [key, t] : bans_) {
-            w.str(key);
+            detail::write_str(w, key);
             w.i64(t.created);
             w.i64(t.until);
         }
@@ -229,18 +230,18 @@ util::Result<void> BanMan::persist() const {
 util::Result<std::size_t> BanMan::load() {
     if (config_.path.empty()) return std::size_t{0};
     const std::size_t limit = 4 + 1 + 4 + config_.max_bans * kMaxBanBytes + 32;
-    auto bytes = detail::read_file(config_.path, limit);
+    auto bytes = util::read_file(config_.path, limit);
     if (!bytes) {
         if (bytes.error().code == util::Errc::kNotFound) return std::size_t{0};
         return util::Unexpected(std::move(bytes).error());
     }
     auto body = detail::strip_checksum(*bytes);
     if (!body) return corrupt(body.error().message);
-    detail::Reader r(*body);
+    core::Reader r(*body);
     std::array<std::uint8_t, 4> magic{};
     std::uint8_t version = 0;
     std::uint32_t count = 0;
-    if (!r.bytes(magic.data(), magic.size()) || magic != kMagic) return corrupt("bad magic");
+    if (!r.array(magic) || magic != kMagic) return corrupt("bad magic");
     if (!r.u8(version) || version != kVersion) {
         return corrupt("unknown version " + std::to_string(version));
     }
@@ -253,7 +254,7 @@ util::Result<std::size_t> BanMan::load() {
         std::string key;
         Times t;
         const std::string where = "ban " + std::to_string(n);
-        if (!r.str(key, kMaxKeyLength) || !r.i64(t.created) || !r.i64(t.until)) {
+        if (!detail::read_str(r, key, kMaxKeyLength) || !r.i64(t.created) || !r.i64(t.until)) {
             return corrupt(where + " cut short");
         }
         const auto canonical = parse_ban_address(key);

@@ -9,7 +9,7 @@
 //   one listening endpoint ("127.0.0.1:6001", "[::1]:6001": useful where many nodes share
 //   a host), each with a creation time and an expiry of at most max_ban_time; at most
 //   max_bans of them. Persisted at `path` after every change, in this file (integers
-//   little-endian, str and trailer as in file_io.hpp):
+//   little-endian, str and trailer as in file_format.hpp):
 //
 //     file    = magic version count ban{count} trailer
 //     magic   = "PCBN"

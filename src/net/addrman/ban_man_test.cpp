@@ -4,8 +4,11 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <iterator>
+#include <string>
 
-#include "net/addrman/file_io.hpp"
+#include "core/serialize.hpp"
+#include "net/addrman/file_format.hpp"
 #include "tests/util/test_util.hpp"
 
 namespace peerchain::net::addrman {
@@ -229,10 +232,10 @@ struct StoredBan {
 
 util::Bytes ban_file(const std::vector<StoredBan>& entries, std::uint32_t count) {
     util::Bytes bytes{'P', 'C', 'B', 'N', 1};
-    detail::Writer w(bytes);
+    core::Writer w(bytes);
     w.u32(count);
     for (const auto& e : entries) {
-        w.str(e.key);
+        detail::write_str(w, e.key);
         w.i64(e.created);
         w.i64(e.until);
     }
@@ -244,6 +247,36 @@ void write(const std::filesystem::path& path, const util::Bytes& bytes) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(reinterpret_cast<const char*>(bytes.data()),
               static_cast<std::streamsize>(bytes.size()));
+}
+
+// A ban file byte by byte from the grammar in ban_man.hpp: lists saved by earlier builds
+// must keep loading.
+TEST(BanMan, FileLayoutIsStable) {
+    testutil::TempDir dir;
+    util::ManualClock clock(kNow);
+    BanManConfig config;
+    config.path = dir.path() / "banlist.dat";
+    util::Bytes file{'P', 'C', 'B', 'N', 1};
+    const auto le = [&](std::uint64_t v, int n) {
+        for (int i = 0; i < n; ++i) file.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    };
+    le(1, 4);  // count
+    le(10, 2);
+    for (const char c : std::string("[::1]:6001")) file.push_back(static_cast<std::uint8_t>(c));
+    le(kNow, 8);
+    le(kNow + kDay, 8);
+    detail::append_checksum(file);
+
+    BanMan bans(config, clock);
+    ASSERT_TRUE(bans.ban("[::1]:6001", kDay));
+    std::ifstream in(config.path, std::ios::binary);
+    const util::Bytes saved{std::istreambuf_iterator<char>(in), {}};
+    EXPECT_EQ(saved, file);
+
+    write(config.path, file);
+    BanMan again(config, clock);
+    ASSERT_EQ(again.load().value(), 1u);
+    EXPECT_TRUE(again.is_banned("::1", 6001));
 }
 
 TEST(BanMan, LoadRefusesCorruptFiles) {
