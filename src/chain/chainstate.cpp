@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "chain/block_storage.hpp"
 #include "chain/block_tree.hpp"
 #include "chain/coins_cache.hpp"
 #include "chain/script_check_pool.hpp"
@@ -38,10 +39,6 @@ ValidationResult store_failure(const util::Error& e) {
 // Nodes are owned, mutable, by the tree; the public type hands out const pointers.
 BlockNode* mut(const BlockIndex* index) {
     return const_cast<BlockNode*>(static_cast<const BlockNode*>(index));
-}
-
-std::string describe(const BlockIndex* index) {
-    return index->hash.to_hex() + " (height " + std::to_string(index->height) + ")";
 }
 
 // Rough heap use of one entry of an unordered_map (node, next pointer, cached hash).
@@ -120,6 +117,7 @@ class Chainstate::Impl {
           clock_(clock),
           observer_(observer),
           options_(options),
+          storage_(db, params),
           script_pool_(options.script_threads) {}
 
     ~Impl() {
@@ -172,8 +170,12 @@ class Chainstate::Impl {
     ChainStats stats() const EXCLUDES(mutex_);
     std::vector<core::Uint256> locator(const BlockIndex* from) const;
     const BlockIndex* find_fork(const std::vector<core::Uint256>& locator) const EXCLUDES(mutex_);
-    util::Result<util::Bytes> read_block_bytes(const BlockIndex* index) const;
-    util::Result<core::BlockPtr> read_block(const BlockIndex* index) const;
+    util::Result<util::Bytes> read_block_bytes(const BlockIndex* index) const {
+        return storage_.read_block_bytes(index);
+    }
+    util::Result<core::BlockPtr> read_block(const BlockIndex* index) const {
+        return storage_.read_block(index);
+    }
     std::optional<Coin> coin(const core::OutPoint& outpoint) const EXCLUDES(mutex_);
     std::optional<TxLocation> find_transaction(const core::Uint256& txid) const EXCLUDES(mutex_);
     std::vector<AddressTx> address_history(const core::XOnlyKey& key, std::size_t limit) const
@@ -214,10 +216,6 @@ class Chainstate::Impl {
     // Builds the indexes of a store of format 1 (genesis..coins tip, and 'o' from the coins
     // on disk), then writes the new version.
     util::Result<void> upgrade_indexes();
-    // Coins [first, first + count) of the block's undo record; kCorruption when it is
-    // missing or shorter.
-    util::Result<std::vector<Coin>> read_undo(const BlockIndex* index, std::size_t first,
-                                              std::size_t count) const;
     // Writes the held-back block with its index record (status plus `extra_status`).
     util::Result<void> write_pending(std::uint32_t extra_status);
     // Writes `batch` after the held-back block.
@@ -228,6 +226,7 @@ class Chainstate::Impl {
     const util::Clock& clock_;
     ChainObserver* const observer_;
     const ChainstateOptions options_;
+    const BlockStorage storage_;
 
     // Guards the tree, the active chain and the coins cache, and every node's status.
     // Only the chain executor changes them (holding the lock); it also reads node fields
@@ -305,55 +304,14 @@ util::Result<void> Chainstate::Impl::load() {
         upgrade = *v < storage::kFormatVersion;
     }
 
-    struct Loaded {
-        core::Uint256 hash;
-        storage::IndexRecord record;
-    };
-    std::vector<Loaded> records;
-    {
-        auto it = db_.new_iterator(util::Bytes{storage::kIndexPrefix});
-        for (it->seek_to_first(); it->valid(); it->next()) {
-            const util::ByteSpan key = it->key();
-            if (key.size() != 1 + core::Uint256::kSize) {
-                return util::Unexpected(
-                    util::Errc::kCorruption,
-                    "block index key of " + std::to_string(key.size()) + " bytes");
-            }
-            const core::Uint256 hash = core::Uint256::from_bytes(key.subspan(1));
-            auto record = storage::decode_index(it->value());
-            if (!record) {
-                return util::Unexpected(util::Errc::kCorruption,
-                                        "block " + hash.to_hex() + ": " + record.error().message);
-            }
-            if (record->header.hash() != hash) {
-                return util::Unexpected(
-                    util::Errc::kCorruption,
-                    "block index entry " + hash.to_hex() + " holds the header of another block");
-            }
-            records.push_back({hash, *record});
-        }
-        if (auto r = it->status(); !r) return r;
-    }
-    // Parents before children.
-    std::stable_sort(records.begin(), records.end(), [](const Loaded& a, const Loaded& b) {
-        return a.record.height < b.record.height;
-    });
-    if (records.empty() || records.front().record.height != 0) {
-        return util::Unexpected(util::Errc::kCorruption, "chain database has no genesis block");
-    }
-    if (records.front().hash != params_.genesis_hash) {
-        return util::Unexpected(
-            util::Errc::kInvalidArgument,
-            "the chain database belongs to another network: its genesis block is " +
-                records.front().hash.to_hex() + ", but " + params_.name + "'s is " +
-                params_.genesis_hash.to_hex());
-    }
+    auto records = storage_.load_headers();
+    if (!records) return util::Unexpected(std::move(records).error());
 
     std::size_t skipped = 0;
     BlockNode* coins_tip = nullptr;
     {
         util::LockGuard lock(mutex_);
-        for (const Loaded& l : records) {
+        for (const StoredHeader& l : *records) {
             BlockNode* prev = nullptr;
             if (l.record.height == 0) {
                 if (l.hash != params_.genesis_hash) {
@@ -375,13 +333,9 @@ util::Result<void> Chainstate::Impl::load() {
             if ((l.record.status & kHaveData) != 0) tree_.set_have_data(node);
         }
 
-        auto tip_bytes = db_.get(storage::coins_tip_key());
-        if (!tip_bytes) return util::Unexpected(std::move(tip_bytes).error());
-        if (!*tip_bytes || (*tip_bytes)->size() != core::Uint256::kSize) {
-            return util::Unexpected(util::Errc::kCorruption,
-                                    "chain database has no valid coins tip");
-        }
-        coins_tip = tree_.find(core::Uint256::from_bytes(**tip_bytes));
+        auto tip_hash = storage_.coins_tip();
+        if (!tip_hash) return util::Unexpected(std::move(tip_hash).error());
+        coins_tip = tree_.find(*tip_hash);
         if (coins_tip == nullptr || (coins_tip->status & kHaveData) == 0) {
             return util::Unexpected(util::Errc::kCorruption, "the coins tip is not a stored block");
         }
@@ -408,7 +362,7 @@ util::Result<void> Chainstate::Impl::load() {
     notify_ = observer_ != nullptr;
     const BlockIndex* t = tip_node();
     notified_tip_ = t;
-    spdlog::info("chain: {} headers loaded, tip {}, coins were at height {}", records.size(),
+    spdlog::info("chain: {} headers loaded, tip {}, coins were at height {}", records->size(),
                  describe(t), coins_tip->height);
     return {};
 }
@@ -442,7 +396,7 @@ util::Result<void> Chainstate::Impl::upgrade_indexes() {
         for (std::size_t t = 1; t < b.txs.size(); ++t) spends += b.txs[t].inputs.size();
         std::vector<Coin> undo;
         if (spends != 0) {
-            auto read = read_undo(node, 0, spends);
+            auto read = storage_.read_undo_range(node, 0, spends);
             if (!read) return util::Unexpected(std::move(read).error());
             undo = std::move(*read);
         }
@@ -869,21 +823,9 @@ ValidationResult Chainstate::Impl::disconnect_tip() {
     const core::Block& block = **loaded;
     std::size_t spends = 0;
     for (std::size_t t = 1; t < block.txs.size(); ++t) spends += block.txs[t].inputs.size();
-    std::vector<Coin> undo;
-    if (spends != 0) {
-        auto undo_bytes = db_.get(storage::hash_key(storage::kUndoPrefix, node->hash));
-        if (!undo_bytes) return store_failure(undo_bytes.error());
-        if (!*undo_bytes) {
-            return store_failure({util::Errc::kCorruption, "no undo data for " + describe(node)});
-        }
-        auto decoded = storage::decode_undo(**undo_bytes);
-        if (!decoded) return store_failure(decoded.error());
-        undo = std::move(*decoded);
-    }
-    if (undo.size() != spends) {
-        return store_failure(
-            {util::Errc::kCorruption, "undo data does not match block " + describe(node)});
-    }
+    auto read = storage_.read_undo(node, spends);
+    if (!read) return store_failure(read.error());
+    const std::vector<Coin>& undo = *read;
 
     // Undo in reverse: a transaction's outputs go before the coins its inputs spent come
     // back, so a coin created and spent inside the block cancels out. The coins that come
@@ -1062,27 +1004,6 @@ const BlockIndex* Chainstate::Impl::find_fork(const std::vector<core::Uint256>& 
     return genesis_;
 }
 
-util::Result<util::Bytes> Chainstate::Impl::read_block_bytes(const BlockIndex* index) const {
-    auto value = db_.get(storage::hash_key(storage::kBlockPrefix, index->hash));
-    if (!value) return util::Unexpected(std::move(value).error());
-    if (!*value) {
-        return util::Unexpected(util::Errc::kNotFound,
-                                "block " + index->hash.to_hex() + " is not stored");
-    }
-    return std::move(**value);
-}
-
-util::Result<core::BlockPtr> Chainstate::Impl::read_block(const BlockIndex* index) const {
-    auto bytes = read_block_bytes(index);
-    if (!bytes) return util::Unexpected(std::move(bytes).error());
-    auto block = core::decode_block(*bytes, params_.max_block_size);
-    if (!block) {
-        return util::Unexpected(util::Errc::kCorruption, "stored block " + index->hash.to_hex() +
-                                                             ": " + block.error().message);
-    }
-    return core::BlockPtr(std::make_shared<const core::Block>(std::move(*block)));
-}
-
 std::optional<Coin> Chainstate::Impl::coin(const core::OutPoint& outpoint) const {
     {
         util::LockGuard lock(mutex_);
@@ -1097,22 +1018,6 @@ std::optional<Coin> Chainstate::Impl::coin(const core::OutPoint& outpoint) const
     auto c = storage::decode_coin(**value);
     if (!c) return std::nullopt;
     return *c;
-}
-
-util::Result<std::vector<Coin>> Chainstate::Impl::read_undo(const BlockIndex* index,
-                                                            std::size_t first,
-                                                            std::size_t count) const {
-    auto bytes = db_.get(storage::hash_key(storage::kUndoPrefix, index->hash));
-    if (!bytes) return util::Unexpected(std::move(bytes).error());
-    if (!*bytes) {
-        return util::Unexpected(util::Errc::kCorruption, "no undo data for " + describe(index));
-    }
-    auto coins = storage::decode_undo_range(**bytes, first, count);
-    if (!coins) {
-        return util::Unexpected(util::Errc::kCorruption,
-                                "undo data of " + describe(index) + ": " + coins.error().message);
-    }
-    return coins;
 }
 
 std::optional<TxLocation> Chainstate::Impl::find_transaction(const core::Uint256& txid) const {
@@ -1152,7 +1057,7 @@ std::optional<TxLocation> Chainstate::Impl::find_transaction(const core::Uint256
     if (!tx || tx->txid() != txid) return fail("block " + describe(block) + " holds another");
     TxLocation out{block, loc.position, std::move(*tx), {}};
     if (loc.position > 0) {
-        auto spent = read_undo(block, loc.undo_first, out.tx.inputs.size());
+        auto spent = storage_.read_undo_range(block, loc.undo_first, out.tx.inputs.size());
         if (!spent) return fail(spent.error().to_string());
         out.spent = std::move(*spent);
     }
