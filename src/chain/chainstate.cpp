@@ -4,14 +4,16 @@
 
 #include <algorithm>
 #include <string>
-#include <unordered_map>
 #include <utility>
 
+#include "chain/address_index.hpp"
 #include "chain/block_storage.hpp"
 #include "chain/block_tree.hpp"
 #include "chain/coins_cache.hpp"
+#include "chain/index.hpp"
 #include "chain/script_check_pool.hpp"
 #include "chain/storage_format.hpp"
+#include "chain/tx_index.hpp"
 #include "core/check.hpp"
 #include "core/merkle.hpp"
 #include "core/pow.hpp"
@@ -41,62 +43,6 @@ BlockNode* mut(const BlockIndex* index) {
     return const_cast<BlockNode*>(static_cast<const BlockNode*>(index));
 }
 
-// Rough heap use of one entry of an unordered_map (node, next pointer, cached hash).
-template <typename Map>
-constexpr std::size_t map_node_bytes() {
-    return sizeof(typename Map::value_type) + 2 * sizeof(void*);
-}
-
-// Appends the index entries of `block` at `height` to `batch` (docs/STORAGE.md): 't' for
-// each transaction and, with `history`, 'a' for each transaction and key it pays or spends
-// from. `txids` are the block's txids, `undo` the coins its inputs spent in block order.
-void index_block(const core::Block& block, const std::vector<core::Uint256>& txids,
-                 std::uint32_t height, const core::Uint256& block_hash,
-                 const std::vector<Coin>& undo, bool history, store::WriteBatch& batch) {
-    struct Touch {
-        core::XOnlyKey key;
-        core::Amount received;
-        core::Amount sent;
-    };
-    std::vector<Touch> touched;
-    std::size_t offset = core::kHeaderSize + core::compact_size_length(block.txs.size());
-    std::size_t undo_pos = 0;
-    for (std::size_t t = 0; t < block.txs.size(); ++t) {
-        const core::Transaction& tx = block.txs[t];
-        const std::size_t size = tx.serialized_size();
-        const std::size_t undo_first = undo_pos;
-        if (t > 0) undo_pos += tx.inputs.size();
-        storage::TxLocationRecord loc{
-            static_cast<std::uint32_t>(t), static_cast<std::uint32_t>(offset),
-            static_cast<std::uint32_t>(size), static_cast<std::uint32_t>(undo_first)};
-        offset += size;
-        batch.put(storage::tx_key(txids[t], block_hash), storage::encode_tx_location(loc));
-        if (!history) continue;
-
-        touched.clear();
-        for (const core::TxOut& out : tx.outputs) touched.push_back({out.recipient, out.amount, 0});
-        for (std::size_t k = undo_first; k < undo_pos; ++k) {
-            touched.push_back({undo[k].out.recipient, 0, undo[k].out.amount});
-        }
-        // One entry per key: sort, then merge neighbours (amounts stay in range: consensus
-        // bounds a transaction's outputs and inputs).
-        std::sort(touched.begin(), touched.end(),
-                  [](const Touch& a, const Touch& b) { return a.key < b.key; });
-        for (std::size_t i = 0; i < touched.size();) {
-            storage::AddressTxRecord record{txids[t], 0, 0};
-            std::size_t j = i;
-            for (; j < touched.size() && touched[j].key == touched[i].key; ++j) {
-                record.received += touched[j].received;
-                record.sent += touched[j].sent;
-            }
-            batch.put(storage::address_tx_key(touched[i].key, height, block_hash,
-                                              static_cast<std::uint32_t>(t)),
-                      storage::encode_address_tx(record));
-            i = j;
-        }
-    }
-}
-
 struct Event {
     enum class Kind { kConnected, kDisconnected, kRejected };
     Kind kind;
@@ -108,7 +54,7 @@ struct Event {
 
 }  // namespace
 
-class Chainstate::Impl {
+class Chainstate::Impl final : public ChainView {
   public:
     Impl(store::Database& db, const core::Params& params, const util::Clock& clock,
          ChainObserver* observer, ChainstateOptions options)
@@ -118,6 +64,9 @@ class Chainstate::Impl {
           observer_(observer),
           options_(options),
           storage_(db, params),
+          tx_index_(db, storage_, *this),
+          address_index_(db, *this),
+          indexes_{&tx_index_, &address_index_},
           script_pool_(options.script_threads) {}
 
     ~Impl() {
@@ -155,7 +104,7 @@ class Chainstate::Impl {
         util::LockGuard lock(mutex_);
         return tree_.find(hash);
     }
-    const BlockIndex* at_height(std::uint32_t height) const EXCLUDES(mutex_) {
+    const BlockIndex* at_height(std::uint32_t height) const override EXCLUDES(mutex_) {
         util::LockGuard lock(mutex_);
         return height < active_.size() ? active_[height] : nullptr;
     }
@@ -177,14 +126,31 @@ class Chainstate::Impl {
         return storage_.read_block(index);
     }
     std::optional<Coin> coin(const core::OutPoint& outpoint) const EXCLUDES(mutex_);
-    std::optional<TxLocation> find_transaction(const core::Uint256& txid) const EXCLUDES(mutex_);
-    std::vector<AddressTx> address_history(const core::XOnlyKey& key, std::size_t limit) const
-        EXCLUDES(mutex_);
-    std::vector<std::pair<core::OutPoint, Coin>> address_coins(const core::XOnlyKey& key) const
-        EXCLUDES(mutex_);
+    std::optional<TxLocation> find_transaction(const core::Uint256& txid) const {
+        return tx_index_.find(txid);
+    }
+    std::vector<AddressTx> address_history(const core::XOnlyKey& key, std::size_t limit) const {
+        return address_index_.history(key, limit);
+    }
+    std::vector<std::pair<core::OutPoint, Coin>> address_coins(const core::XOnlyKey& key) const {
+        return address_index_.coins(key);
+    }
     NextBlockContext next_block_context() const EXCLUDES(mutex_);
 
     const core::Params& params() const noexcept { return params_; }
+
+    // ChainView, for the indexes' queries.
+    const BlockIndex* find_active(const core::Uint256& hash) const override EXCLUDES(mutex_) {
+        util::LockGuard lock(mutex_);
+        const BlockNode* b = tree_.find(hash);
+        return b != nullptr && in_active_locked(b) ? b : nullptr;
+    }
+    std::uint64_t coins_generation() const override EXCLUDES(mutex_) {
+        util::LockGuard lock(mutex_);
+        return coins_generation_;
+    }
+    util::Result<std::vector<std::pair<core::OutPoint, Coin>>> unspent_coins(
+        const std::vector<core::OutPoint>& outpoints) const override EXCLUDES(mutex_);
 
   private:
     bool in_active_locked(const BlockIndex* index) const REQUIRES(mutex_) {
@@ -227,6 +193,10 @@ class Chainstate::Impl {
     ChainObserver* const observer_;
     const ChainstateOptions options_;
     const BlockStorage storage_;
+    TxIndex tx_index_;
+    AddressIndex address_index_;
+    // Every index the chain keeps up to date, in the order they write.
+    const std::vector<Index*> indexes_;
 
     // Guards the tree, the active chain and the coins cache, and every node's status.
     // Only the chain executor changes them (holding the lock); it also reads node fields
@@ -243,10 +213,7 @@ class Chainstate::Impl {
     // Chain executor only.
     ScriptCheckPool script_pool_;
     std::uint32_t changed_since_flush_ = 0;  // blocks connected or disconnected
-    // The 'o' entries of coins that left the coins set since the last flush, erased by the
-    // next flush in the batch that erases the coins (docs/STORAGE.md, section 4).
-    std::unordered_map<core::OutPoint, core::XOnlyKey, core::OutPointHasher> owned_to_erase_;
-    bool notify_ = false;  // false while opening
+    bool notify_ = false;                    // false while opening
     std::vector<Event> events_;
     std::size_t pending_blocks_ = 0;
     const BlockIndex* notified_tip_ = nullptr;
@@ -269,11 +236,11 @@ util::Result<void> Chainstate::Impl::init_new() {
     batch.put(storage::hash_key(storage::kBlockPrefix, params_.genesis_hash), genesis.encode());
     batch.put(storage::hash_key(storage::kIndexPrefix, params_.genesis_hash),
               storage::encode_index(genesis.header, 0, kHaveData | kHaveUndo));
-    // Genesis spends nothing (so it has no undo record), and its coinbase output never
-    // enters the coins set: it has a 't' entry, but none in the address indexes.
+    // Genesis spends nothing, so it has no undo record.
     std::vector<core::Uint256> txids;
     for (const auto& tx : genesis.txs) txids.push_back(tx.txid());
-    index_block(genesis, txids, 0, params_.genesis_hash, {}, /*history=*/false, batch);
+    const IndexedBlock indexed{genesis, params_.genesis_hash, 0, txids, {}};
+    for (Index* index : indexes_) index->index_stored_block(indexed, batch);
     batch.put(storage::coins_tip_key(), params_.genesis_hash.span());
     return db_.write(batch, /*sync=*/true);
 }
@@ -402,7 +369,8 @@ util::Result<void> Chainstate::Impl::upgrade_indexes() {
         }
         txids.clear();
         for (const auto& tx : b.txs) txids.push_back(tx.txid());
-        index_block(b, txids, node->height, node->hash, undo, /*history=*/node->height > 0, batch);
+        const IndexedBlock indexed{b, node->hash, node->height, txids, undo};
+        for (Index* index : indexes_) index->index_stored_block(indexed, batch);
         if (auto r = write_if_full(); !r) return r;
         if (node->height % 10000 == 0 && node->height > 0) {
             spdlog::info("chain: indexed {} of {} blocks", node->height, chain.size());
@@ -416,7 +384,7 @@ util::Result<void> Chainstate::Impl::upgrade_indexes() {
         if (!outpoint) return util::Unexpected(std::move(outpoint).error());
         auto coin = storage::decode_coin(it->value());
         if (!coin) return util::Unexpected(std::move(coin).error());
-        batch.put(storage::address_coin_key(coin->out.recipient, *outpoint), {});
+        for (Index* index : indexes_) index->index_stored_coin(*outpoint, *coin, batch);
         ++coins;
         if (auto r = write_if_full(); !r) return r;
     }
@@ -765,16 +733,8 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
     if (!undo.empty()) {
         out.put(storage::hash_key(storage::kUndoPrefix, node->hash), storage::encode_undo(undo));
     }
-    index_block(block, txids, height, node->hash, undo, /*history=*/true, out);
-    // Every new coin gets its 'o' entry now.
-    for (std::size_t t = 0; t < block.txs.size(); ++t) {
-        const core::Transaction& tx = block.txs[t];
-        for (std::size_t k = 0; k < tx.outputs.size(); ++k) {
-            out.put(storage::address_coin_key(tx.outputs[k].recipient,
-                                              {txids[t], static_cast<std::uint32_t>(k)}),
-                    {});
-        }
-    }
+    const IndexedBlock indexed{block, node->hash, height, txids, undo};
+    for (Index* index : indexes_) index->on_block_connected(indexed, out);
     if (node == pending_node_) {
         if (auto w = write_pending(kHaveUndo); !w) return store_failure(w.error());
     } else {
@@ -784,21 +744,7 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
         }
         if (auto w = write(batch); !w) return store_failure(w.error());
     }
-    // A spent coin keeps its 'o' entry until the flush that erases the coin; a coin made
-    // and spent in this block gets both, and the flush drops the entry.
-    std::size_t undo_pos = 0;
-    for (std::size_t t = 0; t < block.txs.size(); ++t) {
-        const core::Transaction& tx = block.txs[t];
-        if (t > 0) {
-            for (const core::TxIn& in : tx.inputs) {
-                owned_to_erase_[in.prevout] = undo[undo_pos++].out.recipient;
-            }
-        }
-        if (owned_to_erase_.empty()) continue;
-        for (std::size_t k = 0; k < tx.outputs.size(); ++k) {
-            owned_to_erase_.erase({txids[t], static_cast<std::uint32_t>(k)});
-        }
-    }
+    for (Index* index : indexes_) index->after_block_connected(indexed);
     {
         util::LockGuard lock(mutex_);
         coins_.apply(delta);
@@ -828,12 +774,8 @@ ValidationResult Chainstate::Impl::disconnect_tip() {
     const std::vector<Coin>& undo = *read;
 
     // Undo in reverse: a transaction's outputs go before the coins its inputs spent come
-    // back, so a coin created and spent inside the block cancels out. The coins that come
-    // back get their 'o' entries again before they are back in memory; the outputs that go
-    // lose theirs with the next flush. The 't' and 'a' entries stay: readers skip entries
-    // of blocks outside the active chain, and the block may come back.
+    // back, so a coin created and spent inside the block cancels out.
     CoinsDelta delta;
-    store::WriteBatch batch;
     std::vector<core::Uint256> txids(block.txs.size());
     std::size_t pos = undo.size();
     for (std::size_t t = block.txs.size(); t-- > 0;) {
@@ -844,23 +786,18 @@ ValidationResult Chainstate::Impl::disconnect_tip() {
         }
         if (t == 0) continue;
         for (std::size_t k = tx.inputs.size(); k-- > 0;) {
-            const Coin& restored = undo[--pos];
-            delta.add(tx.inputs[k].prevout, restored);
-            batch.put(storage::address_coin_key(restored.out.recipient, tx.inputs[k].prevout), {});
+            delta.add(tx.inputs[k].prevout, undo[--pos]);
         }
     }
+    // What the indexes need goes to the store before the block leaves the chain in memory
+    // (docs/STORAGE.md, section 4); the block's own records stay, it may come back.
+    store::WriteBatch batch;
+    const IndexedBlock indexed{block, node->hash, node->height, txids, undo};
+    for (Index* index : indexes_) index->on_block_disconnected(indexed, batch);
     if (!batch.empty()) {
         if (auto w = write(batch); !w) return store_failure(w.error());
     }
-    // The same order as above, so that a coin made and spent in the block ends up erased.
-    for (std::size_t t = block.txs.size(); t-- > 0;) {
-        const core::Transaction& tx = block.txs[t];
-        for (std::size_t k = 0; k < tx.outputs.size(); ++k) {
-            owned_to_erase_[{txids[t], static_cast<std::uint32_t>(k)}] = tx.outputs[k].recipient;
-        }
-        if (t == 0) continue;
-        for (const core::TxIn& in : tx.inputs) owned_to_erase_.erase(in.prevout);
-    }
+    for (Index* index : indexes_) index->after_block_disconnected(indexed);
     {
         util::LockGuard lock(mutex_);
         coins_.apply(delta);
@@ -883,9 +820,9 @@ ValidationResult Chainstate::Impl::maybe_flush() {
     bool over = false;
     {
         util::LockGuard lock(mutex_);
-        over = coins_.memory_usage() +
-                   owned_to_erase_.size() * map_node_bytes<decltype(owned_to_erase_)>() >
-               options_.coins_cache_bytes;
+        std::size_t bytes = coins_.memory_usage();
+        for (const Index* index : indexes_) bytes += index->memory_usage();
+        over = bytes > options_.coins_cache_bytes;
     }
     if (!over && changed_since_flush_ < options_.flush_every_blocks) return ValidationResult::ok();
     if (auto r = flush_coins(); !r) return store_failure(r.error());
@@ -900,13 +837,9 @@ util::Result<void> Chainstate::Impl::flush_coins() {
         coins_.write_dirty(batch);
         batch.put(storage::coins_tip_key(), active_.back()->hash.span());
     }
-    // Each of these coins is gone from the coins set, so this batch erases its 'c' record
-    // or the store never had one: no stored coin loses its 'o' entry.
-    for (const auto& [outpoint, owner] : owned_to_erase_) {
-        batch.erase(storage::address_coin_key(owner, outpoint));
-    }
+    for (Index* index : indexes_) index->on_flush(batch);
     if (auto w = write(batch, /*sync=*/true); !w) return w;
-    owned_to_erase_.clear();
+    for (Index* index : indexes_) index->after_flush();
     CoinsCache dropped;  // freed after the lock is released
     {
         util::LockGuard lock(mutex_);
@@ -1020,152 +953,30 @@ std::optional<Coin> Chainstate::Impl::coin(const core::OutPoint& outpoint) const
     return *c;
 }
 
-std::optional<TxLocation> Chainstate::Impl::find_transaction(const core::Uint256& txid) const {
-    auto fail = [&](const std::string& what) {
-        spdlog::error("chain: looking up transaction {}: {}", txid.to_hex(), what);
-        return std::nullopt;
-    };
-    // Usually one entry; more when blocks of other branches hold it too.
-    const BlockIndex* block = nullptr;
-    storage::TxLocationRecord loc;
-    {
-        auto it = db_.new_iterator(storage::prefixed(storage::kTxIndexPrefix, txid.span()));
-        for (it->seek_to_first(); it->valid(); it->next()) {
-            auto hash = storage::decode_tx_key(it->key());
-            if (!hash) return fail(hash.error().to_string());
-            {
-                util::LockGuard lock(mutex_);
-                const BlockNode* b = tree_.find(*hash);
-                if (b == nullptr || !in_active_locked(b)) continue;
-                block = b;
-            }
-            auto record = storage::decode_tx_location(it->value());
-            if (!record) return fail(record.error().to_string());
-            loc = *record;
-            break;
-        }
-        if (auto r = it->status(); !r) return fail(r.error().to_string());
-    }
-    if (block == nullptr) return std::nullopt;
-
-    auto bytes = read_block_bytes(block);
-    if (!bytes) return fail(bytes.error().to_string());
-    if (loc.offset > bytes->size() || loc.size > bytes->size() - loc.offset) {
-        return fail("its location lies outside block " + describe(block));
-    }
-    auto tx = core::decode_transaction(util::ByteSpan(*bytes).subspan(loc.offset, loc.size));
-    if (!tx || tx->txid() != txid) return fail("block " + describe(block) + " holds another");
-    TxLocation out{block, loc.position, std::move(*tx), {}};
-    if (loc.position > 0) {
-        auto spent = storage_.read_undo_range(block, loc.undo_first, out.tx.inputs.size());
-        if (!spent) return fail(spent.error().to_string());
-        out.spent = std::move(*spent);
-    }
-    return out;
-}
-
-std::vector<AddressTx> Chainstate::Impl::address_history(const core::XOnlyKey& key,
-                                                         std::size_t limit) const {
-    std::vector<AddressTx> out;
-    if (limit == 0) return out;
-    auto it = db_.new_iterator(storage::prefixed(storage::kAddressTxPrefix, key));
-    for (it->seek_to_first(); it->valid() && out.size() < limit; it->next()) {
-        auto parts = storage::decode_address_tx_key(it->key());
-        if (!parts) {
-            spdlog::error("chain: address history: {}", parts.error().to_string());
-            return out;
-        }
-        {
-            util::LockGuard lock(mutex_);
-            if (parts->height >= active_.size() ||
-                active_[parts->height]->hash != parts->block_hash) {
-                continue;  // a block of another branch
-            }
-        }
-        auto record = storage::decode_address_tx(it->value());
-        if (!record) {
-            spdlog::error("chain: address history: {}", record.error().to_string());
-            return out;
-        }
-        out.push_back({record->txid, parts->height, parts->block_hash, parts->position,
-                       record->received, record->sent});
-    }
-    if (auto r = it->status(); !r) {
-        spdlog::error("chain: address history: {}", r.error().to_string());
-    }
-    return out;
-}
-
-std::vector<std::pair<core::OutPoint, Coin>> Chainstate::Impl::address_coins(
-    const core::XOnlyKey& key) const {
-    // Every coin of the key in the coins set has an 'o' entry at every instant (written
-    // before the coin appears in memory, erased only after it left), so the entries read
-    // while the coins set stays the same, filtered by that set, are exactly the key's
-    // coins. When blocks connect meanwhile, start over.
-    constexpr int kAttempts = 4;
+util::Result<std::vector<std::pair<core::OutPoint, Coin>>> Chainstate::Impl::unspent_coins(
+    const std::vector<core::OutPoint>& outpoints) const {
     std::vector<std::pair<core::OutPoint, Coin>> out;
-    for (int attempt = 1;; ++attempt) {
-        out.clear();
-        std::uint64_t generation = 0;
-        {
-            util::LockGuard lock(mutex_);
-            generation = coins_generation_;
-        }
-        std::vector<core::OutPoint> candidates;
-        {
-            auto it = db_.new_iterator(storage::prefixed(storage::kAddressCoinPrefix, key));
-            for (it->seek_to_first(); it->valid(); it->next()) {
-                auto outpoint = storage::decode_address_coin_key(it->key());
-                if (!outpoint) {
-                    spdlog::error("chain: address coins: {}", outpoint.error().to_string());
-                    return {};
-                }
-                candidates.push_back(*outpoint);
-            }
-            if (auto r = it->status(); !r) {
-                spdlog::error("chain: address coins: {}", r.error().to_string());
-                return {};
+    std::vector<core::OutPoint> uncached;
+    {
+        util::LockGuard lock(mutex_);
+        for (const core::OutPoint& outpoint : outpoints) {
+            const CoinsCache::Entry* e = coins_.find(outpoint);
+            if (e == nullptr) {
+                uncached.push_back(outpoint);
+            } else if (!e->spent) {
+                out.emplace_back(outpoint, e->coin);
             }
         }
-        std::vector<core::OutPoint> uncached;
-        {
-            util::LockGuard lock(mutex_);
-            for (const core::OutPoint& outpoint : candidates) {
-                const CoinsCache::Entry* e = coins_.find(outpoint);
-                if (e == nullptr) {
-                    uncached.push_back(outpoint);
-                } else if (!e->spent) {
-                    out.emplace_back(outpoint, e->coin);
-                }
-            }
-        }
-        // Not cached: the store holds what the last flush wrote (see coin()).
-        for (const core::OutPoint& outpoint : uncached) {
-            auto value = db_.get(storage::coin_key(outpoint));
-            if (!value) {
-                spdlog::error("chain: address coins: {}", value.error().to_string());
-                return {};
-            }
-            if (!*value) continue;
-            auto c = storage::decode_coin(**value);
-            if (!c) {
-                spdlog::error("chain: address coins: {}", c.error().to_string());
-                return {};
-            }
-            out.emplace_back(outpoint, *c);
-        }
-        bool same = false;
-        {
-            util::LockGuard lock(mutex_);
-            same = coins_generation_ == generation;
-        }
-        if (same || attempt == kAttempts) break;
     }
-    // An entry left by a crash may name a coin of another key only if outpoints repeat,
-    // which consensus rules out; checked anyway, it costs nothing.
-    std::erase_if(out, [&](const auto& entry) { return entry.second.out.recipient != key; });
-    std::sort(out.begin(), out.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
+    // Not cached: the store holds what the last flush wrote (see coin()).
+    for (const core::OutPoint& outpoint : uncached) {
+        auto value = db_.get(storage::coin_key(outpoint));
+        if (!value) return util::Unexpected(std::move(value).error());
+        if (!*value) continue;
+        auto c = storage::decode_coin(**value);
+        if (!c) return util::Unexpected(std::move(c).error());
+        out.emplace_back(outpoint, *c);
+    }
     return out;
 }
 
