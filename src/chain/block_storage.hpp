@@ -1,18 +1,22 @@
-// BlockStorage: the chain's blocks in the store, as the Chainstate reads them: the block
-// index records it loads when it opens, the coins tip, and block bodies and undo data.
-// Keys and encodings are in storage_format.hpp; what is written when, and why a crash
-// leaves a consistent store, in docs/STORAGE.md.
+// BlockStorage: the chain's blocks in the store, apart from the chain state: creating a
+// store (its genesis block), checking its format and upgrading one of format 1, loading
+// the block index records and the coins tip when the Chainstate opens, and reading block
+// bodies and undo data. Keys and encodings are in storage_format.hpp; what is written
+// when, and why a crash leaves a consistent store, in docs/STORAGE.md.
 //
 // Ownership: borrows the database and the params, which must outlive it.
-// Thread-safety: every function only reads the store and may run on any thread (the
-// database allows concurrent reads beside its one writer).
+// Thread-safety: the reading functions may run on any thread (the database allows
+// concurrent reads beside its one writer). open_format and upgrade_indexes write; they run
+// while the Chainstate opens, before anyone else can read.
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <vector>
 
 #include "chain/block_index.hpp"
 #include "chain/coin.hpp"
+#include "chain/index.hpp"
 #include "chain/storage_format.hpp"
 #include "core/block.hpp"
 #include "core/params.hpp"
@@ -35,6 +39,21 @@ class BlockStorage {
 
     // --- Opening ---------------------------------------------------------------------------
 
+    // Checks the store's format version, first creating the store when the database is
+    // empty: the version, the genesis block with its entries in `indexes`, and the coins
+    // tip (genesis), in one synced batch. Returns whether the store is of an older format,
+    // whose indexes upgrade_indexes must build. Fails with kInvalidArgument on a newer
+    // format, kCorruption on version 0 or on block index records without a version, and
+    // with the store's error when a read or write fails.
+    util::Result<bool> open_format(std::span<Index* const> indexes);
+    // Builds `indexes` over a store of format 1 and then writes the current version,
+    // synced: the entries of each block of `chain` (genesis to the coins tip, in order)
+    // from the stored blocks and undo data, then those of each stored coin. Written in
+    // batches of about 8 MB; a crash part way leaves the old version, and the next open
+    // builds again. Logs its start, progress and end. Fails with the error of a read or
+    // write, or kCorruption on a damaged record.
+    util::Result<void> upgrade_indexes(std::span<const BlockIndex* const> chain,
+                                       std::span<Index* const> indexes);
     // Every block index record, parents before children (by height). Fails with
     // kCorruption on a damaged record, one that holds another block's header, or a store
     // without a genesis block; with kInvalidArgument when the genesis block is another

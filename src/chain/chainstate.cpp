@@ -162,7 +162,6 @@ class Chainstate::Impl final : public ChainView {
         return active_.back();
     }
 
-    util::Result<void> init_new();
     ValidationResult accept_header(const core::BlockHeader& header, const core::Uint256& hash,
                                    BlockNode** out, store::WriteBatch* batch);
     // Logs a refusal and queues its event; reject() also returns it.
@@ -179,9 +178,6 @@ class Chainstate::Impl final : public ChainView {
         EXCLUDES(mutex_);
     ValidationResult maybe_flush();
     void flush_events();
-    // Builds the indexes of a store of format 1 (genesis..coins tip, and 'o' from the coins
-    // on disk), then writes the new version.
-    util::Result<void> upgrade_indexes();
     // Writes the held-back block with its index record (status plus `extra_status`).
     util::Result<void> write_pending(std::uint32_t extra_status);
     // Writes `batch` after the held-back block.
@@ -192,7 +188,7 @@ class Chainstate::Impl final : public ChainView {
     const util::Clock& clock_;
     ChainObserver* const observer_;
     const ChainstateOptions options_;
-    const BlockStorage storage_;
+    BlockStorage storage_;
     TxIndex tx_index_;
     AddressIndex address_index_;
     // Every index the chain keeps up to date, in the order they write.
@@ -229,48 +225,9 @@ class Chainstate::Impl final : public ChainView {
 
 // --- Opening -----------------------------------------------------------------------------
 
-util::Result<void> Chainstate::Impl::init_new() {
-    const core::Block& genesis = params_.genesis;
-    store::WriteBatch batch;
-    batch.put(storage::version_key(), storage::encode_u32(storage::kFormatVersion));
-    batch.put(storage::hash_key(storage::kBlockPrefix, params_.genesis_hash), genesis.encode());
-    batch.put(storage::hash_key(storage::kIndexPrefix, params_.genesis_hash),
-              storage::encode_index(genesis.header, 0, kHaveData | kHaveUndo));
-    // Genesis spends nothing, so it has no undo record.
-    std::vector<core::Uint256> txids;
-    for (const auto& tx : genesis.txs) txids.push_back(tx.txid());
-    const IndexedBlock indexed{genesis, params_.genesis_hash, 0, txids, {}};
-    for (Index* index : indexes_) index->index_stored_block(indexed, batch);
-    batch.put(storage::coins_tip_key(), params_.genesis_hash.span());
-    return db_.write(batch, /*sync=*/true);
-}
-
 util::Result<void> Chainstate::Impl::load() {
-    bool upgrade = false;
-    auto version = db_.get(storage::version_key());
-    if (!version) return util::Unexpected(std::move(version).error());
-    if (!*version) {
-        auto it = db_.new_iterator(util::Bytes{storage::kIndexPrefix});
-        it->seek_to_first();
-        if (it->valid()) {
-            return util::Unexpected(util::Errc::kCorruption,
-                                    "chain database has block index entries but no version");
-        }
-        if (auto r = it->status(); !r) return r;
-        if (auto r = init_new(); !r) return r;
-    } else {
-        auto v = storage::decode_u32(**version);
-        if (!v) return util::Unexpected(std::move(v).error());
-        if (*v > storage::kFormatVersion) {
-            return util::Unexpected(util::Errc::kInvalidArgument,
-                                    "chain database format " + std::to_string(*v) +
-                                        " is newer than this node's (" +
-                                        std::to_string(storage::kFormatVersion) + ")");
-        }
-        if (*v == 0) return util::Unexpected(util::Errc::kCorruption, "chain database version 0");
-        upgrade = *v < storage::kFormatVersion;
-    }
-
+    auto upgrade = storage_.open_format(indexes_);
+    if (!upgrade) return util::Unexpected(std::move(upgrade).error());
     auto records = storage_.load_headers();
     if (!records) return util::Unexpected(std::move(records).error());
 
@@ -315,8 +272,13 @@ util::Result<void> Chainstate::Impl::load() {
     }
     notified_tip_ = coins_tip;
     // Before rolling forward: disconnecting relies on the 'o' entries of the stored coins.
-    if (upgrade) {
-        if (auto r = upgrade_indexes(); !r) return r;
+    if (*upgrade) {
+        std::vector<const BlockIndex*> chain;
+        {
+            util::LockGuard lock(mutex_);
+            chain.assign(active_.begin(), active_.end());
+        }
+        if (auto r = storage_.upgrade_indexes(chain, indexes_); !r) return r;
     }
 
     // Roll the coins from their tip to the best stored chain.
@@ -331,68 +293,6 @@ util::Result<void> Chainstate::Impl::load() {
     notified_tip_ = t;
     spdlog::info("chain: {} headers loaded, tip {}, coins were at height {}", records->size(),
                  describe(t), coins_tip->height);
-    return {};
-}
-
-util::Result<void> Chainstate::Impl::upgrade_indexes() {
-    std::vector<const BlockNode*> chain;
-    {
-        util::LockGuard lock(mutex_);
-        chain.assign(active_.begin(), active_.end());
-    }
-    spdlog::info(
-        "chain: upgrading the store to format {}: indexing the transactions of {} blocks and "
-        "the coins",
-        storage::kFormatVersion, chain.size());
-    // Written in pieces without the version, so a crash part way leaves a format-1 store
-    // that the next open upgrades again (every write here is an idempotent put).
-    constexpr std::size_t kBatchBytes = 8u << 20;
-    store::WriteBatch batch;
-    auto write_if_full = [&]() -> util::Result<void> {
-        if (batch.approximate_size() < kBatchBytes) return {};
-        auto r = db_.write(batch);
-        batch.clear();
-        return r;
-    };
-    std::vector<core::Uint256> txids;
-    for (const BlockNode* node : chain) {
-        auto block = read_block(node);
-        if (!block) return util::Unexpected(std::move(block).error());
-        const core::Block& b = **block;
-        std::size_t spends = 0;
-        for (std::size_t t = 1; t < b.txs.size(); ++t) spends += b.txs[t].inputs.size();
-        std::vector<Coin> undo;
-        if (spends != 0) {
-            auto read = storage_.read_undo_range(node, 0, spends);
-            if (!read) return util::Unexpected(std::move(read).error());
-            undo = std::move(*read);
-        }
-        txids.clear();
-        for (const auto& tx : b.txs) txids.push_back(tx.txid());
-        const IndexedBlock indexed{b, node->hash, node->height, txids, undo};
-        for (Index* index : indexes_) index->index_stored_block(indexed, batch);
-        if (auto r = write_if_full(); !r) return r;
-        if (node->height % 10000 == 0 && node->height > 0) {
-            spdlog::info("chain: indexed {} of {} blocks", node->height, chain.size());
-        }
-    }
-    // The coins on disk are those of the coins tip, the end of `chain`.
-    std::size_t coins = 0;
-    auto it = db_.new_iterator(util::Bytes{storage::kCoinPrefix});
-    for (it->seek_to_first(); it->valid(); it->next()) {
-        auto outpoint = storage::decode_coin_key(it->key());
-        if (!outpoint) return util::Unexpected(std::move(outpoint).error());
-        auto coin = storage::decode_coin(it->value());
-        if (!coin) return util::Unexpected(std::move(coin).error());
-        for (Index* index : indexes_) index->index_stored_coin(*outpoint, *coin, batch);
-        ++coins;
-        if (auto r = write_if_full(); !r) return r;
-    }
-    if (auto r = it->status(); !r) return r;
-    batch.put(storage::version_key(), storage::encode_u32(storage::kFormatVersion));
-    if (auto r = db_.write(batch, /*sync=*/true); !r) return r;
-    spdlog::info("chain: store upgraded to format {} ({} blocks, {} coins indexed)",
-                 storage::kFormatVersion, chain.size(), coins);
     return {};
 }
 
