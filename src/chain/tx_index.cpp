@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "chain/block_storage.hpp"
 #include "chain/storage_format.hpp"
 
 namespace peerchain::chain {

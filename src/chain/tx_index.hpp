@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "chain/block_index.hpp"
-#include "chain/block_storage.hpp"
 #include "chain/coin.hpp"
 #include "chain/index.hpp"
 #include "core/transaction.hpp"
@@ -23,6 +22,8 @@
 #include "store/database.hpp"
 
 namespace peerchain::chain {
+
+class BlockStorage;
 
 // Where a transaction of the active chain sits, and what its inputs spent.
 struct TxLocation {
