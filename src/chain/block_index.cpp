@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <string>
 
 #include "chain/block_tree.hpp"
 
@@ -64,6 +65,10 @@ const BlockIndex* last_common_ancestor(const BlockIndex* a, const BlockIndex* b)
         b = b->prev;
     }
     return a;
+}
+
+std::string describe(const BlockIndex* index) {
+    return index->hash.to_hex() + " (height " + std::to_string(index->height) + ")";
 }
 
 }  // namespace peerchain::chain

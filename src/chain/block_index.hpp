@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "core/arith_uint256.hpp"
 #include "core/block.hpp"
@@ -43,5 +44,8 @@ struct BlockIndex {
 
 // The last common ancestor of a and b (both non-null, in the same tree).
 const BlockIndex* last_common_ancestor(const BlockIndex* a, const BlockIndex* b) noexcept;
+
+// "<hash> (height <n>)": how logs and errors name a block.
+std::string describe(const BlockIndex* index);
 
 }  // namespace peerchain::chain

@@ -223,6 +223,16 @@ class ChainHarness {
     std::unique_ptr<Chainstate> chain_;
 };
 
+// A result's reject reason, or "ok".
+inline std::string reason(const core::ValidationResult& r) { return r.is_ok() ? "ok" : r.reason; }
+
+// The recorder's events for connecting prefix<from>..prefix<to>: "+A1", "+A2", ...
+inline std::vector<std::string> connects(const std::string& prefix, int from, int to) {
+    std::vector<std::string> out;
+    for (int i = from; i <= to; ++i) out.push_back("+" + prefix + std::to_string(i));
+    return out;
+}
+
 // Every 'c' record of the store, in key order.
 inline std::vector<std::pair<util::Bytes, util::Bytes>> stored_coins(const store::Database& db) {
     std::vector<std::pair<util::Bytes, util::Bytes>> out;

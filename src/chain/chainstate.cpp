@@ -2,358 +2,40 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
+#include <memory>
 #include <string>
-#include <unordered_map>
 #include <utility>
 
-#include "chain/block_tree.hpp"
-#include "chain/coins_cache.hpp"
-#include "chain/script_check_pool.hpp"
+#include "chain/chainstate_impl.hpp"
 #include "chain/storage_format.hpp"
 #include "core/check.hpp"
 #include "core/merkle.hpp"
 #include "core/pow.hpp"
-#include "core/sighash.hpp"
-#include "core/tx_verify.hpp"
-#include "util/sync.hpp"
-#include "util/thread_annotations.hpp"
 
 namespace peerchain::chain {
 
 using core::ValidationCode;
 using core::ValidationResult;
 
-namespace {
-
-// Blocks (connected or disconnected) whose events are held before the observer hears of
-// them: bounds the memory a long activation (a deep reorg, a burst of out-of-order
-// blocks) keeps alive. The observer hears of the tip after each such batch.
-constexpr std::size_t kMaxPendingBlocks = 32;
-
-ValidationResult store_failure(const util::Error& e) {
-    return ValidationResult::fail(ValidationCode::kInternal, "store-failure", e.to_string());
-}
-
-// Nodes are owned, mutable, by the tree; the public type hands out const pointers.
-BlockNode* mut(const BlockIndex* index) {
-    return const_cast<BlockNode*>(static_cast<const BlockNode*>(index));
-}
-
-std::string describe(const BlockIndex* index) {
-    return index->hash.to_hex() + " (height " + std::to_string(index->height) + ")";
-}
-
-// Rough heap use of one entry of an unordered_map (node, next pointer, cached hash).
-template <typename Map>
-constexpr std::size_t map_node_bytes() {
-    return sizeof(typename Map::value_type) + 2 * sizeof(void*);
-}
-
-// Appends the index entries of `block` at `height` to `batch` (docs/STORAGE.md): 't' for
-// each transaction and, with `history`, 'a' for each transaction and key it pays or spends
-// from. `txids` are the block's txids, `undo` the coins its inputs spent in block order.
-void index_block(const core::Block& block, const std::vector<core::Uint256>& txids,
-                 std::uint32_t height, const core::Uint256& block_hash,
-                 const std::vector<Coin>& undo, bool history, store::WriteBatch& batch) {
-    struct Touch {
-        core::XOnlyKey key;
-        core::Amount received;
-        core::Amount sent;
-    };
-    std::vector<Touch> touched;
-    std::size_t offset = core::kHeaderSize + core::compact_size_length(block.txs.size());
-    std::size_t undo_pos = 0;
-    for (std::size_t t = 0; t < block.txs.size(); ++t) {
-        const core::Transaction& tx = block.txs[t];
-        const std::size_t size = tx.serialized_size();
-        const std::size_t undo_first = undo_pos;
-        if (t > 0) undo_pos += tx.inputs.size();
-        storage::TxLocationRecord loc{
-            static_cast<std::uint32_t>(t), static_cast<std::uint32_t>(offset),
-            static_cast<std::uint32_t>(size), static_cast<std::uint32_t>(undo_first)};
-        offset += size;
-        batch.put(storage::tx_key(txids[t], block_hash), storage::encode_tx_location(loc));
-        if (!history) continue;
-
-        touched.clear();
-        for (const core::TxOut& out : tx.outputs) touched.push_back({out.recipient, out.amount, 0});
-        for (std::size_t k = undo_first; k < undo_pos; ++k) {
-            touched.push_back({undo[k].out.recipient, 0, undo[k].out.amount});
-        }
-        // One entry per key: sort, then merge neighbours (amounts stay in range: consensus
-        // bounds a transaction's outputs and inputs).
-        std::sort(touched.begin(), touched.end(),
-                  [](const Touch& a, const Touch& b) { return a.key < b.key; });
-        for (std::size_t i = 0; i < touched.size();) {
-            storage::AddressTxRecord record{txids[t], 0, 0};
-            std::size_t j = i;
-            for (; j < touched.size() && touched[j].key == touched[i].key; ++j) {
-                record.received += touched[j].received;
-                record.sent += touched[j].sent;
-            }
-            batch.put(storage::address_tx_key(touched[i].key, height, block_hash,
-                                              static_cast<std::uint32_t>(t)),
-                      storage::encode_address_tx(record));
-            i = j;
-        }
-    }
-}
-
-struct Event {
-    enum class Kind { kConnected, kDisconnected, kRejected };
-    Kind kind;
-    core::BlockPtr block;
-    const BlockIndex* index = nullptr;
-    core::Uint256 hash;
-    ValidationResult why;
-};
-
-}  // namespace
-
-class Chainstate::Impl {
-  public:
-    Impl(store::Database& db, const core::Params& params, const util::Clock& clock,
-         ChainObserver* observer, ChainstateOptions options)
-        : db_(db),
-          params_(params),
-          clock_(clock),
-          observer_(observer),
-          options_(options),
-          script_pool_(options.script_threads) {}
-
-    ~Impl() {
-        if (auto r = flush_coins(); !r) {
-            spdlog::error("chain: flushing the coins at shutdown failed: {}",
-                          r.error().to_string());
-        }
-    }
-
-    util::Result<void> load();
-
-    ValidationResult process_header(const core::BlockHeader& header, const BlockIndex** out);
-    ValidationResult process_headers(const std::vector<core::BlockHeader>& headers,
-                                     const BlockIndex** last);
-    ValidationResult process_block(const core::BlockPtr& block, bool* is_new);
-    util::Result<void> flush_coins();
-
-    // Queries.
-    const BlockIndex* tip() const EXCLUDES(mutex_) {
-        util::LockGuard lock(mutex_);
-        return active_.back();
-    }
-    const BlockIndex* best_header() const EXCLUDES(mutex_) {
-        util::LockGuard lock(mutex_);
-        // On equal work the tip wins, as it does for fork choice: a header of a branch
-        // that only ties the active chain is not "ahead" of it. (After a restart the tree
-        // breaks ties by load order, which need not be the order the node saw them in.)
-        const BlockIndex* best = tree_.best_header();
-        const BlockIndex* tip = active_.back();
-        if (best == nullptr || tip->chain_work >= best->chain_work) return tip;
-        return best;
-    }
-    const BlockIndex* genesis() const noexcept { return genesis_; }
-    const BlockIndex* lookup(const core::Uint256& hash) const EXCLUDES(mutex_) {
-        util::LockGuard lock(mutex_);
-        return tree_.find(hash);
-    }
-    const BlockIndex* at_height(std::uint32_t height) const EXCLUDES(mutex_) {
-        util::LockGuard lock(mutex_);
-        return height < active_.size() ? active_[height] : nullptr;
-    }
-    bool in_active_chain(const BlockIndex* index) const EXCLUDES(mutex_) {
-        util::LockGuard lock(mutex_);
-        return in_active_locked(index);
-    }
-    std::uint32_t status(const BlockIndex* index) const EXCLUDES(mutex_) {
-        util::LockGuard lock(mutex_);
-        return index->status;
-    }
-    ChainStats stats() const EXCLUDES(mutex_);
-    std::vector<core::Uint256> locator(const BlockIndex* from) const;
-    const BlockIndex* find_fork(const std::vector<core::Uint256>& locator) const EXCLUDES(mutex_);
-    util::Result<util::Bytes> read_block_bytes(const BlockIndex* index) const;
-    util::Result<core::BlockPtr> read_block(const BlockIndex* index) const;
-    std::optional<Coin> coin(const core::OutPoint& outpoint) const EXCLUDES(mutex_);
-    std::optional<TxLocation> find_transaction(const core::Uint256& txid) const EXCLUDES(mutex_);
-    std::vector<AddressTx> address_history(const core::XOnlyKey& key, std::size_t limit) const
-        EXCLUDES(mutex_);
-    std::vector<std::pair<core::OutPoint, Coin>> address_coins(const core::XOnlyKey& key) const
-        EXCLUDES(mutex_);
-    NextBlockContext next_block_context() const EXCLUDES(mutex_);
-
-    const core::Params& params() const noexcept { return params_; }
-
-  private:
-    bool in_active_locked(const BlockIndex* index) const REQUIRES(mutex_) {
-        return index != nullptr && index->height < active_.size() &&
-               active_[index->height] == index;
-    }
-    BlockNode* tip_node() const EXCLUDES(mutex_) {
-        util::LockGuard lock(mutex_);
-        return active_.back();
-    }
-
-    util::Result<void> init_new();
-    ValidationResult accept_header(const core::BlockHeader& header, const core::Uint256& hash,
-                                   BlockNode** out, store::WriteBatch* batch);
-    // Logs a refusal and queues its event; reject() also returns it.
-    void note_rejected(const core::Uint256& hash, const ValidationResult& why);
-    ValidationResult reject(const core::Uint256& hash, ValidationResult why);
-    void mark_failed(BlockNode* node, const ValidationResult& why, store::WriteBatch& batch);
-    ValidationResult activate_best_chain(const BlockNode* processed,
-                                         ValidationResult* processed_result);
-    ValidationResult connect_block(BlockNode* node);
-    ValidationResult disconnect_tip();
-    util::Result<core::BlockPtr> get_block(const BlockIndex* index) const;
-    util::Result<std::optional<Coin>> fetch_coin(const CoinsDelta& delta,
-                                                 const core::OutPoint& outpoint) const
-        EXCLUDES(mutex_);
-    ValidationResult maybe_flush();
-    void flush_events();
-    // Builds the indexes of a store of format 1 (genesis..coins tip, and 'o' from the coins
-    // on disk), then writes the new version.
-    util::Result<void> upgrade_indexes();
-    // Coins [first, first + count) of the block's undo record; kCorruption when it is
-    // missing or shorter.
-    util::Result<std::vector<Coin>> read_undo(const BlockIndex* index, std::size_t first,
-                                              std::size_t count) const;
-    // Writes the held-back block with its index record (status plus `extra_status`).
-    util::Result<void> write_pending(std::uint32_t extra_status);
-    // Writes `batch` after the held-back block.
-    util::Result<void> write(const store::WriteBatch& batch, bool sync = false);
-
-    store::Database& db_;
-    const core::Params& params_;
-    const util::Clock& clock_;
-    ChainObserver* const observer_;
-    const ChainstateOptions options_;
-
-    // Guards the tree, the active chain and the coins cache, and every node's status.
-    // Only the chain executor changes them (holding the lock); it also reads node fields
-    // without the lock, which is safe because no one else writes them.
-    mutable util::Mutex mutex_;
-    BlockTree tree_ GUARDED_BY(mutex_);
-    std::vector<BlockNode*> active_ GUARDED_BY(mutex_);
-    CoinsCache coins_ GUARDED_BY(mutex_);
-    // Counts changes of the coins set (blocks connected or disconnected), so that a reader
-    // can tell whether it saw one coins set from start to end.
-    std::uint64_t coins_generation_ GUARDED_BY(mutex_) = 0;
-    BlockNode* genesis_ = nullptr;  // set once by load()
-
-    // Chain executor only.
-    ScriptCheckPool script_pool_;
-    std::uint32_t changed_since_flush_ = 0;  // blocks connected or disconnected
-    // The 'o' entries of coins that left the coins set since the last flush, erased by the
-    // next flush in the batch that erases the coins (docs/STORAGE.md, section 4).
-    std::unordered_map<core::OutPoint, core::XOnlyKey, core::OutPointHasher> owned_to_erase_;
-    bool notify_ = false;  // false while opening
-    std::vector<Event> events_;
-    std::size_t pending_blocks_ = 0;
-    const BlockIndex* notified_tip_ = nullptr;
-    // The block process_block is handling, so that connecting it needs no read back.
-    core::Uint256 current_hash_;
-    core::BlockPtr current_block_;
-    // Its body, held back until it connects (the common case in sync) or process_block
-    // returns, so that body, undo data and index record reach the store in one write. Any
-    // other write goes after it (write()), so records of one key keep their order.
-    store::WriteBatch pending_;
-    BlockNode* pending_node_ = nullptr;
-};
-
 // --- Opening -----------------------------------------------------------------------------
 
-util::Result<void> Chainstate::Impl::init_new() {
-    const core::Block& genesis = params_.genesis;
-    store::WriteBatch batch;
-    batch.put(storage::version_key(), storage::encode_u32(storage::kFormatVersion));
-    batch.put(storage::hash_key(storage::kBlockPrefix, params_.genesis_hash), genesis.encode());
-    batch.put(storage::hash_key(storage::kIndexPrefix, params_.genesis_hash),
-              storage::encode_index(genesis.header, 0, kHaveData | kHaveUndo));
-    // Genesis spends nothing (so it has no undo record), and its coinbase output never
-    // enters the coins set: it has a 't' entry, but none in the address indexes.
-    std::vector<core::Uint256> txids;
-    for (const auto& tx : genesis.txs) txids.push_back(tx.txid());
-    index_block(genesis, txids, 0, params_.genesis_hash, {}, /*history=*/false, batch);
-    batch.put(storage::coins_tip_key(), params_.genesis_hash.span());
-    return db_.write(batch, /*sync=*/true);
+Chainstate::Impl::~Impl() {
+    if (auto r = flush_coins(); !r) {
+        spdlog::error("chain: flushing the coins at shutdown failed: {}", r.error().to_string());
+    }
 }
 
 util::Result<void> Chainstate::Impl::load() {
-    bool upgrade = false;
-    auto version = db_.get(storage::version_key());
-    if (!version) return util::Unexpected(std::move(version).error());
-    if (!*version) {
-        auto it = db_.new_iterator(util::Bytes{storage::kIndexPrefix});
-        it->seek_to_first();
-        if (it->valid()) {
-            return util::Unexpected(util::Errc::kCorruption,
-                                    "chain database has block index entries but no version");
-        }
-        if (auto r = it->status(); !r) return r;
-        if (auto r = init_new(); !r) return r;
-    } else {
-        auto v = storage::decode_u32(**version);
-        if (!v) return util::Unexpected(std::move(v).error());
-        if (*v > storage::kFormatVersion) {
-            return util::Unexpected(util::Errc::kInvalidArgument,
-                                    "chain database format " + std::to_string(*v) +
-                                        " is newer than this node's (" +
-                                        std::to_string(storage::kFormatVersion) + ")");
-        }
-        if (*v == 0) return util::Unexpected(util::Errc::kCorruption, "chain database version 0");
-        upgrade = *v < storage::kFormatVersion;
-    }
-
-    struct Loaded {
-        core::Uint256 hash;
-        storage::IndexRecord record;
-    };
-    std::vector<Loaded> records;
-    {
-        auto it = db_.new_iterator(util::Bytes{storage::kIndexPrefix});
-        for (it->seek_to_first(); it->valid(); it->next()) {
-            const util::ByteSpan key = it->key();
-            if (key.size() != 1 + core::Uint256::kSize) {
-                return util::Unexpected(
-                    util::Errc::kCorruption,
-                    "block index key of " + std::to_string(key.size()) + " bytes");
-            }
-            const core::Uint256 hash = core::Uint256::from_bytes(key.subspan(1));
-            auto record = storage::decode_index(it->value());
-            if (!record) {
-                return util::Unexpected(util::Errc::kCorruption,
-                                        "block " + hash.to_hex() + ": " + record.error().message);
-            }
-            if (record->header.hash() != hash) {
-                return util::Unexpected(
-                    util::Errc::kCorruption,
-                    "block index entry " + hash.to_hex() + " holds the header of another block");
-            }
-            records.push_back({hash, *record});
-        }
-        if (auto r = it->status(); !r) return r;
-    }
-    // Parents before children.
-    std::stable_sort(records.begin(), records.end(), [](const Loaded& a, const Loaded& b) {
-        return a.record.height < b.record.height;
-    });
-    if (records.empty() || records.front().record.height != 0) {
-        return util::Unexpected(util::Errc::kCorruption, "chain database has no genesis block");
-    }
-    if (records.front().hash != params_.genesis_hash) {
-        return util::Unexpected(
-            util::Errc::kInvalidArgument,
-            "the chain database belongs to another network: its genesis block is " +
-                records.front().hash.to_hex() + ", but " + params_.name + "'s is " +
-                params_.genesis_hash.to_hex());
-    }
+    auto upgrade = storage_.open_format(indexes_);
+    if (!upgrade) return util::Unexpected(std::move(upgrade).error());
+    auto records = storage_.load_headers();
+    if (!records) return util::Unexpected(std::move(records).error());
 
     std::size_t skipped = 0;
     BlockNode* coins_tip = nullptr;
     {
         util::LockGuard lock(mutex_);
-        for (const Loaded& l : records) {
+        for (const StoredHeader& l : *records) {
             BlockNode* prev = nullptr;
             if (l.record.height == 0) {
                 if (l.hash != params_.genesis_hash) {
@@ -375,13 +57,9 @@ util::Result<void> Chainstate::Impl::load() {
             if ((l.record.status & kHaveData) != 0) tree_.set_have_data(node);
         }
 
-        auto tip_bytes = db_.get(storage::coins_tip_key());
-        if (!tip_bytes) return util::Unexpected(std::move(tip_bytes).error());
-        if (!*tip_bytes || (*tip_bytes)->size() != core::Uint256::kSize) {
-            return util::Unexpected(util::Errc::kCorruption,
-                                    "chain database has no valid coins tip");
-        }
-        coins_tip = tree_.find(core::Uint256::from_bytes(**tip_bytes));
+        auto tip_hash = storage_.coins_tip();
+        if (!tip_hash) return util::Unexpected(std::move(tip_hash).error());
+        coins_tip = tree_.find(*tip_hash);
         if (coins_tip == nullptr || (coins_tip->status & kHaveData) == 0) {
             return util::Unexpected(util::Errc::kCorruption, "the coins tip is not a stored block");
         }
@@ -394,8 +72,13 @@ util::Result<void> Chainstate::Impl::load() {
     }
     notified_tip_ = coins_tip;
     // Before rolling forward: disconnecting relies on the 'o' entries of the stored coins.
-    if (upgrade) {
-        if (auto r = upgrade_indexes(); !r) return r;
+    if (*upgrade) {
+        std::vector<const BlockIndex*> chain;
+        {
+            util::LockGuard lock(mutex_);
+            chain.assign(active_.begin(), active_.end());
+        }
+        if (auto r = storage_.upgrade_indexes(chain, indexes_); !r) return r;
     }
 
     // Roll the coins from their tip to the best stored chain.
@@ -408,69 +91,8 @@ util::Result<void> Chainstate::Impl::load() {
     notify_ = observer_ != nullptr;
     const BlockIndex* t = tip_node();
     notified_tip_ = t;
-    spdlog::info("chain: {} headers loaded, tip {}, coins were at height {}", records.size(),
+    spdlog::info("chain: {} headers loaded, tip {}, coins were at height {}", records->size(),
                  describe(t), coins_tip->height);
-    return {};
-}
-
-util::Result<void> Chainstate::Impl::upgrade_indexes() {
-    std::vector<const BlockNode*> chain;
-    {
-        util::LockGuard lock(mutex_);
-        chain.assign(active_.begin(), active_.end());
-    }
-    spdlog::info(
-        "chain: upgrading the store to format {}: indexing the transactions of {} blocks and "
-        "the coins",
-        storage::kFormatVersion, chain.size());
-    // Written in pieces without the version, so a crash part way leaves a format-1 store
-    // that the next open upgrades again (every write here is an idempotent put).
-    constexpr std::size_t kBatchBytes = 8u << 20;
-    store::WriteBatch batch;
-    auto write_if_full = [&]() -> util::Result<void> {
-        if (batch.approximate_size() < kBatchBytes) return {};
-        auto r = db_.write(batch);
-        batch.clear();
-        return r;
-    };
-    std::vector<core::Uint256> txids;
-    for (const BlockNode* node : chain) {
-        auto block = read_block(node);
-        if (!block) return util::Unexpected(std::move(block).error());
-        const core::Block& b = **block;
-        std::size_t spends = 0;
-        for (std::size_t t = 1; t < b.txs.size(); ++t) spends += b.txs[t].inputs.size();
-        std::vector<Coin> undo;
-        if (spends != 0) {
-            auto read = read_undo(node, 0, spends);
-            if (!read) return util::Unexpected(std::move(read).error());
-            undo = std::move(*read);
-        }
-        txids.clear();
-        for (const auto& tx : b.txs) txids.push_back(tx.txid());
-        index_block(b, txids, node->height, node->hash, undo, /*history=*/node->height > 0, batch);
-        if (auto r = write_if_full(); !r) return r;
-        if (node->height % 10000 == 0 && node->height > 0) {
-            spdlog::info("chain: indexed {} of {} blocks", node->height, chain.size());
-        }
-    }
-    // The coins on disk are those of the coins tip, the end of `chain`.
-    std::size_t coins = 0;
-    auto it = db_.new_iterator(util::Bytes{storage::kCoinPrefix});
-    for (it->seek_to_first(); it->valid(); it->next()) {
-        auto outpoint = storage::decode_coin_key(it->key());
-        if (!outpoint) return util::Unexpected(std::move(outpoint).error());
-        auto coin = storage::decode_coin(it->value());
-        if (!coin) return util::Unexpected(std::move(coin).error());
-        batch.put(storage::address_coin_key(coin->out.recipient, *outpoint), {});
-        ++coins;
-        if (auto r = write_if_full(); !r) return r;
-    }
-    if (auto r = it->status(); !r) return r;
-    batch.put(storage::version_key(), storage::encode_u32(storage::kFormatVersion));
-    if (auto r = db_.write(batch, /*sync=*/true); !r) return r;
-    spdlog::info("chain: store upgraded to format {} ({} blocks, {} coins indexed)",
-                 storage::kFormatVersion, chain.size(), coins);
     return {};
 }
 
@@ -655,345 +277,7 @@ ValidationResult Chainstate::Impl::process_block(const core::BlockPtr& block, bo
     return result;
 }
 
-util::Result<core::BlockPtr> Chainstate::Impl::get_block(const BlockIndex* index) const {
-    if (current_block_ != nullptr && index->hash == current_hash_) return current_block_;
-    return read_block(index);
-}
-
-util::Result<std::optional<Coin>> Chainstate::Impl::fetch_coin(
-    const CoinsDelta& delta, const core::OutPoint& outpoint) const {
-    if (const std::optional<Coin>* d = delta.find(outpoint)) return *d;
-    {
-        util::LockGuard lock(mutex_);
-        if (const CoinsCache::Entry* e = coins_.find(outpoint)) {
-            return e->spent ? std::optional<Coin>() : std::optional<Coin>(e->coin);
-        }
-    }
-    auto value = db_.get(storage::coin_key(outpoint));
-    if (!value) return util::Unexpected(std::move(value).error());
-    if (!*value) return std::optional<Coin>();
-    auto coin = storage::decode_coin(**value);
-    if (!coin) return util::Unexpected(std::move(coin).error());
-    return std::optional<Coin>(*coin);
-}
-
-ValidationResult Chainstate::Impl::activate_best_chain(const BlockNode* processed,
-                                                       ValidationResult* processed_result) {
-    for (;;) {
-        BlockNode* best = nullptr;
-        BlockNode* tip = nullptr;
-        {
-            util::LockGuard lock(mutex_);
-            best = tree_.best_candidate();
-            tip = active_.back();
-        }
-        if (best == nullptr || best->chain_work <= tip->chain_work) break;
-
-        const BlockIndex* fork = last_common_ancestor(tip, best);
-        if (fork != tip) {
-            spdlog::info("chain: reorganizing from {} to {}, {} blocks back to {}", describe(tip),
-                         describe(best), tip->height - fork->height, describe(fork));
-        }
-        while (tip_node() != fork) {
-            if (auto r = disconnect_tip(); !r) return r;
-            if (auto r = maybe_flush(); !r) return r;
-            if (pending_blocks_ >= kMaxPendingBlocks) flush_events();
-        }
-        std::vector<BlockNode*> path;
-        for (const BlockIndex* b = best; b != fork; b = b->prev) path.push_back(mut(b));
-        std::reverse(path.begin(), path.end());
-        for (BlockNode* node : path) {
-            ValidationResult r = connect_block(node);
-            if (r.code == ValidationCode::kInternal) return r;
-            if (!r) {
-                store::WriteBatch batch;
-                mark_failed(node, r, batch);
-                if (auto w = write(batch); !w) return store_failure(w.error());
-                if (node == processed) *processed_result = std::move(r);
-                break;  // choose again: the best valid chain may be the one we left
-            }
-            if (auto f = maybe_flush(); !f) return f;
-            if (pending_blocks_ >= kMaxPendingBlocks) flush_events();
-        }
-    }
-    util::LockGuard lock(mutex_);
-    tree_.prune_candidates(active_.back());
-    return ValidationResult::ok();
-}
-
-ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
-    auto loaded = get_block(node);
-    if (!loaded) return store_failure(loaded.error());
-    const core::BlockPtr& ptr = *loaded;
-    const core::Block& block = *ptr;
-    const std::uint32_t height = node->height;
-
-    if (auto r = core::check_block_context(block, height); !r) return r;
-
-    CoinsDelta delta;
-    std::vector<Coin> undo;
-    std::vector<core::Uint256> txids;
-    txids.reserve(block.txs.size());
-    core::Amount fees = 0;
-    // The outputs each transaction's inputs spend, in input order (what signatures sign).
-    std::vector<std::vector<core::TxOut>> spent(block.txs.size());
-    struct SigJob {
-        std::uint32_t tx;
-        std::uint32_t input;
-    };
-    std::vector<SigJob> jobs;
-    // One signature hasher per spending transaction, built once its spent outputs are known.
-    std::vector<std::optional<core::SignatureHasher>> hashers(block.txs.size());
-    auto tx_detail = [&](std::size_t t, const std::string& what) {
-        return "tx " + block.txs[t].txid().to_hex() + ": " + what;
-    };
-
-    for (std::size_t t = 0; t < block.txs.size(); ++t) {
-        const core::Transaction& tx = block.txs[t];
-        if (t > 0) {
-            std::vector<Coin> coins;
-            coins.reserve(tx.inputs.size());
-            spent[t].reserve(tx.inputs.size());
-            for (std::size_t k = 0; k < tx.inputs.size(); ++k) {
-                const core::OutPoint& prevout = tx.inputs[k].prevout;
-                // Coins spent earlier in this block are gone from the delta, and outputs
-                // of later transactions are not in it yet: both read as missing.
-                auto fetched = fetch_coin(delta, prevout);
-                if (!fetched) return store_failure(fetched.error());
-                if (!*fetched) {
-                    return ValidationResult::invalid(
-                        "bad-txns-inputs-missingorspent",
-                        tx_detail(t, "input " + std::to_string(k) + " spends " +
-                                         prevout.txid.to_hex() + ":" +
-                                         std::to_string(prevout.index)));
-                }
-                coins.push_back(**fetched);
-                spent[t].push_back(coins.back().out);
-                undo.push_back(coins.back());
-                delta.spend(prevout);
-                jobs.push_back({static_cast<std::uint32_t>(t), static_cast<std::uint32_t>(k)});
-            }
-            core::Amount fee = 0;
-            if (auto r = core::check_tx_inputs(tx, coins, height, params_, &fee); !r) return r;
-            fees += fee;
-            if (!core::money_range(fees)) {
-                return ValidationResult::invalid("bad-txns-accumulated-fee-outofrange");
-            }
-            hashers[t].emplace(tx, spent[t], params_);
-        }
-        const core::Uint256& txid = txids.emplace_back(tx.txid());
-        for (std::size_t k = 0; k < tx.outputs.size(); ++k) {
-            delta.add({txid, static_cast<std::uint32_t>(k)}, Coin{tx.outputs[k], height, t == 0});
-        }
-    }
-    if (auto r = core::check_coinbase_value(block, height, fees, params_); !r) return r;
-
-    if (!jobs.empty()) {
-        const auto failed = script_pool_.run(jobs.size(), [&](std::size_t j) {
-            const SigJob& job = jobs[j];
-            return core::verify_input(*hashers[job.tx], block.txs[job.tx], job.input,
-                                      spent[job.tx]);
-        });
-        if (failed) {
-            const SigJob& job = jobs[*failed];
-            return ValidationResult::invalid(
-                "bad-txns-signature", tx_detail(job.tx, "input " + std::to_string(job.input) +
-                                                            " has an invalid signature"));
-        }
-    }
-
-    // The undo data and the indexes go in one batch, before the connection takes effect
-    // in memory (docs/STORAGE.md, section 4). A block that spends nothing has no undo
-    // record.
-    const std::uint32_t status = node->status | kHaveUndo;
-    store::WriteBatch batch;
-    store::WriteBatch& out = node == pending_node_ ? pending_ : batch;
-    if (!undo.empty()) {
-        out.put(storage::hash_key(storage::kUndoPrefix, node->hash), storage::encode_undo(undo));
-    }
-    index_block(block, txids, height, node->hash, undo, /*history=*/true, out);
-    // Every new coin gets its 'o' entry now.
-    for (std::size_t t = 0; t < block.txs.size(); ++t) {
-        const core::Transaction& tx = block.txs[t];
-        for (std::size_t k = 0; k < tx.outputs.size(); ++k) {
-            out.put(storage::address_coin_key(tx.outputs[k].recipient,
-                                              {txids[t], static_cast<std::uint32_t>(k)}),
-                    {});
-        }
-    }
-    if (node == pending_node_) {
-        if (auto w = write_pending(kHaveUndo); !w) return store_failure(w.error());
-    } else {
-        if (status != node->status) {
-            batch.put(storage::hash_key(storage::kIndexPrefix, node->hash),
-                      storage::encode_index(node->header, height, status));
-        }
-        if (auto w = write(batch); !w) return store_failure(w.error());
-    }
-    // A spent coin keeps its 'o' entry until the flush that erases the coin; a coin made
-    // and spent in this block gets both, and the flush drops the entry.
-    std::size_t undo_pos = 0;
-    for (std::size_t t = 0; t < block.txs.size(); ++t) {
-        const core::Transaction& tx = block.txs[t];
-        if (t > 0) {
-            for (const core::TxIn& in : tx.inputs) {
-                owned_to_erase_[in.prevout] = undo[undo_pos++].out.recipient;
-            }
-        }
-        if (owned_to_erase_.empty()) continue;
-        for (std::size_t k = 0; k < tx.outputs.size(); ++k) {
-            owned_to_erase_.erase({txids[t], static_cast<std::uint32_t>(k)});
-        }
-    }
-    {
-        util::LockGuard lock(mutex_);
-        coins_.apply(delta);
-        node->status = status;
-        active_.push_back(node);
-        ++coins_generation_;
-    }
-    ++changed_since_flush_;
-    if (spdlog::should_log(spdlog::level::debug)) {
-        spdlog::debug("chain: connected {} with {} transactions", describe(node), block.txs.size());
-    }
-    events_.push_back({Event::Kind::kConnected, ptr, node, node->hash, {}});
-    ++pending_blocks_;
-    return ValidationResult::ok();
-}
-
-ValidationResult Chainstate::Impl::disconnect_tip() {
-    BlockNode* node = tip_node();
-    NODE_ASSERT(node != genesis_);
-    auto loaded = get_block(node);
-    if (!loaded) return store_failure(loaded.error());
-    const core::Block& block = **loaded;
-    std::size_t spends = 0;
-    for (std::size_t t = 1; t < block.txs.size(); ++t) spends += block.txs[t].inputs.size();
-    std::vector<Coin> undo;
-    if (spends != 0) {
-        auto undo_bytes = db_.get(storage::hash_key(storage::kUndoPrefix, node->hash));
-        if (!undo_bytes) return store_failure(undo_bytes.error());
-        if (!*undo_bytes) {
-            return store_failure({util::Errc::kCorruption, "no undo data for " + describe(node)});
-        }
-        auto decoded = storage::decode_undo(**undo_bytes);
-        if (!decoded) return store_failure(decoded.error());
-        undo = std::move(*decoded);
-    }
-    if (undo.size() != spends) {
-        return store_failure(
-            {util::Errc::kCorruption, "undo data does not match block " + describe(node)});
-    }
-
-    // Undo in reverse: a transaction's outputs go before the coins its inputs spent come
-    // back, so a coin created and spent inside the block cancels out. The coins that come
-    // back get their 'o' entries again before they are back in memory; the outputs that go
-    // lose theirs with the next flush. The 't' and 'a' entries stay: readers skip entries
-    // of blocks outside the active chain, and the block may come back.
-    CoinsDelta delta;
-    store::WriteBatch batch;
-    std::vector<core::Uint256> txids(block.txs.size());
-    std::size_t pos = undo.size();
-    for (std::size_t t = block.txs.size(); t-- > 0;) {
-        const core::Transaction& tx = block.txs[t];
-        const core::Uint256& txid = txids[t] = tx.txid();
-        for (std::size_t k = 0; k < tx.outputs.size(); ++k) {
-            delta.spend({txid, static_cast<std::uint32_t>(k)});
-        }
-        if (t == 0) continue;
-        for (std::size_t k = tx.inputs.size(); k-- > 0;) {
-            const Coin& restored = undo[--pos];
-            delta.add(tx.inputs[k].prevout, restored);
-            batch.put(storage::address_coin_key(restored.out.recipient, tx.inputs[k].prevout), {});
-        }
-    }
-    if (!batch.empty()) {
-        if (auto w = write(batch); !w) return store_failure(w.error());
-    }
-    // The same order as above, so that a coin made and spent in the block ends up erased.
-    for (std::size_t t = block.txs.size(); t-- > 0;) {
-        const core::Transaction& tx = block.txs[t];
-        for (std::size_t k = 0; k < tx.outputs.size(); ++k) {
-            owned_to_erase_[{txids[t], static_cast<std::uint32_t>(k)}] = tx.outputs[k].recipient;
-        }
-        if (t == 0) continue;
-        for (const core::TxIn& in : tx.inputs) owned_to_erase_.erase(in.prevout);
-    }
-    {
-        util::LockGuard lock(mutex_);
-        coins_.apply(delta);
-        active_.pop_back();
-        tree_.add_candidate(node);
-        ++coins_generation_;
-    }
-    ++changed_since_flush_;
-    if (spdlog::should_log(spdlog::level::debug)) {
-        spdlog::debug("chain: disconnected {}", describe(node));
-    }
-    events_.push_back({Event::Kind::kDisconnected, *loaded, node, node->hash, {}});
-    ++pending_blocks_;
-    return ValidationResult::ok();
-}
-
-// --- Flushing and events -----------------------------------------------------------------
-
-ValidationResult Chainstate::Impl::maybe_flush() {
-    bool over = false;
-    {
-        util::LockGuard lock(mutex_);
-        over = coins_.memory_usage() +
-                   owned_to_erase_.size() * map_node_bytes<decltype(owned_to_erase_)>() >
-               options_.coins_cache_bytes;
-    }
-    if (!over && changed_since_flush_ < options_.flush_every_blocks) return ValidationResult::ok();
-    if (auto r = flush_coins(); !r) return store_failure(r.error());
-    return ValidationResult::ok();
-}
-
-util::Result<void> Chainstate::Impl::flush_coins() {
-    if (changed_since_flush_ == 0) return {};
-    store::WriteBatch batch;
-    {
-        util::LockGuard lock(mutex_);
-        coins_.write_dirty(batch);
-        batch.put(storage::coins_tip_key(), active_.back()->hash.span());
-    }
-    // Each of these coins is gone from the coins set, so this batch erases its 'c' record
-    // or the store never had one: no stored coin loses its 'o' entry.
-    for (const auto& [outpoint, owner] : owned_to_erase_) {
-        batch.erase(storage::address_coin_key(owner, outpoint));
-    }
-    if (auto w = write(batch, /*sync=*/true); !w) return w;
-    owned_to_erase_.clear();
-    CoinsCache dropped;  // freed after the lock is released
-    {
-        util::LockGuard lock(mutex_);
-        if (coins_.memory_usage() > options_.coins_cache_bytes) {
-            // Over the limit even with only clean coins left: start empty, the store has
-            // them all now.
-            std::swap(coins_, dropped);
-        } else {
-            coins_.mark_flushed(false);
-        }
-    }
-    changed_since_flush_ = 0;
-    return {};
-}
-
-util::Result<void> Chainstate::Impl::write_pending(std::uint32_t extra_status) {
-    if (pending_node_ == nullptr) return {};
-    const BlockNode* node = std::exchange(pending_node_, nullptr);
-    pending_.put(storage::hash_key(storage::kIndexPrefix, node->hash),
-                 storage::encode_index(node->header, node->height, node->status | extra_status));
-    auto r = db_.write(pending_);
-    pending_.clear();
-    return r;
-}
-
-util::Result<void> Chainstate::Impl::write(const store::WriteBatch& batch, bool sync) {
-    if (auto r = write_pending(0); !r) return r;
-    return db_.write(batch, sync);
-}
+// --- Events ------------------------------------------------------------------------------
 
 void Chainstate::Impl::flush_events() {
     std::vector<Event> events;
@@ -1062,27 +346,6 @@ const BlockIndex* Chainstate::Impl::find_fork(const std::vector<core::Uint256>& 
     return genesis_;
 }
 
-util::Result<util::Bytes> Chainstate::Impl::read_block_bytes(const BlockIndex* index) const {
-    auto value = db_.get(storage::hash_key(storage::kBlockPrefix, index->hash));
-    if (!value) return util::Unexpected(std::move(value).error());
-    if (!*value) {
-        return util::Unexpected(util::Errc::kNotFound,
-                                "block " + index->hash.to_hex() + " is not stored");
-    }
-    return std::move(**value);
-}
-
-util::Result<core::BlockPtr> Chainstate::Impl::read_block(const BlockIndex* index) const {
-    auto bytes = read_block_bytes(index);
-    if (!bytes) return util::Unexpected(std::move(bytes).error());
-    auto block = core::decode_block(*bytes, params_.max_block_size);
-    if (!block) {
-        return util::Unexpected(util::Errc::kCorruption, "stored block " + index->hash.to_hex() +
-                                                             ": " + block.error().message);
-    }
-    return core::BlockPtr(std::make_shared<const core::Block>(std::move(*block)));
-}
-
 std::optional<Coin> Chainstate::Impl::coin(const core::OutPoint& outpoint) const {
     {
         util::LockGuard lock(mutex_);
@@ -1099,168 +362,30 @@ std::optional<Coin> Chainstate::Impl::coin(const core::OutPoint& outpoint) const
     return *c;
 }
 
-util::Result<std::vector<Coin>> Chainstate::Impl::read_undo(const BlockIndex* index,
-                                                            std::size_t first,
-                                                            std::size_t count) const {
-    auto bytes = db_.get(storage::hash_key(storage::kUndoPrefix, index->hash));
-    if (!bytes) return util::Unexpected(std::move(bytes).error());
-    if (!*bytes) {
-        return util::Unexpected(util::Errc::kCorruption, "no undo data for " + describe(index));
-    }
-    auto coins = storage::decode_undo_range(**bytes, first, count);
-    if (!coins) {
-        return util::Unexpected(util::Errc::kCorruption,
-                                "undo data of " + describe(index) + ": " + coins.error().message);
-    }
-    return coins;
-}
-
-std::optional<TxLocation> Chainstate::Impl::find_transaction(const core::Uint256& txid) const {
-    auto fail = [&](const std::string& what) {
-        spdlog::error("chain: looking up transaction {}: {}", txid.to_hex(), what);
-        return std::nullopt;
-    };
-    // Usually one entry; more when blocks of other branches hold it too.
-    const BlockIndex* block = nullptr;
-    storage::TxLocationRecord loc;
-    {
-        auto it = db_.new_iterator(storage::prefixed(storage::kTxIndexPrefix, txid.span()));
-        for (it->seek_to_first(); it->valid(); it->next()) {
-            auto hash = storage::decode_tx_key(it->key());
-            if (!hash) return fail(hash.error().to_string());
-            {
-                util::LockGuard lock(mutex_);
-                const BlockNode* b = tree_.find(*hash);
-                if (b == nullptr || !in_active_locked(b)) continue;
-                block = b;
-            }
-            auto record = storage::decode_tx_location(it->value());
-            if (!record) return fail(record.error().to_string());
-            loc = *record;
-            break;
-        }
-        if (auto r = it->status(); !r) return fail(r.error().to_string());
-    }
-    if (block == nullptr) return std::nullopt;
-
-    auto bytes = read_block_bytes(block);
-    if (!bytes) return fail(bytes.error().to_string());
-    if (loc.offset > bytes->size() || loc.size > bytes->size() - loc.offset) {
-        return fail("its location lies outside block " + describe(block));
-    }
-    auto tx = core::decode_transaction(util::ByteSpan(*bytes).subspan(loc.offset, loc.size));
-    if (!tx || tx->txid() != txid) return fail("block " + describe(block) + " holds another");
-    TxLocation out{block, loc.position, std::move(*tx), {}};
-    if (loc.position > 0) {
-        auto spent = read_undo(block, loc.undo_first, out.tx.inputs.size());
-        if (!spent) return fail(spent.error().to_string());
-        out.spent = std::move(*spent);
-    }
-    return out;
-}
-
-std::vector<AddressTx> Chainstate::Impl::address_history(const core::XOnlyKey& key,
-                                                         std::size_t limit) const {
-    std::vector<AddressTx> out;
-    if (limit == 0) return out;
-    auto it = db_.new_iterator(storage::prefixed(storage::kAddressTxPrefix, key));
-    for (it->seek_to_first(); it->valid() && out.size() < limit; it->next()) {
-        auto parts = storage::decode_address_tx_key(it->key());
-        if (!parts) {
-            spdlog::error("chain: address history: {}", parts.error().to_string());
-            return out;
-        }
-        {
-            util::LockGuard lock(mutex_);
-            if (parts->height >= active_.size() ||
-                active_[parts->height]->hash != parts->block_hash) {
-                continue;  // a block of another branch
-            }
-        }
-        auto record = storage::decode_address_tx(it->value());
-        if (!record) {
-            spdlog::error("chain: address history: {}", record.error().to_string());
-            return out;
-        }
-        out.push_back({record->txid, parts->height, parts->block_hash, parts->position,
-                       record->received, record->sent});
-    }
-    if (auto r = it->status(); !r) {
-        spdlog::error("chain: address history: {}", r.error().to_string());
-    }
-    return out;
-}
-
-std::vector<std::pair<core::OutPoint, Coin>> Chainstate::Impl::address_coins(
-    const core::XOnlyKey& key) const {
-    // Every coin of the key in the coins set has an 'o' entry at every instant (written
-    // before the coin appears in memory, erased only after it left), so the entries read
-    // while the coins set stays the same, filtered by that set, are exactly the key's
-    // coins. When blocks connect meanwhile, start over.
-    constexpr int kAttempts = 4;
+util::Result<std::vector<std::pair<core::OutPoint, Coin>>> Chainstate::Impl::unspent_coins(
+    const std::vector<core::OutPoint>& outpoints) const {
     std::vector<std::pair<core::OutPoint, Coin>> out;
-    for (int attempt = 1;; ++attempt) {
-        out.clear();
-        std::uint64_t generation = 0;
-        {
-            util::LockGuard lock(mutex_);
-            generation = coins_generation_;
-        }
-        std::vector<core::OutPoint> candidates;
-        {
-            auto it = db_.new_iterator(storage::prefixed(storage::kAddressCoinPrefix, key));
-            for (it->seek_to_first(); it->valid(); it->next()) {
-                auto outpoint = storage::decode_address_coin_key(it->key());
-                if (!outpoint) {
-                    spdlog::error("chain: address coins: {}", outpoint.error().to_string());
-                    return {};
-                }
-                candidates.push_back(*outpoint);
-            }
-            if (auto r = it->status(); !r) {
-                spdlog::error("chain: address coins: {}", r.error().to_string());
-                return {};
+    std::vector<core::OutPoint> uncached;
+    {
+        util::LockGuard lock(mutex_);
+        for (const core::OutPoint& outpoint : outpoints) {
+            const CoinsCache::Entry* e = coins_.find(outpoint);
+            if (e == nullptr) {
+                uncached.push_back(outpoint);
+            } else if (!e->spent) {
+                out.emplace_back(outpoint, e->coin);
             }
         }
-        std::vector<core::OutPoint> uncached;
-        {
-            util::LockGuard lock(mutex_);
-            for (const core::OutPoint& outpoint : candidates) {
-                const CoinsCache::Entry* e = coins_.find(outpoint);
-                if (e == nullptr) {
-                    uncached.push_back(outpoint);
-                } else if (!e->spent) {
-                    out.emplace_back(outpoint, e->coin);
-                }
-            }
-        }
-        // Not cached: the store holds what the last flush wrote (see coin()).
-        for (const core::OutPoint& outpoint : uncached) {
-            auto value = db_.get(storage::coin_key(outpoint));
-            if (!value) {
-                spdlog::error("chain: address coins: {}", value.error().to_string());
-                return {};
-            }
-            if (!*value) continue;
-            auto c = storage::decode_coin(**value);
-            if (!c) {
-                spdlog::error("chain: address coins: {}", c.error().to_string());
-                return {};
-            }
-            out.emplace_back(outpoint, *c);
-        }
-        bool same = false;
-        {
-            util::LockGuard lock(mutex_);
-            same = coins_generation_ == generation;
-        }
-        if (same || attempt == kAttempts) break;
     }
-    // An entry left by a crash may name a coin of another key only if outpoints repeat,
-    // which consensus rules out; checked anyway, it costs nothing.
-    std::erase_if(out, [&](const auto& entry) { return entry.second.out.recipient != key; });
-    std::sort(out.begin(), out.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
+    // Not cached: the store holds what the last flush wrote (see coin()).
+    for (const core::OutPoint& outpoint : uncached) {
+        auto value = db_.get(storage::coin_key(outpoint));
+        if (!value) return util::Unexpected(std::move(value).error());
+        if (!*value) continue;
+        auto c = storage::decode_coin(**value);
+        if (!c) return util::Unexpected(std::move(c).error());
+        out.emplace_back(outpoint, *c);
+    }
     return out;
 }
 

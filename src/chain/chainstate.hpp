@@ -17,7 +17,9 @@
 // where each of its transactions sits (by txid), which transactions pay or spend from each
 // x-only key (by height), and the key's new coins. Entries name their block, so a reader
 // keeps those of the active chain and a reorg needs no deletion; the entries of a key's
-// spent coins are dropped with the coins flush that erases the coins.
+// spent coins are dropped with the coins flush that erases the coins. The Chainstate
+// calls its indexes (TxIndex, AddressIndex) through the Index interface (index.hpp) and
+// answers their queries by delegating to them.
 //
 // Storage layout: one LevelDB database, one key prefix per kind ('i' block index, 'b'
 // blocks, 'u' undo, 'c' coins, 'm' meta, 't' transactions, 'a' address history, 'o'
@@ -36,9 +38,11 @@
 #include <utility>
 #include <vector>
 
+#include "chain/address_index.hpp"
 #include "chain/block_index.hpp"
 #include "chain/chain_observer.hpp"
 #include "chain/coin.hpp"
+#include "chain/tx_index.hpp"
 #include "core/amount.hpp"
 #include "core/block.hpp"
 #include "core/params.hpp"
@@ -56,26 +60,6 @@ struct ChainstateOptions {
     std::uint32_t flush_every_blocks = 5000;
     // Threads for checking a block's signatures (issue 3); 0 = hardware concurrency.
     unsigned script_threads = 0;
-};
-
-// Where a transaction of the active chain sits, and what its inputs spent.
-struct TxLocation {
-    const BlockIndex* block = nullptr;
-    std::uint32_t position = 0;  // in block->txs; 0 is the coinbase
-    core::Transaction tx;
-    // The coins its inputs spent, in input order (from the block's undo data); empty for a
-    // coinbase. Fee = sum of their amounts - sum of tx's outputs.
-    std::vector<Coin> spent;
-};
-
-// One transaction that pays or spends from a key.
-struct AddressTx {
-    core::Uint256 txid;
-    std::uint32_t height = 0;
-    core::Uint256 block_hash;
-    std::uint32_t position = 0;  // in the block's transactions
-    core::Amount received = 0;   // its outputs to the key
-    core::Amount sent = 0;       // the key's coins its inputs spent
 };
 
 struct ChainStats {

@@ -1,6 +1,6 @@
 // The spending rules a transaction meets against the coins it spends, shared by block
-// validation (chain/chainstate.cpp) and the memory pool (mempool/mempool.cpp), so that a
-// transaction the pool accepts is one a block may carry.
+// validation (chain/chainstate_activation.cpp) and the memory pool (mempool/mempool.cpp),
+// so that a transaction the pool accepts is one a block may carry.
 //
 // Finding the coins (bad-txns-inputs-missingorspent) is the caller's part: the chain reads
 // its UTXO set, the pool also its own unconfirmed outputs.

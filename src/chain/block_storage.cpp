@@ -1,0 +1,226 @@
+#include "chain/block_storage.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <utility>
+
+namespace peerchain::chain {
+
+BlockStorage::BlockStorage(store::Database& db, const core::Params& params)
+    : db_(db), params_(params) {}
+
+// --- Opening -----------------------------------------------------------------------------
+
+util::Result<bool> BlockStorage::open_format(std::span<Index* const> indexes) {
+    auto version = db_.get(storage::version_key());
+    if (!version) return util::Unexpected(std::move(version).error());
+    if (*version) {
+        auto v = storage::decode_u32(**version);
+        if (!v) return util::Unexpected(std::move(v).error());
+        if (*v > storage::kFormatVersion) {
+            return util::Unexpected(util::Errc::kInvalidArgument,
+                                    "chain database format " + std::to_string(*v) +
+                                        " is newer than this node's (" +
+                                        std::to_string(storage::kFormatVersion) + ")");
+        }
+        if (*v == 0) return util::Unexpected(util::Errc::kCorruption, "chain database version 0");
+        return *v < storage::kFormatVersion;
+    }
+    auto it = db_.new_iterator(util::Bytes{storage::kIndexPrefix});
+    it->seek_to_first();
+    if (it->valid()) {
+        return util::Unexpected(util::Errc::kCorruption,
+                                "chain database has block index entries but no version");
+    }
+    if (auto r = it->status(); !r) return util::Unexpected(r.error());
+
+    const core::Block& genesis = params_.genesis;
+    store::WriteBatch batch;
+    batch.put(storage::version_key(), storage::encode_u32(storage::kFormatVersion));
+    batch.put(storage::hash_key(storage::kBlockPrefix, params_.genesis_hash), genesis.encode());
+    batch.put(storage::hash_key(storage::kIndexPrefix, params_.genesis_hash),
+              storage::encode_index(genesis.header, 0, kHaveData | kHaveUndo));
+    // Genesis spends nothing, so it has no undo record.
+    std::vector<core::Uint256> txids;
+    for (const auto& tx : genesis.txs) txids.push_back(tx.txid());
+    const IndexedBlock indexed{genesis, params_.genesis_hash, 0, txids, {}};
+    for (Index* index : indexes) index->index_stored_block(indexed, batch);
+    batch.put(storage::coins_tip_key(), params_.genesis_hash.span());
+    if (auto r = db_.write(batch, /*sync=*/true); !r) return util::Unexpected(r.error());
+    return false;
+}
+
+util::Result<void> BlockStorage::upgrade_indexes(std::span<const BlockIndex* const> chain,
+                                                 std::span<Index* const> indexes) {
+    spdlog::info(
+        "chain: upgrading the store to format {}: indexing the transactions of {} blocks and "
+        "the coins",
+        storage::kFormatVersion, chain.size());
+    // Written in pieces without the version, so a crash part way leaves a format-1 store
+    // that the next open upgrades again (every write here is an idempotent put).
+    constexpr std::size_t kBatchBytes = 8u << 20;
+    store::WriteBatch batch;
+    auto write_if_full = [&]() -> util::Result<void> {
+        if (batch.approximate_size() < kBatchBytes) return {};
+        auto r = db_.write(batch);
+        batch.clear();
+        return r;
+    };
+    std::vector<core::Uint256> txids;
+    for (const BlockIndex* node : chain) {
+        auto block = read_block(node);
+        if (!block) return util::Unexpected(std::move(block).error());
+        const core::Block& b = **block;
+        std::size_t spends = 0;
+        for (std::size_t t = 1; t < b.txs.size(); ++t) spends += b.txs[t].inputs.size();
+        std::vector<Coin> undo;
+        if (spends != 0) {
+            auto read = read_undo_range(node, 0, spends);
+            if (!read) return util::Unexpected(std::move(read).error());
+            undo = std::move(*read);
+        }
+        txids.clear();
+        for (const auto& tx : b.txs) txids.push_back(tx.txid());
+        const IndexedBlock indexed{b, node->hash, node->height, txids, undo};
+        for (Index* index : indexes) index->index_stored_block(indexed, batch);
+        if (auto r = write_if_full(); !r) return r;
+        if (node->height % 10000 == 0 && node->height > 0) {
+            spdlog::info("chain: indexed {} of {} blocks", node->height, chain.size());
+        }
+    }
+    // The coins on disk are those of the coins tip, the end of `chain`.
+    std::size_t coins = 0;
+    auto it = db_.new_iterator(util::Bytes{storage::kCoinPrefix});
+    for (it->seek_to_first(); it->valid(); it->next()) {
+        auto outpoint = storage::decode_coin_key(it->key());
+        if (!outpoint) return util::Unexpected(std::move(outpoint).error());
+        auto coin = storage::decode_coin(it->value());
+        if (!coin) return util::Unexpected(std::move(coin).error());
+        for (Index* index : indexes) index->index_stored_coin(*outpoint, *coin, batch);
+        ++coins;
+        if (auto r = write_if_full(); !r) return r;
+    }
+    if (auto r = it->status(); !r) return r;
+    batch.put(storage::version_key(), storage::encode_u32(storage::kFormatVersion));
+    if (auto r = db_.write(batch, /*sync=*/true); !r) return r;
+    spdlog::info("chain: store upgraded to format {} ({} blocks, {} coins indexed)",
+                 storage::kFormatVersion, chain.size(), coins);
+    return {};
+}
+
+util::Result<std::vector<StoredHeader>> BlockStorage::load_headers() const {
+    std::vector<StoredHeader> records;
+    {
+        auto it = db_.new_iterator(util::Bytes{storage::kIndexPrefix});
+        for (it->seek_to_first(); it->valid(); it->next()) {
+            const util::ByteSpan key = it->key();
+            if (key.size() != 1 + core::Uint256::kSize) {
+                return util::Unexpected(
+                    util::Errc::kCorruption,
+                    "block index key of " + std::to_string(key.size()) + " bytes");
+            }
+            const core::Uint256 hash = core::Uint256::from_bytes(key.subspan(1));
+            auto record = storage::decode_index(it->value());
+            if (!record) {
+                return util::Unexpected(util::Errc::kCorruption,
+                                        "block " + hash.to_hex() + ": " + record.error().message);
+            }
+            if (record->header.hash() != hash) {
+                return util::Unexpected(
+                    util::Errc::kCorruption,
+                    "block index entry " + hash.to_hex() + " holds the header of another block");
+            }
+            records.push_back({hash, *record});
+        }
+        if (auto r = it->status(); !r) return util::Unexpected(r.error());
+    }
+    // Parents before children.
+    std::stable_sort(records.begin(), records.end(),
+                     [](const StoredHeader& a, const StoredHeader& b) {
+                         return a.record.height < b.record.height;
+                     });
+    if (records.empty() || records.front().record.height != 0) {
+        return util::Unexpected(util::Errc::kCorruption, "chain database has no genesis block");
+    }
+    if (records.front().hash != params_.genesis_hash) {
+        return util::Unexpected(
+            util::Errc::kInvalidArgument,
+            "the chain database belongs to another network: its genesis block is " +
+                records.front().hash.to_hex() + ", but " + params_.name + "'s is " +
+                params_.genesis_hash.to_hex());
+    }
+    return records;
+}
+
+util::Result<core::Uint256> BlockStorage::coins_tip() const {
+    auto tip_bytes = db_.get(storage::coins_tip_key());
+    if (!tip_bytes) return util::Unexpected(std::move(tip_bytes).error());
+    if (!*tip_bytes || (*tip_bytes)->size() != core::Uint256::kSize) {
+        return util::Unexpected(util::Errc::kCorruption, "chain database has no valid coins tip");
+    }
+    return core::Uint256::from_bytes(**tip_bytes);
+}
+
+// --- Reading -----------------------------------------------------------------------------
+
+util::Result<util::Bytes> BlockStorage::read_block_bytes(const BlockIndex* index) const {
+    auto value = db_.get(storage::hash_key(storage::kBlockPrefix, index->hash));
+    if (!value) return util::Unexpected(std::move(value).error());
+    if (!*value) {
+        return util::Unexpected(util::Errc::kNotFound,
+                                "block " + index->hash.to_hex() + " is not stored");
+    }
+    return std::move(**value);
+}
+
+util::Result<core::BlockPtr> BlockStorage::read_block(const BlockIndex* index) const {
+    auto bytes = read_block_bytes(index);
+    if (!bytes) return util::Unexpected(std::move(bytes).error());
+    auto block = core::decode_block(*bytes, params_.max_block_size);
+    if (!block) {
+        return util::Unexpected(util::Errc::kCorruption, "stored block " + index->hash.to_hex() +
+                                                             ": " + block.error().message);
+    }
+    return core::BlockPtr(std::make_shared<const core::Block>(std::move(*block)));
+}
+
+util::Result<std::vector<Coin>> BlockStorage::read_undo(const BlockIndex* index,
+                                                        std::size_t spends) const {
+    std::vector<Coin> undo;
+    if (spends != 0) {
+        auto undo_bytes = db_.get(storage::hash_key(storage::kUndoPrefix, index->hash));
+        if (!undo_bytes) return util::Unexpected(std::move(undo_bytes).error());
+        if (!*undo_bytes) {
+            return util::Unexpected(util::Errc::kCorruption, "no undo data for " + describe(index));
+        }
+        auto decoded = storage::decode_undo(**undo_bytes);
+        if (!decoded) return util::Unexpected(std::move(decoded).error());
+        undo = std::move(*decoded);
+    }
+    if (undo.size() != spends) {
+        return util::Unexpected(util::Errc::kCorruption,
+                                "undo data does not match block " + describe(index));
+    }
+    return undo;
+}
+
+util::Result<std::vector<Coin>> BlockStorage::read_undo_range(const BlockIndex* index,
+                                                              std::size_t first,
+                                                              std::size_t count) const {
+    auto bytes = db_.get(storage::hash_key(storage::kUndoPrefix, index->hash));
+    if (!bytes) return util::Unexpected(std::move(bytes).error());
+    if (!*bytes) {
+        return util::Unexpected(util::Errc::kCorruption, "no undo data for " + describe(index));
+    }
+    auto coins = storage::decode_undo_range(**bytes, first, count);
+    if (!coins) {
+        return util::Unexpected(util::Errc::kCorruption,
+                                "undo data of " + describe(index) + ": " + coins.error().message);
+    }
+    return coins;
+}
+
+}  // namespace peerchain::chain

@@ -1,0 +1,86 @@
+// BlockStorage: the chain's blocks in the store, apart from the chain state: creating a
+// store (its genesis block), checking its format and upgrading one of format 1, loading
+// the block index records and the coins tip when the Chainstate opens, and reading block
+// bodies and undo data. Keys and encodings are in storage_format.hpp; what is written
+// when, and why a crash leaves a consistent store, in docs/STORAGE.md.
+//
+// Ownership: borrows the database and the params, which must outlive it.
+// Thread-safety: the reading functions may run on any thread (the database allows
+// concurrent reads beside its one writer). open_format and upgrade_indexes write; they run
+// while the Chainstate opens, before anyone else can read.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <vector>
+
+#include "chain/block_index.hpp"
+#include "chain/coin.hpp"
+#include "chain/index.hpp"
+#include "chain/storage_format.hpp"
+#include "core/block.hpp"
+#include "core/params.hpp"
+#include "core/uint256.hpp"
+#include "store/database.hpp"
+#include "util/bytes.hpp"
+#include "util/result.hpp"
+
+namespace peerchain::chain {
+
+// One block index record as stored, under the hash of its header.
+struct StoredHeader {
+    core::Uint256 hash;
+    storage::IndexRecord record;
+};
+
+class BlockStorage {
+  public:
+    BlockStorage(store::Database& db, const core::Params& params);
+
+    // --- Opening ---------------------------------------------------------------------------
+
+    // Checks the store's format version, first creating the store when the database is
+    // empty: the version, the genesis block with its entries in `indexes`, and the coins
+    // tip (genesis), in one synced batch. Returns whether the store is of an older format,
+    // whose indexes upgrade_indexes must build. Fails with kInvalidArgument on a newer
+    // format, kCorruption on version 0 or on block index records without a version, and
+    // with the store's error when a read or write fails.
+    util::Result<bool> open_format(std::span<Index* const> indexes);
+    // Builds `indexes` over a store of format 1 and then writes the current version,
+    // synced: the entries of each block of `chain` (genesis to the coins tip, in order)
+    // from the stored blocks and undo data, then those of each stored coin. Written in
+    // batches of about 8 MB; a crash part way leaves the old version, and the next open
+    // builds again. Logs its start, progress and end. Fails with the error of a read or
+    // write, or kCorruption on a damaged record.
+    util::Result<void> upgrade_indexes(std::span<const BlockIndex* const> chain,
+                                       std::span<Index* const> indexes);
+    // Every block index record, parents before children (by height). Fails with
+    // kCorruption on a damaged record, one that holds another block's header, or a store
+    // without a genesis block; with kInvalidArgument when the genesis block is another
+    // network's (naming both); with the store's error when a read fails.
+    util::Result<std::vector<StoredHeader>> load_headers() const;
+    // The block the stored coins belong to (docs/STORAGE.md, 'm' "coins_tip"). kCorruption
+    // when it is missing or damaged.
+    util::Result<core::Uint256> coins_tip() const;
+
+    // --- Reading ---------------------------------------------------------------------------
+
+    // The stored block bytes as they go on the wire, or kNotFound.
+    util::Result<util::Bytes> read_block_bytes(const BlockIndex* index) const;
+    // The stored block, decoded; kNotFound, or kCorruption when it does not decode.
+    util::Result<core::BlockPtr> read_block(const BlockIndex* index) const;
+    // The whole undo data of a block whose transactions spend `spends` coins (empty, and no
+    // read, when it spends none). kCorruption when the record is missing, damaged, or holds
+    // another number of coins.
+    util::Result<std::vector<Coin>> read_undo(const BlockIndex* index, std::size_t spends) const;
+    // Coins [first, first + count) of the block's undo data, without decoding the rest.
+    // kCorruption when the record is missing, damaged or shorter.
+    util::Result<std::vector<Coin>> read_undo_range(const BlockIndex* index, std::size_t first,
+                                                    std::size_t count) const;
+
+  private:
+    store::Database& db_;
+    const core::Params& params_;
+};
+
+}  // namespace peerchain::chain

@@ -1,0 +1,322 @@
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "chain/chainstate_impl.hpp"
+#include "chain/storage_format.hpp"
+#include "core/check.hpp"
+#include "core/sighash.hpp"
+#include "core/tx_verify.hpp"
+
+namespace peerchain::chain {
+
+using core::ValidationCode;
+using core::ValidationResult;
+
+namespace {
+
+// Blocks (connected or disconnected) whose events are held before the observer hears of
+// them: bounds the memory a long activation (a deep reorg, a burst of out-of-order
+// blocks) keeps alive. The observer hears of the tip after each such batch.
+constexpr std::size_t kMaxPendingBlocks = 32;
+
+}  // namespace
+
+// --- Activation --------------------------------------------------------------------------
+
+util::Result<core::BlockPtr> Chainstate::Impl::get_block(const BlockIndex* index) const {
+    if (current_block_ != nullptr && index->hash == current_hash_) return current_block_;
+    return read_block(index);
+}
+
+util::Result<std::optional<Coin>> Chainstate::Impl::fetch_coin(
+    const CoinsDelta& delta, const core::OutPoint& outpoint) const {
+    if (const std::optional<Coin>* d = delta.find(outpoint)) return *d;
+    {
+        util::LockGuard lock(mutex_);
+        if (const CoinsCache::Entry* e = coins_.find(outpoint)) {
+            return e->spent ? std::optional<Coin>() : std::optional<Coin>(e->coin);
+        }
+    }
+    auto value = db_.get(storage::coin_key(outpoint));
+    if (!value) return util::Unexpected(std::move(value).error());
+    if (!*value) return std::optional<Coin>();
+    auto coin = storage::decode_coin(**value);
+    if (!coin) return util::Unexpected(std::move(coin).error());
+    return std::optional<Coin>(*coin);
+}
+
+ValidationResult Chainstate::Impl::activate_best_chain(const BlockNode* processed,
+                                                       ValidationResult* processed_result) {
+    for (;;) {
+        BlockNode* best = nullptr;
+        BlockNode* tip = nullptr;
+        {
+            util::LockGuard lock(mutex_);
+            best = tree_.best_candidate();
+            tip = active_.back();
+        }
+        if (best == nullptr || best->chain_work <= tip->chain_work) break;
+
+        const BlockIndex* fork = last_common_ancestor(tip, best);
+        if (fork != tip) {
+            spdlog::info("chain: reorganizing from {} to {}, {} blocks back to {}", describe(tip),
+                         describe(best), tip->height - fork->height, describe(fork));
+        }
+        while (tip_node() != fork) {
+            if (auto r = disconnect_tip(); !r) return r;
+            if (auto r = maybe_flush(); !r) return r;
+            if (pending_blocks_ >= kMaxPendingBlocks) flush_events();
+        }
+        std::vector<BlockNode*> path;
+        for (const BlockIndex* b = best; b != fork; b = b->prev) path.push_back(mut(b));
+        std::reverse(path.begin(), path.end());
+        for (BlockNode* node : path) {
+            ValidationResult r = connect_block(node);
+            if (r.code == ValidationCode::kInternal) return r;
+            if (!r) {
+                store::WriteBatch batch;
+                mark_failed(node, r, batch);
+                if (auto w = write(batch); !w) return store_failure(w.error());
+                if (node == processed) *processed_result = std::move(r);
+                break;  // choose again: the best valid chain may be the one we left
+            }
+            if (auto f = maybe_flush(); !f) return f;
+            if (pending_blocks_ >= kMaxPendingBlocks) flush_events();
+        }
+    }
+    util::LockGuard lock(mutex_);
+    tree_.prune_candidates(active_.back());
+    return ValidationResult::ok();
+}
+
+ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
+    auto loaded = get_block(node);
+    if (!loaded) return store_failure(loaded.error());
+    const core::BlockPtr& ptr = *loaded;
+    const core::Block& block = *ptr;
+    const std::uint32_t height = node->height;
+
+    if (auto r = core::check_block_context(block, height); !r) return r;
+
+    CoinsDelta delta;
+    std::vector<Coin> undo;
+    std::vector<core::Uint256> txids;
+    txids.reserve(block.txs.size());
+    core::Amount fees = 0;
+    // The outputs each transaction's inputs spend, in input order (what signatures sign).
+    std::vector<std::vector<core::TxOut>> spent(block.txs.size());
+    struct SigJob {
+        std::uint32_t tx;
+        std::uint32_t input;
+    };
+    std::vector<SigJob> jobs;
+    // One signature hasher per spending transaction, built once its spent outputs are known.
+    std::vector<std::optional<core::SignatureHasher>> hashers(block.txs.size());
+    auto tx_detail = [&](std::size_t t, const std::string& what) {
+        return "tx " + block.txs[t].txid().to_hex() + ": " + what;
+    };
+
+    for (std::size_t t = 0; t < block.txs.size(); ++t) {
+        const core::Transaction& tx = block.txs[t];
+        if (t > 0) {
+            std::vector<Coin> coins;
+            coins.reserve(tx.inputs.size());
+            spent[t].reserve(tx.inputs.size());
+            for (std::size_t k = 0; k < tx.inputs.size(); ++k) {
+                const core::OutPoint& prevout = tx.inputs[k].prevout;
+                // Coins spent earlier in this block are gone from the delta, and outputs
+                // of later transactions are not in it yet: both read as missing.
+                auto fetched = fetch_coin(delta, prevout);
+                if (!fetched) return store_failure(fetched.error());
+                if (!*fetched) {
+                    return ValidationResult::invalid(
+                        "bad-txns-inputs-missingorspent",
+                        tx_detail(t, "input " + std::to_string(k) + " spends " +
+                                         prevout.txid.to_hex() + ":" +
+                                         std::to_string(prevout.index)));
+                }
+                coins.push_back(**fetched);
+                spent[t].push_back(coins.back().out);
+                undo.push_back(coins.back());
+                delta.spend(prevout);
+                jobs.push_back({static_cast<std::uint32_t>(t), static_cast<std::uint32_t>(k)});
+            }
+            core::Amount fee = 0;
+            if (auto r = core::check_tx_inputs(tx, coins, height, params_, &fee); !r) return r;
+            fees += fee;
+            if (!core::money_range(fees)) {
+                return ValidationResult::invalid("bad-txns-accumulated-fee-outofrange");
+            }
+            hashers[t].emplace(tx, spent[t], params_);
+        }
+        const core::Uint256& txid = txids.emplace_back(tx.txid());
+        for (std::size_t k = 0; k < tx.outputs.size(); ++k) {
+            delta.add({txid, static_cast<std::uint32_t>(k)}, Coin{tx.outputs[k], height, t == 0});
+        }
+    }
+    if (auto r = core::check_coinbase_value(block, height, fees, params_); !r) return r;
+
+    if (!jobs.empty()) {
+        const auto failed = script_pool_.run(jobs.size(), [&](std::size_t j) {
+            const SigJob& job = jobs[j];
+            return core::verify_input(*hashers[job.tx], block.txs[job.tx], job.input,
+                                      spent[job.tx]);
+        });
+        if (failed) {
+            const SigJob& job = jobs[*failed];
+            return ValidationResult::invalid(
+                "bad-txns-signature", tx_detail(job.tx, "input " + std::to_string(job.input) +
+                                                            " has an invalid signature"));
+        }
+    }
+
+    // The undo data and the indexes go in one batch, before the connection takes effect
+    // in memory (docs/STORAGE.md, section 4). A block that spends nothing has no undo
+    // record.
+    const std::uint32_t status = node->status | kHaveUndo;
+    store::WriteBatch batch;
+    store::WriteBatch& out = node == pending_node_ ? pending_ : batch;
+    if (!undo.empty()) {
+        out.put(storage::hash_key(storage::kUndoPrefix, node->hash), storage::encode_undo(undo));
+    }
+    const IndexedBlock indexed{block, node->hash, height, txids, undo};
+    for (Index* index : indexes_) index->on_block_connected(indexed, out);
+    if (node == pending_node_) {
+        if (auto w = write_pending(kHaveUndo); !w) return store_failure(w.error());
+    } else {
+        if (status != node->status) {
+            batch.put(storage::hash_key(storage::kIndexPrefix, node->hash),
+                      storage::encode_index(node->header, height, status));
+        }
+        if (auto w = write(batch); !w) return store_failure(w.error());
+    }
+    for (Index* index : indexes_) index->after_block_connected(indexed);
+    {
+        util::LockGuard lock(mutex_);
+        coins_.apply(delta);
+        node->status = status;
+        active_.push_back(node);
+        ++coins_generation_;
+    }
+    ++changed_since_flush_;
+    if (spdlog::should_log(spdlog::level::debug)) {
+        spdlog::debug("chain: connected {} with {} transactions", describe(node), block.txs.size());
+    }
+    events_.push_back({Event::Kind::kConnected, ptr, node, node->hash, {}});
+    ++pending_blocks_;
+    return ValidationResult::ok();
+}
+
+ValidationResult Chainstate::Impl::disconnect_tip() {
+    BlockNode* node = tip_node();
+    NODE_ASSERT(node != genesis_);
+    auto loaded = get_block(node);
+    if (!loaded) return store_failure(loaded.error());
+    const core::Block& block = **loaded;
+    std::size_t spends = 0;
+    for (std::size_t t = 1; t < block.txs.size(); ++t) spends += block.txs[t].inputs.size();
+    auto read = storage_.read_undo(node, spends);
+    if (!read) return store_failure(read.error());
+    const std::vector<Coin>& undo = *read;
+
+    // Undo in reverse: a transaction's outputs go before the coins its inputs spent come
+    // back, so a coin created and spent inside the block cancels out.
+    CoinsDelta delta;
+    std::vector<core::Uint256> txids(block.txs.size());
+    std::size_t pos = undo.size();
+    for (std::size_t t = block.txs.size(); t-- > 0;) {
+        const core::Transaction& tx = block.txs[t];
+        const core::Uint256& txid = txids[t] = tx.txid();
+        for (std::size_t k = 0; k < tx.outputs.size(); ++k) {
+            delta.spend({txid, static_cast<std::uint32_t>(k)});
+        }
+        if (t == 0) continue;
+        for (std::size_t k = tx.inputs.size(); k-- > 0;) {
+            delta.add(tx.inputs[k].prevout, undo[--pos]);
+        }
+    }
+    // What the indexes need goes to the store before the block leaves the chain in memory
+    // (docs/STORAGE.md, section 4); the block's own records stay, it may come back.
+    store::WriteBatch batch;
+    const IndexedBlock indexed{block, node->hash, node->height, txids, undo};
+    for (Index* index : indexes_) index->on_block_disconnected(indexed, batch);
+    if (!batch.empty()) {
+        if (auto w = write(batch); !w) return store_failure(w.error());
+    }
+    for (Index* index : indexes_) index->after_block_disconnected(indexed);
+    {
+        util::LockGuard lock(mutex_);
+        coins_.apply(delta);
+        active_.pop_back();
+        tree_.add_candidate(node);
+        ++coins_generation_;
+    }
+    ++changed_since_flush_;
+    if (spdlog::should_log(spdlog::level::debug)) {
+        spdlog::debug("chain: disconnected {}", describe(node));
+    }
+    events_.push_back({Event::Kind::kDisconnected, *loaded, node, node->hash, {}});
+    ++pending_blocks_;
+    return ValidationResult::ok();
+}
+
+// --- Flushing ----------------------------------------------------------------------------
+
+ValidationResult Chainstate::Impl::maybe_flush() {
+    bool over = false;
+    {
+        util::LockGuard lock(mutex_);
+        std::size_t bytes = coins_.memory_usage();
+        for (const Index* index : indexes_) bytes += index->memory_usage();
+        over = bytes > options_.coins_cache_bytes;
+    }
+    if (!over && changed_since_flush_ < options_.flush_every_blocks) return ValidationResult::ok();
+    if (auto r = flush_coins(); !r) return store_failure(r.error());
+    return ValidationResult::ok();
+}
+
+util::Result<void> Chainstate::Impl::flush_coins() {
+    if (changed_since_flush_ == 0) return {};
+    store::WriteBatch batch;
+    {
+        util::LockGuard lock(mutex_);
+        coins_.write_dirty(batch);
+        batch.put(storage::coins_tip_key(), active_.back()->hash.span());
+    }
+    for (Index* index : indexes_) index->on_flush(batch);
+    if (auto w = write(batch, /*sync=*/true); !w) return w;
+    for (Index* index : indexes_) index->after_flush();
+    CoinsCache dropped;  // freed after the lock is released
+    {
+        util::LockGuard lock(mutex_);
+        if (coins_.memory_usage() > options_.coins_cache_bytes) {
+            // Over the limit even with only clean coins left: start empty, the store has
+            // them all now.
+            std::swap(coins_, dropped);
+        } else {
+            coins_.mark_flushed(false);
+        }
+    }
+    changed_since_flush_ = 0;
+    return {};
+}
+
+util::Result<void> Chainstate::Impl::write_pending(std::uint32_t extra_status) {
+    if (pending_node_ == nullptr) return {};
+    const BlockNode* node = std::exchange(pending_node_, nullptr);
+    pending_.put(storage::hash_key(storage::kIndexPrefix, node->hash),
+                 storage::encode_index(node->header, node->height, node->status | extra_status));
+    auto r = db_.write(pending_);
+    pending_.clear();
+    return r;
+}
+
+util::Result<void> Chainstate::Impl::write(const store::WriteBatch& batch, bool sync) {
+    if (auto r = write_pending(0); !r) return r;
+    return db_.write(batch, sync);
+}
+
+}  // namespace peerchain::chain

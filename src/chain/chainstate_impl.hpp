@@ -1,0 +1,222 @@
+// Chainstate::Impl: the state behind a Chainstate and the functions that change it. Two
+// files implement it: chainstate.cpp (opening, headers, accepting blocks, the observer's
+// events, queries and the public functions) and chainstate_activation.cpp (moving the
+// active chain: choosing the best chain, connecting and disconnecting blocks with their
+// coins, undo data and index entries, reorgs, and flushing the coins). Private to the
+// chain module: only those two files include it.
+//
+// Ownership: the Chainstate owns its Impl, which owns the header tree, the coins cache,
+// the indexes and the block storage, and borrows the database, the params, the clock and
+// the observer.
+// Thread-safety: as chainstate.hpp says. mutex_ guards what queries from other threads
+// read; the members marked "chain executor only" are touched by the chain executor alone.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "chain/address_index.hpp"
+#include "chain/block_storage.hpp"
+#include "chain/block_tree.hpp"
+#include "chain/chainstate.hpp"
+#include "chain/coins_cache.hpp"
+#include "chain/index.hpp"
+#include "chain/script_check_pool.hpp"
+#include "chain/tx_index.hpp"
+#include "core/validation.hpp"
+#include "store/write_batch.hpp"
+#include "util/sync.hpp"
+#include "util/thread_annotations.hpp"
+
+namespace peerchain::chain {
+
+class Chainstate::Impl final : public ChainView {
+  public:
+    Impl(store::Database& db, const core::Params& params, const util::Clock& clock,
+         ChainObserver* observer, ChainstateOptions options)
+        : db_(db),
+          params_(params),
+          clock_(clock),
+          observer_(observer),
+          options_(options),
+          storage_(db, params),
+          tx_index_(db, storage_, *this),
+          address_index_(db, *this),
+          indexes_{&tx_index_, &address_index_},
+          script_pool_(options.script_threads) {}
+
+    ~Impl() override;  // flushes
+
+    util::Result<void> load();
+
+    core::ValidationResult process_header(const core::BlockHeader& header, const BlockIndex** out);
+    core::ValidationResult process_headers(const std::vector<core::BlockHeader>& headers,
+                                           const BlockIndex** last);
+    core::ValidationResult process_block(const core::BlockPtr& block, bool* is_new);
+    util::Result<void> flush_coins();
+
+    // Queries.
+    const BlockIndex* tip() const EXCLUDES(mutex_) {
+        util::LockGuard lock(mutex_);
+        return active_.back();
+    }
+    const BlockIndex* best_header() const EXCLUDES(mutex_) {
+        util::LockGuard lock(mutex_);
+        // On equal work the tip wins, as it does for fork choice: a header of a branch
+        // that only ties the active chain is not "ahead" of it. (After a restart the tree
+        // breaks ties by load order, which need not be the order the node saw them in.)
+        const BlockIndex* best = tree_.best_header();
+        const BlockIndex* tip = active_.back();
+        if (best == nullptr || tip->chain_work >= best->chain_work) return tip;
+        return best;
+    }
+    const BlockIndex* genesis() const noexcept { return genesis_; }
+    const BlockIndex* lookup(const core::Uint256& hash) const EXCLUDES(mutex_) {
+        util::LockGuard lock(mutex_);
+        return tree_.find(hash);
+    }
+    const BlockIndex* at_height(std::uint32_t height) const override EXCLUDES(mutex_) {
+        util::LockGuard lock(mutex_);
+        return height < active_.size() ? active_[height] : nullptr;
+    }
+    bool in_active_chain(const BlockIndex* index) const EXCLUDES(mutex_) {
+        util::LockGuard lock(mutex_);
+        return in_active_locked(index);
+    }
+    std::uint32_t status(const BlockIndex* index) const EXCLUDES(mutex_) {
+        util::LockGuard lock(mutex_);
+        return index->status;
+    }
+    ChainStats stats() const EXCLUDES(mutex_);
+    std::vector<core::Uint256> locator(const BlockIndex* from) const;
+    const BlockIndex* find_fork(const std::vector<core::Uint256>& locator) const EXCLUDES(mutex_);
+    util::Result<util::Bytes> read_block_bytes(const BlockIndex* index) const {
+        return storage_.read_block_bytes(index);
+    }
+    util::Result<core::BlockPtr> read_block(const BlockIndex* index) const {
+        return storage_.read_block(index);
+    }
+    std::optional<Coin> coin(const core::OutPoint& outpoint) const EXCLUDES(mutex_);
+    std::optional<TxLocation> find_transaction(const core::Uint256& txid) const {
+        return tx_index_.find(txid);
+    }
+    std::vector<AddressTx> address_history(const core::XOnlyKey& key, std::size_t limit) const {
+        return address_index_.history(key, limit);
+    }
+    std::vector<std::pair<core::OutPoint, Coin>> address_coins(const core::XOnlyKey& key) const {
+        return address_index_.coins(key);
+    }
+    NextBlockContext next_block_context() const EXCLUDES(mutex_);
+
+    const core::Params& params() const noexcept { return params_; }
+
+    // ChainView, for the indexes' queries.
+    const BlockIndex* find_active(const core::Uint256& hash) const override EXCLUDES(mutex_) {
+        util::LockGuard lock(mutex_);
+        const BlockNode* b = tree_.find(hash);
+        return b != nullptr && in_active_locked(b) ? b : nullptr;
+    }
+    std::uint64_t coins_generation() const override EXCLUDES(mutex_) {
+        util::LockGuard lock(mutex_);
+        return coins_generation_;
+    }
+    util::Result<std::vector<std::pair<core::OutPoint, Coin>>> unspent_coins(
+        const std::vector<core::OutPoint>& outpoints) const override EXCLUDES(mutex_);
+
+  private:
+    // Blocks (connected or disconnected) and refusals, held until flush_events() tells the
+    // observer, with no lock held.
+    struct Event {
+        enum class Kind { kConnected, kDisconnected, kRejected };
+        Kind kind;
+        core::BlockPtr block;
+        const BlockIndex* index = nullptr;
+        core::Uint256 hash;
+        core::ValidationResult why;
+    };
+
+    static core::ValidationResult store_failure(const util::Error& e) {
+        return core::ValidationResult::fail(core::ValidationCode::kInternal, "store-failure",
+                                            e.to_string());
+    }
+    // Nodes are owned, mutable, by the tree; the public type hands out const pointers.
+    static BlockNode* mut(const BlockIndex* index) {
+        return const_cast<BlockNode*>(static_cast<const BlockNode*>(index));
+    }
+
+    bool in_active_locked(const BlockIndex* index) const REQUIRES(mutex_) {
+        return index != nullptr && index->height < active_.size() &&
+               active_[index->height] == index;
+    }
+    BlockNode* tip_node() const EXCLUDES(mutex_) {
+        util::LockGuard lock(mutex_);
+        return active_.back();
+    }
+
+    core::ValidationResult accept_header(const core::BlockHeader& header, const core::Uint256& hash,
+                                         BlockNode** out, store::WriteBatch* batch);
+    // Logs a refusal and queues its event; reject() also returns it.
+    void note_rejected(const core::Uint256& hash, const core::ValidationResult& why);
+    core::ValidationResult reject(const core::Uint256& hash, core::ValidationResult why);
+    void mark_failed(BlockNode* node, const core::ValidationResult& why, store::WriteBatch& batch);
+    void flush_events();
+
+    // In chainstate_activation.cpp.
+    core::ValidationResult activate_best_chain(const BlockNode* processed,
+                                               core::ValidationResult* processed_result);
+    core::ValidationResult connect_block(BlockNode* node);
+    core::ValidationResult disconnect_tip();
+    util::Result<core::BlockPtr> get_block(const BlockIndex* index) const;
+    util::Result<std::optional<Coin>> fetch_coin(const CoinsDelta& delta,
+                                                 const core::OutPoint& outpoint) const
+        EXCLUDES(mutex_);
+    core::ValidationResult maybe_flush();
+    // Writes the held-back block with its index record (status plus `extra_status`).
+    util::Result<void> write_pending(std::uint32_t extra_status);
+    // Writes `batch` after the held-back block.
+    util::Result<void> write(const store::WriteBatch& batch, bool sync = false);
+
+    store::Database& db_;
+    const core::Params& params_;
+    const util::Clock& clock_;
+    ChainObserver* const observer_;
+    const ChainstateOptions options_;
+    BlockStorage storage_;
+    TxIndex tx_index_;
+    AddressIndex address_index_;
+    // Every index the chain keeps up to date, in the order they write.
+    const std::vector<Index*> indexes_;
+
+    // Guards the tree, the active chain and the coins cache, and every node's status.
+    // Only the chain executor changes them (holding the lock); it also reads node fields
+    // without the lock, which is safe because no one else writes them.
+    mutable util::Mutex mutex_;
+    BlockTree tree_ GUARDED_BY(mutex_);
+    std::vector<BlockNode*> active_ GUARDED_BY(mutex_);
+    CoinsCache coins_ GUARDED_BY(mutex_);
+    // Counts changes of the coins set (blocks connected or disconnected), so that a reader
+    // can tell whether it saw one coins set from start to end.
+    std::uint64_t coins_generation_ GUARDED_BY(mutex_) = 0;
+    BlockNode* genesis_ = nullptr;  // set once by load()
+
+    // Chain executor only.
+    ScriptCheckPool script_pool_;
+    std::uint32_t changed_since_flush_ = 0;  // blocks connected or disconnected
+    bool notify_ = false;                    // false while opening
+    std::vector<Event> events_;
+    std::size_t pending_blocks_ = 0;
+    const BlockIndex* notified_tip_ = nullptr;
+    // The block process_block is handling, so that connecting it needs no read back.
+    core::Uint256 current_hash_;
+    core::BlockPtr current_block_;
+    // Its body, held back until it connects (the common case in sync) or process_block
+    // returns, so that body, undo data and index record reach the store in one write. Any
+    // other write goes after it (write()), so records of one key keep their order.
+    store::WriteBatch pending_;
+    BlockNode* pending_node_ = nullptr;
+};
+
+}  // namespace peerchain::chain
