@@ -174,7 +174,14 @@ class PeerManagerTest : public ::testing::Test {
     std::unique_ptr<chain::Chainstate> chain_;
     std::unique_ptr<mempool::Mempool> mempool_;
     RecordingSender sender_;
-    addrman::AddrMan book_{addrman::AddrManConfig{}, clock_};
+    // A fixed key and seed: where addresses land in the book is the same on every run.
+    addrman::AddrMan book_{[] {
+                               addrman::AddrManConfig c;
+                               c.key.fill(7);
+                               c.rng_seed = 7;
+                               return c;
+                           }(),
+                           clock_};
     addrman::BanMan bans_{addrman::BanManConfig{}, clock_};
     std::unique_ptr<PeerManager> pm_;
     PeerId last_id_ = 0;
