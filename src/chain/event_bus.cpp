@@ -26,26 +26,25 @@ void EventBus::publish(ChainEvent event) {
     if (tap_ != nullptr) tap_->publish(std::move(event));
 }
 
-void EventBus::on_block_connected(const core::BlockPtr& block, const BlockIndex* index) {
-    each([&](ChainObserver& o) { o.on_block_connected(block, index); });
+void EventBus::publish_block(ChainEvent::Kind kind, const core::BlockPtr& block,
+                             const BlockIndex* index) {
     if (tap_ == nullptr || index == nullptr) return;
     ChainEvent e;
-    e.kind = ChainEvent::Kind::kBlockConnected;
+    e.kind = kind;
     e.hash = index->hash;
     e.height = index->height;
     e.tx_count = block ? block->txs.size() : 0;
     publish(std::move(e));
 }
 
+void EventBus::on_block_connected(const core::BlockPtr& block, const BlockIndex* index) {
+    each([&](ChainObserver& o) { o.on_block_connected(block, index); });
+    publish_block(ChainEvent::Kind::kBlockConnected, block, index);
+}
+
 void EventBus::on_block_disconnected(const core::BlockPtr& block, const BlockIndex* index) {
     each([&](ChainObserver& o) { o.on_block_disconnected(block, index); });
-    if (tap_ == nullptr || index == nullptr) return;
-    ChainEvent e;
-    e.kind = ChainEvent::Kind::kBlockDisconnected;
-    e.hash = index->hash;
-    e.height = index->height;
-    e.tx_count = block ? block->txs.size() : 0;
-    publish(std::move(e));
+    publish_block(ChainEvent::Kind::kBlockDisconnected, block, index);
 }
 
 void EventBus::on_tip_changed(const BlockIndex* new_tip, const BlockIndex* old_tip,

@@ -79,6 +79,7 @@ class EventBus final : public ChainObserver {
         }
     }
     void publish(ChainEvent event);
+    void publish_block(ChainEvent::Kind kind, const core::BlockPtr& block, const BlockIndex* index);
 
     std::array<std::atomic<ChainObserver*>, static_cast<std::size_t>(Slot::kCount)> slots_{};
     util::EventRing<ChainEvent>* const tap_;

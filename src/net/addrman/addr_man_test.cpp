@@ -452,6 +452,7 @@ TEST(AddrMan, SaveAndLoadAFile) {
 TEST(AddrMan, FileLayoutIsStable) {
     util::Bytes file{'P', 'C', 'A', 'D', 1};
     const auto le = [&](std::uint64_t v, int n) {
+        // Little-endian, n <= 8 bytes.
         for (int i = 0; i < n; ++i) file.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
     };
     const auto str = [&](const std::string& s) {
@@ -465,7 +466,9 @@ TEST(AddrMan, FileLayoutIsStable) {
     le(6001, 2);
     le(kTransportWebSocket, 1);
     le(kNow - 5, 8);  // last_seen
-    le(0, 8 * 3);     // last_try, last_success, last_count_attempt
+    le(0, 8);         // last_try
+    le(0, 8);         // last_success
+    le(0, 8);         // last_count_attempt
     le(0, 4);         // attempts
     str("manual");
     str("local");

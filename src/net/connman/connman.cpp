@@ -263,7 +263,9 @@ util::Result<void> ConnMan::remove_peer(const std::string& address) {
 std::vector<ManualPeer> ConnMan::manual_peers() const {
     util::LockGuard lock(mutex_);
     std::vector<ManualPeer> out;
-    for (const auto& [url, m] : manual_) {
+    for (const auto& entry : manual_) {
+        const std::string& url = entry.first;
+        const auto& m = entry.second;
         ManualPeer p;
         p.url = url;
         p.failures = m.failures;

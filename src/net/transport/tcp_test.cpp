@@ -348,38 +348,11 @@ TEST_F(TransportTest, TcpSlowReaderIsClosedWhenSendQueueFills) {
     ASSERT_TRUE(server_events.wait_opened(1));
     const auto session = server_events.opened().at(0);
 
-    const auto chunk = std::make_shared<const util::Bytes>(limits.max_message_size);
-    int sent = 0;
-    while (sent < 4000 && session->send(chunk)) ++sent;
-    EXPECT_LT(sent, 4000);
-    ASSERT_TRUE(server_events.wait_closed(1));
-    EXPECT_TRUE(contains(server_events.closed().at(session->id()), "too slow"));
-    EXPECT_FALSE(session->is_open());
+    expect_closed_when_queue_fills(server_events, limits, session);
 }
 
 TEST_F(TransportTest, TcpSendQueueCountsTheOverheadOfEachMessage) {
-    Limits limits;
-    limits.max_message_size = 1024;
-    limits.max_send_queue_bytes = 64 * 1024;
-    Recorder server_events;
-    Recorder client_events;
-    const auto tiny = std::make_shared<const util::Bytes>(1, 0x42);
-    std::size_t accepted = 0;
-    // From inside on_message, on the session's strand, nothing leaves the queue: the count
-    // does not depend on how fast the socket drains.
-    server_events.message_hook = [&](const std::shared_ptr<Session>& session) {
-        while (accepted < limits.max_send_queue_bytes && session->send(tiny)) ++accepted;
-    };
-    auto server = make_server(server_events, limits);
-    Transport client(io_, client_events);
-    ASSERT_TRUE(client.dial(tcp_url_for(server->listen_port())));
-    ASSERT_TRUE(client_events.wait_opened(1));
-    ASSERT_TRUE(client_events.opened().at(0)->send(bytes_of("go")));
-
-    ASSERT_TRUE(server_events.wait_closed(1));
-    EXPECT_TRUE(contains(server_events.closed().begin()->second, "too slow"));
-    EXPECT_EQ(accepted, limits.max_send_queue_bytes / held_bytes(*tiny));
-    EXPECT_LT(accepted * tiny->size(), limits.max_send_queue_bytes / 100);
+    expect_queue_counts_overhead(tcp_url_for);
 }
 
 TEST_F(TransportTest, SilentTcpSessionTimesOut) {

@@ -158,6 +158,47 @@ class TransportTest : public ::testing::Test {
         return t;
     }
 
+    // Sends full-size messages to `session`, whose peer never reads: the kernel buffers
+    // fill, then the send queue, and the session is closed as too slow.
+    static void expect_closed_when_queue_fills(Recorder& events, const Limits& limits,
+                                               const std::shared_ptr<Session>& session) {
+        const auto chunk = std::make_shared<const util::Bytes>(limits.max_message_size);
+        int sent = 0;
+        while (sent < 4000 && session->send(chunk)) ++sent;
+        EXPECT_LT(sent, 4000);
+        ASSERT_TRUE(events.wait_closed(1));
+        EXPECT_TRUE(contains(events.closed().at(session->id()), "too slow"));
+        EXPECT_FALSE(session->is_open());
+    }
+
+    // Dials a server through `url_of(port)` and has the server answer the first message
+    // with 1-byte messages until its queue refuses one. They are sent from inside
+    // on_message, on the session's strand: nothing leaves the queue until the handler
+    // returns, so the count does not depend on how fast the socket drains. The queue counts
+    // each message's overhead: it fills at a payload sum of a few hundred bytes, not 64 KiB.
+    void expect_queue_counts_overhead(const std::function<std::string(std::uint16_t)>& url_of) {
+        Limits limits;
+        limits.max_message_size = 1024;
+        limits.max_send_queue_bytes = 64 * 1024;
+        Recorder server_events;
+        Recorder client_events;
+        const auto tiny = std::make_shared<const util::Bytes>(1, 0x42);
+        std::size_t accepted = 0;
+        server_events.message_hook = [&](const std::shared_ptr<Session>& session) {
+            while (accepted < limits.max_send_queue_bytes && session->send(tiny)) ++accepted;
+        };
+        auto server = make_server(server_events, limits);
+        Transport client(io_, client_events);
+        ASSERT_TRUE(client.dial(url_of(server->listen_port())));
+        ASSERT_TRUE(client_events.wait_opened(1));
+        ASSERT_TRUE(client_events.opened().at(0)->send(bytes_of("go")));
+
+        ASSERT_TRUE(server_events.wait_closed(1));
+        EXPECT_TRUE(contains(server_events.closed().begin()->second, "too slow"));
+        EXPECT_EQ(accepted, limits.max_send_queue_bytes / held_bytes(*tiny));
+        EXPECT_LT(accepted * tiny->size(), limits.max_send_queue_bytes / 100);
+    }
+
     asio::io_context io_;
     asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
     std::vector<std::thread> threads_;
