@@ -53,7 +53,7 @@ class Api(NodeTestCase):
         cookie = os.path.join(a.data_dir, ".cookie")
         mode = stat.S_IMODE(os.stat(cookie).st_mode)
         self.assertEqual(mode, 0o600)
-        token = open(cookie).read().strip()
+        token = a.token()
         self.assertEqual(len(token), 64)
         # A wrong token is refused even from loopback.
         status, body = a.request("POST", "/mineBlock", {"data": "x"},
