@@ -5,8 +5,8 @@ own peers.
 Starts a seed, then N-1 nodes on loopback that each know only the seed (--peers), and
 waits until every node is linked to at least --min-peers nodes besides the seed, the
 nodes stay connected without the seed, and no link has changed for 3 s. Links in either
-direction count: a node never dials a peer that already dialed it, so a node that joins
-late may hold all its links inbound (the automatic outbound counts are printed). What
+direction count, once per pair of nodes (two nodes that each dialed the other, as
+nodes do, are one link of the graph); the automatic outbound counts are printed. What
 happens to the seed then (--seed-mode):
 
   demote (default)  every node forgets the seed as a manual peer (DELETE /peers/...), which
