@@ -545,7 +545,7 @@ std::optional<transport::SessionId> ConnMan::pick_eviction(transport::SessionId 
             candidates.push_back(std::move(c));
         }
     }
-    return select_inbound_to_evict(std::move(candidates), now(), eviction_key_);
+    return select_inbound_to_evict(std::move(candidates), eviction_key_);
 }
 
 void ConnMan::on_message(std::shared_ptr<transport::Session> session, util::Bytes payload) {

@@ -32,21 +32,18 @@ std::array<std::uint8_t, 32> keyed(const std::array<std::uint8_t, 32>& key,
 
 }  // namespace
 
-std::optional<std::uint64_t> select_inbound_to_evict(Candidates candidates, std::int64_t now,
-                                                     const std::array<std::uint8_t, 32>& key,
-                                                     std::int64_t handshake_grace) {
-    // 0. The oldest of those that never completed the handshake in time.
+std::optional<std::uint64_t> select_inbound_to_evict(Candidates candidates,
+                                                     const std::array<std::uint8_t, 32>& key) {
+    // 0. The oldest of those that have not completed the handshake.
     const EvictionCandidate* idle = nullptr;
     for (const auto& c : candidates) {
-        if (c.handshake_done || now - c.connected_at < handshake_grace) continue;
+        if (c.handshake_done) continue;
         if (idle == nullptr || c.connected_at < idle->connected_at ||
             (c.connected_at == idle->connected_at && c.id < idle->id)) {
             idle = &c;
         }
     }
     if (idle != nullptr) return idle->id;
-    // A newcomer still in its handshake is protected (it has had no chance yet).
-    std::erase_if(candidates, [](const auto& c) { return !c.handshake_done; });
 
     // 1. Distinct groups by a keyed hash: the 4 with the highest hashes, one per group.
     {

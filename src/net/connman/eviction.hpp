@@ -1,9 +1,12 @@
 // Which inbound peer makes room when the inbound slots are full: Bitcoin Core's
 // SelectNodeToEvict (src/node/eviction.cpp), with one rule added in front.
 //
-// 0. A peer that has not completed the handshake within `handshake_grace` of connecting
-//    offers nothing yet: the oldest such goes first (idle connections cannot hold slots
-//    that honest newcomers need; a newcomer completes its handshake in one round trip).
+// 0. A peer that has not completed the handshake offers nothing yet: the oldest such goes
+//    first, however young (it has had the longest to finish). Idle connections cannot
+//    hold slots against anyone then, even when they keep coming back: an honest newcomer
+//    evicts the oldest of them and completes its handshake in one round trip, before it
+//    is the oldest. (A grace period that protected young idle connections let a flood of
+//    reconnecting ones keep every slot young and every newcomer out.)
 // Among the others, protected from eviction, in this order (each from what remains):
 // 1. 4 peers of distinct address groups, chosen by a keyed hash of the group (an attacker
 //    cannot predict which, and cannot take every slot from one group);
@@ -36,10 +39,8 @@ struct EvictionCandidate {
     std::string group;                // its address group
 };
 
-// The id of the peer to evict at `now`, or nullopt when every candidate is protected.
+// The id of the peer to evict, or nullopt when every candidate is protected.
 std::optional<std::uint64_t> select_inbound_to_evict(std::vector<EvictionCandidate> candidates,
-                                                     std::int64_t now,
-                                                     const std::array<std::uint8_t, 32>& key,
-                                                     std::int64_t handshake_grace = 2);
+                                                     const std::array<std::uint8_t, 32>& key);
 
 }  // namespace peerchain::net::connman
