@@ -78,6 +78,7 @@ class FuzzNode final : public api::NodeApi {
     std::vector<api::PeerView> peers() const override { return {}; }
     api::MiningView mining() const override { return {}; }
     std::string user_agent() const override { return "/fuzz/"; }
+    std::string metrics_text() const override { return "# fuzz\n"; }
     util::Result<void> add_peer(const std::string&) override {
         return util::Unexpected(util::Errc::kUnavailable, "no network");
     }

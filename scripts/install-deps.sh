@@ -13,6 +13,8 @@ packages=(
     # The second stage of scripts/test.sh: clang with its sanitizer and libFuzzer runtimes,
     # llvm-symbolizer for readable sanitizer reports, and clang-format.
     clang libclang-rt-14-dev llvm clang-format
+    # promtool, which checks the node's /metrics in the integration tests.
+    prometheus
 )
 
 missing=()

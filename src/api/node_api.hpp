@@ -117,6 +117,8 @@ class NodeApi {
     virtual std::vector<PeerView> peers() const = 0;
     virtual MiningView mining() const = 0;
     virtual std::string user_agent() const = 0;
+    // Every metric of the node in the Prometheus text format (util/metrics.hpp).
+    virtual std::string metrics_text() const = 0;
 
     // --- Peers, the address book and bans ------------------------------------------------
 

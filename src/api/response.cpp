@@ -11,9 +11,15 @@
 
 namespace peerchain::api {
 
-Response Response::ok(boost::json::value body) { return Response{200, std::move(body), {}}; }
+Response Response::ok(boost::json::value body) {
+    return Response{200, std::move(body), {}, {}, {}};
+}
 
-Response Response::no_content() { return Response{204, nullptr, {}}; }
+Response Response::no_content() { return Response{204, nullptr, {}, {}, {}}; }
+
+Response Response::ok_text(std::string text, std::string content_type) {
+    return Response{200, nullptr, {}, std::move(content_type), std::move(text)};
+}
 
 struct Responder::State {
     explicit State(Sink s) : sink(std::move(s)) {}

@@ -34,11 +34,17 @@ struct Response {
     // Transfer-Encoding and ignores those here, as it ignores any name or value that is not
     // a valid header (no CR, LF or NUL can reach the wire).
     std::vector<Header> headers;
+    // A 2xx answer that is not JSON: when content_type is set, `text` is the body, sent
+    // with that Content-Type, and `body` is ignored.
+    std::string content_type;
+    std::string text;
 
     // 200 with `body`.
     static Response ok(boost::json::value body);
     // 204 without a body.
     static Response no_content();
+    // 200 with `text` as the body, of type `content_type`.
+    static Response ok_text(std::string text, std::string content_type);
 };
 
 class Responder {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <exception>
 #include <utility>
 
@@ -185,12 +186,36 @@ util::Result<const Router::Route*> Router::resolve(Method method, std::string_vi
     return route;
 }
 
+void Router::count_requests(util::metrics::Registry& registry) {
+    requests_ = &registry.counter_family("peerchain_api_requests_total",
+                                         "HTTP API requests answered, by route and status.",
+                                         {"route", "status"});
+    durations_ = &registry.histogram_family(
+        "peerchain_api_request_duration_seconds",
+        "Time from a request's arrival at the router to its answer, by route.", {"route"},
+        util::metrics::exponential_bounds(0.0001, 4, 10));
+}
+
+Responder Router::counted(Responder responder, std::shared_ptr<std::string> route) const {
+    return Responder([this, inner = std::move(responder), route = std::move(route),
+                      start = std::chrono::steady_clock::now()](Response response) {
+        response = normalize_response(std::move(response));
+        const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+        requests_->labels({*route, std::to_string(response.status)}).inc();
+        durations_->labels({*route}).observe(took.count());
+        inner(std::move(response));
+    });
+}
+
 void Router::handle(Request request, Responder responder) const noexcept {
     try {
+        auto route_name = std::make_shared<std::string>("unmatched");
+        if (requests_ != nullptr) responder = counted(std::move(responder), route_name);
         const std::size_t q = request.target.find('?');
         request.path = request.target.substr(0, q);
         RouteMatch found;
         auto resolved = resolve(request.method, request.path, found);
+        if (resolved && found.kind == RouteMatch::Kind::kFound) *route_name = found.pattern;
         if (!resolved) return responder(bad_request(resolved.error().message));
         if (q != std::string::npos) {
             auto query = parse_query(std::string_view(request.target).substr(q + 1));

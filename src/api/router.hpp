@@ -26,6 +26,7 @@
 #include <cstddef>
 #include <functional>
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,7 @@
 #include "api/auth.hpp"
 #include "api/request.hpp"
 #include "api/response.hpp"
+#include "util/metrics.hpp"
 #include "util/result.hpp"
 
 namespace peerchain::api {
@@ -81,6 +83,12 @@ class Router {
     // path_params and query before the handler sees it. Never throws.
     void handle(Request request, Responder responder) const noexcept;
 
+    // Counts every request answered from now on, by route pattern ("unmatched" when none)
+    // and status, and times it from handle() to its answer: peerchain_api_requests_total
+    // and peerchain_api_request_duration_seconds in `registry`, which must outlive the
+    // router. Call before the first request.
+    void count_requests(util::metrics::Registry& registry);
+
     const Auth& auth() const noexcept { return auth_; }
     std::size_t route_count() const noexcept { return routes_.size(); }
 
@@ -101,7 +109,12 @@ class Router {
     const Route* find(Method method, const std::vector<std::string>& segments,
                       std::vector<Method>& allowed) const;
 
+    // Wraps `responder` so that the answer is counted under the route `*route` names by then.
+    Responder counted(Responder responder, std::shared_ptr<std::string> route) const;
+
     Auth auth_;
+    util::metrics::Family<util::metrics::Counter>* requests_ = nullptr;
+    util::metrics::Family<util::metrics::Histogram>* durations_ = nullptr;
     std::vector<Route> routes_;
     std::vector<Handler> handlers_;
 };

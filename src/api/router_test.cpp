@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <future>
 #include <optional>
 #include <stdexcept>
+#include <thread>
 
 #include "api/errors.hpp"
 
@@ -212,6 +215,46 @@ TEST_F(RouterDeathTest, BadPatternsAreBugs) {
     EXPECT_DEATH(router.add(Method::kGet, "/a b", Access::kOpen, echo("x")), "");
     // The same shape as /blocks/{id}, under another parameter name.
     EXPECT_DEATH(router.add(Method::kGet, "/blocks/{hash}", Access::kOpen, echo("x")), "");
+}
+
+TEST_F(RouterTest, CountsRequestsByRouteAndStatus) {
+    util::metrics::Registry registry;
+    router.count_requests(registry);
+    // A handler that answers later, from another thread, is counted when it answers.
+    std::thread later;
+    router.add(Method::kGet, "/slow", Access::kOpen, [&later](const Request&, Responder done) {
+        later = std::thread([done] { done(Response::ok("late")); });
+    });
+    EXPECT_EQ(run(router, make(Method::kGet, "/blocks/7"))->status, 200u);
+    EXPECT_EQ(run(router, make(Method::kGet, "/blocks/8"))->status, 200u);
+    EXPECT_EQ(run(router, make(Method::kGet, "/nowhere/at/all"))->status, 404u);
+    EXPECT_EQ(run(router, make(Method::kPost, "/blocks"))->status, 405u);
+    EXPECT_EQ(run(router, make(Method::kPost, "/mineBlock"))->status, 200u);
+    auto remote = make(Method::kPost, "/mine");
+    remote.remote_is_loopback = false;
+    EXPECT_EQ(run(router, remote)->status, 401u);
+
+    auto& requests =
+        registry.counter_family("peerchain_api_requests_total", "", {"route", "status"});
+    EXPECT_EQ(requests.labels({"/blocks/{id}", "200"}).value(), 2u);
+    EXPECT_EQ(requests.labels({"unmatched", "404"}).value(), 1u);
+    EXPECT_EQ(requests.labels({"unmatched", "405"}).value(), 1u);
+    EXPECT_EQ(requests.labels({"/mineBlock", "200"}).value(), 1u);
+    EXPECT_EQ(requests.labels({"/mine", "401"}).value(), 1u);
+
+    auto answer = std::make_shared<std::optional<Response>>();
+    std::promise<void> answered;
+    router.handle(make(Method::kGet, "/slow"), Responder([answer, &answered](Response r) {
+                      *answer = std::move(r);
+                      answered.set_value();
+                  }));
+    later.join();
+    ASSERT_EQ(answered.get_future().wait_for(std::chrono::seconds(0)), std::future_status::ready);
+    EXPECT_EQ(requests.labels({"/slow", "200"}).value(), 1u);
+    const std::string text = registry.render();
+    EXPECT_NE(text.find("peerchain_api_request_duration_seconds_count{route=\"/blocks/{id}\"} 2\n"),
+              std::string::npos)
+        << text;
 }
 
 }  // namespace

@@ -158,8 +158,16 @@ void add_status_route(Router& router, NodeApi& node) {
 
 }  // namespace
 
+void add_metrics_route(Router& router, NodeApi& node) {
+    router.add(Method::kGet, "/metrics", Access::kOpen, sync_handler([&node](const Request&) {
+                   return Response::ok_text(node.metrics_text(),
+                                            "text/plain; version=0.0.4; charset=utf-8");
+               }));
+}
+
 void register_routes(Router& router, NodeApi& node) {
     add_block_routes(router, node);
+    add_metrics_route(router, node);
     add_mining_routes(router, node);
     add_peer_routes(router, node);
     add_status_route(router, node);

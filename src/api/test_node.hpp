@@ -91,6 +91,7 @@ class TestNode : public NodeApi {
     std::vector<PeerView> peers() const override { return net.connected; }
     MiningView mining() const override { return {}; }
     std::string user_agent() const override { return "/test/"; }
+    std::string metrics_text() const override { return "# metrics of the test node\n"; }
     void mine_block(util::Bytes, MinedCallback done) override {
         done(util::Unexpected(util::Errc::kUnavailable, "no miner"));
     }

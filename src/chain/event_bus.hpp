@@ -7,7 +7,8 @@
 // first (a connected block takes its transactions out, a reorg gives the old branch's back)
 // so that the peers announce and the miner builds on a pool that already agrees with the
 // new tip; then the peer manager; then the miner; then the node itself (logs, fatal
-// errors). Each event reaches every subscriber before the next event starts.
+// errors); last the metrics, which only count (a few atomic additions, nothing that can
+// wait). Each event reaches every subscriber before the next event starts.
 //
 // The tap (optional) receives a ChainEvent value for every event, after the subscribers.
 // It is a util::EventRing: publishing never waits for a reader, and a reader that falls
@@ -57,7 +58,7 @@ const char* chain_event_name(ChainEvent::Kind kind) noexcept;
 class EventBus final : public ChainObserver {
   public:
     // The order in which synchronous subscribers hear every event.
-    enum class Slot : std::size_t { kMempool, kPeers, kMiner, kNode, kCount };
+    enum class Slot : std::size_t { kMempool, kPeers, kMiner, kNode, kMetrics, kCount };
 
     // `tap` may be null (no asynchronous readers).
     explicit EventBus(util::EventRing<ChainEvent>* tap = nullptr) : tap_(tap) {}

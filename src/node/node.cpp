@@ -29,11 +29,13 @@
 #include "mining/miner.hpp"
 #include "net/connman/connman.hpp"
 #include "net/peer_manager/peer_manager.hpp"
+#include "node/node_metrics.hpp"
 #include "node/peer_views.hpp"
 #include "store/leveldb_database.hpp"
 #include "util/event_ring.hpp"
 #include "util/executor.hpp"
 #include "util/file.hpp"
+#include "util/metrics.hpp"
 #include "util/sync.hpp"
 #include "util/thread_annotations.hpp"
 #include "wallet/coins.hpp"
@@ -103,6 +105,7 @@ class Node::Impl final : public chain::ChainObserver,
     }
     api::MiningView mining() const override;
     std::string user_agent() const override { return kUserAgent; }
+    std::string metrics_text() const override { return metrics_.render(); }
     util::Result<void> add_peer(const std::string& url) override {
         if (!connman_) return util::Unexpected(util::Errc::kUnavailable, "node is stopping");
         return connman_->add_peer(url);
@@ -153,6 +156,9 @@ class Node::Impl final : public chain::ChainObserver,
     // metrics read it next); the bus publishes into it after its subscribers.
     util::EventRing<chain::ChainEvent> events_{10'000};
     chain::EventBus bus_{&events_};
+    // Before everything that counts into it, so that it goes last.
+    util::metrics::Registry metrics_;
+    ChainMetrics chain_metrics_{metrics_};
     std::unique_ptr<store::Database> db_;
     std::unique_ptr<chain::Chainstate> chain_;
     std::unique_ptr<mempool::Mempool> mempool_;
@@ -197,6 +203,7 @@ util::Result<void> Node::Impl::start() {
     // The chain's events reach the pool, the peers, the miner and this node through one bus,
     // in that order; each subscribes once it exists.
     bus_.subscribe(chain::EventBus::Slot::kNode, this);
+    bus_.subscribe(chain::EventBus::Slot::kMetrics, &chain_metrics_);
     auto chain = chain::Chainstate::open(*db_, *params_, util::SystemClock::instance(), &bus_);
     if (!chain) return util::Unexpected(chain.error());
     chain_ = std::move(*chain);
@@ -281,6 +288,8 @@ util::Result<void> Node::Impl::start() {
     auth_.emplace(std::move(*auth));
     auto router = std::make_shared<api::Router>(*auth_);
     api::register_routes(*router, *this);
+    router->count_requests(metrics_);
+    register_node_gauges(metrics_, *this);
     api::HttpServerConfig http_config;
     http_config.address = config_.http_bind;
     http_config.port = config_.http_port;

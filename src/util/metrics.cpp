@@ -222,10 +222,21 @@ Histogram& Registry::histogram(std::string name, std::string help, std::vector<d
 }
 
 void Registry::gauge_callback(std::string name, std::string help, std::function<double()> read) {
+    NODE_ASSERT(read);
+    gauge_family_callback(std::move(name), std::move(help), {}, [read = std::move(read)] {
+        return LabelledValues{{{}, read()}};
+    });
+}
+
+void Registry::gauge_family_callback(std::string name, std::string help,
+                                     std::vector<std::string> labels,
+                                     std::function<LabelledValues()> read) {
     NODE_ASSERT(valid_name(name, true) && read);
+    for (const auto& l : labels) NODE_ASSERT(valid_name(l, false) && !l.starts_with("__"));
     std::lock_guard lock(mutex_);
     NODE_ASSERT(!families_.contains(name) && !callbacks_.contains(name));
-    callbacks_.emplace(std::move(name), Callback{std::move(help), std::move(read)});
+    callbacks_.emplace(std::move(name),
+                       Callback{std::move(help), std::move(labels), std::move(read)});
 }
 
 std::string Registry::render() const {
@@ -240,7 +251,12 @@ std::string Registry::render() const {
         std::string text = "# HELP " + name + " ";
         append_escaped(text, cb.help, false);
         text += "\n# TYPE " + name + " gauge\n";
-        append_sample(text, name, "", "", format_value(cb.read()));
+        auto values = cb.read();
+        std::sort(values.begin(), values.end());
+        for (const auto& [labels, value] : values) {
+            if (labels.size() != cb.labels.size()) continue;
+            append_sample(text, name, "", format_labels(cb.labels, labels), format_value(value));
+        }
         texts.emplace(name, std::move(text));
     }
     {

@@ -29,6 +29,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "util/assert.hpp"
@@ -181,6 +182,12 @@ class Registry {
     // lock of the registry, and must be safe there; it may not call back into the registry.
     void gauge_callback(std::string name, std::string help, std::function<double()> read);
 
+    // The same for a labelled gauge: `read` gives each child's label values (one per label
+    // name, in order) and value; children it leaves out are not shown.
+    using LabelledValues = std::vector<std::pair<std::vector<std::string>, double>>;
+    void gauge_family_callback(std::string name, std::string help, std::vector<std::string> labels,
+                               std::function<LabelledValues()> read);
+
     // Every metric, families in name order, children in label order.
     std::string render() const;
 
@@ -191,7 +198,8 @@ class Registry {
 
     struct Callback {
         std::string help;
-        std::function<double()> read;
+        std::vector<std::string> labels;
+        std::function<LabelledValues()> read;
     };
 
     mutable std::mutex mutex_;

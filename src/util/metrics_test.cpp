@@ -100,6 +100,19 @@ TEST(Metrics, CallbackGaugesAreReadWhenRendered) {
               "peerchain_z -2\n");
 }
 
+TEST(Metrics, LabelledCallbackGaugesShowWhatTheyRead) {
+    Registry r;
+    Registry::LabelledValues peers{{{"outbound", "ws"}, 8}, {{"inbound", "tcp"}, 2}};
+    r.gauge_family_callback("peerchain_peers", "Connected peers.", {"direction", "transport"},
+                            [&] { return peers; });
+    peers.push_back({{"wrong arity"}, 1});  // left out
+    EXPECT_EQ(r.render(),
+              "# HELP peerchain_peers Connected peers.\n"
+              "# TYPE peerchain_peers gauge\n"
+              "peerchain_peers{direction=\"inbound\",transport=\"tcp\"} 2\n"
+              "peerchain_peers{direction=\"outbound\",transport=\"ws\"} 8\n");
+}
+
 TEST(Metrics, AFamilyHoldsBoundedChildren) {
     Registry r;
     auto& family = r.counter_family("requests_total", "Requests.", {"route", "status"});

@@ -2,8 +2,12 @@
 
 import json
 import os
+import re
+import shutil
 import stat
+import subprocess
 import unittest
+import urllib.request
 
 from harness import NodeTestCase, wait_until
 
@@ -73,6 +77,58 @@ class Api(NodeTestCase):
         wait_until(lambda: a.height() >= 3, timeout=60, what="dev blocks")
         for _ in range(20):
             self.assertGreaterEqual(a.status()["height"], 3)
+
+    def metrics(self, node):
+        """GET /metrics: its Content-Type, its text, and each sample's value by series."""
+        with urllib.request.urlopen(node.url + "/metrics", timeout=30) as resp:
+            kind = resp.headers["Content-Type"]
+            text = resp.read().decode()
+        values = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                series, value = line.rsplit(" ", 1)
+                values[series] = float(value)
+        return kind, text, values
+
+    def test_metrics_follow_the_chain_the_peers_and_the_api(self):
+        a = self.start_node("A")
+        b = self.start_node("B")
+        a.mine_many(2, "a")
+        b.mine_many(3, "b")
+        self.assertEqual(a.request("GET", "/no/such/route")[0], 404)
+        # B's heavier chain makes A reorganise two blocks deep.
+        a.post("/addPeer", {"peer": b.ws_url})
+        self.assert_same_tip([a, b])
+
+        kind, text, m = self.metrics(a)
+        self.assertEqual(kind, "text/plain; version=0.0.4; charset=utf-8")
+        promtool = shutil.which("promtool")
+        self.assertIsNotNone(promtool, "promtool (Debian package prometheus) is missing: "
+                                       "scripts/install-deps.sh installs it")
+        check = subprocess.run([promtool, "check", "metrics"], input=text, text=True,
+                               capture_output=True)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+
+        self.assertEqual(m["peerchain_tip_height"], 3)
+        self.assertEqual(m["peerchain_headers_height"], 3)
+        self.assertEqual(m["peerchain_blocks_connected_total"], 5)  # 2 own, then B's 3
+        self.assertEqual(m["peerchain_blocks_disconnected_total"], 2)
+        self.assertEqual(m["peerchain_reorgs_total"], 1)
+        self.assertEqual(m["peerchain_reorg_depth_blocks_sum"], 2)
+        self.assertEqual(m['peerchain_peers{direction="outbound",transport="ws"}'], 1)
+        self.assertEqual(m["peerchain_mempool_transactions"], 0)
+        self.assertGreater(m["peerchain_chain_work"], 0)
+        self.assertGreater(m["peerchain_process_resident_memory_bytes"], 1 << 20)
+        self.assertEqual(m['peerchain_api_requests_total{route="/mineBlock",status="200"}'], 2)
+        self.assertEqual(m['peerchain_api_requests_total{route="unmatched",status="404"}'], 1)
+        self.assertEqual(
+            m['peerchain_api_request_duration_seconds_count{route="/mineBlock"}'], 2)
+        # B counts its inbound peer; a transaction in A's pool shows at once.
+        self.assertEqual(self.metrics(b)[2]['peerchain_peers{direction="inbound",transport="ws"}'], 1)
+        a.mine_many(100, "mature")
+        a.send(b.address(), 5)
+        self.assertEqual(self.metrics(a)[2]["peerchain_mempool_transactions"], 1)
+        self.assertTrue(re.search(r"^peerchain_mempool_bytes [1-9]", self.metrics(a)[1], re.M))
 
 
 if __name__ == "__main__":

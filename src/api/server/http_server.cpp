@@ -298,8 +298,11 @@ class Session : public std::enable_shared_from_this<Session> {
             res_.set(http::field::access_control_allow_origin, "*");
         }
         if (response.status != 204) {
-            std::string body = boost::json::serialize(response.body);
-            res_.set(http::field::content_type, "application/json");
+            const bool text = !response.content_type.empty() && response.status < 300;
+            std::string body =
+                text ? std::move(response.text) : boost::json::serialize(response.body);
+            res_.set(http::field::content_type,
+                     text ? response.content_type : std::string("application/json"));
             res_.content_length(body.size());
             // A HEAD answer announces the length of the body it does not send.
             if (!head) res_.body() = std::move(body);

@@ -1,0 +1,105 @@
+#include "node/node_metrics.hpp"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <utility>
+
+#include "chain/block_index.hpp"
+#include "chain/chainstate.hpp"
+#include "mempool/mempool.hpp"
+
+namespace peerchain::node {
+
+namespace metrics = util::metrics;
+
+ChainMetrics::ChainMetrics(metrics::Registry& registry)
+    : connected_(registry.counter("peerchain_blocks_connected_total",
+                                  "Blocks connected to the active chain.")),
+      disconnected_(registry.counter("peerchain_blocks_disconnected_total",
+                                     "Blocks taken off the active chain by reorganisations.")),
+      reorgs_(registry.counter("peerchain_reorgs_total",
+                               "Reorganisations: tip changes that left the old tip's branch.")),
+      reorg_depth_(registry.histogram(
+          "peerchain_reorg_depth_blocks",
+          "Blocks each reorganisation disconnected (old tip height less the fork's).",
+          {1, 2, 4, 8, 16, 64, 256, 1024, 4096})),
+      rejected_(registry.counter_family(
+          "peerchain_blocks_rejected_total",
+          "Blocks (and headers) the chain refused, by the reason the rules gave.", {"reason"})) {}
+
+void ChainMetrics::on_block_connected(const core::BlockPtr&, const chain::BlockIndex*) {
+    connected_.inc();
+}
+
+void ChainMetrics::on_block_disconnected(const core::BlockPtr&, const chain::BlockIndex*) {
+    disconnected_.inc();
+}
+
+void ChainMetrics::on_tip_changed(const chain::BlockIndex*, const chain::BlockIndex* old_tip,
+                                  const chain::BlockIndex* fork) {
+    if (old_tip == nullptr || fork == nullptr || fork == old_tip) return;
+    reorgs_.inc();
+    reorg_depth_.observe(static_cast<double>(old_tip->height - fork->height));
+}
+
+void ChainMetrics::on_block_rejected(const core::Uint256&, const core::ValidationResult& why) {
+    rejected_.labels({why.reason.empty() ? "unknown" : why.reason}).inc();
+}
+
+namespace {
+
+// VmRSS of this process in bytes, from /proc/self/statm (pages); 0 when unreadable.
+double resident_bytes() {
+    std::ifstream statm("/proc/self/statm");
+    unsigned long long size = 0;
+    unsigned long long resident = 0;
+    if (!(statm >> size >> resident)) return 0;
+    return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace
+
+void register_node_gauges(metrics::Registry& registry, const api::NodeApi& node) {
+    registry.gauge_callback("peerchain_tip_height", "Height of the active chain's tip.",
+                            [&node] { return static_cast<double>(node.chain().tip()->height); });
+    registry.gauge_callback("peerchain_headers_height",
+                            "Height of the best header known (with the most work).", [&node] {
+                                const auto* best = node.chain().best_header();
+                                return best ? static_cast<double>(best->height) : 0.0;
+                            });
+    registry.gauge_callback("peerchain_chain_work",
+                            "Expected hashes behind the active tip (its chain work).",
+                            [&node] { return node.chain().tip()->chain_work.to_double(); });
+    registry.gauge_callback("peerchain_mempool_transactions", "Transactions in the memory pool.",
+                            [&node] { return static_cast<double>(node.mempool().size()); });
+    registry.gauge_callback("peerchain_mempool_bytes",
+                            "Serialized bytes of the transactions in the memory pool.",
+                            [&node] { return static_cast<double>(node.mempool().bytes()); });
+    registry.gauge_family_callback("peerchain_peers",
+                                   "Connected peers that completed the handshake, by direction and "
+                                   "transport.",
+                                   {"direction", "transport"}, [&node] {
+                                       std::map<std::vector<std::string>, double> counts;
+                                       // Every combination, so that a series shows 0 rather than
+                                       // vanishing.
+                                       for (const char* d : {"inbound", "outbound"}) {
+                                           for (const char* t : {"ws", "tcp"}) counts[{d, t}] = 0;
+                                       }
+                                       for (const auto& p : node.peers()) {
+                                           if (p.handshake_done)
+                                               counts[{p.direction, p.transport}] += 1;
+                                       }
+                                       return metrics::Registry::LabelledValues(counts.begin(),
+                                                                                counts.end());
+                                   });
+    registry.gauge_callback("peerchain_mining_hashes_per_second",
+                            "The miner's hashes a second over the last few seconds (0 when idle).",
+                            [&node] { return node.mining().hashes_per_second; });
+    registry.gauge_callback("peerchain_process_resident_memory_bytes",
+                            "Resident memory of the node's process.",
+                            [] { return resident_bytes(); });
+}
+
+}  // namespace peerchain::node
