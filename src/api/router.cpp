@@ -197,12 +197,15 @@ void Router::count_requests(util::metrics::Registry& registry) {
 }
 
 Responder Router::counted(Responder responder, std::shared_ptr<std::string> route) const {
-    return Responder([this, inner = std::move(responder), route = std::move(route),
+    // The families, not the router: an answer may come after the router is gone (a miner
+    // thread at shutdown); the registry outlives both.
+    return Responder([requests = requests_, durations = durations_, inner = std::move(responder),
+                      route = std::move(route),
                       start = std::chrono::steady_clock::now()](Response response) {
         response = normalize_response(std::move(response));
         const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-        requests_->labels({*route, std::to_string(response.status)}).inc();
-        durations_->labels({*route}).observe(took.count());
+        requests->labels({*route, std::to_string(response.status)}).inc();
+        durations->labels({*route}).observe(took.count());
         inner(std::move(response));
     });
 }

@@ -85,8 +85,8 @@ class Router {
 
     // Counts every request answered from now on, by route pattern ("unmatched" when none)
     // and status, and times it from handle() to its answer: peerchain_api_requests_total
-    // and peerchain_api_request_duration_seconds in `registry`, which must outlive the
-    // router. Call before the first request.
+    // and peerchain_api_request_duration_seconds in `registry`, which must outlive every
+    // answer (a late one may come after the router is gone). Call before the first request.
     void count_requests(util::metrics::Registry& registry);
 
     const Auth& auth() const noexcept { return auth_; }
