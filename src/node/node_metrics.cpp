@@ -77,6 +77,9 @@ void register_node_gauges(metrics::Registry& registry, const api::NodeApi& node)
     registry.gauge_callback("peerchain_mempool_bytes",
                             "Serialized bytes of the transactions in the memory pool.",
                             [&node] { return static_cast<double>(node.mempool().bytes()); });
+    registry.gauge_callback("peerchain_mempool_min_fee_rate",
+                            "The lowest fee rate the pool accepts now, in base units a byte.",
+                            [&node] { return static_cast<double>(node.min_fee_rate()); });
     registry.gauge_family_callback("peerchain_peers",
                                    "Connected peers that completed the handshake, by direction and "
                                    "transport.",

@@ -5,7 +5,8 @@
 // register_node_gauges() adds the gauges read when /metrics is asked for, from what the
 // node's parts already keep, through api::NodeApi: heights, chain work, the pool, peers by
 // direction and transport, the miner's hash rate, the process's resident memory.
-// The HTTP API counts its own requests (api::Router::count_requests).
+// The HTTP API counts its own requests (api::Router::count_requests), and the connection
+// manager the P2P bytes by message type (net::connman::Config::metrics).
 //
 // Thread-safety: ChainMetrics is called on the chain executor and only touches atomics;
 // the gauges are read on an HTTP thread through NodeApi's thread-safe queries.

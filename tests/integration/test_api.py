@@ -117,12 +117,18 @@ class Api(NodeTestCase):
         self.assertEqual(m["peerchain_reorg_depth_blocks_sum"], 2)
         self.assertEqual(m['peerchain_peers{direction="outbound",transport="ws"}'], 1)
         self.assertEqual(m["peerchain_mempool_transactions"], 0)
+        self.assertEqual(m["peerchain_mempool_min_fee_rate"], a.get("/mempool/info")["minFeeRate"])
         self.assertGreater(m["peerchain_chain_work"], 0)
         self.assertGreater(m["peerchain_process_resident_memory_bytes"], 1 << 20)
         self.assertEqual(m['peerchain_api_requests_total{route="/mineBlock",status="200"}'], 2)
         self.assertEqual(m['peerchain_api_requests_total{route="unmatched",status="404"}'], 1)
         self.assertEqual(
             m['peerchain_api_request_duration_seconds_count{route="/mineBlock"}'], 2)
+        # A fetched B's three blocks (each over 100 bytes) and asked for them.
+        self.assertGreater(m['peerchain_p2p_bytes_total{direction="in",command="block"}'], 300)
+        self.assertGreater(m['peerchain_p2p_bytes_total{direction="out",command="getdata"}'], 0)
+        self.assertGreater(m['peerchain_p2p_bytes_total{direction="out",command="version"}'], 0)
+        self.assertEqual(m['peerchain_p2p_bytes_total{direction="in",command="unknown"}'], 0)
         # B counts its inbound peer; a transaction in A's pool shows at once.
         self.assertEqual(self.metrics(b)[2]['peerchain_peers{direction="inbound",transport="ws"}'], 1)
         a.mine_many(100, "mature")

@@ -9,6 +9,7 @@
 
 #include "crypto/random.hpp"
 #include "net/connman/eviction.hpp"
+#include "net/wire/message.hpp"
 #include "util/file.hpp"
 
 namespace peerchain::net::connman {
@@ -70,6 +71,18 @@ ConnMan::ConnMan(boost::asio::io_context& io, util::SerialExecutor& executor,
               return b;
           }(),
           clock) {
+    if (config_.metrics != nullptr) {
+        auto& bytes = config_.metrics->counter_family(
+            "peerchain_p2p_bytes_total",
+            "Bytes of P2P messages received (in) and sent (out), by message type; framing "
+            "left out.",
+            {"direction", "command"});
+        for (std::size_t t = 0; t < kMessageTypes; ++t) {
+            const char* name = wire::message_type_name(static_cast<std::uint8_t>(t));
+            bytes_in_[t] = &bytes.labels({"in", name});
+            bytes_out_[t] = &bytes.labels({"out", name});
+        }
+    }
     crypto::random_bytes(eviction_key_);
     std::uint64_t seed = 0;
     crypto::random_bytes(std::span(reinterpret_cast<std::uint8_t*>(&seed), sizeof(seed)));
@@ -556,6 +569,7 @@ void ConnMan::on_message(std::shared_ptr<transport::Session> session, util::Byte
         if (it == sessions_.end()) return;
         pending = it->second.pending;
     }
+    count(bytes_in_, payload);
     // Counted as the memory the message holds while it waits (its buffer and what the
     // queue keeps of it), not only its payload: many tiny messages are not free.
     const std::size_t held = transport::held_bytes(payload);
@@ -613,8 +627,18 @@ void ConnMan::on_dial_failed(std::string url, std::string reason) {
 
 // --- peer_manager::PeerSender ---------------------------------------------------------------
 
+void ConnMan::count(std::array<util::metrics::Counter*, kMessageTypes>& counters,
+                    const util::Bytes& message) noexcept {
+    if (message.empty()) return;
+    const std::size_t type = message[0] < kMessageTypes ? message[0] : 0;
+    if (counters[type] != nullptr) counters[type]->inc(message.size());
+}
+
 void ConnMan::send(peer_manager::PeerId id, std::shared_ptr<const util::Bytes> message) {
-    if (auto s = session(id)) s->send(std::move(message));
+    if (auto s = session(id)) {
+        count(bytes_out_, *message);
+        s->send(std::move(message));
+    }
 }
 
 void ConnMan::disconnect(peer_manager::PeerId id, std::string reason) {

@@ -59,6 +59,7 @@
 #include "net/transport/transport.hpp"
 #include "util/clock.hpp"
 #include "util/executor.hpp"
+#include "util/metrics.hpp"
 #include "util/result.hpp"
 #include "util/sync.hpp"
 #include "util/thread_annotations.hpp"
@@ -98,6 +99,9 @@ struct Config {
     // Message size, queue and timeout limits of the transport; its connection counts are
     // derived from the caps above.
     transport::Limits limits;
+    // When set, counts the bytes of every message received and sent by message type
+    // (peerchain_p2p_bytes_total); it must outlive the ConnMan.
+    util::metrics::Registry* metrics = nullptr;
 };
 
 // A manual peer as the API shows it.
@@ -167,6 +171,9 @@ class ConnMan final : public transport::Handler, public peer_manager::PeerSender
     void self_connection(peer_manager::PeerId id) override;
 
   private:
+    // Message type bytes 1..16 (net/wire/message.hpp), and 0 for any other.
+    static constexpr std::size_t kMessageTypes = 17;
+
     // An outbound connection, dialing or open.
     struct Outbound {
         bool manual = false;
@@ -231,6 +238,12 @@ class ConnMan final : public transport::Handler, public peer_manager::PeerSender
     // Our own addresses ("host:port"), learned from connections to ourselves.
     std::set<std::string> self_ GUARDED_BY(mutex_);
     std::mt19937_64 rng_ GUARDED_BY(mutex_);
+    // Byte counters by message type byte (0: a type we do not know), or null without
+    // metrics. Set in the constructor.
+    std::array<util::metrics::Counter*, kMessageTypes> bytes_in_{};
+    std::array<util::metrics::Counter*, kMessageTypes> bytes_out_{};
+    void count(std::array<util::metrics::Counter*, kMessageTypes>& counters,
+               const util::Bytes& message) noexcept;
     mutable util::Mutex save_mutex_;  // one writer of manual-peers at a time
 };
 
