@@ -6,6 +6,7 @@
 // chain lock held, so an observer may call back into Chainstate. Observers must not block.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 
 #include "chain/block_index.hpp"
@@ -20,6 +21,11 @@ class ChainObserver {
 
     // A block joined the active chain (in order, also during a reorg).
     virtual void on_block_connected(const core::BlockPtr& /*block*/, const BlockIndex* /*index*/) {}
+    // The block about to be reported connected took `took` to check and connect (loading
+    // it, the contextual rules, coins, scripts and signatures, undo data; not the flush of
+    // the coins cache). Called just before on_block_connected, for metrics.
+    virtual void on_block_validated(const BlockIndex* /*index*/,
+                                    std::chrono::nanoseconds /*took*/) {}
     // A block left the active chain during a reorg (tip first).
     virtual void on_block_disconnected(const core::BlockPtr& /*block*/,
                                        const BlockIndex* /*index*/) {}

@@ -287,6 +287,7 @@ void Chainstate::Impl::flush_events() {
     for (const Event& e : events) {
         switch (e.kind) {
             case Event::Kind::kConnected:
+                observer_->on_block_validated(e.index, e.took);
                 observer_->on_block_connected(e.block, e.index);
                 break;
             case Event::Kind::kDisconnected:

@@ -1,6 +1,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <utility>
 
@@ -93,6 +94,7 @@ ValidationResult Chainstate::Impl::activate_best_chain(const BlockNode* processe
 }
 
 ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
+    const auto started = std::chrono::steady_clock::now();
     auto loaded = get_block(node);
     if (!loaded) return store_failure(loaded.error());
     const core::BlockPtr& ptr = *loaded;
@@ -205,7 +207,12 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
     if (spdlog::should_log(spdlog::level::debug)) {
         spdlog::debug("chain: connected {} with {} transactions", describe(node), block.txs.size());
     }
-    events_.push_back({Event::Kind::kConnected, ptr, node, node->hash, {}});
+    events_.push_back({Event::Kind::kConnected,
+                       ptr,
+                       node,
+                       node->hash,
+                       {},
+                       std::chrono::steady_clock::now() - started});
     ++pending_blocks_;
     return ValidationResult::ok();
 }

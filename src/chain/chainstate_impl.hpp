@@ -12,6 +12,7 @@
 // read; the members marked "chain executor only" are touched by the chain executor alone.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -136,6 +137,7 @@ class Chainstate::Impl final : public ChainView {
         const BlockIndex* index = nullptr;
         core::Uint256 hash;
         core::ValidationResult why;
+        std::chrono::nanoseconds took{0};  // kConnected: checking and connecting it
     };
 
     static core::ValidationResult store_failure(const util::Error& e) {

@@ -42,6 +42,10 @@ void EventBus::on_block_connected(const core::BlockPtr& block, const BlockIndex*
     publish_block(ChainEvent::Kind::kBlockConnected, block, index);
 }
 
+void EventBus::on_block_validated(const BlockIndex* index, std::chrono::nanoseconds took) {
+    each([&](ChainObserver& o) { o.on_block_validated(index, took); });
+}
+
 void EventBus::on_block_disconnected(const core::BlockPtr& block, const BlockIndex* index) {
     each([&](ChainObserver& o) { o.on_block_disconnected(block, index); });
     publish_block(ChainEvent::Kind::kBlockDisconnected, block, index);

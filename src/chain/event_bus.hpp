@@ -67,6 +67,7 @@ class EventBus final : public ChainObserver {
     void subscribe(Slot slot, ChainObserver* observer) noexcept;
 
     void on_block_connected(const core::BlockPtr& block, const BlockIndex* index) override;
+    void on_block_validated(const BlockIndex* index, std::chrono::nanoseconds took) override;
     void on_block_disconnected(const core::BlockPtr& block, const BlockIndex* index) override;
     void on_tip_changed(const BlockIndex* new_tip, const BlockIndex* old_tip,
                         const BlockIndex* fork) override;

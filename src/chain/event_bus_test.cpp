@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,29 @@ TEST(EventBus, SubscribersHearEveryEventInTheDeclaredOrderWhateverOrderTheyJoine
     ASSERT_TRUE(c.chain->process_block(next[0]).is_ok());
     EXPECT_EQ(log, (std::vector<std::string>{"pool:+2", "peers:+2", "node:+2", "pool:tip2",
                                              "peers:tip2", "node:tip2"}));
+}
+
+// The last slot, as the node's metrics: each connected block's time, just before the block.
+TEST(EventBus, EachConnectedBlockComesWithTheTimeItTook) {
+    class Timer final : public ChainObserver {
+      public:
+        void on_block_validated(const BlockIndex* index, std::chrono::nanoseconds took) override {
+            log.push_back("v" + std::to_string(index->height));
+            total += took;
+        }
+        void on_block_connected(const core::BlockPtr&, const BlockIndex* index) override {
+            log.push_back("+" + std::to_string(index->height));
+        }
+        std::vector<std::string> log;
+        std::chrono::nanoseconds total{0};
+    } timer;
+    BusChain c;
+    c.bus.subscribe(EventBus::Slot::kMetrics, &timer);
+    for (const auto& b : build_branch(genesis_parent(), 3, "t")) {
+        ASSERT_TRUE(c.chain->process_block(b).is_ok());
+    }
+    EXPECT_EQ(timer.log, (std::vector<std::string>{"v1", "+1", "v2", "+2", "v3", "+3"}));
+    EXPECT_GT(timer.total.count(), 0);
 }
 
 TEST(EventBus, TheTapSeesAReorgAsValues) {

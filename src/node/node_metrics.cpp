@@ -17,6 +17,11 @@ namespace metrics = util::metrics;
 ChainMetrics::ChainMetrics(metrics::Registry& registry)
     : connected_(registry.counter("peerchain_blocks_connected_total",
                                   "Blocks connected to the active chain.")),
+      validation_(registry.histogram(
+          "peerchain_block_validation_seconds",
+          "Time to check and connect each block: loading it, the contextual rules, coins, "
+          "scripts and signatures, undo data.",
+          metrics::exponential_bounds(0.0001, 4, 10))),
       disconnected_(registry.counter("peerchain_blocks_disconnected_total",
                                      "Blocks taken off the active chain by reorganisations.")),
       reorgs_(registry.counter("peerchain_reorgs_total",
@@ -31,6 +36,10 @@ ChainMetrics::ChainMetrics(metrics::Registry& registry)
 
 void ChainMetrics::on_block_connected(const core::BlockPtr&, const chain::BlockIndex*) {
     connected_.inc();
+}
+
+void ChainMetrics::on_block_validated(const chain::BlockIndex*, std::chrono::nanoseconds took) {
+    validation_.observe(std::chrono::duration<double>(took).count());
 }
 
 void ChainMetrics::on_block_disconnected(const core::BlockPtr&, const chain::BlockIndex*) {

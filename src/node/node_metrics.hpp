@@ -23,6 +23,7 @@ class ChainMetrics final : public chain::ChainObserver {
     explicit ChainMetrics(util::metrics::Registry& registry);
 
     void on_block_connected(const core::BlockPtr& block, const chain::BlockIndex* index) override;
+    void on_block_validated(const chain::BlockIndex* index, std::chrono::nanoseconds took) override;
     void on_block_disconnected(const core::BlockPtr& block,
                                const chain::BlockIndex* index) override;
     void on_tip_changed(const chain::BlockIndex* new_tip, const chain::BlockIndex* old_tip,
@@ -31,6 +32,7 @@ class ChainMetrics final : public chain::ChainObserver {
 
   private:
     util::metrics::Counter& connected_;
+    util::metrics::Histogram& validation_;
     util::metrics::Counter& disconnected_;
     util::metrics::Counter& reorgs_;
     util::metrics::Histogram& reorg_depth_;

@@ -113,6 +113,8 @@ class Api(NodeTestCase):
         self.assertEqual(m["peerchain_headers_height"], 3)
         self.assertEqual(m["peerchain_blocks_connected_total"], 5)  # 2 own, then B's 3
         self.assertEqual(m["peerchain_blocks_disconnected_total"], 2)
+        self.assertEqual(m["peerchain_block_validation_seconds_count"], 5)
+        self.assertGreater(m["peerchain_block_validation_seconds_sum"], 0)
         self.assertEqual(m["peerchain_reorgs_total"], 1)
         self.assertEqual(m["peerchain_reorg_depth_blocks_sum"], 2)
         self.assertEqual(m['peerchain_peers{direction="outbound",transport="ws"}'], 1)
