@@ -299,8 +299,9 @@ class RawPeer:
         return received
 
     def closed_by_peer(self, timeout=5.0):
-        """True when the node closes the link within timeout; the messages it sends
-        before that are skipped."""
+        """True when the node closes the link within timeout (EOF, a reset, or on
+        WebSocket a close frame: recv_message raises ConnectionError for each); the
+        messages it sends before that are skipped."""
         deadline = time.monotonic() + timeout
         try:
             while True:
@@ -448,20 +449,3 @@ class RawWebSocket(RawPeer):
                 self.send_frame(payload, opcode=0xA)
             if opcode == 0x2:
                 return payload
-
-    def closed_by_peer(self, timeout=5.0):
-        """True when the node closes the link (close frame or EOF) within timeout; the
-        messages it sends before that are skipped."""
-        deadline = time.monotonic() + timeout
-        try:
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                opcode, _ = self.recv_frame(remaining)
-                if opcode == 0x8:
-                    return True
-        except socket.timeout:
-            return False
-        except (ConnectionError, OSError):
-            return True
