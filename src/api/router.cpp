@@ -212,13 +212,19 @@ Responder Router::counted(Responder responder, std::shared_ptr<std::string> rout
 
 void Router::handle(Request request, Responder responder) const noexcept {
     try {
-        auto route_name = std::make_shared<std::string>("unmatched");
-        if (requests_ != nullptr) responder = counted(std::move(responder), route_name);
+        // Named once the route is found, before any answer can be given.
+        std::shared_ptr<std::string> route_name;
+        if (requests_ != nullptr) {
+            route_name = std::make_shared<std::string>("unmatched");
+            responder = counted(std::move(responder), route_name);
+        }
         const std::size_t q = request.target.find('?');
         request.path = request.target.substr(0, q);
         RouteMatch found;
         auto resolved = resolve(request.method, request.path, found);
-        if (resolved && found.kind == RouteMatch::Kind::kFound) *route_name = found.pattern;
+        if (route_name && resolved && found.kind == RouteMatch::Kind::kFound) {
+            *route_name = found.pattern;
+        }
         if (!resolved) return responder(bad_request(resolved.error().message));
         if (q != std::string::npos) {
             auto query = parse_query(std::string_view(request.target).substr(q + 1));

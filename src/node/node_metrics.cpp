@@ -24,18 +24,23 @@ ChainMetrics::ChainMetrics(metrics::Registry& registry)
           metrics::exponential_bounds(0.0001, 4, 10))),
       disconnected_(registry.counter("peerchain_blocks_disconnected_total",
                                      "Blocks taken off the active chain by reorganisations.")),
-      reorgs_(registry.counter("peerchain_reorgs_total",
-                               "Reorganisations: tip changes that left the old tip's branch.")),
-      reorg_depth_(registry.histogram(
-          "peerchain_reorg_depth_blocks",
-          "Blocks each reorganisation disconnected (old tip height less the fork's).",
-          {1, 2, 4, 8, 16, 64, 256, 1024, 4096})),
+      reorgs_(
+          registry.counter("peerchain_reorgs_total",
+                           "Reorganisations: blocks disconnected, then the new branch connected.")),
+      reorg_depth_(registry.histogram("peerchain_reorg_depth_blocks",
+                                      "Blocks each reorganisation disconnected.",
+                                      {1, 2, 4, 8, 16, 64, 256, 1024, 4096})),
       rejected_(registry.counter_family(
           "peerchain_blocks_rejected_total",
           "Blocks (and headers) the chain refused, by the reason the rules gave.", {"reason"})) {}
 
 void ChainMetrics::on_block_connected(const core::BlockPtr&, const chain::BlockIndex*) {
     connected_.inc();
+    if (unwinding_ > 0) {
+        reorgs_.inc();
+        reorg_depth_.observe(static_cast<double>(unwinding_));
+        unwinding_ = 0;
+    }
 }
 
 void ChainMetrics::on_block_validated(const chain::BlockIndex*, std::chrono::nanoseconds took) {
@@ -44,13 +49,7 @@ void ChainMetrics::on_block_validated(const chain::BlockIndex*, std::chrono::nan
 
 void ChainMetrics::on_block_disconnected(const core::BlockPtr&, const chain::BlockIndex*) {
     disconnected_.inc();
-}
-
-void ChainMetrics::on_tip_changed(const chain::BlockIndex*, const chain::BlockIndex* old_tip,
-                                  const chain::BlockIndex* fork) {
-    if (old_tip == nullptr || fork == nullptr || fork == old_tip) return;
-    reorgs_.inc();
-    reorg_depth_.observe(static_cast<double>(old_tip->height - fork->height));
+    ++unwinding_;
 }
 
 void ChainMetrics::on_block_rejected(const core::Uint256&, const core::ValidationResult& why) {

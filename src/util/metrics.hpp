@@ -9,8 +9,9 @@
 // lookup under the family's lock: keep the child when the values are known in advance).
 // Label values must come from a small set the code knows (route patterns, message
 // commands, rejection reasons), never from what a peer or a client sends; all the same, a
-// family holds at most kMaxChildren children, and further label values share one child
-// whose values are all "_other", so that memory stays bounded whatever is counted.
+// family makes at most kMaxChildren children for the values it is given; further values
+// share one more child whose values are all "_other", so that memory stays bounded
+// whatever is counted.
 //
 // Names follow Prometheus: [a-zA-Z_:][a-zA-Z0-9_:]* for metrics, [a-zA-Z_][a-zA-Z0-9_]* for
 // labels (not starting "__", not "le" on a histogram). A counter's name ends in "_total".

@@ -242,8 +242,8 @@ class ConnMan final : public transport::Handler, public peer_manager::PeerSender
     // metrics. Set in the constructor.
     std::array<util::metrics::Counter*, kMessageTypes> bytes_in_{};
     std::array<util::metrics::Counter*, kMessageTypes> bytes_out_{};
-    void count(std::array<util::metrics::Counter*, kMessageTypes>& counters,
-               const util::Bytes& message) noexcept;
+    static void count(std::array<util::metrics::Counter*, kMessageTypes>& counters,
+                      const util::Bytes& message) noexcept;
     mutable util::Mutex save_mutex_;  // one writer of manual-peers at a time
 };
 
