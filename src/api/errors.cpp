@@ -54,7 +54,7 @@ Response error_response(unsigned status, std::string_view code, std::string_view
     detail["message"] = message;
     boost::json::object body;
     body["error"] = std::move(detail);
-    return Response{status, std::move(body), {}, {}, {}};
+    return Response{status, std::move(body), {}, {}, {}, nullptr};
 }
 
 Response error_response(const util::Error& error) {

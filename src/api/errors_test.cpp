@@ -59,14 +59,14 @@ TEST(Errors, MapUtilErrors) {
 }
 
 TEST(Errors, NormalizeEnforcesTheErrorBody) {
-    Response bare{404, nullptr, {{"X-Extra", "1"}}, {}, {}};
+    Response bare{404, nullptr, {{"X-Extra", "1"}}, {}, {}, nullptr};
     const Response fixed = normalize_response(bare);
     EXPECT_EQ(fixed.status, 404u);
     EXPECT_EQ(code_of(fixed), "not-found");
     EXPECT_EQ(fixed.headers.size(), 1u);
 
-    EXPECT_EQ(normalize_response(Response{999, nullptr, {}, {}, {}}).status, 500u);
-    EXPECT_EQ(normalize_response(Response{302, nullptr, {}, {}, {}}).status, 500u);
+    EXPECT_EQ(normalize_response(Response{999, nullptr, {}, {}, {}, nullptr}).status, 500u);
+    EXPECT_EQ(normalize_response(Response{302, nullptr, {}, {}, {}, nullptr}).status, 500u);
     const Response ok = normalize_response(Response::ok({{"height", 3}}));
     EXPECT_EQ(ok.status, 200u);
     EXPECT_EQ(ok.body.at("height").as_int64(), 3);

@@ -12,13 +12,17 @@
 namespace peerchain::api {
 
 Response Response::ok(boost::json::value body) {
-    return Response{200, std::move(body), {}, {}, {}};
+    return Response{200, std::move(body), {}, {}, {}, nullptr};
 }
 
-Response Response::no_content() { return Response{204, nullptr, {}, {}, {}}; }
+Response Response::no_content() { return Response{204, nullptr, {}, {}, {}, nullptr}; }
 
 Response Response::ok_text(std::string text, std::string content_type) {
-    return Response{200, nullptr, {}, std::move(content_type), std::move(text)};
+    return Response{200, nullptr, {}, std::move(content_type), std::move(text), nullptr};
+}
+
+Response Response::ok_stream(std::shared_ptr<BodyStream> stream, std::string content_type) {
+    return Response{200, nullptr, {}, std::move(content_type), {}, std::move(stream)};
 }
 
 struct Responder::State {

@@ -13,10 +13,31 @@
 #include <boost/json/value.hpp>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace peerchain::api {
+
+// A body written while it is produced (server-sent events), instead of one string. The server
+// sends the status line and headers (Content-Type from the Response, no Content-Length,
+// Connection: close), then asks for one piece at a time and writes it; the body ends when a
+// piece is refused (nullopt) or the client goes. A piece not written within the server's
+// write timeout (a client that does not read) ends the connection.
+//
+// Thread-safety: pull() and cancel() are called on the connection's strand, one at a time;
+// `next` may be invoked from any thread, once per pull(). cancel() may come while a pull()
+// waits: the stream then releases what it holds and may still invoke `next`, which is ignored.
+class BodyStream {
+  public:
+    virtual ~BodyStream() = default;
+    // Asks for the next piece: `next` receives bytes to write (non-empty), or nullopt to end
+    // the body. pull() is called again only after the previous piece was written.
+    using Next = std::function<void(std::optional<std::string>)>;
+    virtual void pull(Next next) = 0;
+    // The connection is closing (client gone, write timeout, server stopping).
+    virtual void cancel() noexcept = 0;
+};
 
 struct Header {
     std::string name;
@@ -38,6 +59,10 @@ struct Response {
     // with that Content-Type, and `body` is ignored.
     std::string content_type;
     std::string text;
+    // A 2xx answer whose body is produced over time: when set, the server writes the
+    // headers, then whatever the stream gives (see BodyStream), and `body`/`text` are
+    // ignored. content_type should be set (e.g. "text/event-stream").
+    std::shared_ptr<BodyStream> stream;
 
     // 200 with `body`.
     static Response ok(boost::json::value body);
@@ -45,6 +70,8 @@ struct Response {
     static Response no_content();
     // 200 with `text` as the body, of type `content_type`.
     static Response ok_text(std::string text, std::string content_type);
+    // 200 whose body is `stream`, of type `content_type`.
+    static Response ok_stream(std::shared_ptr<BodyStream> stream, std::string content_type);
 };
 
 class Responder {
