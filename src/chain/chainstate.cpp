@@ -397,7 +397,7 @@ Chainstate::NextBlockContext Chainstate::Impl::next_block_context() const {
                            : std::int64_t{t->header.time} - params_.target_spacing;
     return {t, t->height + 1,
             core::next_work_required(t->header.bits, t->header.time, grandparent_time, params_),
-            t->median_time_past() + 1};
+            t->median_time_past() + params_.min_time_above_median};
 }
 
 // --- Chainstate --------------------------------------------------------------------------

@@ -160,7 +160,7 @@ class Chainstate {
         const BlockIndex* parent;
         std::uint32_t height;
         std::uint32_t bits;
-        std::int64_t min_time;  // median time past of the parent + 1
+        std::int64_t min_time;  // median time past of the parent + min_time_above_median
     };
     NextBlockContext next_block_context() const;
 

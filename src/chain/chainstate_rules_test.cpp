@@ -83,13 +83,15 @@ TEST_F(RuleTest, CoinbasePaysOneUnitTooMuch) {
     expect_refused(build_block(tip_, o), "bad-cb-amount");
 }
 
-TEST_F(RuleTest, TimeNotAboveMedianTimePast) {
-    // A block whose time equals the median of the last 11: not above it.
-    const std::int64_t mtp = h_.chain().tip()->median_time_past();
+TEST_F(RuleTest, TimeBelowTheMedianFloor) {
+    // A block whose time is under the median of the last 11 (plus one second on dev; the
+    // median itself is allowed on regtest).
+    const std::int64_t floor =
+        h_.chain().tip()->median_time_past() + h_.chain().params().min_time_above_median;
     test::BlockOptions o;
     o.time_delta = 0;
     test::Parent p = tip_;
-    p.time = static_cast<std::uint32_t>(mtp);
+    p.time = static_cast<std::uint32_t>(floor - 1);
     const auto r = expect_refused_r(build_block(p, o), "time-too-old");
     EXPECT_EQ(r.code, ValidationCode::kInvalid);
 }

@@ -110,7 +110,7 @@ TEST(Chainstate, ExtendsAChainOf50Blocks) {
     EXPECT_EQ(next.parent, c.tip());
     EXPECT_EQ(next.height, 51u);
     EXPECT_EQ(next.bits, regtest().pow_limit_bits);
-    EXPECT_EQ(next.min_time, c.tip()->median_time_past() + 1);
+    EXPECT_EQ(next.min_time, c.tip()->median_time_past() + c.params().min_time_above_median);
 }
 
 // --- Persistence ---------------------------------------------------------------------------

@@ -92,9 +92,9 @@ ValidationResult check_header_context(const BlockHeader& header, const HeaderCon
     if (header.bits != ctx.expected_bits) {
         return ValidationResult::invalid("bad-diffbits", "incorrect proof of work target");
     }
-    if (static_cast<std::int64_t>(header.time) <= ctx.median_time_past) {
+    if (static_cast<std::int64_t>(header.time) < ctx.median_time_past + p.min_time_above_median) {
         return ValidationResult::invalid("time-too-old",
-                                         "block time is not above the median of "
+                                         "block time is too early against the median of "
                                          "the last 11 blocks");
     }
     if (static_cast<std::int64_t>(header.time) > ctx.now + p.max_future_drift) {

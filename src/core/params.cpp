@@ -30,6 +30,7 @@ Params make_params(Network network) {
     // Bitcoin allows two hours, but with 10-second blocks and a 10-minute half-life a
     // miner could then claim a 2^12 easier target; two minutes caps that at about 15%.
     p.max_future_drift = 120;
+    p.min_time_above_median = network == Network::kRegtest ? 0 : 1;
     p.max_block_size = 1'000'000;
     p.max_tx_size = 100'000;
     p.max_data_size = 65'536;

@@ -39,6 +39,11 @@ struct Params {
 
     // A header's time may be at most this far ahead of the node's clock.
     std::int64_t max_future_drift;
+    // A header's time must be at least the median of the last 11 times plus this: 1 (above
+    // the median, as Bitcoin) on dev; 0 on regtest, where blocks come faster than one a
+    // second and a strict rule would push the chain's time ahead of the clock by a second
+    // for every six blocks until max_future_drift stops the miner.
+    std::int64_t min_time_above_median;
     std::size_t max_block_size;  // serialized bytes
     std::size_t max_tx_size;     // serialized bytes
     std::size_t max_data_size;   // a transaction's data payload
