@@ -68,8 +68,17 @@ void add_block_routes(Router& router, NodeApi& node) {
                            static_cast<std::int64_t>(tip->height) - index->height + 1};
                        blocks.push_back(block_json(**block, placement, chain.params()));
                    }
+                   const std::uint64_t next = std::uint64_t{from} + blocks.size();
+                   const bool more = !blocks.empty() && next <= tip->height;
                    Response res = Response::ok(std::move(blocks));
                    res.headers.push_back({"X-Chain-Height", std::to_string(tip->height)});
+                   // The body stays the bare array the tutorials expect; the next page is
+                   // named the way RFC 8288 pages are (GitHub's API does the same).
+                   if (more) {
+                       res.headers.push_back({"Link", "</blocks?from=" + std::to_string(next) +
+                                                          "&limit=" + std::to_string(limit) +
+                                                          ">; rel=\"next\""});
+                   }
                    return res;
                }));
 

@@ -6,6 +6,7 @@ import re
 import shutil
 import stat
 import subprocess
+import time
 import unittest
 import urllib.request
 
@@ -33,6 +34,29 @@ class Api(NodeTestCase):
         self.assertEqual(a.get("/blocks/latest")["hash"], mined[-1]["hash"])
         self.assertEqual(a.get("/blocks/7")["hash"], blocks[7]["hash"])
         self.assertEqual(a.get(f"/blocks/{blocks[7]['hash']}")["index"], 7)
+
+        # A page followed by more names the next one; the last page does not.
+        with urllib.request.urlopen(a.url + "/blocks?from=10&limit=5") as resp:
+            self.assertEqual(resp.headers["Link"], '</blocks?from=15&limit=5>; rel="next"')
+            self.assertEqual(resp.headers["X-Chain-Height"], "25")
+        pages, path = [], "/blocks?limit=10"
+        while path:
+            with urllib.request.urlopen(a.url + path) as resp:
+                pages.append([b["index"] for b in json.loads(resp.read())])
+                link = resp.headers["Link"]
+            path = re.match(r"<([^>]+)>; rel=\"next\"", link).group(1) if link else None
+        self.assertEqual(pages, [list(range(0, 10)), list(range(10, 20)), list(range(20, 26))])
+
+    def test_regtest_mines_thousands_of_blocks_without_running_ahead_of_the_clock(self):
+        # With a time above the median required, ~750 fast blocks pushed the chain's time
+        # 120 s ahead of the clock and the miner stalled at 6 blocks/s with a warning a
+        # second. Regtest allows the median itself: the chain keeps the clock's time.
+        a = self.start_node("A", extra_args=["--mine", "--miner-threads", "1"])
+        wait_until(lambda: a.status()["height"] >= 3000, timeout=300,
+                   what="3,000 blocks mined")
+        tip = a.get("/blocks/latest")
+        self.assertLessEqual(tip["timestamp"], time.time() + 5)
+        self.assertNotIn("ahead of the clock", a.log_text())
 
     def test_aliases_of_the_seeds(self):
         a = self.start_node("A")
