@@ -75,6 +75,9 @@ class Api(NodeTestCase):
         self.assertEqual(s["peers"], 0)
         self.assertEqual(len(s["tipHash"]), 64)
         self.assertEqual(len(s["chainwork"]), 64)
+        # Decimals read as people write them: 1.0, not boost's 1E0.
+        with urllib.request.urlopen(a.url + "/status") as resp:
+            self.assertIn('"difficulty":1.0', resp.read().decode())
 
     def test_cookie_is_private_and_guards_non_loopback_clients(self):
         a = self.start_node("A")

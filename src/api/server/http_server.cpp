@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "api/errors.hpp"
+#include "api/json_text.hpp"
 #include "util/assert.hpp"
 #include "util/sync.hpp"
 #include "util/thread_annotations.hpp"
@@ -299,8 +300,7 @@ class Session : public std::enable_shared_from_this<Session> {
         }
         if (response.status != 204) {
             const bool text = !response.content_type.empty() && response.status < 300;
-            std::string body =
-                text ? std::move(response.text) : boost::json::serialize(response.body);
+            std::string body = text ? std::move(response.text) : to_json_text(response.body);
             res_.set(http::field::content_type,
                      text ? response.content_type : std::string("application/json"));
             res_.content_length(body.size());
