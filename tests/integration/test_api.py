@@ -66,6 +66,16 @@ class Api(NodeTestCase):
         b.post("/add-to-peer", {"peer": a.ws_url})
         self.assert_same_tip([a, b])
 
+    def test_a_refused_peer_url_is_not_dialed_or_logged_as_dialed(self):
+        a = self.start_node("A", extra_args=["--transports", "ws"])
+        for url in ("http://127.0.0.1:6001", "ws://127.0.0.1:99999", "tcp://127.0.0.1:6001",
+                    "ws://127.0.0.1:6001/a b"):
+            status, body = a.request("POST", "/addPeer", {"peer": url})
+            self.assertEqual(status, 400, url)
+            self.assertEqual(body["error"]["code"], "bad-request", url)
+        self.assertEqual(a.get("/peers/known")["manual"], [])
+        self.assertNotIn("connecting to", a.log_text())
+
     def test_status(self):
         a = self.start_node("A")
         a.mine_many(3)
