@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <utility>
@@ -67,6 +69,33 @@ double resident_bytes() {
     return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE));
 }
 
+// The pool's fee rates (base units a byte) at a few percentiles, over its transactions; every
+// percentile 0 while the pool is empty, so that the series do not come and go.
+std::vector<std::pair<std::vector<std::string>, double>> fee_rate_percentiles(
+    const mempool::Mempool& pool) {
+    std::vector<double> rates;
+    for (const auto& e : pool.entries()) {
+        if (e.size > 0) rates.push_back(static_cast<double>(e.fee) / static_cast<double>(e.size));
+    }
+    std::sort(rates.begin(), rates.end());
+    std::vector<std::pair<std::vector<std::string>, double>> out;
+    for (const auto& [label, q] : {std::pair<const char*, double>{"0", 0.0},
+                                   {"10", 0.1},
+                                   {"50", 0.5},
+                                   {"90", 0.9},
+                                   {"100", 1.0}}) {
+        double value = 0;
+        if (!rates.empty()) {
+            // Nearest rank: the smallest rate with at least q of the pool at or below it.
+            const auto rank =
+                static_cast<std::size_t>(std::ceil(q * static_cast<double>(rates.size())));
+            value = rates[rank == 0 ? 0 : rank - 1];
+        }
+        out.push_back({{label}, value});
+    }
+    return out;
+}
+
 }  // namespace
 
 void register_node_gauges(metrics::Registry& registry, const api::NodeApi& node) {
@@ -88,6 +117,11 @@ void register_node_gauges(metrics::Registry& registry, const api::NodeApi& node)
     registry.gauge_callback("peerchain_mempool_min_fee_rate",
                             "The lowest fee rate the pool accepts now, in base units a byte.",
                             [&node] { return static_cast<double>(node.min_fee_rate()); });
+    registry.gauge_family_callback(
+        "peerchain_mempool_fee_rate",
+        "Fee rates of the pool's transactions at percentiles (0: lowest, 100: highest), base "
+        "units a byte; 0 while the pool is empty.",
+        {"percentile"}, [&node] { return fee_rate_percentiles(node.mempool()); });
     registry.gauge_family_callback("peerchain_peers",
                                    "Connected peers that completed the handshake, by direction and "
                                    "transport.",

@@ -171,9 +171,15 @@ class Api(NodeTestCase):
         # B counts its inbound peer; a transaction in A's pool shows at once.
         self.assertEqual(self.metrics(b)[2]['peerchain_peers{direction="inbound",transport="ws"}'], 1)
         a.mine_many(100, "mature")
-        a.send(b.address(), 5)
-        self.assertEqual(self.metrics(a)[2]["peerchain_mempool_transactions"], 1)
+        self.assertEqual(m['peerchain_mempool_fee_rate{percentile="50"}'], 0)
+        txid = a.send(b.address(), 5)
+        m = self.metrics(a)[2]
+        self.assertEqual(m["peerchain_mempool_transactions"], 1)
         self.assertTrue(re.search(r"^peerchain_mempool_bytes [1-9]", self.metrics(a)[1], re.M))
+        tx = a.get(f"/transactions/{txid}")
+        for q in ("0", "50", "100"):
+            self.assertAlmostEqual(m[f'peerchain_mempool_fee_rate{{percentile="{q}"}}'],
+                                   tx["fee"] / tx["size"], places=6)
 
 
 if __name__ == "__main__":
