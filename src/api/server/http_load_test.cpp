@@ -2,6 +2,7 @@
 // and trickling sockets, a per-client cap, eviction of the longest-waiting connection, the
 // header deadline. Other clients are other loopback addresses (127.0.0.2, 127.0.0.3).
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <memory>
 #include <string>
@@ -123,6 +124,21 @@ TEST_F(HttpLoadTest, HeaderDeadlineClosesASilentSocketButTheBodyHasItsOwn) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200u);
     EXPECT_EQ(r->json().at("mined"), "late body");
+}
+
+// 1,000 sockets must fit: a soft open-file limit of 1,024 (a common default) is raised to
+// the hard limit when the server starts.
+TEST_F(HttpLoadTest, StartRaisesTheOpenFileSoftLimit) {
+    rlimit before{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &before), 0);
+    if (before.rlim_max <= 1024) GTEST_SKIP() << "the hard limit leaves nothing to raise";
+    rlimit low{1024, before.rlim_max};
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+    start();
+    rlimit after{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &after), 0);
+    EXPECT_EQ(after.rlim_cur, before.rlim_max);
+    ::setrlimit(RLIMIT_NOFILE, &before);
 }
 
 }  // namespace
