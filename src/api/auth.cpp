@@ -114,10 +114,12 @@ bool Auth::accepts(std::string_view authorization) const noexcept {
 }
 
 AuthOutcome Auth::authorize(Access access, const Request& request) const noexcept {
-    if (access == Access::kOpen) return AuthOutcome::kAllowed;
+    // A token that is sent is checked on every route, open ones too: a stale cookie shows
+    // up at the first request instead of at the first one that needed it.
     if (!request.authorization.empty()) {
         return accepts(request.authorization) ? AuthOutcome::kAllowed : AuthOutcome::kBadToken;
     }
+    if (access == Access::kOpen) return AuthOutcome::kAllowed;
     if (access == Access::kLoopbackOrToken && request.remote_is_loopback &&
         (request.host.empty() || is_loopback_host(request.host)) &&
         (request.origin.empty() || is_loopback_origin(request.origin))) {

@@ -13,8 +13,8 @@
 //                     the Origin header (if any) is a loopback origin, which stops a foreign
 //                     web page from posting to the local node.
 //   kTokenAlways      the token is required even from loopback.
-// A request to a non-open route that carries an Authorization header must carry the right
-// token, even where it needs none, so that a stale cookie shows up at once.
+// A request that carries an Authorization header must carry the right token, on every
+// route, open ones included, so that a stale cookie shows up at once.
 //
 // Thread-safety: Auth is immutable after construction; the free functions are reentrant.
 #pragma once

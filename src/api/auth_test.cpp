@@ -239,7 +239,14 @@ class AccessTest : public ::testing::Test {
 TEST_F(AccessTest, OpenRoutesServeAnyone) {
     EXPECT_EQ(run(request("/open", false)).status, 200u);
     EXPECT_EQ(run(request("/open", true)).status, 200u);
-    EXPECT_EQ(run(request("/open", false, bad)).status, 200u);
+    EXPECT_EQ(run(request("/open", false, good)).status, 200u);
+}
+
+TEST_F(AccessTest, AWrongTokenIsRefusedEvenWhereNoneIsNeeded) {
+    // A stale cookie shows up at the first request, whatever the route.
+    EXPECT_EQ(run(request("/open", false, bad)).status, 401u);
+    EXPECT_EQ(run(request("/open", true, bad)).status, 401u);
+    EXPECT_EQ(run(request("/local", true, bad)).status, 401u);
 }
 
 TEST_F(AccessTest, LoopbackOrToken) {
