@@ -246,6 +246,28 @@ class EventStream(NodeTestCase):
         self.assertEqual(reorg["newTip"], {"height": 3, "hash": b_blocks[2]["hash"]})
         self.assertEqual((reorg["forkHeight"], reorg["depth"]), (0, 2))
 
+    def test_a_sync_is_reported_every_few_seconds_and_caught_up_once(self):
+        # 100,000 blocks take seconds to sync even on a fast machine, so the node's 1 s
+        # tick sees it behind.
+        a = self.node_with_chain("A", 100_000)
+        b = self.start_node("B")
+        watch = self.client(b, "?types=sync")
+        b.post("/addPeer", {"peer": a.ws_url})
+        got = watch.until(lambda e, d: not d["syncing"], timeout=300)
+        syncing, done = [d for _, _, d in got[:-1]], got[-1][2]
+        self.assertGreaterEqual(len(syncing), 1)
+        for d in syncing:
+            self.assertLess(d["blocksHeight"], d["headersHeight"])
+            self.assertTrue(0 <= d["progress"] < 1)
+            self.assertIn("etaSeconds", d)
+        self.assertEqual((done["blocksHeight"], done["headersHeight"]), (100_000, 100_000))
+        self.assertEqual((done["progress"], done["etaSeconds"]), (1.0, 0))
+        watch.assert_quiet(1.5)  # once
+        log = b.log_text()
+        self.assertEqual(log.count("caught up at height 100000"), 1)
+        self.assertEqual(log.count("sync: headers"), len(syncing))
+        self.assertLess(log.count("new tip"), 10)  # not a line per block
+
 
 if __name__ == "__main__":
     unittest.main()
