@@ -20,6 +20,13 @@ constexpr std::string_view kRetry = "retry: 2000\n\n";
 constexpr std::string_view kKeepAlive = ": keep-alive\n\n";
 constexpr std::size_t kMaxReadBatch = 512;
 
+// What an event holds in memory, roughly: its frame, its addresses and their bookkeeping.
+std::size_t event_bytes(const StreamEvent& event) {
+    std::size_t n = sizeof(StreamEvent) + 64 + event.frame.capacity();
+    for (const auto& a : event.addresses) n += sizeof(std::string) + a.capacity();
+    return n;
+}
+
 // JSON as boost::json::serialize writes it, except that a double is written the way
 // docs/API.md shows decimals ("40.0", "0.25"), not in Boost's exponent form ("4E1").
 void write_json(std::string& out, const boost::json::value& v) {
@@ -161,7 +168,20 @@ std::uint64_t EventHub::publish(EventType type, const boost::json::object& data,
         util::LockGuard lock(mutex_);
         if (closed_) return 0;
         last_ = seq;
-        ring_[static_cast<std::size_t>(seq % options_.capacity)] = std::move(event);
+        bytes_ += event_bytes(*event);
+        auto& slot = ring_[static_cast<std::size_t>(seq % options_.capacity)];
+        if (slot) {  // full: the oldest goes
+            bytes_ -= event_bytes(*slot);
+            ++oldest_;
+        }
+        slot = std::move(event);
+        // Big events (a transaction paying thousands of addresses) make room by bytes too.
+        while (bytes_ > options_.max_bytes && oldest_ < last_) {
+            auto& old = ring_[static_cast<std::size_t>(oldest_ % options_.capacity)];
+            bytes_ -= event_bytes(*old);
+            old.reset();
+            ++oldest_;
+        }
         woken.swap(waiters_);
     }
     for (auto& entry : woken) entry.second.wake(false);
@@ -172,8 +192,7 @@ EventHub::Read EventHub::read_after(std::uint64_t after, std::size_t max) const 
     Read out;
     util::LockGuard lock(mutex_);
     out.last = last_;
-    const std::uint64_t held = std::min<std::uint64_t>(last_, options_.capacity);
-    out.oldest = last_ - held + 1;
+    out.oldest = oldest_;
     std::uint64_t from = after + 1;
     if (from < out.oldest) {
         out.gap = true;

@@ -2,10 +2,10 @@
 // events that clients follow as server-sent events, and the BodyStream that writes one
 // client's view of it.
 //
-// EventHub holds the last `capacity` events, each numbered (1, 2, 3, ... over all types)
-// and already rendered as its SSE frame, so that a hundred clients cost one rendering per
-// event. One producer publishes (node/event_feed.hpp, on its own thread; never the chain
-// executor). A client that is waiting for the next event registers a one-shot wake-up;
+// EventHub holds the last `capacity` events (and at most max_bytes of them), each numbered (1, 2,
+// 3, ... over all types) and already rendered as its SSE frame, so that a hundred clients cost one
+// rendering per event. One producer publishes (node/event_feed.hpp, on its own thread; never the
+// chain executor). A client that is waiting for the next event registers a one-shot wake-up;
 // publish() calls the wake-ups after releasing its lock, so that there is no thread and
 // no polling per client. tick() (the node's 1 s tick) wakes clients that have been quiet
 // for keep_alive_seconds so that they send a keep-alive comment.
@@ -87,6 +87,9 @@ std::string reset_frame(std::string_view reason, std::uint64_t oldest, std::uint
 
 struct EventHubOptions {
     std::size_t capacity = 10'000;  // events held; at least 1
+    // And at most this many bytes of them (the newest is always kept): a ring of events
+    // that each pay thousands of addresses stays bounded.
+    std::size_t max_bytes = 64u << 20;
     std::size_t max_streams = 1000;
     std::int64_t keep_alive_seconds = 15;
 };
@@ -151,6 +154,8 @@ class EventHub {
     mutable util::Mutex mutex_;
     std::vector<StreamEventPtr> ring_ GUARDED_BY(mutex_);  // circular, capacity slots
     std::uint64_t last_ GUARDED_BY(mutex_) = 0;
+    std::uint64_t oldest_ GUARDED_BY(mutex_) = 1;  // last_ + 1 while none is held
+    std::size_t bytes_ GUARDED_BY(mutex_) = 0;
     bool closed_ GUARDED_BY(mutex_) = false;
     std::unordered_map<std::uint64_t, Waiter> waiters_ GUARDED_BY(mutex_);
     std::uint64_t next_ticket_ GUARDED_BY(mutex_) = 1;

@@ -41,7 +41,8 @@ std::string block_frame(std::uint64_t seq, int height) {
 class EventStreamTest : public ::testing::Test {
   protected:
     std::shared_ptr<EventHub> make_hub(std::size_t capacity, std::size_t max_streams = 1000) {
-        return std::make_shared<EventHub>(clock_, EventHubOptions{capacity, max_streams, 15});
+        return std::make_shared<EventHub>(clock_,
+                                          EventHubOptions{capacity, 64u << 20, max_streams, 15});
     }
     util::ManualClock clock_{1'700'000'000};
 };
@@ -113,6 +114,25 @@ TEST_F(EventStreamTest, ReadAfterReportsAGapPastTheRing) {
     EXPECT_EQ(read.last, 5u);
     EXPECT_EQ(read.events.front()->seq, 3u);
     EXPECT_TRUE(hub->read_after(5, 10).events.empty());
+}
+
+TEST_F(EventStreamTest, BigEventsMakeRoomByBytesButTheNewestStays) {
+    auto hub = std::make_shared<EventHub>(clock_, EventHubOptions{100, 4096, 10, 15});
+    for (int i = 1; i <= 3; ++i) publish_block(*hub, i);
+    EXPECT_EQ(hub->read_after(0, 10).oldest, 1u);
+    json::object data;
+    data["txid"] = std::string(3000, 'a');
+    hub->publish(EventType::kTx, data, {std::string(1000, 'b')});
+    auto read = hub->read_after(0, 10);
+    EXPECT_TRUE(read.gap);
+    EXPECT_EQ(read.oldest, 4u);  // the three small ones went
+    ASSERT_EQ(read.events.size(), 1u);
+    data["txid"] = std::string(5000, 'c');  // bigger than the bound alone
+    hub->publish(EventType::kTx, data);
+    read = hub->read_after(0, 10);
+    EXPECT_EQ(read.oldest, 5u);
+    ASSERT_EQ(read.events.size(), 1u);
+    EXPECT_EQ(read.events[0]->seq, 5u);
 }
 
 TEST_F(EventStreamTest, LiveStreamSendsRetryThenWakesOnPublish) {
