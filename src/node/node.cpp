@@ -70,11 +70,12 @@ class Node::Impl final : public chain::ChainObserver,
     void on_tip_changed(const chain::BlockIndex* new_tip, const chain::BlockIndex* old_tip,
                         const chain::BlockIndex* /*fork*/) override {
         // The chain logs reorgs (with depth) and rejected blocks; the peer manager logs peers
-        // coming and going. Here: each new tip, except during a sync, whose progress
-        // SyncProgress reports every few seconds instead.
+        // coming and going. Here: each new tip, except while the best header is further
+        // ahead (a sync, whose progress SyncProgress reports every few seconds instead).
+        // Only the heights decide, not SyncProgress's tick, so that a block arriving just
+        // after its header is always logged (bench/propagation_scenario.py reads these).
         const std::uint32_t best = chain_->best_header()->height;
-        if (!sync_.syncing() && best <= new_tip->height + 1 &&
-            new_tip->height - (old_tip ? old_tip->height : 0) < 2) {
+        if (best <= new_tip->height + 1 && new_tip->height - (old_tip ? old_tip->height : 0) < 2) {
             spdlog::info("new tip {} at height {}", new_tip->hash.to_hex(), new_tip->height);
         }
     }
@@ -210,8 +211,9 @@ util::Result<void> Node::Impl::start() {
     spdlog::info("peerchain {} on network '{}', data directory {}", PEERCHAIN_VERSION,
                  params_->name, config_.data_dir.string());
 
-    hub_ = std::make_shared<api::EventHub>(util::SystemClock::instance(),
-                                           api::EventHubOptions{config_.event_buffer, 1000, 15});
+    hub_ = std::make_shared<api::EventHub>(
+        util::SystemClock::instance(),
+        api::EventHubOptions{config_.event_buffer, 64u << 20, 1000, 15});
     feed_ = std::make_unique<EventFeed>(events_, *hub_, *params_);
     feed_->start();
 
