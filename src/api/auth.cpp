@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -27,13 +28,44 @@ util::Unexpected io_error(const std::string& what, const std::filesystem::path& 
 
 using util::iequals;
 
-// Strips ":port" from host[:port] or [v6]:port; returns the host as written.
-std::string_view strip_port(std::string_view host) noexcept {
-    if (!host.empty() && host.front() == '[') {
-        const std::size_t close = host.find(']');
-        return close == std::string_view::npos ? std::string_view{} : host.substr(0, close + 1);
+// A name: dot-separated labels of letters, digits and '-', as DNS names and IPv4 literals
+// are written; nothing else (no '@', '/', '%', space, empty label or trailing dot).
+bool is_host_name(std::string_view name) noexcept {
+    if (name.empty() || name.size() > 253) return false;
+    std::size_t label = 0;
+    for (char c : name) {
+        if (c == '.') {
+            if (label == 0) return false;
+            label = 0;
+            continue;
+        }
+        const bool ok =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+        if (!ok || ++label > 63) return false;
     }
-    return host.substr(0, host.find(':'));
+    return label > 0;
+}
+
+// The inside of [...]: hex digits, ':' and '.' (an embedded IPv4), as IPv6 literals are
+// written; no zone id.
+bool is_ipv6_literal(std::string_view inside) noexcept {
+    if (inside.size() < 2 || inside.size() > 45) return false;
+    return std::all_of(inside.begin(), inside.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+               c == ':' || c == '.';
+    });
+}
+
+// 1 to 65535 in at most five decimal digits, nothing else.
+std::optional<std::uint16_t> parse_port(std::string_view digits) noexcept {
+    if (digits.empty() || digits.size() > 5) return std::nullopt;
+    unsigned value = 0;
+    for (char c : digits) {
+        if (c < '0' || c > '9') return std::nullopt;
+        value = value * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (value == 0 || value > 65535) return std::nullopt;
+    return static_cast<std::uint16_t>(value);
 }
 
 bool is_ipv4_loopback(std::string_view host) noexcept {
@@ -174,17 +206,45 @@ bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
     return diff == 0;
 }
 
+std::optional<HostPort> parse_host_port(std::string_view text) noexcept {
+    std::string_view host;
+    std::string_view rest;
+    if (!text.empty() && text.front() == '[') {
+        const std::size_t close = text.find(']');
+        if (close == std::string_view::npos || !is_ipv6_literal(text.substr(1, close - 1))) {
+            return std::nullopt;
+        }
+        host = text.substr(0, close + 1);
+        rest = text.substr(close + 1);
+    } else {
+        const std::size_t colon = text.find(':');
+        host = text.substr(0, colon);
+        if (!is_host_name(host)) return std::nullopt;
+        if (colon != std::string_view::npos) rest = text.substr(colon);
+    }
+    if (rest.empty()) return HostPort{host, std::nullopt};
+    if (rest.front() != ':') return std::nullopt;
+    auto port = parse_port(rest.substr(1));
+    if (!port) return std::nullopt;
+    return HostPort{host, port};
+}
+
 bool is_loopback_host(std::string_view host) noexcept {
-    const std::string_view name = strip_port(host);
+    // Strict on purpose (issue 8): "localhost:80@evil.example" once passed because whatever
+    // followed the first ':' was dropped unread.
+    const auto parsed = parse_host_port(host);
+    if (!parsed) return false;
+    const std::string_view name = parsed->host;
     return iequals(name, "localhost") || name == "[::1]" || is_ipv4_loopback(name);
 }
 
 bool is_loopback_origin(std::string_view origin) noexcept {
     const std::size_t sep = origin.find("://");
     if (sep == std::string_view::npos) return false;  // includes the opaque origin "null"
-    std::string_view rest = origin.substr(sep + 3);
-    rest = rest.substr(0, rest.find('/'));
-    return is_loopback_host(rest);
+    const std::string_view scheme = origin.substr(0, sep);
+    if (!iequals(scheme, "http") && !iequals(scheme, "https")) return false;
+    // An origin is scheme://host[:port] and nothing after: no path, userinfo or query.
+    return is_loopback_host(origin.substr(sep + 3));
 }
 
 }  // namespace peerchain::api

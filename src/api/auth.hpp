@@ -19,7 +19,9 @@
 // Thread-safety: Auth is immutable after construction; the free functions are reentrant.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -90,11 +92,24 @@ util::Result<std::string> read_cookie(const std::filesystem::path& data_dir);
 // Equal contents, in time that depends only on the sizes.
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
 
-// Whether a Host header value (host[:port]) names this machine's loopback: "localhost",
-// an IPv4 address in 127.0.0.0/8 or "[::1]".
+// host[:port] split strictly: `host` is a name (dot-separated labels of letters, digits
+// and '-'; IPv4 literals are names here) or an IPv6 literal in brackets (kept with them),
+// and the port, when a ':' follows, is 1 to 65535 in decimal digits. Anything else (an
+// empty port, userinfo, a path, a space, bytes after the port) is nullopt. `host` views
+// `text`.
+struct HostPort {
+    std::string_view host;
+    std::optional<std::uint16_t> port;
+};
+std::optional<HostPort> parse_host_port(std::string_view text) noexcept;
+
+// Whether a Host header value names this machine's loopback: it parses with
+// parse_host_port, and its host is "localhost" (any case), a dotted IPv4 address in
+// 127.0.0.0/8 or "[::1]". Whatever does not parse is not loopback.
 bool is_loopback_host(std::string_view host) noexcept;
 
-// Whether an Origin header value (scheme://host[:port]) has a loopback host.
+// Whether an Origin header value is "http://" or "https://" followed by a loopback host as
+// is_loopback_host says, with nothing after it. "null" and every other form are not.
 bool is_loopback_origin(std::string_view origin) noexcept;
 
 }  // namespace peerchain::api

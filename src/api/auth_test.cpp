@@ -124,6 +124,74 @@ TEST(Auth, RecognisesLoopbackHostsAndOrigins) {
     EXPECT_FALSE(is_loopback_origin("http://localhost.evil.com"));
 }
 
+// Issue 8: "localhost:80@evil.example" passed as loopback because whatever followed the first
+// ':' was dropped without checking it was a port.
+TEST(Auth, HostAndOriginParsingIsStrict) {
+    for (const char* host :
+         {"localhost:65535", "localhost:1", "127.0.0.1:03001", "[::1]:80", "Localhost"}) {
+        EXPECT_TRUE(is_loopback_host(host)) << host;
+    }
+    for (const char* host : {"localhost:80@evil.example",
+                             "localhost@evil.example",
+                             "user@localhost",
+                             "user:pass@localhost",
+                             "localhost:",
+                             "localhost:abc",
+                             "localhost:0",
+                             "localhost:65536",
+                             "localhost:999999",
+                             "localhost:+80",
+                             "localhost:-1",
+                             "localhost: 80",
+                             "localhost:80 ",
+                             " localhost",
+                             "localhost:80:81",
+                             "localhost/path",
+                             "localhost:80/path",
+                             "localhost?x",
+                             "localhost#x",
+                             "localhost.",
+                             ".localhost",
+                             "local host",
+                             "localhost%00",
+                             "127.0.0.1.evil.com",
+                             "127.0.0.1:80.evil.com",
+                             "[::1]x",
+                             "[::1]:",
+                             "[::1]:80x",
+                             "[::1",
+                             "::1",
+                             "[::1]]",
+                             "[::1%25eth0]",
+                             "[]",
+                             "[::1]@evil.example",
+                             "evil.example\\@localhost",
+                             "localhost\\"}) {
+        EXPECT_FALSE(is_loopback_host(host)) << host;
+    }
+    for (const char* origin : {"http://localhost", "https://127.0.0.1:3001", "http://[::1]:3001",
+                               "HTTP://LOCALHOST:3001"}) {
+        EXPECT_TRUE(is_loopback_origin(origin)) << origin;
+    }
+    for (const char* origin :
+         {"http://localhost:3001/", "http://localhost/path", "http://user@localhost",
+          "http://localhost:80@evil.example", "http://localhost:", "ftp://localhost",
+          "file://localhost", "ws://localhost", "http:/localhost", "http//localhost", "http://",
+          "://localhost", "http://localhost?x", "http://localhost#x", "http://localhost ",
+          "http://evil.com#@localhost", "http://127.0.0.1.evil.com", "null"}) {
+        EXPECT_FALSE(is_loopback_origin(origin)) << origin;
+    }
+    const auto parsed = parse_host_port("example.com:8080");
+    ASSERT_TRUE(parsed);
+    EXPECT_EQ(parsed->host, "example.com");
+    EXPECT_EQ(parsed->port, 8080);
+    const auto v6 = parse_host_port("[2001:db8::1]");
+    ASSERT_TRUE(v6);
+    EXPECT_EQ(v6->host, "[2001:db8::1]");
+    EXPECT_FALSE(v6->port);
+    EXPECT_FALSE(parse_host_port(""));
+}
+
 // The access levels, through the router's public pipeline with requests built field by
 // field: the only way to present a non-loopback client on a machine whose every local
 // address is a loopback or an interface we cannot rely on.

@@ -317,7 +317,7 @@ util::Result<void> Node::Impl::start() {
     api::HttpServerConfig http_config;
     http_config.address = config_.http_bind;
     http_config.port = config_.http_port;
-    http_ = std::make_unique<api::HttpServer>(io_, router, http_config);
+    http_ = std::make_unique<api::HttpServer>(router, http_config);  // its own I/O threads
     if (auto r = http_->start(); !r) {
         return util::Unexpected(r.error().code, "HTTP port " + std::to_string(config_.http_port) +
                                                     ": " + r.error().message);

@@ -7,10 +7,18 @@
 // - Limits are enforced before anything is allocated for them: a declared body over
 //   body_limit gets 413 body-too-large, headers over header_limit get 431
 //   headers-too-large, bytes that are not HTTP get 400 bad-request; each then closes the
-//   connection. A request that is not complete within read_timeout (slowloris) and an idle
-//   keep-alive connection are dropped without an answer.
-// - Over max_connections open connections, a new one is answered 503 too-many-connections
-//   and closed.
+//   connection. Headers not complete within header_timeout (slowloris), a body not complete
+//   within read_timeout after them, and a kept-alive connection idle for idle_timeout are
+//   dropped without an answer.
+// - Hostile load (issue 8): one client (IP address) holds at most max_per_client
+//   connections and all clients at most max_connections. A newcomer beyond either limit
+//   takes the place of the connection that has waited longest for its request's headers
+//   (silent, trickling or idle; of its own client when that client is at its cap), which
+//   is closed unanswered; connections whose request is handled, answered or streamed are
+//   never pushed out. Only when nothing can be pushed out is the newcomer answered 503
+//   too-many-connections and closed (beyond 16 such at once, closed unanswered). start()
+//   raises the process's open-file soft limit towards its hard limit so that a flood of
+//   sockets fails here rather than in accept().
 // - Keep-alive is supported and pipelined requests are answered in order: a connection
 //   reads its next request only once the previous answer is written. While a handler works
 //   (for minutes, if it must), its connection waits and every other connection is served.
@@ -25,8 +33,9 @@
 //   working with 503 shutting-down, ends body streams and closes every connection; safe to
 //   call twice.
 //
-// Ownership: the caller owns the io_context, runs it on as many threads as it likes and
-// keeps it alive longer than this object. Connections live on their own strands. A
+// Ownership: either the server owns an io_context and its threads, or the caller owns the
+// io_context, runs it on as many threads as it likes and keeps it alive longer than this
+// object. Connections live on their own strands. A
 // Responder invoked after the HttpServer is destroyed does nothing.
 //
 // Thread-safety: start(), stop(), port() and connection_count() may be called from any
@@ -52,7 +61,17 @@ struct HttpServerConfig {
     std::size_t body_limit = 1024 * 1024;
     std::size_t header_limit = 16 * 1024;  // request line and header fields together
     std::size_t max_connections = 256;
-    std::chrono::milliseconds read_timeout{30'000};   // to receive one whole request
+    // Connections from one IP address; loopback clients (the page, the CLI, streams) count
+    // as one client like any other.
+    std::size_t max_per_client = 128;
+    // Threads of a server that owns its io_context (the constructor without one).
+    unsigned threads = 2;
+    // To receive a request's headers, from the connection's start or the first byte after an
+    // idle wait; trickling bytes do not extend it.
+    std::chrono::milliseconds header_timeout{5'000};
+    // How long a kept-alive connection may wait for the first byte of its next request.
+    std::chrono::milliseconds idle_timeout{15'000};
+    std::chrono::milliseconds read_timeout{30'000};   // to receive a body, once headers are in
     std::chrono::milliseconds write_timeout{30'000};  // to send one whole answer
     // After an answer that closes the connection, how long unread request bytes are drained
     // so that the client reads the answer instead of a connection reset.
@@ -65,9 +84,14 @@ class ServerState;
 
 class HttpServer {
   public:
-    // `router` must be non-null and fully set up.
+    // `router` must be non-null and fully set up. Runs on `io`, which the caller runs and
+    // keeps alive longer than this object; config.threads is not used.
     HttpServer(boost::asio::io_context& io, std::shared_ptr<const Router> router,
                HttpServerConfig config = {});
+    // Runs on an io_context of its own, on config.threads threads (at least one) named
+    // http-N, from a successful start() to stop(), so that HTTP clients cannot slow whatever
+    // else the process runs on its own I/O threads.
+    explicit HttpServer(std::shared_ptr<const Router> router, HttpServerConfig config = {});
     // Stops the server; Responders still held elsewhere become no-ops.
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
@@ -81,12 +105,18 @@ class HttpServer {
     // The bound port after a successful start(); 0 before.
     std::uint16_t port() const noexcept;
 
+    // On a server with its own threads, stop() also waits (about a second at most) for the
+    // answers in flight, closes what is left and joins the threads; it must not be called
+    // from a handler running on them.
     void stop();
 
     // Connections open now, counting those being refused with 503.
     std::size_t connection_count() const noexcept;
 
   private:
+    struct OwnThreads;
+    // Declared first, destroyed last: the connections' sockets and timers use its io_context.
+    std::unique_ptr<OwnThreads> own_;
     std::shared_ptr<detail::ServerState> state_;
 };
 

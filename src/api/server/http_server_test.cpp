@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/post.hpp>
+
 #include "api/server/http_test_support.hpp"
 
 namespace peerchain::api {
@@ -255,9 +257,10 @@ TEST_F(HttpServerTest, HeadOptionsAndContinue) {
     EXPECT_EQ(final_reply->json().at("mined"), "after continue");
 }
 
-TEST_F(HttpServerTest, ReadTimeoutDropsASlowClient) {
+TEST_F(HttpServerTest, HeaderAndIdleDeadlinesDropASlowClient) {
     HttpServerConfig config;
-    config.read_timeout = 200ms;
+    config.header_timeout = 200ms;
+    config.idle_timeout = 200ms;
     start(config);
     Client c(server_->port());
     const auto begin = std::chrono::steady_clock::now();
@@ -274,21 +277,34 @@ TEST_F(HttpServerTest, ReadTimeoutDropsASlowClient) {
     expect_serving();
 }
 
-TEST_F(HttpServerTest, ConnectionLimitAnswers503) {
+// Connections whose requests are being handled cannot be evicted: with all of them busy, a
+// newcomer is refused.
+TEST_F(HttpServerTest, ConnectionLimitAnswers503WhenNothingCanBeEvicted) {
     HttpServerConfig config;
     config.max_connections = 2;
     start(config);
     std::optional<Client> a(std::in_place, server_->port());
     Client b(server_->port());
-    for (Client* c : {&*a, &b}) {
-        ASSERT_TRUE(c->send(get("/fast")));
-        ASSERT_TRUE(c->read_reply());
-    }
+    for (Client* c : {&*a, &b}) ASSERT_TRUE(c->send(get("/keep")));
+    ASSERT_TRUE(eventually([&] {
+        std::lock_guard lock(kept_mutex_);
+        return kept_.size() == 2;
+    }));
     {
         Client over(server_->port());
         over.send(get("/fast"));
         expect_json_error(over.read_reply(), 503, "too-many-connections");
         EXPECT_TRUE(over.wait_closed());
+    }
+    {
+        std::lock_guard lock(kept_mutex_);
+        for (auto& r : kept_) r(Response::ok({{"kept", true}}));
+        kept_.clear();
+    }
+    for (Client* c : {&*a, &b}) {
+        auto r = c->read_reply();
+        ASSERT_TRUE(r);
+        EXPECT_EQ(r->status, 200u);
     }
     ASSERT_TRUE(a->send(get("/fast", "Connection: close\r\n")));
     ASSERT_TRUE(a->read_reply());
@@ -364,6 +380,66 @@ TEST_F(HttpServerTest, StartFailsCleanly) {
     EXPECT_EQ(busy.start().error().code, util::Errc::kIo);
     // A failed start may be retried: it fails for the same reason, not as "started before".
     EXPECT_EQ(busy.start().error().code, util::Errc::kIo);
+}
+
+// A server with its own io_context and threads serves while the process's other
+// io_context (the P2P one, in the node) is stuck, and its stop() answers what is pending,
+// closes the rest and joins its threads.
+TEST(HttpServerOwnThreads, ServesBesideABlockedIoContextAndStopsCleanly) {
+    boost::asio::io_context other;
+    Latch unblock;
+    boost::asio::post(other, [&] { unblock.wait(); });
+    std::thread other_thread([&] { other.run(); });
+
+    Latch entered;
+    Latch release;
+    std::vector<std::thread> spawned;
+    std::mutex spawned_mutex;
+    auto router = std::make_shared<Router>(Auth(kToken));
+    router->add(Method::kGet, "/fast", Access::kOpen, sync_handler([](const Request&) {
+                    return Response::ok({{"fast", true}});
+                }));
+    router->add(Method::kGet, "/slow", Access::kOpen, [&](const Request&, Responder r) {
+        std::lock_guard lock(spawned_mutex);
+        spawned.emplace_back([&, r] {
+            entered.open();
+            release.wait();
+            r(Response::ok({{"slow", true}}));
+        });
+    });
+    HttpServerConfig config;
+    config.port = 0;
+    config.threads = 2;
+    auto server = std::make_unique<HttpServer>(router, config);
+    ASSERT_TRUE(server->start());
+    const auto port = server->port();
+    {
+        Client c(port);
+        ASSERT_TRUE(c.send(get("/fast")));
+        auto r = c.read_reply();
+        ASSERT_TRUE(r);
+        EXPECT_EQ(r->status, 200u);
+    }
+    Client pending(port);
+    ASSERT_TRUE(pending.send(get("/slow")));
+    ASSERT_TRUE(entered.wait());
+    Client idle(port);
+    ASSERT_TRUE(idle.send(get("/fast")));
+    ASSERT_TRUE(idle.read_reply());
+
+    server->stop();  // returns with its threads joined
+    server->stop();
+    expect_json_error(pending.read_reply(), 503, "shutting-down");
+    EXPECT_TRUE(pending.wait_closed());
+    EXPECT_TRUE(idle.wait_closed());
+    EXPECT_EQ(server->connection_count(), 0u);
+    EXPECT_FALSE(Client(port).connected());
+    server.reset();
+    release.open();  // the late answer finds nobody to answer, harmlessly
+    unblock.open();
+    other_thread.join();
+    std::lock_guard lock(spawned_mutex);
+    for (auto& t : spawned) t.join();
 }
 
 TEST(LoopbackAddress, CoversV4V6AndMapped) {

@@ -57,10 +57,17 @@ struct Reply {
 class Client {
   public:
     // `receive_buffer`: a small kernel receive buffer, for a client that stops reading.
-    explicit Client(std::uint16_t port, int receive_buffer = 0) {
+    // `source`: a loopback address to connect from (127.0.0.2 ...), for another client.
+    explicit Client(std::uint16_t port, int receive_buffer = 0, const char* source = nullptr) {
         fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
         if (receive_buffer > 0) {
             ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+        }
+        if (source != nullptr) {
+            sockaddr_in local{};
+            local.sin_family = AF_INET;
+            ::inet_pton(AF_INET, source, &local.sin_addr);
+            ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local);
         }
         timeval tv{static_cast<time_t>(kIoTimeout.count()), 0};
         ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);

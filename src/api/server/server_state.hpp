@@ -12,11 +12,15 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/error.hpp>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include "api/router.hpp"
+#include "api/server/connection_table.hpp"
 #include "api/server/http_server.hpp"
 #include "util/result.hpp"
 #include "util/sync.hpp"
@@ -25,6 +29,10 @@
 namespace peerchain::api::detail {
 
 class Session;
+
+// Connections being refused with 503 at once, and evictions under way at once; beyond them a
+// newcomer is closed unanswered.
+inline constexpr std::size_t kMaxRejecting = 16;
 
 // Closed by ~HttpServer, after which Responders and body streams no longer touch any
 // connection: the io_context may be gone by the time a miner thread answers.
@@ -40,6 +48,7 @@ class ServerState : public std::enable_shared_from_this<ServerState> {
         : io(io_context),
           router(std::move(r)),
           config(std::move(c)),
+          table({config.max_connections, config.max_per_client, kMaxRejecting}),
           acceptor(boost::asio::make_strand(io_context)),
           accept_retry(acceptor.get_executor()) {}
 
@@ -48,7 +57,12 @@ class ServerState : public std::enable_shared_from_this<ServerState> {
     void accept_next();
     void on_accept(boost::beast::error_code ec, boost::asio::ip::tcp::socket socket);
     void start_session(boost::asio::ip::tcp::socket socket);
-    void forget(std::uint64_t id, bool rejected) noexcept;
+    void forget(std::uint64_t id) noexcept;
+    // Closes every connection at once, whatever it is doing.
+    void abort_all();
+    std::vector<std::shared_ptr<Session>> live_sessions() EXCLUDES(sessions_mutex);
+    // Whether every connection is gone within `timeout`.
+    bool wait_all_closed(std::chrono::milliseconds timeout) EXCLUDES(sessions_mutex);
 
     boost::asio::io_context& io;
     const std::shared_ptr<const Router> router;
@@ -57,8 +71,7 @@ class ServerState : public std::enable_shared_from_this<ServerState> {
     std::atomic<bool> started{false};
     std::atomic<bool> stopping{false};
     std::atomic<std::uint16_t> port{0};
-    std::atomic<std::size_t> active{0};
-    std::atomic<std::size_t> rejecting{0};
+    ConnectionTable table;
 
     // The acceptor is closed by stop() from any thread while the accept loop runs on its
     // strand; acceptor_mutex serializes every use of it after construction.
@@ -69,6 +82,7 @@ class ServerState : public std::enable_shared_from_this<ServerState> {
     util::Mutex sessions_mutex;
     std::unordered_map<std::uint64_t, std::weak_ptr<Session>> sessions GUARDED_BY(sessions_mutex);
     std::uint64_t next_id GUARDED_BY(sessions_mutex) = 0;
+    std::condition_variable all_closed;  // notified when a connection is forgotten
 };
 
 }  // namespace peerchain::api::detail

@@ -29,6 +29,8 @@ namespace {
 // After a closing answer, at most this many unread bytes are drained; a streaming client
 // may send at most this many bytes while it reads the stream.
 constexpr std::size_t kMaxDrainBytes = 4 * 1024 * 1024;
+// What an idle connection reads at once when its next request begins.
+constexpr std::size_t kIdleReadSize = 1024;
 
 bool is_token_char(char c) noexcept {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
@@ -73,7 +75,7 @@ Session::~Session() {
     // Only reached when no operation is pending any more, so close() has run or the
     // io_context is being destroyed; either way the stream must not outlive the connection.
     if (body_) body_->cancel();
-    server_->forget(id_, rejected_);
+    server_->forget(id_);
 }
 
 void Session::start() {
@@ -112,18 +114,42 @@ void Session::read_request() {
     method_.reset();
     version_ = 11;
     keep_alive_ = false;
+    server_->table.waiting(id_, ConnectionTable::Clock::now());
+    if (seq_ > 0 && buffer_.size() == 0) return wait_idle();
+    read_header();
+}
+
+// A kept-alive connection waits for its next request's first byte within idle_timeout;
+// the header deadline starts from that byte.
+void Session::wait_idle() {
+    stream_.expires_after(server_->config.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kIdleReadSize),
+                            beast::bind_front_handler(&Session::on_idle_read, shared_from_this()));
+}
+
+void Session::on_idle_read(beast::error_code ec, std::size_t n) {
+    if (ec) return on_read_error(ec);
+    buffer_.commit(n);
+    read_header();
+}
+
+void Session::read_header() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
         server_->config.header_limit, std::numeric_limits<std::uint32_t>::max())));
     parser_->body_limit(server_->config.body_limit);
-    // One deadline for the whole request, so that trickling bytes cannot extend it.
-    stream_.expires_after(server_->config.read_timeout);
+    // One deadline for all the headers, so that trickling bytes cannot extend it (slowloris).
+    stream_.expires_after(server_->config.header_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::on_header, shared_from_this()));
 }
 
 void Session::on_header(beast::error_code ec, std::size_t) {
     if (ec) return on_read_error(ec);
+    // Chosen for eviction while the headers came in: a newcomer has this connection's place.
+    if (!server_->table.waiting_done(id_)) return close();
+    // The body (and a 100 Continue) has a deadline of its own.
+    stream_.expires_after(server_->config.read_timeout);
     const auto& req = parser_->get();
     version_ = req.version();
     keep_alive_ = req.keep_alive();
@@ -169,7 +195,8 @@ void Session::on_read_error(const beast::error_code& ec) {
     if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
         !is_http_error(ec)) {
         // The client left, timed out, or the socket failed: nobody to answer.
-        if (ec != asio::error::operation_aborted && ec != http::error::end_of_stream) {
+        if (ec != asio::error::operation_aborted && ec != http::error::end_of_stream &&
+            ec != asio::error::eof) {
             spdlog::debug("api: connection from {} dropped: {}", remote_.address().to_string(),
                           ec.message());
         }
@@ -280,6 +307,7 @@ void Session::on_write(bool keep_alive, beast::error_code ec, std::size_t) {
 // answer.
 void Session::linger() {
     phase_ = Phase::kClosing;
+    server_->table.waiting(id_, ConnectionTable::Clock::now());  // done: a newcomer may evict it
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return close();

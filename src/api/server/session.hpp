@@ -49,6 +49,9 @@ class Session : public std::enable_shared_from_this<Session> {
     // shutting-down, ends a body stream, closes an idle connection.
     void shutdown();
 
+    // Runs on the strand: closes the connection whatever it is doing.
+    void abort() { close(); }
+
     const boost::asio::any_io_executor& strand() const noexcept { return strand_; }
 
   private:
@@ -56,6 +59,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
     void begin();
     void read_request();
+    void wait_idle();
+    void on_idle_read(boost::beast::error_code ec, std::size_t n);
+    void read_header();
     void on_header(boost::beast::error_code ec, std::size_t);
     void on_continue_written(boost::beast::error_code ec, std::size_t);
     void read_body();
