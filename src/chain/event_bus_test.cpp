@@ -125,6 +125,37 @@ TEST(EventBus, TheTapSeesAReorgAsValues) {
     EXPECT_EQ(tip.old_hash, a[1]->hash());
     EXPECT_EQ(tip.old_height, 2u);
     EXPECT_EQ(tip.fork_height, 0u);
+    // The blocks themselves ride along, for a reader that renders them off the executor.
+    ASSERT_TRUE(read.events[0].second.block && read.events[2].second.block);
+    EXPECT_EQ(read.events[0].second.block->hash(), a[1]->hash());  // read back from the store
+    EXPECT_EQ(read.events[2].second.block->hash(), b[0]->hash());
+}
+
+TEST(EventBus, APoolEntryReachesSubscribersAndTheTapInOrder) {
+    struct Pool final : ChainObserver {
+        void on_transaction_added(const std::shared_ptr<const core::Transaction>& tx,
+                                  core::Amount fee) override {
+            seen = tx;
+            seen_fee = fee;
+        }
+        std::shared_ptr<const core::Transaction> seen;
+        core::Amount seen_fee = 0;
+    } pool;
+    BusChain c;
+    c.bus.subscribe(EventBus::Slot::kNode, &pool);
+    const auto block = build_branch(genesis_parent(), 1, "a")[0];
+    auto tx = std::make_shared<const core::Transaction>(block->txs[0]);
+    const auto before = c.tap.last_sequence();
+    c.bus.on_transaction_added(tx, 250);
+    ASSERT_TRUE(c.chain->process_block(block).is_ok());
+    EXPECT_EQ(pool.seen, tx);
+    EXPECT_EQ(pool.seen_fee, 250);
+    auto read = c.tap.read(before + 1, 100);
+    ASSERT_GE(read.events.size(), 2u);
+    EXPECT_EQ(read.events[0].second.kind, ChainEvent::Kind::kTransactionAdded);
+    EXPECT_EQ(read.events[0].second.tx, tx);
+    EXPECT_EQ(read.events[0].second.fee, 250);
+    EXPECT_EQ(read.events[1].second.kind, ChainEvent::Kind::kBlockConnected);
 }
 
 }  // namespace

@@ -130,6 +130,23 @@ TEST_F(MempoolTest, AcceptsAValidSpend) {
     EXPECT_EQ(pool_->size(), 1u);
 }
 
+TEST_F(MempoolTest, TellsItsObserverWhatItAccepts) {
+    struct Observer final : chain::ChainObserver {
+        void on_transaction_added(const std::shared_ptr<const core::Transaction>& tx,
+                                  core::Amount fee) override {
+            added.emplace_back(tx->txid(), fee);
+        }
+        std::vector<std::pair<core::Uint256, core::Amount>> added;
+    } observer;
+    pool_->set_observer(&observer);
+    const auto tx = pay_fee(coinbase_of(1), 1000);
+    ASSERT_TRUE(accept(tx).is_ok());
+    EXPECT_FALSE(accept(tx).is_ok());  // a refusal is not told
+    pool_->set_observer(nullptr);
+    EXPECT_EQ(observer.added,
+              (std::vector<std::pair<core::Uint256, core::Amount>>{{tx.txid(), 1000}}));
+}
+
 TEST_F(MempoolTest, ChainOfUnconfirmedSpends) {
     const auto parent = pay_fee(coinbase_of(1), 1000);
     const auto child = pay_fee(output_of(parent), 2000);

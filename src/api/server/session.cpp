@@ -215,6 +215,7 @@ void Session::dispatch_request() {
     request.content_type = std::string(req[http::field::content_type]);
     request.host = std::string(req[http::field::host]);
     request.origin = std::string(req[http::field::origin]);
+    request.last_event_id = std::string(req["Last-Event-ID"].substr(0, 32));
     request.remote_address = remote_.address().to_string();
     request.remote_port = remote_.port();
     request.remote_is_loopback = is_loopback_address(remote_.address());
