@@ -115,7 +115,7 @@
 
   function ago(t) {
     const s = Math.round(Date.now() / 1000 - t);
-    if (s < 0) return 'in ' + (-s) + ' s';
+    if (s < 0) return (-s) + ' s ahead';
     if (s < 90) return s + ' s ago';
     if (s < 5400) return Math.round(s / 60) + ' min ago';
     if (s < 172800) return Math.round(s / 3600) + ' h ago';
@@ -224,34 +224,38 @@
     return out;
   }
 
-  // A small chart: a line (hash rate) or bars (intervals), drawn in SVG by hand.
+  // A small chart: a line (hash rate) or bars (intervals), drawn in SVG by hand once the
+  // card is on the page and its width is known.
   function chart(title, points, kind, format) {
     const box = h('div', { class: 'card chart' }, h('div', { class: 'title' }, title));
-    const width = Math.max(260, Math.min(1060, (main.clientWidth || 600) - 40));
-    const height = 140;
-    const left = 64, right = 8, top = 10, bottom = 20;
-    const s = svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': title });
     if (points.length < 1) {
       appendKids(box, [h('p', { class: 'muted' }, 'Not enough blocks yet.')]);
       return box;
     }
-    const ys = points.map((p) => Math.max(0, p.y));
-    const max = Math.max(1e-9, ...ys);
+    box.draw = () => drawChart(box, points, kind, format, title);
+    return box;
+  }
+
+  function drawChart(box, points, kind, format, title) {
+    const width = Math.max(240, box.clientWidth - 28);
+    const height = 140;
+    const left = 58, right = 6, top = 8, bottom = 18;
+    const s = svg('svg', { viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': title });
+    const max = Math.max(1e-9, ...points.map((p) => Math.max(0, p.y)));
     const plotW = width - left - right, plotH = height - top - bottom;
     const xAt = (i) => left + (points.length === 1 ? plotW / 2 : (i * plotW) / (points.length - 1));
     const yAt = (v) => top + plotH - (Math.max(0, v) / max) * plotH;
     for (const f of [0, 0.5, 1]) {
       const y = top + plotH - f * plotH;
       s.append(svg('line', { class: 'grid', x1: left, x2: width - right, y1: y, y2: y }));
-      s.append(svg('text', { class: 'axis', x: left - 6, y: y + 3, 'text-anchor': 'end' },
-                   format(max * f)));
+      s.append(svg('text', { class: 'axis', x: left - 6, y: y + 3, 'text-anchor': 'end' }, format(max * f)));
     }
     if (kind === 'bars') {
-      const bw = Math.max(1, plotW / points.length - 1);
+      const step = plotW / points.length;
+      const bw = Math.max(1, step - 1);
       points.forEach((p, i) => {
-        const x = left + (i * plotW) / points.length;
         const y = yAt(p.y);
-        s.append(svg('rect', { class: 'bar', x: x.toFixed(1), y: y.toFixed(1), width: bw.toFixed(1),
+        s.append(svg('rect', { class: 'bar', x: (left + i * step).toFixed(1), y: y.toFixed(1), width: bw.toFixed(1),
                                height: Math.max(0, top + plotH - y).toFixed(1) },
                      svg('title', null, `block ${p.x}: ${p.y} s`)));
       });
@@ -259,11 +263,11 @@
       const d = points.map((p, i) => (i ? 'L' : 'M') + xAt(i).toFixed(1) + ' ' + yAt(p.y).toFixed(1)).join(' ');
       s.append(svg('path', { class: 'line', d }));
     }
-    s.append(svg('text', { class: 'axis', x: left, y: height - 4 }, 'block ' + points[0].x));
-    s.append(svg('text', { class: 'axis', x: width - right, y: height - 4, 'text-anchor': 'end' },
+    s.append(svg('text', { class: 'axis', x: left, y: height - 3 }, 'block ' + points[0].x));
+    s.append(svg('text', { class: 'axis', x: width - right, y: height - 3, 'text-anchor': 'end' },
                  'block ' + points[points.length - 1].x));
-    box.append(s);
-    return box;
+    const old = box.querySelector('svg');
+    if (old) old.replaceWith(s); else box.append(s);
   }
 
   function stat(label, value, id) {
@@ -304,6 +308,7 @@
       blocks.length ? table([['Height', { class: 'num' }], 'Hash', 'Time', ['Txs', { class: 'num' }],
                              ['Size', { class: 'num hide-phone' }]], rows, 'blocks')
                     : h('p', { class: 'muted' }, 'Loading blocks…'));
+    main.querySelectorAll('.chart').forEach((box) => box.draw && box.draw());
   }
 
   // --- block, transaction, address, mempool, peers ------------------------------------
@@ -366,7 +371,7 @@
     if (seq !== renderSeq) return;
     const where = tx.inMempool
       ? h('span', { id: 'tx-status' }, 'Unconfirmed: in the memory pool since ' + utc(tx.time))
-      : h('span', { id: 'tx-status', class: 'ok' }, num(tx.confirmations) + ' confirmations');
+      : h('span', { id: 'tx-status', class: 'ok' }, num(tx.confirmations) + (tx.confirmations === 1 ? ' confirmation' : ' confirmations'));
     show(
       h('h1', null, 'Transaction'),
       h('p', { class: 'hash', id: 'txid' }, tx.txid),
@@ -649,6 +654,7 @@
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(() => { if (isHome()) renderHome(); }, 200);
   });
+  get('/status').then((st) => setNetwork(st.network)).catch(() => {});
   setInterval(poll, POLL_MS);
   setInterval(() => { if (isHome() && state.status) renderHome(); }, 15000);  // "n s ago"
   openStream();
