@@ -22,6 +22,7 @@
     fresh: new Set(),       // hashes that came by the stream since the last render
     firstTip: false,
     firstBlocks: false,
+    firstCharts: false,
   };
   let renderSeq = 0;
 
@@ -178,17 +179,28 @@
     if (isHome()) renderHome();
     if (!state.firstTip) { state.firstTip = true; performance.mark('peerchain:tip'); }
 
-    const from = Math.max(0, status.height - RECENT + 1);
-    const [blocks, info, work] = await Promise.all([
-      get('/blocks?from=' + from + '&limit=' + RECENT),
-      get('/mempool/info').catch(() => null),
-      state.workPerDifficulty === null ? genesisWork() : Promise.resolve(state.workPerDifficulty),
-    ]);
-    state.workPerDifficulty = work;
-    state.blocks = blocks.map(summary);
-    state.mempool = info;
+    // The listed blocks first, so that the list shows after one small answer; then the
+    // older ones the charts need. Only RECENT blocks are read, however long the chain.
+    const listFrom = Math.max(0, status.height - LIST + 1);
+    const workPromise = state.workPerDifficulty === null ? genesisWork() : Promise.resolve(state.workPerDifficulty);
+    const infoPromise = get('/mempool/info').catch(() => null);
+    const listed = (await get('/blocks?from=' + listFrom + '&limit=' + LIST)).map(summary);
+    // Blocks below the list that an earlier load or the stream brought stay; a reorg
+    // empties them (see the stream's handlers).
+    const chartFrom = Math.max(0, listFrom - (RECENT - LIST));
+    const older = state.blocks.filter((b) => b.height >= chartFrom && b.height < listFrom);
+    state.blocks = older.concat(listed);
+    state.mempool = await infoPromise;
     if (isHome()) renderHome();
     if (!state.firstBlocks) { state.firstBlocks = true; performance.mark('peerchain:blocks'); }
+
+    if (older.length < listFrom - chartFrom) {
+      const more = await get('/blocks?from=' + chartFrom + '&limit=' + (listFrom - chartFrom));
+      state.blocks = more.map(summary).concat(listed);
+    }
+    state.workPerDifficulty = await workPromise;
+    if (isHome()) renderHome();
+    if (!state.firstCharts) { state.firstCharts = true; performance.mark('peerchain:charts'); }
   }
 
   // The expected hashes behind one block of difficulty 1: the genesis block's chain work
@@ -255,7 +267,7 @@
       const bw = Math.max(1, step - 1);
       points.forEach((p, i) => {
         const y = yAt(p.y);
-        s.append(svg('rect', { class: 'bar', x: (left + i * step).toFixed(1), y: y.toFixed(1), width: bw.toFixed(1),
+        s.append(svg('rect', { class: 'ibar', x: (left + i * step).toFixed(1), y: y.toFixed(1), width: bw.toFixed(1),
                                height: Math.max(0, top + plotH - y).toFixed(1) },
                      svg('title', null, `block ${p.x}: ${p.y} s`)));
       });
@@ -302,7 +314,7 @@
         stat('Peers', num(st.peers), 'peer-count')),
       h('p', { class: 'muted' }, 'Tip ', hashLink('block', st.tipHash)),
       h('div', { class: 'charts' },
-        chart(`Network hash rate (over ${HASHRATE_WINDOW} blocks)`, rates, 'line', rate),
+        chart(`Network hash rate (over ${HASHRATE_WINDOW} blocks)`, rates, 'line', (v) => (v > 0 ? rate(v) : '0')),
         chart('Block interval (s)', gaps, 'bars', (v) => v.toFixed(v < 10 ? 1 : 0))),
       h('h2', null, 'Recent blocks'),
       blocks.length ? table([['Height', { class: 'num' }], 'Hash', 'Time', ['Txs', { class: 'num' }],

@@ -249,7 +249,7 @@ async function main() {
 
   // Mined: the transaction page follows (confirmations), and B's address shows the balance.
   const confirming = await a.mine('confirms the payment');
-  await page.waitForFunction(() => /confirmations/.test(document.querySelector('#tx-status')?.textContent || ''),
+  await page.waitForFunction(() => /\d confirmation/.test(document.querySelector('#tx-status')?.textContent || ''),
                              null, { timeout: 5000 });
   await shot(page, 'tx');
   await waitFor('B to have the block', async () => (await b.get('/status')).tipHash === confirming.hash);
