@@ -471,7 +471,7 @@
       h('td', null, p.direction),
       h('td', null, p.transport),
       h('td', { class: 'num' }, typeof p.pingMs === 'number' ? p.pingMs + ' ms' : '–'),
-      h('td', { class: 'num' }, num(typeof p.syncedHeight === 'number' ? p.syncedHeight : p.startHeight)),
+      h('td', { class: 'num' }, num(Math.max(p.startHeight || 0, typeof p.syncedHeight === 'number' ? p.syncedHeight : 0))),
       h('td', { class: 'hide-phone' }, p.userAgent),
       h('td', { class: 'hide-phone' }, when(p.connectedSince))));
     show(
@@ -559,6 +559,14 @@
     }, delay);
   }
 
+  // A sync delivers hundreds of blocks a second: the home view redraws at most ten times
+  // a second, not once per block.
+  let homeTimer = null;
+  function renderHomeSoon() {
+    if (homeTimer !== null) return;
+    homeTimer = setTimeout(() => { homeTimer = null; if (isHome()) renderHome(); }, 100);
+  }
+
   function onBlock(ev) {
     if (typeof ev.height !== 'number' || typeof ev.hash !== 'string') return;
     if (state.status) {
@@ -571,7 +579,7 @@
                           size: ev.size, difficulty: last ? last.difficulty : 1 });
       if (state.blocks.length > RECENT) state.blocks.shift();
       state.fresh.add(ev.hash);
-      if (isHome()) renderHome();
+      if (isHome()) renderHomeSoon();
     }
     scheduleRefresh(isHome() ? 400 : 1000);
   }
