@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "api/event_stream.hpp"
 #include "chain/chainstate.hpp"
 #include "core/amount.hpp"
 #include "core/block.hpp"
@@ -119,6 +120,9 @@ class NodeApi {
     virtual std::string user_agent() const = 0;
     // Every metric of the node in the Prometheus text format (util/metrics.hpp).
     virtual std::string metrics_text() const = 0;
+    // The event stream's ring (GET /events); nullptr when the node has none (the route
+    // answers 503).
+    virtual std::shared_ptr<EventHub> event_hub() { return nullptr; }
 
     // --- Peers, the address book and bans ------------------------------------------------
 

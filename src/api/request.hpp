@@ -62,6 +62,8 @@ struct Request {
     std::string content_type;
     std::string host;
     std::string origin;
+    // Last-Event-ID (GET /events resumes after it), at most 32 bytes kept; empty when absent.
+    std::string last_event_id;
 
     // The client's IP address as text ("127.0.0.1", "::1") and port.
     std::string remote_address;

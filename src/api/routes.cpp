@@ -175,6 +175,7 @@ void register_routes(Router& router, NodeApi& node) {
     add_status_route(router, node);
     add_transaction_routes(router, node);
     add_wallet_routes(router, node);
+    add_event_routes(router, node);
 }
 
 }  // namespace peerchain::api

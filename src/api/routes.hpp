@@ -27,10 +27,13 @@ inline constexpr std::int64_t kMaxBanSeconds = 10LL * 365 * 24 * 60 * 60;
 // Registers every route on `router`. `node` must outlive the router.
 void register_routes(Router& router, NodeApi& node);
 
-// The routes of one area each (peer_routes.cpp, transaction_routes.cpp, wallet_routes.cpp);
+// The routes of one area each (peer_routes.cpp, transaction_routes.cpp, wallet_routes.cpp,
+// event_routes.cpp);
 // register_routes calls them.
 void add_peer_routes(Router& router, NodeApi& node);
 void add_transaction_routes(Router& router, NodeApi& node);
 void add_wallet_routes(Router& router, NodeApi& node);
+// GET /events (event_stream.cpp).
+void add_event_routes(Router& router, NodeApi& node);
 
 }  // namespace peerchain::api

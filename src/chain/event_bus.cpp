@@ -14,6 +14,8 @@ const char* chain_event_name(ChainEvent::Kind kind) noexcept {
             return "tip-changed";
         case ChainEvent::Kind::kBlockRejected:
             return "block-rejected";
+        case ChainEvent::Kind::kTransactionAdded:
+            return "transaction-added";
     }
     return "unknown";
 }
@@ -34,6 +36,7 @@ void EventBus::publish_block(ChainEvent::Kind kind, const core::BlockPtr& block,
     e.hash = index->hash;
     e.height = index->height;
     e.tx_count = block ? block->txs.size() : 0;
+    e.block = block;
     publish(std::move(e));
 }
 
@@ -74,6 +77,17 @@ void EventBus::on_block_rejected(const core::Uint256& hash, const core::Validati
     e.kind = ChainEvent::Kind::kBlockRejected;
     e.hash = hash;
     e.reason = why.to_string();
+    publish(std::move(e));
+}
+
+void EventBus::on_transaction_added(const std::shared_ptr<const core::Transaction>& tx,
+                                    core::Amount fee) {
+    each([&](ChainObserver& o) { o.on_transaction_added(tx, fee); });
+    if (tap_ == nullptr || !tx) return;
+    ChainEvent e;
+    e.kind = ChainEvent::Kind::kTransactionAdded;
+    e.tx = tx;
+    e.fee = fee;
     publish(std::move(e));
 }
 

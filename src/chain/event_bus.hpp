@@ -10,7 +10,10 @@
 // errors); last the metrics, which only count (a few atomic additions, nothing that can
 // wait). Each event reaches every subscriber before the next event starts.
 //
-// The tap (optional) receives a ChainEvent value for every event, after the subscribers.
+// The tap (optional) receives a ChainEvent value for every event, after the subscribers
+// (not on_block_validated, which is for metrics only). A ChainEvent holds shared pointers
+// to the block or transaction, so that the tap's reader (node/event_feed.hpp) renders them
+// on its own thread: the chain executor only copies a few values.
 // It is a util::EventRing: publishing never waits for a reader, and a reader that falls
 // behind is cut off with a reset rather than holding the chain back.
 //
@@ -25,6 +28,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "chain/chain_observer.hpp"
@@ -40,6 +44,7 @@ struct ChainEvent {
         kBlockDisconnected,  // hash, height, tx_count (a reorg took it out)
         kTipChanged,         // hash/height: the new tip; old_*: the old one; fork_height
         kBlockRejected,      // hash, reason
+        kTransactionAdded,   // tx, fee: entered the memory pool
     };
     Kind kind = Kind::kBlockConnected;
     core::Uint256 hash;
@@ -50,9 +55,15 @@ struct ChainEvent {
     // The last block the old and new chains share; old_height when the chain only grew.
     std::uint32_t fork_height = 0;
     std::string reason;
+    // kBlockConnected, kBlockDisconnected: the block itself (never null for those).
+    core::BlockPtr block;
+    // kTransactionAdded.
+    std::shared_ptr<const core::Transaction> tx;
+    core::Amount fee = 0;
 };
 
-// "block-connected", "block-disconnected", "tip-changed", "block-rejected".
+// "block-connected", "block-disconnected", "tip-changed", "block-rejected",
+// "transaction-added".
 const char* chain_event_name(ChainEvent::Kind kind) noexcept;
 
 class EventBus final : public ChainObserver {
@@ -72,6 +83,8 @@ class EventBus final : public ChainObserver {
     void on_tip_changed(const BlockIndex* new_tip, const BlockIndex* old_tip,
                         const BlockIndex* fork) override;
     void on_block_rejected(const core::Uint256& hash, const core::ValidationResult& why) override;
+    void on_transaction_added(const std::shared_ptr<const core::Transaction>& tx,
+                              core::Amount fee) override;
 
   private:
     template <typename F>

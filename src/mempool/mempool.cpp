@@ -651,7 +651,13 @@ Mempool::Mempool(const chain::Chainstate& chain, const util::Clock& clock, Optio
 Mempool::~Mempool() = default;
 
 core::ValidationResult Mempool::accept(const TxPtr& tx, core::Uint256* txid_out) {
-    return impl_->accept(tx, impl_->now(), txid_out);
+    core::Uint256 txid;
+    auto result = impl_->accept(tx, impl_->now(), &txid);
+    if (txid_out != nullptr) *txid_out = txid;
+    if (result && observer_ != nullptr) {
+        if (auto entry = get(txid)) observer_->on_transaction_added(tx, entry->fee);
+    }
+    return result;
 }
 void Mempool::remove_for_block(const core::Block& block) { impl_->remove_for_block(block); }
 void Mempool::add_disconnected(const core::BlockPtr& block) { impl_->add_disconnected(block); }

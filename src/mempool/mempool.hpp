@@ -106,6 +106,10 @@ class Mempool final : public chain::ChainObserver {
     // was refused (see the reasons above); `*txid_out`, when given, gets its txid either
     // way. Evicts lower-fee-rate entries when the pool is full.
     core::ValidationResult accept(const TxPtr& tx, core::Uint256* txid_out = nullptr);
+    // Who hears of each transaction accept() takes in (on_transaction_added, on the chain
+    // executor, after the pool's lock is released): the node's event bus. nullptr: nobody.
+    // Must outlive the pool or be replaced first.
+    void set_observer(chain::ChainObserver* observer) noexcept { observer_ = observer; }
 
     // A block joined the active chain: drop its transactions and what conflicts with them.
     void remove_for_block(const core::Block& block);
@@ -163,6 +167,7 @@ class Mempool final : public chain::ChainObserver {
 
   private:
     class Impl;
+    chain::ChainObserver* observer_ = nullptr;
     std::unique_ptr<Impl> impl_;
 };
 

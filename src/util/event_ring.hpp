@@ -7,7 +7,7 @@
 // it left off while the ring still holds the events after it (the HTTP event stream's
 // Last-Event-ID).
 //
-// Thread-safety: publish(), read(), last_sequence() and close() may be called from any
+// Thread-safety: publish(), read(), last_sequence(), nudge() and close() may be called from any
 // thread. publish() holds the internal lock only to store one event; readers copy events
 // out under it. T must be copyable.
 #pragma once
@@ -64,8 +64,10 @@ class EventRing {
         UniqueLock lock(mutex_);
         if (since == 0) since = events_.empty() ? last_ + 1 : events_.front().first;
         if (timeout.count() > 0) {
-            cv_.wait_for(lock, timeout,
-                         [&]() REQUIRES(mutex_) { return closed_ || last_ >= since; });
+            const std::uint64_t nudges = nudges_;
+            cv_.wait_for(lock, timeout, [&]() REQUIRES(mutex_) {
+                return closed_ || last_ >= since || nudges_ != nudges;
+            });
         }
         Read out;
         out.closed = closed_;
@@ -90,6 +92,16 @@ class EventRing {
 
     std::size_t capacity() const noexcept { return capacity_; }
 
+    // Wakes the readers waiting in read() without an event: a reader that also watches
+    // another source (node/event_feed.cpp) is told to look at it.
+    void nudge() {
+        {
+            LockGuard lock(mutex_);
+            ++nudges_;
+        }
+        cv_.notify_all();
+    }
+
     // Wakes every waiting reader; reads still return what is held.
     void close() {
         {
@@ -106,6 +118,7 @@ class EventRing {
     std::deque<std::pair<std::uint64_t, T>> events_ GUARDED_BY(mutex_);
     std::uint64_t last_ GUARDED_BY(mutex_) = 0;
     bool closed_ GUARDED_BY(mutex_) = false;
+    std::uint64_t nudges_ GUARDED_BY(mutex_) = 0;
 };
 
 }  // namespace peerchain::util

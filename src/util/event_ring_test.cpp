@@ -73,6 +73,25 @@ TEST(EventRing, AWaitingReaderWakesOnPublishAndOnClose) {
     closer_wait.join();
 }
 
+TEST(EventRing, ANudgeWakesAWaitingReaderWithoutAnEvent) {
+    EventRing<int> ring(16);
+    std::atomic<bool> woke{false};
+    std::atomic<bool> done{false};
+    std::thread reader([&] {
+        // Without the nudge this waits the whole hour and the test times out.
+        auto r = ring.read(1, 10, std::chrono::hours(1));
+        woke = r.events.empty() && !r.closed;
+        done = true;
+    });
+    // A nudge that comes before the reader waits wakes nobody: nudge until it returns.
+    while (!done.load()) {
+        ring.nudge();
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    reader.join();
+    EXPECT_TRUE(woke);
+}
+
 TEST(EventRing, TheProducerNeverWaitsForReaders) {
     // Nobody reads: a million events still go in, and only the last `capacity` stay.
     EventRing<int> ring(100);

@@ -14,10 +14,16 @@
 // - Keep-alive is supported and pipelined requests are answered in order: a connection
 //   reads its next request only once the previous answer is written. While a handler works
 //   (for minutes, if it must), its connection waits and every other connection is served.
+// - A 2xx Response with a body stream (Response::stream) is answered with its headers
+//   (Cache-Control: no-cache, no Content-Length, Connection: close), then the pieces the
+//   stream gives, each written within write_timeout; the connection closes when the stream
+//   ends. The stream is cancelled once when the client leaves, a write times out or the
+//   server stops, and is not kept after that. HEAD gets the headers alone.
 // - Unsupported methods get 501 not-implemented. GET and HEAD answers carry
 //   Access-Control-Allow-Origin: *. "Expect: 100-continue" is honoured.
 // - stop() closes the listening socket at once, answers requests whose handlers are still
-//   working with 503 shutting-down, and closes every connection; safe to call twice.
+//   working with 503 shutting-down, ends body streams and closes every connection; safe to
+//   call twice.
 //
 // Ownership: the caller owns the io_context, runs it on as many threads as it likes and
 // keeps it alive longer than this object. Connections live on their own strands. A

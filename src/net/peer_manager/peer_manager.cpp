@@ -82,6 +82,7 @@ class PeerManager::Impl final : public PeerContext {
     // After every event: queued announcements go out, and the API copy is refreshed.
     void finish_event();
     void set_listen_port(std::uint16_t port) { config_.listen_port = port; }
+    void set_observer(PeerObserver* observer) { observer_ = observer; }
 
     std::vector<PeerInfo> peers_info() const {
         util::LockGuard lock(info_mutex_);
@@ -134,6 +135,7 @@ class PeerManager::Impl final : public PeerContext {
     }
 
     void publish(const Peer& peer);
+    PeerInfo info_of(const Peer& peer) const;
 
     void dispatch(Peer& peer, wire::Message& message);
     void handle(Peer& peer, wire::VersionMessage& m);
@@ -182,13 +184,13 @@ class PeerManager::Impl final : public PeerContext {
     std::map<PeerId, Peer> peers_;
     // The nonces of the version messages we sent, to spot a connection to ourselves.
     std::unordered_map<std::uint64_t, PeerId> our_nonces_;
-    // Whether the last tip change left us more than one block behind the best header.
-    bool syncing_ = false;
 
     BlockDownloader downloader_;
     TxRelay relay_;
     HeaderSync headers_;
     AddrRelay addr_relay_;
+
+    PeerObserver* observer_ = nullptr;  // chain executor only
 
     mutable util::Mutex info_mutex_;
     std::map<PeerId, PeerInfo> info_ GUARDED_BY(info_mutex_);
@@ -231,6 +233,12 @@ void PeerManager::Impl::drop(Peer& peer, const std::string& reason, bool misbeha
 }
 
 void PeerManager::Impl::publish(const Peer& peer) {
+    PeerInfo info = info_of(peer);
+    util::LockGuard lock(info_mutex_);
+    info_[peer.id] = std::move(info);
+}
+
+PeerInfo PeerManager::Impl::info_of(const Peer& peer) const {
     PeerInfo info;
     info.id = peer.id;
     info.address = peer.info.address;
@@ -257,8 +265,7 @@ void PeerManager::Impl::publish(const Peer& peer) {
     info.last_block_at = peer.last_block_at;
     info.last_tx_at = peer.last_tx_at;
     info.addrs_rate_limited = peer.addrs_rate_limited;
-    util::LockGuard lock(info_mutex_);
-    info_[peer.id] = std::move(info);
+    return info;
 }
 
 void PeerManager::Impl::finish_event() {
@@ -308,6 +315,7 @@ void PeerManager::Impl::on_peer_disconnected(PeerId id, const std::string& reaso
     downloader_.release_all(peer);
     relay_.remove_peer(id);
     if (peer.our_nonce != 0) our_nonces_.erase(peer.our_nonce);
+    if (peer.handshake_done && observer_ != nullptr) observer_->on_peer_gone(info_of(peer));
     peers_.erase(it);
     {
         util::LockGuard lock(info_mutex_);
@@ -494,6 +502,7 @@ void PeerManager::Impl::complete_handshake(Peer& peer) {
     headers_.start(peer);
     addr_relay_.on_handshake(peer);
     sender_.peer_ready(peer.id, peer.version.listen_port);
+    if (observer_ != nullptr) observer_->on_peer_ready(info_of(peer));
 }
 
 // --- Keep-alive and addresses -------------------------------------------------------------
@@ -670,21 +679,15 @@ void PeerManager::Impl::on_tip_changed(const BlockIndex* new_tip, const BlockInd
                                        const BlockIndex* fork) {
     if (new_tip == nullptr) return;
     const bool reorg = fork != nullptr && old_tip != nullptr && fork != old_tip;
-    // Sparingly: every reorg, every 1000 blocks, and the moment a sync catches up.
+    // Every reorg; a sync's progress and its end are the node's SyncProgress lines.
     const BlockIndex* best = chain_.best_header();
     if (reorg) {
         spdlog::info("p2p: reorg to tip {} at height {} (fork at height {})",
                      short_hash(new_tip->hash), new_tip->height, fork->height);
-    } else if (new_tip->height % 1000 == 0) {
-        spdlog::info("p2p: tip {} at height {} (best header {})", short_hash(new_tip->hash),
-                     new_tip->height, best->height);
-    } else if (syncing_ && new_tip == best) {
-        spdlog::info("p2p: caught up at height {}, tip {}", new_tip->height,
-                     short_hash(new_tip->hash));
     } else {
-        spdlog::debug("p2p: tip {} at height {}", short_hash(new_tip->hash), new_tip->height);
+        spdlog::debug("p2p: tip {} at height {} (best header {})", short_hash(new_tip->hash),
+                      new_tip->height, best->height);
     }
-    syncing_ = best->height > new_tip->height + 1;
     for (auto& [id, peer] : peers_) {
         if (peer.active()) headers_.announce(peer, new_tip);
     }
@@ -714,6 +717,7 @@ void PeerManager::on_peer_disconnected(PeerId peer, const std::string& reason) {
     guarded("disconnect", [&] { impl_->finish_event(); });
 }
 void PeerManager::set_listen_port(std::uint16_t port) { impl_->set_listen_port(port); }
+void PeerManager::set_observer(PeerObserver* observer) { impl_->set_observer(observer); }
 void PeerManager::on_tick() {
     guarded("tick", [&] { impl_->on_tick(); });
     guarded("tick", [&] { impl_->finish_event(); });

@@ -171,6 +171,17 @@ struct PeerInfo {
     std::uint64_t addrs_rate_limited = 0;  // addresses it sent beyond its token bucket
 };
 
+// Who hears peers come and go (the node's event feed), beside the API's polled copy.
+// Called on the chain executor: an observer copies what it needs and must not block.
+class PeerObserver {
+  public:
+    virtual ~PeerObserver() = default;
+    // The version/verack handshake with a peer completed (its user agent is known).
+    virtual void on_peer_ready(const PeerInfo& /*peer*/) {}
+    // A peer that had completed the handshake is gone.
+    virtual void on_peer_gone(const PeerInfo& /*peer*/) {}
+};
+
 // Transaction relay bookkeeping, for the API and metrics: a copy, refreshed after every
 // event.
 struct RelayInfo {
@@ -209,6 +220,9 @@ class PeerManager final : public chain::ChainObserver {
     // The port we accept peers on, once the listener is bound (announced in later version
     // messages).
     void set_listen_port(std::uint16_t port);
+    // Who hears of peers that complete the handshake and of their going; nullptr: nobody.
+    // Must outlive the PeerManager or be replaced first.
+    void set_observer(PeerObserver* observer);
 
     // chain::ChainObserver, as the event bus's subscriber after the Mempool (which must
     // have seen each event first: a connected block's transactions are out of the pool,

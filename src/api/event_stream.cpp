@@ -1,0 +1,375 @@
+#include "api/event_stream.hpp"
+
+#include <spdlog/fmt/fmt.h>
+
+#include <boost/json/serialize.hpp>
+#include <cmath>
+#include <utility>
+
+#include "util/assert.hpp"
+
+namespace peerchain::api {
+
+namespace {
+
+constexpr std::string_view kNames[] = {"block", "reorg", "block-disconnected", "tx", "tx-confirmed",
+                                       "peer",  "sync"};
+static_assert(std::size(kNames) == static_cast<std::size_t>(EventType::kCount));
+
+constexpr std::string_view kRetry = "retry: 2000\n\n";
+constexpr std::string_view kKeepAlive = ": keep-alive\n\n";
+constexpr std::size_t kMaxReadBatch = 512;
+
+// JSON as boost::json::serialize writes it, except that a double is written the way
+// docs/API.md shows decimals ("40.0", "0.25"), not in Boost's exponent form ("4E1").
+void write_json(std::string& out, const boost::json::value& v) {
+    switch (v.kind()) {
+        case boost::json::kind::object: {
+            out += '{';
+            bool first = true;
+            for (const auto& field : v.get_object()) {
+                if (!first) out += ',';
+                first = false;
+                out += boost::json::serialize(boost::json::string_view(field.key()));
+                out += ':';
+                write_json(out, field.value());
+            }
+            out += '}';
+            return;
+        }
+        case boost::json::kind::array: {
+            out += '[';
+            bool first = true;
+            for (const auto& item : v.get_array()) {
+                if (!first) out += ',';
+                first = false;
+                write_json(out, item);
+            }
+            out += ']';
+            return;
+        }
+        case boost::json::kind::double_: {
+            const double d = v.get_double();
+            if (!std::isfinite(d)) {
+                out += "null";
+            } else if (d == std::floor(d) && std::fabs(d) < 1e15) {
+                out += fmt::format("{:.1f}", d);
+            } else {
+                out += fmt::format("{}", d);
+            }
+            return;
+        }
+        default:
+            out += boost::json::serialize(v);
+    }
+}
+
+}  // namespace
+
+std::string_view event_type_name(EventType type) noexcept {
+    const auto i = static_cast<std::size_t>(type);
+    return i < std::size(kNames) ? kNames[i] : "unknown";
+}
+
+std::optional<EventType> parse_event_type(std::string_view name) noexcept {
+    for (std::size_t i = 0; i < std::size(kNames); ++i) {
+        if (kNames[i] == name) return static_cast<EventType>(i);
+    }
+    return std::nullopt;
+}
+
+bool EventFilter::accepts(const StreamEvent& event) const noexcept {
+    if ((types & (1u << static_cast<unsigned>(event.type))) == 0) return false;
+    if (address.empty()) return true;
+    if (event.type != EventType::kTx && event.type != EventType::kTxConfirmed) return false;
+    for (const auto& a : event.addresses) {
+        if (a == address) return true;
+    }
+    return false;
+}
+
+util::Result<std::uint32_t> EventFilter::parse_types(std::string_view text) {
+    std::uint32_t types = 0;
+    std::size_t count = 0;
+    while (true) {
+        const auto comma = text.find(',');
+        const auto word = text.substr(0, comma);
+        if (++count > 64) return util::Unexpected(util::Errc::kInvalidArgument, "too many types");
+        const auto type = parse_event_type(word);
+        if (!type) {
+            return util::Unexpected(util::Errc::kInvalidArgument,
+                                    "unknown event type '" + std::string(word.substr(0, 64)) +
+                                        "' (block, reorg, block-disconnected, tx, "
+                                        "tx-confirmed, peer, sync)");
+        }
+        types |= 1u << static_cast<unsigned>(*type);
+        if (comma == std::string_view::npos) break;
+        text.remove_prefix(comma + 1);
+    }
+    return types;
+}
+
+std::string reset_frame(std::string_view reason, std::uint64_t oldest, std::uint64_t last) {
+    boost::json::object data;
+    data["seq"] = 0;
+    data["type"] = "reset";
+    data["reason"] = reason;
+    data["oldest"] = oldest;
+    data["last"] = last;
+    return "event: reset\ndata: " + boost::json::serialize(data) + "\n\n";
+}
+
+// --- EventHub -------------------------------------------------------------------------------
+
+EventHub::EventHub(const util::Clock& clock, EventHubOptions options)
+    : clock_(clock), options_(options) {
+    NODE_ASSERT(options_.capacity >= 1);
+    ring_.resize(options_.capacity);
+}
+
+std::uint64_t EventHub::publish(EventType type, const boost::json::object& data,
+                                std::vector<std::string> addresses) {
+    // One publisher at a time takes the next number and renders the frame outside the
+    // ring's lock: readers wait only for the store itself, and nobody sees a half-written
+    // frame.
+    util::LockGuard publishing(publish_mutex_);
+    std::uint64_t seq = 0;
+    {
+        util::LockGuard lock(mutex_);
+        if (closed_) return 0;
+        seq = last_ + 1;
+    }
+    auto event = std::make_shared<StreamEvent>();
+    event->seq = seq;
+    event->type = type;
+    event->addresses = std::move(addresses);
+    boost::json::object full;
+    full.reserve(data.size() + 2);
+    full["seq"] = seq;
+    full["type"] = event_type_name(type);
+    for (const auto& field : data) full[field.key()] = field.value();
+    event->frame.reserve(192);
+    event->frame += "id: ";
+    event->frame += std::to_string(seq);
+    event->frame += "\nevent: ";
+    event->frame += event_type_name(type);
+    event->frame += "\ndata: ";
+    write_json(event->frame, full);
+    event->frame += "\n\n";
+    std::unordered_map<std::uint64_t, Waiter> woken;
+    {
+        util::LockGuard lock(mutex_);
+        if (closed_) return 0;
+        last_ = seq;
+        ring_[static_cast<std::size_t>(seq % options_.capacity)] = std::move(event);
+        woken.swap(waiters_);
+    }
+    for (auto& entry : woken) entry.second.wake(false);
+    return seq;
+}
+
+EventHub::Read EventHub::read_after(std::uint64_t after, std::size_t max) const {
+    Read out;
+    util::LockGuard lock(mutex_);
+    out.last = last_;
+    const std::uint64_t held = std::min<std::uint64_t>(last_, options_.capacity);
+    out.oldest = last_ - held + 1;
+    std::uint64_t from = after + 1;
+    if (from < out.oldest) {
+        out.gap = true;
+        from = out.oldest;
+    }
+    for (std::uint64_t seq = from; seq <= last_ && out.events.size() < max; ++seq) {
+        out.events.push_back(ring_[static_cast<std::size_t>(seq % options_.capacity)]);
+    }
+    return out;
+}
+
+std::uint64_t EventHub::wait(std::uint64_t after, std::int64_t quiet_since, Wake wake) {
+    util::LockGuard lock(mutex_);
+    if (closed_ || last_ > after) return 0;
+    const std::uint64_t ticket = next_ticket_++;
+    waiters_.emplace(ticket, Waiter{quiet_since, std::move(wake)});
+    return ticket;
+}
+
+void EventHub::cancel_wait(std::uint64_t ticket) {
+    Wake dropped;  // destroyed outside the lock: it may hold the last reference to a stream
+    util::LockGuard lock(mutex_);
+    auto it = waiters_.find(ticket);
+    if (it == waiters_.end()) return;
+    dropped = std::move(it->second.wake);
+    waiters_.erase(it);
+}
+
+void EventHub::tick() {
+    std::vector<Wake> due;
+    {
+        const std::int64_t now = clock_.now_seconds();
+        util::LockGuard lock(mutex_);
+        for (auto it = waiters_.begin(); it != waiters_.end();) {
+            if (now - it->second.quiet_since >= options_.keep_alive_seconds) {
+                due.push_back(std::move(it->second.wake));
+                it = waiters_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+    for (auto& wake : due) wake(true);
+}
+
+void EventHub::close() {
+    std::unordered_map<std::uint64_t, Waiter> woken;
+    {
+        util::LockGuard lock(mutex_);
+        closed_ = true;
+        woken.swap(waiters_);
+    }
+    for (auto& entry : woken) entry.second.wake(false);
+}
+
+bool EventHub::closed() const {
+    util::LockGuard lock(mutex_);
+    return closed_;
+}
+
+bool EventHub::acquire_stream() {
+    util::LockGuard lock(mutex_);
+    if (closed_ || streams_ >= options_.max_streams) return false;
+    ++streams_;
+    return true;
+}
+
+void EventHub::release_stream() {
+    util::LockGuard lock(mutex_);
+    if (streams_ > 0) --streams_;
+}
+
+std::size_t EventHub::open_streams() const {
+    util::LockGuard lock(mutex_);
+    return streams_;
+}
+
+std::uint64_t EventHub::last_sequence() const {
+    util::LockGuard lock(mutex_);
+    return last_;
+}
+
+// --- EventStream ----------------------------------------------------------------------------
+
+std::shared_ptr<EventStream> EventStream::open(std::shared_ptr<EventHub> hub, EventFilter filter,
+                                               std::optional<std::uint64_t> since) {
+    if (!hub || !hub->acquire_stream()) return nullptr;
+    return std::make_shared<EventStream>(Token{}, std::move(hub), std::move(filter), since);
+}
+
+EventStream::EventStream(Token, std::shared_ptr<EventHub> hub, EventFilter filter,
+                         std::optional<std::uint64_t> since)
+    : hub_(std::move(hub)), filter_(std::move(filter)) {
+    const std::uint64_t last = hub_->last_sequence();
+    quiet_since_ = hub_->now();
+    if (!since) {
+        after_ = last;
+    } else if (*since == 0) {
+        // "Everything held": read from the oldest, no reset for what went before it.
+        after_ = hub_->read_after(0, 0).oldest - 1;
+    } else {
+        after_ = *since;
+        resuming_ = true;
+    }
+}
+
+EventStream::~EventStream() { hub_->release_stream(); }
+
+void EventStream::pull(Next next) {
+    std::string piece;
+    if (!started_) {
+        started_ = true;
+        piece = kRetry;
+        const std::uint64_t last = hub_->last_sequence();
+        if (resuming_ && after_ > last) {
+            // An id this node never gave (a restart numbers from 1 again): start over from
+            // what is held, saying so.
+            const auto read = hub_->read_after(0, 0);
+            piece += reset_frame("unknown-id", read.oldest, read.last);
+            after_ = read.oldest - 1;
+            resuming_ = false;
+        }
+    }
+    produce(std::move(next), std::move(piece));
+}
+
+void EventStream::produce(Next next, std::string piece) {
+    while (true) {
+        if (ended_) return next(std::nullopt);
+        const auto read = hub_->read_after(after_, kMaxReadBatch);
+        if (read.gap) {
+            if (resuming_) {
+                piece += reset_frame("fell-behind", read.oldest, read.last);
+            } else {
+                // A live client more than the ring behind: cut off. Its reconnect with its
+                // last id gets the reset.
+                ended_ = true;
+                if (piece.empty()) return next(std::nullopt);
+                return next(std::move(piece));
+            }
+        }
+        resuming_ = false;
+        for (const auto& event : read.events) {
+            if (piece.size() >= kMaxPiece) break;
+            if (filter_.accepts(*event)) piece += event->frame;
+            after_ = event->seq;
+        }
+        if (!piece.empty()) {
+            quiet_since_ = hub_->now();
+            return next(std::move(piece));
+        }
+        if (read.events.size() == kMaxReadBatch) continue;  // all filtered out: read on
+        if (hub_->closed()) return next(std::nullopt);
+        util::LockGuard lock(mutex_);
+        if (cancelled_) return;
+        std::weak_ptr<EventStream> weak = weak_from_this();
+        const std::uint64_t ticket = hub_->wait(after_, quiet_since_, [weak](bool keep_alive) {
+            if (auto self = weak.lock()) self->woken(keep_alive);
+        });
+        if (ticket != 0) {
+            waiting_ = std::move(next);
+            ticket_ = ticket;
+            return;
+        }
+        // An event came (or the hub closed) between the read and the wait: read again.
+    }
+}
+
+void EventStream::woken(bool keep_alive) {
+    Next next;
+    {
+        util::LockGuard lock(mutex_);
+        if (cancelled_ || !waiting_) return;
+        next = std::move(waiting_);
+        waiting_ = nullptr;
+        ticket_ = 0;
+    }
+    if (keep_alive) {
+        quiet_since_ = hub_->now();
+        return next(std::string(kKeepAlive));
+    }
+    produce(std::move(next), {});
+}
+
+void EventStream::cancel() noexcept {
+    std::uint64_t ticket = 0;
+    Next dropped;
+    {
+        util::LockGuard lock(mutex_);
+        cancelled_ = true;
+        ticket = ticket_;
+        ticket_ = 0;
+        dropped = std::move(waiting_);
+        waiting_ = nullptr;
+    }
+    if (ticket != 0) hub_->cancel_wait(ticket);
+}
+
+}  // namespace peerchain::api
