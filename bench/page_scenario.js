@@ -86,16 +86,15 @@ async function main() {
       const page = await context.newPage();
       let apiRequests = 0;
       let apiBytes = 0;
-      page.on('response', async (res) => {
+      page.on('response', (res) => {
         const u = new URL(res.url());
         if (u.pathname.startsWith('/static/') || u.pathname === '/' || u.pathname === '/events') return;
         apiRequests++;
-        try { apiBytes += (await res.body()).length; } catch (e) { /* navigated away */ }
+        apiBytes += Number(res.headers()['content-length'] || 0);
       });
       await page.goto(url);
       await page.waitForFunction(() => performance.getEntriesByName('peerchain:charts').length > 0,
                                  null, { timeout: 60000 });
-      await sleep(200);  // the last response bodies
       const marks = await page.evaluate(() => {
         const at = (name) => performance.getEntriesByName(name)[0].startTime;
         const paint = performance.getEntriesByName('first-contentful-paint')[0];

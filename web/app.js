@@ -674,7 +674,7 @@
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(() => { if (isHome()) renderHome(); }, 200);
   });
-  get('/status').then((st) => setNetwork(st.network)).catch(() => {});
+  if (!isHome()) get('/status').then((st) => setNetwork(st.network)).catch(() => {});
   setInterval(poll, POLL_MS);
   setInterval(() => { if (isHome() && state.status) renderHome(); }, 15000);  // "n s ago"
   openStream();
