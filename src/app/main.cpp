@@ -81,6 +81,10 @@ void add_node_options(CLI::App& cmd, NodeConfig& cfg, std::string& network, std:
                    "port)")
         ->envname("MAX_INBOUND_PER_GROUP")
         ->default_val(cfg.max_inbound_per_group);
+    cmd.add_option("--event-buffer", cfg.event_buffer,
+                   "Events GET /events keeps for clients that reconnect (Last-Event-ID)")
+        ->envname("EVENT_BUFFER")
+        ->default_val(cfg.event_buffer);
     cmd.add_option("--external-address", cfg.external_address,
                    "The IP peers are told to reach us at [default: our end of each link]")
         ->envname("EXTERNAL_ADDRESS");

@@ -75,6 +75,9 @@ util::Result<void> validate(const NodeConfig& config) {
         }
     }
     if (config.miner_threads > 256) return bad("--miner-threads is at most 256");
+    if (config.event_buffer == 0 || config.event_buffer > 1'000'000) {
+        return bad("--event-buffer: 1 to 1000000");
+    }
     if (config.io_threads == 0 || config.io_threads > 64) return bad("io threads: 1 to 64");
     if (config.data_dir.empty()) return bad("no data directory");
     return {};

@@ -2,6 +2,7 @@
 // defaults were merged (flag > environment > default; see app/main.cpp).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -38,6 +39,8 @@ struct NodeConfig {
     std::string mine_to;
     unsigned miner_threads = 0;  // 0: one per core
     unsigned io_threads = 2;     // network and HTTP threads
+    // Events GET /events holds for clients that resume (Last-Event-ID).
+    std::size_t event_buffer = 10'000;
     std::string log_level = "info";
 };
 

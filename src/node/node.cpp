@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "api/auth.hpp"
+#include "api/event_stream.hpp"
 #include "api/node_api.hpp"
 #include "api/router.hpp"
 #include "api/routes.hpp"
@@ -29,8 +30,10 @@
 #include "mining/miner.hpp"
 #include "net/connman/connman.hpp"
 #include "net/peer_manager/peer_manager.hpp"
+#include "node/event_feed.hpp"
 #include "node/node_metrics.hpp"
 #include "node/peer_views.hpp"
+#include "node/sync_progress.hpp"
 #include "store/leveldb_database.hpp"
 #include "util/event_ring.hpp"
 #include "util/executor.hpp"
@@ -67,8 +70,11 @@ class Node::Impl final : public chain::ChainObserver,
     void on_tip_changed(const chain::BlockIndex* new_tip, const chain::BlockIndex* old_tip,
                         const chain::BlockIndex* /*fork*/) override {
         // The chain logs reorgs (with depth) and rejected blocks; the peer manager logs peers
-        // coming and going. Here: each new tip, sparingly while syncing.
-        if (new_tip->height % 1000 == 0 || new_tip->height - (old_tip ? old_tip->height : 0) < 2) {
+        // coming and going. Here: each new tip, except during a sync, whose progress
+        // SyncProgress reports every few seconds instead.
+        const std::uint32_t best = chain_->best_header()->height;
+        if (!sync_.syncing() && best <= new_tip->height + 1 &&
+            new_tip->height - (old_tip ? old_tip->height : 0) < 2) {
             spdlog::info("new tip {} at height {}", new_tip->hash.to_hex(), new_tip->height);
         }
     }
@@ -106,6 +112,7 @@ class Node::Impl final : public chain::ChainObserver,
     api::MiningView mining() const override;
     std::string user_agent() const override { return kUserAgent; }
     std::string metrics_text() const override { return metrics_.render(); }
+    std::shared_ptr<api::EventHub> event_hub() override { return hub_; }
     util::Result<void> add_peer(const std::string& url) override {
         if (!connman_) return util::Unexpected(util::Errc::kUnavailable, "node is stopping");
         return connman_->add_peer(url);
@@ -149,6 +156,8 @@ class Node::Impl final : public chain::ChainObserver,
         wait_cv_.notify_all();
     }
     void tick_loop();
+    // The ticker's sync line and `sync` event, when one is due.
+    void report_sync();
 
     NodeConfig config_;
     const core::Params* params_ = nullptr;
@@ -156,6 +165,11 @@ class Node::Impl final : public chain::ChainObserver,
     // metrics read it next); the bus publishes into it after its subscribers.
     util::EventRing<chain::ChainEvent> events_{10'000};
     chain::EventBus bus_{&events_};
+    // GET /events: the feed turns the bus's tap, the peers and the sync reports into the
+    // hub's events on its own thread.
+    std::shared_ptr<api::EventHub> hub_;
+    std::unique_ptr<EventFeed> feed_;
+    SyncProgress sync_{util::SystemClock::instance()};
     // Before everything that counts into it, so that it goes last.
     util::metrics::Registry metrics_;
     ChainMetrics chain_metrics_{metrics_};
@@ -196,6 +210,11 @@ util::Result<void> Node::Impl::start() {
     spdlog::info("peerchain {} on network '{}', data directory {}", PEERCHAIN_VERSION,
                  params_->name, config_.data_dir.string());
 
+    hub_ = std::make_shared<api::EventHub>(util::SystemClock::instance(),
+                                           api::EventHubOptions{config_.event_buffer, 1000, 15});
+    feed_ = std::make_unique<EventFeed>(events_, *hub_, *params_);
+    feed_->start();
+
     auto db = store::open_leveldb(chain_db_dir(config_.data_dir), store::Options{});
     if (!db) return util::Unexpected(db.error());
     db_ = std::move(*db);
@@ -222,6 +241,7 @@ util::Result<void> Node::Impl::start() {
 
     mempool_ = std::make_unique<mempool::Mempool>(*chain_, util::SystemClock::instance());
     bus_.subscribe(chain::EventBus::Slot::kMempool, mempool_.get());
+    mempool_->set_observer(&bus_);
 
     executor_ = std::make_unique<util::SerialExecutor>("chain");
     // What the pool held at the last clean stop comes back, checked against today's tip.
@@ -262,6 +282,7 @@ util::Result<void> Node::Impl::start() {
         *chain_, *mempool_, *connman_, connman_->book(), connman_->bans(),
         util::SystemClock::instance(), pm_config);
     bus_.subscribe(chain::EventBus::Slot::kPeers, peers_.get());
+    peers_->set_observer(feed_.get());
 
     mining::MinerOptions miner_options;
     miner_options.threads = config_.miner_threads;
@@ -341,7 +362,19 @@ void Node::Impl::tick_loop() {
         if (stopping_) break;
         executor_->post([this] { peers_->on_tick(); });
         connman_->on_tick();
+        // Stream keep-alives, logging and the feed's queue are no reason to hold off stop().
+        lock.unlock();
+        hub_->tick();
+        report_sync();
+        lock.lock();
     }
+}
+
+void Node::Impl::report_sync() {
+    auto report = sync_.tick(chain_->best_header()->height, chain_->tip()->height);
+    if (!report) return;
+    spdlog::info("{}", SyncProgress::describe(*report));
+    feed_->publish_sync(*report);
 }
 
 void Node::Impl::wait(const std::function<bool()>& stop_requested) {
@@ -359,10 +392,12 @@ void Node::Impl::stop() {
     }
     wait_cv_.notify_all();
     if (ticker_.joinable()) ticker_.join();
+    if (hub_) hub_->close();  // every open stream's body ends
     if (http_) http_->stop();
     if (miner_) miner_->stop();
     if (connman_) connman_->stop();
     if (executor_) executor_->stop();  // runs what is queued: blocks in flight get stored
+    if (feed_) feed_->stop();
     if (work_) work_->reset();
     io_.stop();
     for (auto& t : io_threads_) t.join();

@@ -170,7 +170,7 @@ void HeaderSync::on_headers(Peer& peer, const wire::HeadersMessage& m) {
     if (last == nullptr) return;
     update_best_known(peer, last);
     if ((result.is_ok() || result.code == core::ValidationCode::kDuplicate) && more) {
-        if (full) spdlog::info("p2p: headers sync from peer {}: height {}", peer.id, last->height);
+        if (full) spdlog::debug("p2p: headers sync from peer {}: height {}", peer.id, last->height);
         send_getheaders(peer, last, true);
     }
     downloader_.request(peer);

@@ -1,0 +1,66 @@
+#include "node/sync_progress.hpp"
+
+#include <spdlog/fmt/fmt.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace peerchain::node {
+
+SyncProgress::SyncProgress(const util::Clock& clock, std::int64_t interval_seconds)
+    : clock_(clock), interval_(std::max<std::int64_t>(1, interval_seconds)) {}
+
+SyncReport SyncProgress::report(std::uint32_t headers, std::uint32_t blocks, double rate) const {
+    SyncReport r;
+    r.headers_height = headers;
+    r.blocks_height = blocks;
+    r.blocks_per_second = rate;
+    r.progress = headers == 0 ? 1.0 : std::min(1.0, double(blocks) / double(headers));
+    r.syncing = blocks < headers;
+    if (r.syncing && rate > 0) {
+        r.eta_seconds = static_cast<std::int64_t>(std::ceil(double(headers - blocks) / rate));
+    } else if (!r.syncing) {
+        r.eta_seconds = 0;
+    }
+    return r;
+}
+
+std::optional<SyncReport> SyncProgress::tick(std::uint32_t headers_height,
+                                             std::uint32_t blocks_height) {
+    const std::int64_t now = clock_.now_seconds();
+    if (!syncing()) {
+        if (headers_height <= blocks_height + 1) return std::nullopt;
+        syncing_.store(true, std::memory_order_relaxed);
+        started_at_ = last_at_ = now;
+        started_blocks_ = last_blocks_ = blocks_height;
+        return report(headers_height, blocks_height, 0);
+    }
+    if (blocks_height >= headers_height) {
+        syncing_.store(false, std::memory_order_relaxed);
+        const std::int64_t took = now - started_at_;
+        const double rate =
+            took > 0 ? double(blocks_height - std::min(blocks_height, started_blocks_)) / took : 0;
+        return report(headers_height, blocks_height, rate);
+    }
+    if (now - last_at_ < interval_) return std::nullopt;
+    // Over the last interval: a rate that follows the sync as blocks grow heavier.
+    const double rate =
+        double(blocks_height - std::min(blocks_height, last_blocks_)) / double(now - last_at_);
+    last_at_ = now;
+    last_blocks_ = blocks_height;
+    return report(headers_height, blocks_height, rate);
+}
+
+std::string SyncProgress::describe(const SyncReport& r) {
+    if (!r.syncing) {
+        return fmt::format("caught up at height {} (best header {}), {:.1f} blocks/s on average",
+                           r.blocks_height, r.headers_height, r.blocks_per_second);
+    }
+    std::string eta = "time left unknown";
+    if (r.eta_seconds) eta = fmt::format("about {} s left", *r.eta_seconds);
+    return fmt::format("sync: headers {}, blocks {} ({:.1f}%), {:.1f} blocks/s, {}",
+                       r.headers_height, r.blocks_height, r.progress * 100, r.blocks_per_second,
+                       eta);
+}
+
+}  // namespace peerchain::node

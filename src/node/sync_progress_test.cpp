@@ -1,0 +1,60 @@
+#include "node/sync_progress.hpp"
+
+#include <gtest/gtest.h>
+
+#include "util/clock.hpp"
+
+namespace peerchain::node {
+namespace {
+
+TEST(SyncProgressTest, QuietWhenNotBehind) {
+    util::ManualClock clock(1000);
+    SyncProgress sync(clock, 5);
+    EXPECT_FALSE(sync.tick(10, 10));
+    EXPECT_FALSE(sync.tick(11, 10));  // one block announced, not yet fetched
+    clock.advance(60);
+    EXPECT_FALSE(sync.tick(11, 11));
+    EXPECT_FALSE(sync.syncing());
+}
+
+TEST(SyncProgressTest, ReportsEveryIntervalThenCaughtUpOnce) {
+    util::ManualClock clock(1000);
+    SyncProgress sync(clock, 5);
+    auto first = sync.tick(1000, 0);
+    ASSERT_TRUE(first);
+    EXPECT_TRUE(first->syncing);
+    EXPECT_EQ(first->headers_height, 1000u);
+    EXPECT_FALSE(first->eta_seconds);  // no rate yet
+    EXPECT_TRUE(sync.syncing());
+    for (int s = 1; s < 5; ++s) {
+        clock.advance(1);
+        EXPECT_FALSE(sync.tick(1000, static_cast<std::uint32_t>(s * 40)));
+    }
+    clock.advance(1);
+    auto second = sync.tick(1000, 200);  // 200 blocks in 5 s
+    ASSERT_TRUE(second);
+    EXPECT_DOUBLE_EQ(second->blocks_per_second, 40.0);
+    ASSERT_TRUE(second->eta_seconds);
+    EXPECT_EQ(*second->eta_seconds, 20);  // 800 left at 40/s
+    EXPECT_DOUBLE_EQ(second->progress, 0.2);
+    EXPECT_EQ(SyncProgress::describe(*second),
+              "sync: headers 1000, blocks 200 (20.0%), 40.0 blocks/s, about 20 s left");
+    clock.advance(5);
+    auto stalled = sync.tick(1200, 200);  // more headers, no blocks
+    ASSERT_TRUE(stalled);
+    EXPECT_FALSE(stalled->eta_seconds);
+    clock.advance(2);
+    auto done = sync.tick(1200, 1200);
+    ASSERT_TRUE(done);
+    EXPECT_FALSE(done->syncing);
+    EXPECT_DOUBLE_EQ(done->progress, 1.0);
+    EXPECT_DOUBLE_EQ(done->blocks_per_second, 100.0);  // 1200 blocks in 12 s
+    EXPECT_EQ(SyncProgress::describe(*done),
+              "caught up at height 1200 (best header 1200), 100.0 blocks/s on average");
+    EXPECT_FALSE(sync.syncing());
+    clock.advance(5);
+    EXPECT_FALSE(sync.tick(1200, 1200));  // said once
+}
+
+}  // namespace
+}  // namespace peerchain::node
