@@ -541,7 +541,7 @@
 
   function setLive(mode) {
     live.className = 'live ' + mode;
-    live.textContent = mode === 'on' ? 'live' : mode === 'poll' ? 'polling' : 'offline';
+    live.textContent = { on: 'live', quiet: 'live (syncing)', poll: 'polling' }[mode] || 'offline';
   }
 
   function setNetwork(name) {
@@ -584,26 +584,51 @@
     scheduleRefresh(isHome() ? 400 : 1000);
   }
 
+  let lastSyncEvent = 0;
+
+  function onSyncEvent(ev) {
+    lastSyncEvent = Date.now();
+    onSync(ev);
+  }
+
+  let syncShown = null;
+
+  // Between sync events the bar follows the block events.
+  function syncFollowsBlock(height) {
+    if (!syncShown || height <= syncShown.blocksHeight) return;
+    const headers = Math.max(syncShown.headersHeight, height);
+    const speed = Number(syncShown.blocksPerSecond) || 0;
+    onSync(Object.assign({}, syncShown, { blocksHeight: height, headersHeight: headers,
+                                         progress: headers > 0 ? height / headers : 1,
+                                         etaSeconds: speed > 0 ? (headers - height) / speed : null }));
+  }
+
   function onSync(ev) {
     const box = document.getElementById('sync');
     if (!ev.syncing) {
+      syncShown = null;
       box.hidden = true;
       return;
     }
+    syncShown = ev;
     box.hidden = false;
     const p = Math.max(0, Math.min(1, Number(ev.progress) || 0));
     document.getElementById('sync-fill').style.width = (p * 100).toFixed(1) + '%';
-    const eta = typeof ev.etaSeconds === 'number' ? ', about ' + Math.ceil(ev.etaSeconds) + ' s left' : '';
+    const speed = Number(ev.blocksPerSecond) > 0 ? ', ' + Number(ev.blocksPerSecond).toFixed(1) + ' blocks/s' : '';
+    const eta = typeof ev.etaSeconds === 'number' && ev.etaSeconds > 0 ? ', about ' + Math.ceil(ev.etaSeconds) + ' s left' : '';
     document.getElementById('sync-text').textContent =
-      'Syncing: block ' + num(ev.blocksHeight) + ' of ' + num(ev.headersHeight) + ' (' + (p * 100).toFixed(1) + '%), ' +
-      (Number(ev.blocksPerSecond) || 0).toFixed(1) + ' blocks/s' + eta;
+      'Syncing: block ' + num(ev.blocksHeight) + ' of ' + num(ev.headersHeight) + ' (' + (p * 100).toFixed(1) + '%)' +
+      speed + eta;
   }
 
+  // /status shows a sync too (the stream's sync events come every 5 s); a recent event,
+  // which also knows the speed, wins.
   function showSyncFromStatus(st) {
+    if (Date.now() - lastSyncEvent < 10000) return;
     if (typeof st.bestHeaderHeight === 'number' && st.bestHeaderHeight > st.height + 1) {
       onSync({ syncing: true, blocksHeight: st.height, headersHeight: st.bestHeaderHeight,
-               progress: st.height / st.bestHeaderHeight, blocksPerSecond: 0, etaSeconds: null });
-    } else if (document.getElementById('sync').hidden === false && st.bestHeaderHeight <= st.height) {
+               progress: st.height / st.bestHeaderHeight, blocksPerSecond: null, etaSeconds: null });
+    } else {
       onSync({ syncing: false });
     }
   }
@@ -616,32 +641,59 @@
     };
   }
 
+  // During a sync the node connects thousands of blocks a second: one event each would keep
+  // the page too busy to draw. When block events come faster than BURST a second, or a
+  // sync event says the node is behind, the page follows the stream without block events
+  // and reads /status every POLL_MS instead, until the node has caught up.
+  const BURST = 200;
+  const ALL_TYPES = 'block,reorg,tx,peer,sync';
+  const QUIET_TYPES = 'reorg,tx,peer,sync';
+  let quiet = false;
+  let burstStart = 0;
+  let burstCount = 0;
+
+  function setQuiet(on) {
+    if (quiet === on) return;
+    quiet = on;
+    if (source) source.close();
+    source = null;
+    openStream();
+    state.blocks = [];
+    scheduleRefresh(100);
+  }
+
+  function countBlockEvent() {
+    const now = Date.now();
+    if (now - burstStart > 1000) { burstStart = now; burstCount = 0; }
+    if (++burstCount > BURST) setQuiet(true);
+  }
+
   function openStream() {
-    if (typeof EventSource !== 'function') return;
-    source = new EventSource('/events');
-    source.addEventListener('open', () => setLive('on'));
-    source.addEventListener('block', handler(onBlock));
-    source.addEventListener('reorg', handler(() => { state.blocks = []; scheduleRefresh(100); }));
-    source.addEventListener('block-disconnected', handler(() => scheduleRefresh(300)));
-    source.addEventListener('tx', handler(() => {
+    if (typeof EventSource !== 'function' || source) return;
+    // tx-confirmed is left out: a sync would send one per transaction, and the block event
+    // that comes with them already refreshes the page.
+    const es = new EventSource('/events?types=' + (quiet ? QUIET_TYPES : ALL_TYPES));
+    source = es;
+    const on = (type, fn) => es.addEventListener(type, (e) => { if (source === es) fn(e); });
+    on('open', () => setLive(quiet ? 'quiet' : 'on'));
+    on('block', handler((ev) => { countBlockEvent(); if (!quiet) onBlock(ev); }));
+    on('reorg', handler(() => { state.blocks = []; scheduleRefresh(100); }));
+    on('tx', handler(() => {
       if (state.mempool) state.mempool.size += 1;
       const r = route().name;
       if (r === 'home' || r === 'mempool' || r === 'address') scheduleRefresh(800);
     }));
-    source.addEventListener('tx-confirmed', handler(() => {
-      const r = route().name;
-      if (r === 'tx' || r === 'address' || r === 'mempool') scheduleRefresh(800);
-    }));
-    source.addEventListener('peer', handler(() => {
+    on('peer', handler(() => {
       const r = route().name;
       if (r === 'peers' || r === 'home') scheduleRefresh(300);
     }));
-    source.addEventListener('sync', handler(onSync));
-    source.addEventListener('reset', handler(() => scheduleRefresh(100)));
-    source.addEventListener('error', () => {
+    on('sync', handler((ev) => { onSyncEvent(ev); setQuiet(Boolean(ev.syncing)); }));
+    // Events were missed (the node restarted, or this page fell behind): reload it all.
+    on('reset', handler(() => { state.blocks = []; scheduleRefresh(100); }));
+    on('error', () => {
       // CONNECTING: the browser retries by itself (the stream's retry: 2000); CLOSED: the
       // node refused the stream (an older node without /events): poll, try again later.
-      if (source.readyState === EventSource.CLOSED) {
+      if (es.readyState === EventSource.CLOSED) {
         source = null;
         setTimeout(openStream, 30000);
       }
@@ -649,16 +701,21 @@
     });
   }
 
-  // While the stream is not open, poll /status and refresh when the tip moves.
+  // While the stream is not open, or is quiet, poll /status and refresh when the tip moves.
+  let caughtUpPolls = 0;
   async function poll() {
-    if (source && source.readyState === EventSource.OPEN) return;
+    if (source && source.readyState === EventSource.OPEN && !quiet) return;
     try {
       const st = await get('/status');
-      setLive('poll');
+      setLive(quiet && source && source.readyState === EventSource.OPEN ? 'quiet' : 'poll');
       const moved = !state.status || st.tipHash !== state.status.tipHash;
       state.status = Object.assign(state.status || {}, st);
       showSyncFromStatus(st);
+      syncFollowsBlock(st.height);
       if (moved) scheduleRefresh(0);
+      // Two polls in a row at the best header: back to every block event.
+      caughtUpPolls = st.bestHeaderHeight <= st.height + 1 && !moved ? caughtUpPolls + 1 : 0;
+      if (quiet && caughtUpPolls >= 2) setQuiet(false);
     } catch (e) {
       setLive('off');
     }

@@ -5,20 +5,24 @@
 // Checks: the page loads without console errors and follows the event stream; a block mined
 // through the API shows within 2 s without a reload; search finds a txid; an address page
 // shows a payment's balance; a data payload that looks like markup stays text; a block that a
-// reorg took off says so; the home page fits a 390 px phone. Screenshots of each page go to
+// reorg took off says so; the home page fits a 390 px phone; a node syncing a 100,000-block
+// chain shows its progress bar and ends on the tip. Screenshots of each page go to
 // $PEERCHAIN_ARTIFACTS (default: ./artifacts).
 //
-// Environment: PEERCHAIN_BIN (the peerchain binary), CHROMIUM (default /usr/bin/chromium).
+// Environment: PEERCHAIN_BIN (the peerchain binary), PEERCHAIN_MAKE_CHAIN (the chain
+// builder of tests/integration), CHROMIUM (default /usr/bin/chromium).
 'use strict';
 
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
+const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
 
 const BIN = process.env.PEERCHAIN_BIN || 'peerchain';
+const MAKE_CHAIN = process.env.PEERCHAIN_MAKE_CHAIN || 'peerchain-make-chain';
+const SYNC_BLOCKS = 100000;
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(process.env.PEERCHAIN_ARTIFACTS || 'artifacts');
 const COIN = 100000000;
@@ -143,9 +147,13 @@ async function startTestnet(nodes, dir) {
 }
 
 // A node of its own, as tests/integration/harness.py starts one.
-async function startNode(name, root) {
+async function startNode(name, root, chainBlocks) {
   const dir = path.join(root, name);
   fs.mkdirSync(dir, { recursive: true });
+  if (chainBlocks) {
+    execFileSync(MAKE_CHAIN, ['--network', 'regtest', '--data-dir', dir, '--blocks', String(chainBlocks)],
+                 { stdio: ['ignore', 'ignore', 'inherit'], timeout: 300000 });
+  }
   const logFile = fs.openSync(path.join(dir, 'node.log'), 'a');
   const proc = spawn(BIN, ['node', '--network', 'regtest', '--data-dir', dir, '--http-port', '0',
                            '--p2p-port', '0', '--http-bind', '127.0.0.1', '--p2p-bind', '127.0.0.1'],
@@ -306,6 +314,29 @@ async function main() {
   assert.ok(overflow <= 390, `the home page fits 390 px (scrollWidth ${overflow})`);
   await shot(phone, 'home-phone');
   assert.deepEqual(pproblems, []);
+
+  // A sync: F, new, is linked to E, which holds a long chain. F's page shows the progress
+  // bar while it syncs (from sync events, or /status while the stream is quiet), stays
+  // responsive, and ends on E's tip with the bar gone and the stream live again.
+  const e = await startNode('E', root, SYNC_BLOCKS);
+  const f = await startNode('F', root);
+  log(`E holds ${SYNC_BLOCKS} blocks`);
+  const fpage = await context.newPage();
+  const fproblems = [];
+  watch(fpage, fproblems);
+  await fpage.goto(f.url + '/');
+  await fpage.waitForSelector('#live.on', { timeout: 10000 });
+  await linkTo(f, e);
+  await fpage.waitForSelector('#sync:not([hidden])', { timeout: 30000 });
+  assert.match(await fpage.textContent('#sync-text'), /^Syncing: block [\d,]+ of [\d,]+ \(/);
+  await shot(fpage, 'home-syncing');
+  await fpage.waitForFunction((h) => document.querySelector('#tip-height')?.textContent === h &&
+                                     document.querySelector('#sync').hidden &&
+                                     document.querySelector('#live.on') !== null,
+                              SYNC_BLOCKS.toLocaleString('en-US'), { timeout: 120000 });
+  await fpage.waitForSelector(`#blocks tbody tr:first-child td >> text=${SYNC_BLOCKS.toLocaleString('en-US')}`);
+  assert.deepEqual(fproblems, [], 'no console errors on F\'s page');
+  log('sync shown');
   log('all checks passed; screenshots in', ARTIFACTS);
 }
 
