@@ -15,7 +15,12 @@ packages=(
     clang libclang-rt-14-dev llvm clang-format
     # promtool, which checks the node's /metrics in the integration tests.
     prometheus
+    # The browser test of the explorer page (tests/browser): headless Chromium.
+    chromium
 )
+# Node.js and npm for the browser test; a Node.js installed otherwise that brings its own
+# npm counts (Debian's npm package would conflict with it).
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do

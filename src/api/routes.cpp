@@ -5,6 +5,7 @@
 
 #include "api/errors.hpp"
 #include "api/json_views.hpp"
+#include "api/page_routes.hpp"
 #include "core/pow.hpp"
 
 namespace peerchain::api {
@@ -178,6 +179,7 @@ void register_routes(Router& router, NodeApi& node) {
     add_block_routes(router, node);
     add_metrics_route(router, node);
     add_mining_routes(router, node);
+    add_page_routes(router);
     add_peer_routes(router, node);
     add_status_route(router, node);
     add_transaction_routes(router, node);

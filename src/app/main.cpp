@@ -2,6 +2,7 @@
 //
 //   peerchain node [options]     run a node (see --help)
 //   peerchain wallet <command>   use the wallet of a running node (app/wallet_cli.hpp)
+//   peerchain testnet ...        a local network of N nodes (app/testnet.hpp)
 //
 // Settings come from flags, then from the seeds' environment names (HTTP_PORT, P2P_PORT,
 // PEERS, DATA_DIR, NETWORK), then from defaults. Exceptions are for start-up only: a bad
@@ -16,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "app/commands.hpp"
 #include "app/wallet_cli.hpp"
 #include "node/config.hpp"
 #include "node/node.hpp"
@@ -198,6 +200,7 @@ int main(int argc, char** argv) {
     add_node_options(*node_cmd, cfg, network, data_dir);
     WalletArgs wallet_args;
     CLI::App* wallet_cmd = add_wallet_commands(app, wallet_args);
+    peerchain::app::Commands commands(app, argc > 0 ? argv[0] : "peerchain");
 
     try {
         app.parse(argc, argv);
@@ -217,6 +220,7 @@ int main(int argc, char** argv) {
             return peerchain::node::run_node(cfg);
         }
         if (wallet_cmd->parsed()) return run_wallet_command(*wallet_cmd, wallet_args);
+        if (auto code = commands.run()) return *code;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "peerchain: %s\n", e.what());
         return 1;
