@@ -92,7 +92,7 @@ class TestNode : public NodeApi {
     MiningView mining() const override { return {}; }
     std::string user_agent() const override { return "/test/"; }
     std::string metrics_text() const override { return "# metrics of the test node\n"; }
-    void mine_block(util::Bytes, MinedCallback done) override {
+    void mine_block(util::Bytes, std::optional<core::XOnlyKey>, MinedCallback done) override {
         done(util::Unexpected(util::Errc::kUnavailable, "no miner"));
     }
 
@@ -183,7 +183,7 @@ class TestNode : public NodeApi {
     util::Result<std::vector<WalletCoinView>> wallet_coins() const override {
         return util::Unexpected(util::Errc::kUnavailable, "no wallet");
     }
-    void wallet_send(SendRequest, TxCallback done) override {
+    void wallet_send(SendRequest, SendCallback done) override {
         done(core::ValidationResult::fail(core::ValidationCode::kInternal, "unavailable"), {});
     }
 

@@ -105,7 +105,7 @@ std::string format_utxos(const json::value& doc, std::string_view body) {
         std::string notes;
         if (flag("coinbase")) notes += " coinbase";
         if (mature != nullptr && mature->is_bool() && !mature->as_bool()) notes += " immature";
-        if (flag("spentInPool")) notes += " spent-in-pool";
+        if (flag("spentInPool") || flag("spentInMempool")) notes += " spent-in-pool";
         out += string_field(o, "txid") + ":" + std::to_string(index->as_int64()) + "  " +
                pad_left(*amount, 17) + "  " + where + notes + "\n";
     }
@@ -165,6 +165,11 @@ util::Result<api::client::HttpRequest> make_request(const WalletCommand& command
             body["amount"] = *amount;
             if (command.data) body["data"] = *command.data;
             if (command.fee_rate) body["feeRate"] = *command.fee_rate;
+            if (!command.coins.empty()) {
+                json::array coins;
+                for (const auto& c : command.coins) coins.push_back(json::string(c));
+                body["coins"] = std::move(coins);
+            }
             r.method = "POST";
             r.target = "/wallet/send";
             r.body = json::serialize(body);
@@ -189,16 +194,21 @@ std::string format_answer(const WalletCommand& command, std::string_view body) {
         case Kind::kBalance:
             return format_balance(obj, body);
         case Kind::kSend: {
+            // The txid alone, so that TX=$(peerchain wallet send ...) works.
             const std::string txid = string_field(obj, "txid");
-            if (txid.empty()) return raw(body);
-            std::string out = "txid  " + txid + "\n";
-            if (auto fee = coins_field(obj, "fee")) out += "fee   " + *fee + "\n";
-            return out;
+            return txid.empty() ? raw(body) : txid + "\n";
         }
         case Kind::kUtxos:
             break;
     }
     return raw(body);
+}
+
+std::string format_send_note(std::string_view body) {
+    const auto doc = parse_json(body);
+    if (!doc || !doc->is_object()) return {};
+    const auto fee = coins_field(doc->as_object(), "fee");
+    return fee ? "fee " + *fee + "\n" : std::string();
 }
 
 CliOutcome run_wallet(const WalletCommand& command, const WalletCliOptions& options) {
@@ -267,6 +277,7 @@ CliOutcome run_wallet(const WalletCommand& command, const WalletCliOptions& opti
         return outcome;
     }
     outcome.out = options.json ? raw(answer->body) : format_answer(command, answer->body);
+    if (!options.json && command.kind == Kind::kSend) outcome.note = format_send_note(answer->body);
     return outcome;
 }
 
