@@ -211,18 +211,9 @@ std::string format_send_note(std::string_view body) {
     return fee ? "fee " + *fee + "\n" : std::string();
 }
 
-CliOutcome run_wallet(const WalletCommand& command, const WalletCliOptions& options) {
-    CliOutcome outcome;
-    auto request = make_request(command);
-    if (!request) {
-        outcome.exit_code = 2;
-        outcome.err = request.error().message + "\n";
-        return outcome;
-    }
-
-    api::client::HttpClientOptions client_options;
-    client_options.timeout = options.timeout;
-    std::string port_source;
+NodeEndpoint find_node(const WalletCliOptions& options) {
+    NodeEndpoint node;
+    node.client.timeout = options.timeout;
     auto info_text = read_bounded(node::node_info_file(options.data_dir));
     std::optional<NodeInfo> info;
     if (info_text) {
@@ -230,37 +221,47 @@ CliOutcome run_wallet(const WalletCommand& command, const WalletCliOptions& opti
         if (parsed) info = *parsed;
     }
     if (options.http_port) {
-        client_options.port = *options.http_port;
-        port_source = "--http-port";
+        node.client.port = *options.http_port;
+        node.port_source = "--http-port";
     } else if (info) {
-        client_options.port = info->http_port;
-        port_source = node::node_info_file(options.data_dir).string();
+        node.client.port = info->http_port;
+        node.port_source = node::node_info_file(options.data_dir).string();
     } else if (options.env_port) {
-        client_options.port = *options.env_port;
-        port_source = "HTTP_PORT";
+        node.client.port = *options.env_port;
+        node.port_source = "HTTP_PORT";
     } else {
-        port_source = "the default port";
+        node.port_source = "the default port";
     }
-    client_options.host = connect_host(info ? info->http_bind : std::string());
+    node.client.host = connect_host(info ? info->http_bind : std::string());
+    if (auto token = api::read_cookie(options.data_dir)) node.token = *token;
+    return node;
+}
 
-    auto token = api::read_cookie(options.data_dir);
-    if (token) request->bearer_token = *token;
+std::string unreachable_message(const util::Error& error, const NodeEndpoint& node,
+                                const WalletCliOptions& options) {
+    if (error.code == util::Errc::kUnavailable && !node.token) {
+        const api::client::HttpClient client(node.client);
+        return "no node is running on " + options.data_dir.string() +
+               " (it has no API cookie, and nothing answers at " + client.authority() +
+               "); start one with `peerchain node`\n";
+    }
+    if (error.code == util::Errc::kUnavailable) {
+        return error.message + " (port from " + node.port_source + "); is the node running?\n";
+    }
+    return error.message + "\n";
+}
 
-    const api::client::HttpClient client(client_options);
-    auto answer = client.request(*request);
+std::optional<api::client::HttpResponse> call_node(api::client::HttpRequest request,
+                                                   const WalletCliOptions& options,
+                                                   CliOutcome& outcome) {
+    const NodeEndpoint node = find_node(options);
+    if (node.token) request.bearer_token = *node.token;
+    const api::client::HttpClient client(node.client);
+    auto answer = client.request(request);
     if (!answer) {
         outcome.exit_code = 1;
-        if (answer.error().code == util::Errc::kUnavailable && !token) {
-            outcome.err = "no node is running on " + options.data_dir.string() +
-                          " (it has no API cookie, and nothing answers at " + client.authority() +
-                          "); start one with `peerchain node`\n";
-        } else if (answer.error().code == util::Errc::kUnavailable) {
-            outcome.err =
-                answer.error().message + " (port from " + port_source + "); is the node running?\n";
-        } else {
-            outcome.err = answer.error().message + "\n";
-        }
-        return outcome;
+        outcome.err = unreachable_message(answer.error(), node, options);
+        return std::nullopt;
     }
     if (!answer->ok()) {
         outcome.exit_code = 1;
@@ -269,13 +270,26 @@ CliOutcome run_wallet(const WalletCommand& command, const WalletCliOptions& opti
         } else {
             outcome.err = "the node answered HTTP " + std::to_string(answer->status) + "\n";
         }
-        if (answer->status == 401 && !token) {
+        if (answer->status == 401 && !node.token) {
             outcome.err += "no API cookie in " + options.data_dir.string() +
                            ": is that the node's data directory?\n";
         }
         if (options.json) outcome.out = raw(answer->body);
+        return std::nullopt;
+    }
+    return std::move(*answer);
+}
+
+CliOutcome run_wallet(const WalletCommand& command, const WalletCliOptions& options) {
+    CliOutcome outcome;
+    auto request = make_request(command);
+    if (!request) {
+        outcome.exit_code = 2;
+        outcome.err = request.error().message + "\n";
         return outcome;
     }
+    auto answer = call_node(std::move(*request), options, outcome);
+    if (!answer) return outcome;
     outcome.out = options.json ? raw(answer->body) : format_answer(command, answer->body);
     if (!options.json && command.kind == Kind::kSend) outcome.note = format_send_note(answer->body);
     return outcome;

@@ -82,6 +82,26 @@ struct CliOutcome {
     std::string note;   // for stderr: not an error (a payment's fee)
 };
 
+// The node a client command talks to: its address (port from --http-port, else node.json,
+// else HTTP_PORT, else 3001), where the port came from (for messages) and the cookie token.
+struct NodeEndpoint {
+    api::client::HttpClientOptions client;
+    std::string port_source;
+    std::optional<std::string> token;
+};
+NodeEndpoint find_node(const WalletCliOptions& options);
+
+// The one line (ending in a newline) that says why the node could not be reached.
+std::string unreachable_message(const util::Error& error, const NodeEndpoint& node,
+                                const WalletCliOptions& options);
+
+// Sends `request` (with the token) to the node. The 2xx answer; otherwise nullopt with
+// outcome's exit code 1 and err set to one line (and, with options.json, out to the
+// error body).
+std::optional<api::client::HttpResponse> call_node(api::client::HttpRequest request,
+                                                   const WalletCliOptions& options,
+                                                   CliOutcome& outcome);
+
 // Finds the node, sends the request and formats the answer or the error.
 CliOutcome run_wallet(const WalletCommand& command, const WalletCliOptions& options);
 
