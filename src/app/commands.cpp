@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "app/events_cli.hpp"
 #include "app/node_cli.hpp"
 #include "app/testnet.hpp"
 #include "core/params.hpp"
@@ -76,6 +77,10 @@ struct Commands::State {
     ClientArgs client;
     NodeCommand node_command;
     CLI::App* node_cmd = nullptr;  // the client command given, if any
+
+    EventsOptions events;
+    std::uint64_t events_since = 0;
+    CLI::App* events_cmd = nullptr;
 };
 
 Commands::Commands(CLI::App& app, const char* program) : state_(std::make_unique<State>()) {
@@ -142,6 +147,22 @@ Commands::Commands(CLI::App& app, const char* program) : state_(std::make_unique
            Kind::kAddPeer)
         ->add_option("URL", s.node_command.id, "ws://host:port or tcp://host:port")
         ->required();
+
+    s.events_cmd = app.add_subcommand(
+        "events",
+        "Follow the node's events (GET /events) as they happen, one line each; reconnects "
+        "with Last-Event-ID when the stream ends");
+    add_client_options(*s.events_cmd, s.client);
+    s.events_cmd->add_option("--types", s.events.types,
+                             "Only these, comma-separated: block, reorg, block-disconnected, "
+                             "tx, tx-confirmed, peer, sync");
+    s.events_cmd->add_option("--address", s.events.address,
+                             "Only transactions that pay this address");
+    s.events_cmd->add_option("--since", s.events_since,
+                             "Start after this event number (the node sends what it still "
+                             "holds, or a reset)");
+    s.events_cmd->add_option("--count", s.events.limit,
+                             "Stop after this many events [default: follow until Ctrl-C]");
 }
 
 Commands::~Commands() = default;
@@ -152,6 +173,10 @@ std::optional<int> Commands::run() {
         s.testnet.dir = s.testnet_dir;
         s.testnet.binary = s.binary;
         return run_testnet(s.testnet);
+    }
+    if (s.events_cmd->parsed()) {
+        if (s.events_cmd->count("--since") > 0) s.events.since = s.events_since;
+        return run_events(s.events, client_options(*s.events_cmd, s.client));
     }
     if (s.node_cmd != nullptr) {
         const CliOutcome outcome =
