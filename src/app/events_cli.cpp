@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "api/client/http_client.hpp"
+#include "wallet/amount_text.hpp"
 
 namespace peerchain::app {
 
@@ -140,12 +141,27 @@ std::string format_event(const SseEvent& event) {
     }
     line += type;
     if (type.size() < 12) line += std::string(12 - type.size(), ' ');
-    for (const auto& field : o) {
-        if (field.key() == "seq" || field.key() == "type") continue;
+    // The fields worth a glance for the types the node sends (docs/API.md); every field
+    // for any other type. Amounts print as coins.
+    std::vector<std::string_view> shown;
+    if (type == "block") shown = {"height", "hash", "txCount"};
+    if (type == "tx") shown = {"txid", "fee", "outputTotal", "addresses"};
+    if (type == "tx-confirmed") shown = {"txid", "height"};
+    if (type == "peer") shown = {"event", "address", "direction", "transport"};
+    auto add = [&line](std::string_view key, const json::value& v) {
         line += " ";
-        line += field.key();
+        line += key;
         line += "=";
-        line += value_text(field.value());
+        const bool amount = key == "fee" || key == "outputTotal";
+        line += amount && v.is_int64() ? wallet::format_coins(v.as_int64()) : value_text(v);
+    };
+    if (shown.empty()) {
+        for (const auto& field : o) {
+            if (field.key() != "seq" && field.key() != "type") add(field.key(), field.value());
+        }
+    }
+    for (std::string_view key : shown) {
+        if (const json::value* v = o.if_contains(key)) add(key, *v);
     }
     return line;
 }

@@ -49,8 +49,16 @@ TEST(EventsCli, AnOverLongLineFailsInsteadOfGrowing) {
 
 TEST(EventsCli, ReadableLines) {
     EXPECT_EQ(format_event({"7", "block",
-                            R"({"seq":7,"type":"block","height":3,"hash":"ab","note":"a b"})"}),
-              "#7 block        height=3 hash=ab note=\"a b\"");
+                            R"({"seq":7,"type":"block","height":3,"hash":"ab","previousHash":"aa",)"
+                            R"("txCount":1})"}),
+              "#7 block        height=3 hash=ab txCount=1");
+    EXPECT_EQ(format_event({"8", "tx",
+                            R"({"seq":8,"type":"tx","txid":"cd","size":190,"fee":382,)"
+                            R"("outputTotal":100000000,"addresses":["pcrt1a"]})"}),
+              "#8 tx           txid=cd fee=0.00000382 outputTotal=1.00000000 "
+              "addresses=[\"pcrt1a\"]");
+    EXPECT_EQ(format_event({"9", "news", R"({"seq":9,"type":"news","note":"a b","n":1})"}),
+              "#9 news         note=\"a b\" n=1");
     EXPECT_EQ(format_event({"", "reset", R"({"seq":0,"type":"reset","reason":"gap"})"}),
               "reset        reason=gap");
     EXPECT_EQ(format_event({"", "message", "not json"}), "message  not json");
