@@ -93,7 +93,7 @@ class FuzzNode final : public api::NodeApi {
     util::Result<void> unban(const std::string&) override {
         return util::Unexpected(util::Errc::kUnavailable, "no network");
     }
-    void mine_block(util::Bytes, MinedCallback done) override {
+    void mine_block(util::Bytes, std::optional<core::XOnlyKey>, MinedCallback done) override {
         done(util::Unexpected(util::Errc::kUnavailable, "no miner"));
     }
     const mempool::Mempool& mempool() const override { return pool_; }
@@ -111,10 +111,10 @@ class FuzzNode final : public api::NodeApi {
     util::Result<std::vector<api::WalletCoinView>> wallet_coins() const override {
         return util::Unexpected(util::Errc::kUnavailable, "no wallet");
     }
-    void wallet_send(api::SendRequest request, TxCallback done) override {
+    void wallet_send(api::SendRequest request, SendCallback done) override {
         check_send_request(request, chain_.params());
         ++sent_;
-        done(core::ValidationResult::ok(), core::Uint256());
+        done(core::ValidationResult::ok(), api::SentPayment{});
     }
 
     std::uint64_t submitted() const { return submitted_; }

@@ -1,90 +1,76 @@
 #!/usr/bin/env bash
-# Builds peerchain and starts a local network on this machine, three nodes by default:
+# Builds peerchain (Release) and starts a local network on this machine with
+# `peerchain testnet`, three nodes by default:
 #
-#   node   HTTP API                P2P (WebSocket and TCP on one port)
-#   A      http://127.0.0.1:3001   127.0.0.1:6001        the seed
-#   B      http://127.0.0.1:3002   127.0.0.1:6002        told only of A
-#   C      http://127.0.0.1:3003   127.0.0.1:6003        told only of A
-#   ...    (up to 26 nodes with --nodes N)
+#   node     HTTP API and explorer     P2P (WebSocket and TCP on one port)
+#   node-1   http://127.0.0.1:3001/    127.0.0.1:6001        the seed
+#   node-2   http://127.0.0.1:3002/    127.0.0.1:6002        told only of node-1
+#   node-3   http://127.0.0.1:3003/    127.0.0.1:6003        told only of node-1
+#   ...      (up to 64 nodes with --nodes N)
 #
-# Every node but A is told only of A; they find each other through A's gossip and dial
-# each other by themselves (GET /peers, GET /peers/known). Data lives in ./devnet/<node>,
-# logs in ./devnet/<node>.log. Ctrl-C stops them all.
-# Usage: scripts/devnet.sh [--network dev|regtest] [--nodes N] [--fresh]
+# Every node but the first is told only of it; they find each other through its gossip and
+# dial each other by themselves (GET /peers, GET /peers/known). A data dir belongs to one
+# network, so each network has its own folder: data in ./devnet/<network>/node-K, logs in
+# ./devnet/<network>/node-K.log, kept for the next start (--fresh starts from genesis).
+# Ctrl-C stops them all. A node that fails to start is reported with the end of its log.
+#
+# Usage: scripts/devnet.sh [--network dev|regtest] [--nodes N] [--mine] [--fresh]
+# Environment: BUILD_DIR (default build-release), HTTP_PORT (the first node's API port,
+# default 3001; node K gets HTTP_PORT+K-1), P2P_PORT (likewise, default 6001).
+# Packages are installed and CMake configured only when missing; the build is Ninja's,
+# which does nothing when nothing changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 network=dev
 fresh=0
 nodes=3
+mine=()
+usage="usage: $0 [--network dev|regtest] [--nodes N] [--mine] [--fresh]"
 while [ $# -gt 0 ]; do
     case "$1" in
-        --network) network=$2; shift 2 ;;
-        --nodes) nodes=$2; shift 2 ;;
+        --network) network=${2:?$usage}; shift 2 ;;
+        --nodes) nodes=${2:?$usage}; shift 2 ;;
+        --mine) mine=(--mine); shift ;;
         --fresh) fresh=1; shift ;;
-        *) echo "usage: $0 [--network dev|regtest] [--nodes N] [--fresh]" >&2; exit 2 ;;
+        *) echo "$usage" >&2; exit 2 ;;
     esac
 done
-if ! [[ "$nodes" =~ ^[0-9]+$ ]] || [ "$nodes" -lt 1 ] || [ "$nodes" -gt 26 ]; then
-    echo "--nodes: 1 to 26" >&2
+case "$network" in dev|regtest) ;; *) echo "--network: dev or regtest" >&2; exit 2 ;; esac
+if ! [[ "$nodes" =~ ^[0-9]+$ ]] || [ "$nodes" -lt 1 ] || [ "$nodes" -gt 64 ]; then
+    echo "--nodes: 1 to 64" >&2
     exit 2
 fi
+http_port=${HTTP_PORT:-3001}
+p2p_port=${P2P_PORT:-6001}
+# The nodes get their settings as flags; these must not reach them from this shell.
+unset HTTP_PORT P2P_PORT PEERS DATA_DIR NETWORK MINE MINE_TO
 
 scripts/install-deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j2 --target peerchain
-bin=build/src/app/peerchain
+build=${BUILD_DIR:-build-release}
+if [ ! -f "$build/build.ninja" ]; then
+    cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+        -DPEERCHAIN_BUILD_TESTS=OFF -DPEERCHAIN_BUILD_BENCH=OFF >/dev/null
+fi
+cmake --build "$build" -j2 --target peerchain
+bin=$build/src/app/peerchain
 
-[ "$fresh" = 1 ] && rm -rf devnet
-mkdir -p devnet
-pids=()
-stop_all() {
-    trap - INT TERM EXIT
-    echo
-    echo "stopping the network..."
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    wait || true
-}
-trap stop_all INT TERM EXIT
-
-start() {  # name http p2p peers
-    local name=$1 http=$2 p2p=$3 peers=$4
-    "$bin" node --network "$network" --data-dir "devnet/$name" --http-port "$http" \
-        --p2p-port "$p2p" --p2p-bind 127.0.0.1 --miner-threads 1 ${peers:+--peers "$peers"} \
-        >>"devnet/$name.log" 2>&1 &
-    pids+=($!)
-    for _ in $(seq 100); do
-        curl -fs "http://127.0.0.1:$http/status" >/dev/null 2>&1 && return 0
-        kill -0 "${pids[-1]}" 2>/dev/null || { echo "node $name failed:"; tail "devnet/$name.log"; exit 1; }
-        sleep 0.1
-    done
-    echo "node $name did not come up; see devnet/$name.log"
-    exit 1
-}
-
-names=(A B C D E F G H I J K L M N O P Q R S T U V W X Y Z)
-start A 3001 6001 ""
-for i in $(seq 2 "$nodes"); do
-    start "${names[$((i - 1))]}" $((3000 + i)) $((6000 + i)) ws://127.0.0.1:6001
-done
+dir=devnet/$network
+[ "$fresh" = 1 ] && rm -rf "$dir"
+mkdir -p "$dir"
 
 cat <<MSG
-$nodes $network nodes are running (logs in devnet/). Each was told only of A; within
-seconds they know and dial each other:
+Starting $nodes $network nodes (data and logs in $dir/). Once they are up, try:
 
-  curl -s http://127.0.0.1:3002/peers
-  curl -s http://127.0.0.1:3002/peers/known
-
-  curl -s -X POST -H 'Content-Type: application/json' -d '{"data": "hello"}' http://127.0.0.1:3001/mineBlock
-  curl -s http://127.0.0.1:3003/blocks/latest
-  curl -s http://127.0.0.1:3002/peers
-  curl -s http://127.0.0.1:3001/status
-  $bin wallet balance --network $network --data-dir devnet/A
-  $bin wallet send \$($bin wallet address --network $network --data-dir devnet/B) 10 --network $network --data-dir devnet/A
-  curl -s http://127.0.0.1:3003/mempool
+  $bin status --data-dir $dir/node-1
+  $bin peers --data-dir $dir/node-1
+  $bin mine 3 --data-dir $dir/node-1
+  $bin block 1 --data-dir $dir/node-1
+  $bin events --data-dir $dir/node-1
+  $bin wallet balance --data-dir $dir/node-1
 
 (Mined coins can be spent after 100 more blocks; on regtest that takes a moment.)
 
-Press Ctrl-C to stop them; their chains stay in ./devnet for the next start.
 MSG
-wait
+exec "$bin" testnet --nodes "$nodes" --network "$network" --dir "$dir" \
+    --http-port "$http_port" --p2p-port "$p2p_port" ${mine[@]+"${mine[@]}"}

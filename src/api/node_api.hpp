@@ -108,6 +108,14 @@ struct SendRequest {
     core::Amount amount = 0;
     util::Bytes data;                      // optional payload, at most Params::max_data_size
     std::optional<core::Amount> fee_rate;  // base units per byte; the wallet's default if unset
+    // When not empty: the wallet's coins to spend, and no others (wallet/spend.hpp).
+    std::vector<core::OutPoint> coins;
+};
+
+// A payment the wallet made and the pool took.
+struct SentPayment {
+    core::Uint256 txid;
+    core::Amount fee = 0;
 };
 
 class NodeApi {
@@ -151,11 +159,13 @@ class NodeApi {
     // kInvalidArgument for an address that does not parse.
     virtual util::Result<void> unban(const std::string& address) = 0;
 
-    // Mines one block whose coinbase carries `data`, connects and announces it, then calls
-    // `done` with the block and its height, or with the reason it failed (kUnavailable
-    // when the miner's queue is full or the node is stopping).
+    // Mines one block whose coinbase carries `data` and pays `to` (the node's reward
+    // address when unset), connects and announces it, then calls `done` with the block, or
+    // with the reason it failed (kUnavailable when the miner's queue is full or the node is
+    // stopping).
     using MinedCallback = std::function<void(util::Result<core::BlockPtr>)>;
-    virtual void mine_block(util::Bytes data, MinedCallback done) = 0;
+    virtual void mine_block(util::Bytes data, std::optional<core::XOnlyKey> to,
+                            MinedCallback done) = 0;
 
     // --- Transactions and the pool -----------------------------------------------------------
 
@@ -179,8 +189,10 @@ class NodeApi {
     virtual util::Result<std::string> wallet_address(bool fresh) = 0;
     virtual util::Result<WalletBalance> wallet_balance() const = 0;
     virtual util::Result<std::vector<WalletCoinView>> wallet_coins() const = 0;
-    // Builds, signs and submits a payment (coin selection, change back to the wallet).
-    virtual void wallet_send(SendRequest request, TxCallback done) = 0;
+    // Builds, signs and submits a payment (coin selection, change back to the wallet), then
+    // calls `done` with ok, the txid and the fee, or with why it was refused (as TxCallback).
+    using SendCallback = std::function<void(core::ValidationResult, SentPayment)>;
+    virtual void wallet_send(SendRequest request, SendCallback done) = 0;
 };
 
 }  // namespace peerchain::api

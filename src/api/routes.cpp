@@ -2,10 +2,13 @@
 
 #include <boost/json.hpp>
 #include <charconv>
+#include <memory>
 
 #include "api/errors.hpp"
 #include "api/json_views.hpp"
 #include "api/page_routes.hpp"
+#include "api/parsed.hpp"
+#include "api/tx_requests.hpp"
 #include "core/pow.hpp"
 
 namespace peerchain::api {
@@ -108,34 +111,110 @@ void add_block_routes(Router& router, NodeApi& node) {
                }));
 }
 
+// POST /mineBlock with {"count": N, "to": "<address>"}: N blocks, one after another, each
+// queued when the one before is connected; the answer lists them. Shared by the callbacks.
+struct MineBatch {
+    MineBatch(NodeApi& n, Responder r) : node(&n), respond(std::move(r)) {}
+
+    NodeApi* node;
+    Responder respond;
+    util::Bytes data;
+    std::optional<core::XOnlyKey> to;
+    std::uint32_t remaining = 0;
+    json::array mined;
+
+    static void next(const std::shared_ptr<MineBatch>& batch) {
+        batch->node->mine_block(
+            batch->data, batch->to, [batch](util::Result<core::BlockPtr> block) {
+                if (!block) {
+                    // Blocks already mined stay mined; the error says how many were.
+                    util::Error error = block.error();
+                    if (!batch->mined.empty()) {
+                        error.message = std::to_string(batch->mined.size()) +
+                                        " blocks mined, then: " + error.message;
+                    }
+                    return batch->respond(error_response(error));
+                }
+                const auto* index = batch->node->chain().lookup((*block)->hash());
+                batch->mined.push_back(
+                    {{"height", index != nullptr ? static_cast<std::int64_t>(index->height) : -1},
+                     {"hash", (*block)->hash().to_hex()}});
+                if (--batch->remaining == 0) {
+                    const auto n = batch->mined.size();
+                    return batch->respond(
+                        Response::ok({{"count", n}, {"blocks", std::move(batch->mined)}}));
+                }
+                next(batch);
+            });
+    }
+};
+
 void add_mining_routes(Router& router, NodeApi& node) {
-    router.add(Method::kPost, {"/mineBlock", "/mine", "/chains"}, Access::kLoopbackOrToken,
-               [&node](const Request& req, Responder respond) {
-                   auto body = req.json_body();
-                   if (!body) return respond(bad_json(body.error()));
-                   const auto* data = body->as_object().if_contains("data");
-                   if (data == nullptr || !data->is_string()) {
-                       return respond(bad_request("expected {\"data\": \"<text>\"}"));
-                   }
-                   const auto& text = data->as_string();
-                   const std::size_t max = node.chain().params().max_data_size;
-                   if (text.size() > max) {
-                       return respond(error_response(400, "data-too-large",
-                                                     "data is " + std::to_string(text.size()) +
-                                                         " bytes; at most " + std::to_string(max)));
-                   }
-                   NodeApi* api = &node;
-                   node.mine_block(
-                       util::Bytes(text.begin(), text.end()),
-                       [api, respond](util::Result<core::BlockPtr> mined) {
-                           if (!mined) return respond(error_response(mined.error()));
-                           const auto* index = api->chain().lookup((*mined)->hash());
-                           if (index == nullptr) {
-                               return respond(internal_error("mined block not indexed"));
-                           }
-                           respond(block_answer(*api, index));
-                       });
-               });
+    router.add(
+        Method::kPost, {"/mineBlock", "/mine", "/chains"}, Access::kLoopbackOrToken,
+        [&node](const Request& req, Responder respond) {
+            // naivecoin's client may post no body at all: one block with no data.
+            json::value empty = json::object();
+            json::value* body = &empty;
+            util::Result<json::value> parsed = json::value();
+            if (!req.body.empty()) {
+                parsed = req.json_body();
+                if (!parsed) return respond(bad_json(parsed.error()));
+                body = &*parsed;
+            }
+            const json::object& obj = body->as_object();
+            if (auto r = unknown_field(obj, {"data", "count", "to"})) return respond(std::move(*r));
+            const json::value* data = obj.if_contains("data");
+            if (data != nullptr && !data->is_string()) {
+                return respond(bad_request("'data' must be a string, not " + json_kind(*data)));
+            }
+            if (data == nullptr && !req.body.empty() && !obj.contains("count") &&
+                !obj.contains("to")) {
+                return respond(bad_request(
+                    "expected {\"data\": \"<text>\"} or {\"count\": N, \"to\": \"<address>\"}"));
+            }
+            const std::string_view text = data != nullptr ? data->get_string() : "";
+            const std::size_t max = node.chain().params().max_data_size;
+            if (text.size() > max) {
+                return respond(error_response(400, "data-too-large",
+                                              "data is " + std::to_string(text.size()) +
+                                                  " bytes; at most " + std::to_string(max)));
+            }
+            std::optional<core::XOnlyKey> to;
+            if (const json::value* t = obj.if_contains("to")) {
+                if (!t->is_string()) {
+                    return respond(error_response(400, "bad-address",
+                                                  "'to' must be a string, not " + json_kind(*t)));
+                }
+                auto key = parse_address(t->get_string(), node.chain().params());
+                if (!key) return respond(std::move(key.error()));
+                to = *key;
+            }
+            const json::value* count = obj.if_contains("count");
+            if (count != nullptr || to) {
+                const auto n =
+                    count != nullptr ? json_integer(*count) : std::optional<std::int64_t>(1);
+                if (!n || *n < 1 || *n > static_cast<std::int64_t>(kMaxMineCount)) {
+                    return respond(bad_request("'count' must be a JSON integer from 1 to " +
+                                               std::to_string(kMaxMineCount)));
+                }
+                auto batch = std::make_shared<MineBatch>(node, std::move(respond));
+                batch->data.assign(text.begin(), text.end());
+                batch->to = to;
+                batch->remaining = static_cast<std::uint32_t>(*n);
+                return MineBatch::next(batch);
+            }
+            NodeApi* api = &node;
+            node.mine_block(util::Bytes(text.begin(), text.end()), std::nullopt,
+                            [api, respond](util::Result<core::BlockPtr> mined) {
+                                if (!mined) return respond(error_response(mined.error()));
+                                const auto* index = api->chain().lookup((*mined)->hash());
+                                if (index == nullptr) {
+                                    return respond(internal_error("mined block not indexed"));
+                                }
+                                respond(block_answer(*api, index));
+                            });
+        });
 }
 
 void add_status_route(Router& router, NodeApi& node) {

@@ -14,6 +14,8 @@
 namespace peerchain::api {
 
 inline constexpr std::uint32_t kMaxBlocksPerAnswer = 1000;
+// POST /mineBlock {"count": N}: at most this many blocks in one request.
+inline constexpr std::uint32_t kMaxMineCount = 1000;
 // GET /peers/known?limit=: the default, and the most (the whole book of a default node:
 // (256 new + 64 tried buckets) x 64 slots).
 inline constexpr std::size_t kDefaultKnownAddresses = 1000;

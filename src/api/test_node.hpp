@@ -92,9 +92,18 @@ class TestNode : public NodeApi {
     MiningView mining() const override { return {}; }
     std::string user_agent() const override { return "/test/"; }
     std::string metrics_text() const override { return "# metrics of the test node\n"; }
-    void mine_block(util::Bytes, MinedCallback done) override {
+    void mine_block(util::Bytes data, std::optional<core::XOnlyKey> to,
+                    MinedCallback done) override {
+        mine_requests.push_back({std::move(data), to});
         done(util::Unexpected(util::Errc::kUnavailable, "no miner"));
     }
+
+    // What mine_block() was asked for, in order (it always fails: there is no miner).
+    struct MineRequest {
+        util::Bytes data;
+        std::optional<core::XOnlyKey> to;
+    };
+    std::vector<MineRequest> mine_requests;
 
     util::Result<void> add_peer(const std::string& url) override {
         if (!url_endpoint(url)) return util::Unexpected(util::Errc::kInvalidArgument, "bad URL");
@@ -183,7 +192,7 @@ class TestNode : public NodeApi {
     util::Result<std::vector<WalletCoinView>> wallet_coins() const override {
         return util::Unexpected(util::Errc::kUnavailable, "no wallet");
     }
-    void wallet_send(SendRequest, TxCallback done) override {
+    void wallet_send(SendRequest, SendCallback done) override {
         done(core::ValidationResult::fail(core::ValidationCode::kInternal, "unavailable"), {});
     }
 

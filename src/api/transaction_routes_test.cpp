@@ -223,6 +223,41 @@ TEST_F(TransactionRoutesTest, SubmitAcceptsAndMapsRefusals) {
     EXPECT_EQ(code_of(junk), "bad-hex");
 }
 
+// POST /mineBlock: naivecoin's bodies and {"count", "to"}, checked before the miner is
+// asked (issue 8); the test node's miner always fails, after recording the request.
+TEST_F(TransactionRoutesTest, MineBlockBodies) {
+    for (const auto& [body, code] : std::vector<std::pair<std::string, std::string>>{
+             {"{}", "bad-request"},
+             {"{\"data\": 1}", "bad-request"},
+             {"{\"count\": 0}", "bad-request"},
+             {"{\"count\": 1001}", "bad-request"},
+             {"{\"count\": 1.0}", "bad-request"},
+             {"{\"count\": \"3\"}", "bad-request"},
+             {"{\"count\": 2, \"extra\": 1}", "bad-request"},
+             {"{\"count\": 2, \"to\": \"pcrt1nope\"}", "bad-address"},
+             {"{\"to\": \"" + core::encode_address(b_, core::params(core::Network::kDev)) + "\"}",
+              "bad-address"},
+             {"[1]", "bad-json"}}) {
+        Response r = run(Method::kPost, "/mineBlock", body);
+        EXPECT_EQ(r.status, 400u) << body;
+        EXPECT_EQ(code_of(r), code) << body;
+    }
+    EXPECT_TRUE(node_.mine_requests.empty());
+
+    // naivecoin's body-less call, the classic body, and a count with a payee reach the miner.
+    EXPECT_EQ(run(Method::kPost, "/mineBlock", "").status, 503u);
+    EXPECT_EQ(run(Method::kPost, "/mineBlock", "{\"data\": \"hi\"}").status, 503u);
+    EXPECT_EQ(
+        run(Method::kPost, "/mineBlock", "{\"count\": 3, \"to\": \"" + address(b_) + "\"}").status,
+        503u);
+    ASSERT_EQ(node_.mine_requests.size(), 3u);
+    EXPECT_TRUE(node_.mine_requests[0].data.empty());
+    EXPECT_FALSE(node_.mine_requests[0].to);
+    EXPECT_EQ(node_.mine_requests[1].data, (util::Bytes{'h', 'i'}));
+    EXPECT_FALSE(node_.mine_requests[1].to);
+    EXPECT_EQ(node_.mine_requests[2].to, b_);
+}
+
 TEST_F(TransactionRoutesTest, WalletRoutesNeedTheTokenEvenFromLoopback) {
     for (const auto& [method, target] :
          std::vector<std::pair<Method, std::string>>{{Method::kGet, "/wallet/address"},

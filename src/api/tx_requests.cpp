@@ -66,7 +66,9 @@ Parsed<SendRequest> parse_send_request(const Request& req, const core::Params& p
     auto body = req.json_body();
     if (!body) return bad_json(body.error());
     const json::object& obj = body->as_object();
-    if (auto r = unknown_field(obj, {"to", "amount", "data", "feeRate"})) return std::move(*r);
+    if (auto r = unknown_field(obj, {"to", "amount", "data", "feeRate", "coins"})) {
+        return std::move(*r);
+    }
     SendRequest out;
 
     const json::value* to = obj.if_contains("to");
@@ -117,14 +119,47 @@ Parsed<SendRequest> parse_send_request(const Request& req, const core::Params& p
         }
         out.data.assign(text.begin(), text.end());
     }
+
+    if (const json::value* coins = obj.if_contains("coins")) {
+        if (!coins->is_array() || coins->as_array().empty() ||
+            coins->as_array().size() > kMaxSendCoins) {
+            return bad_request("'coins' must be an array of 1 to " + std::to_string(kMaxSendCoins) +
+                               " \"txid:index\" strings");
+        }
+        for (const json::value& c : coins->as_array()) {
+            auto outpoint = c.is_string() ? parse_outpoint(c.get_string()) : std::nullopt;
+            if (!outpoint) {
+                return bad_request("a coin is \"<64 hex digits>:<output index>\", not " +
+                                   (c.is_string()
+                                        ? "'" + std::string(c.get_string().subview(0, 80)) + "'"
+                                        : json_kind(c)));
+            }
+            out.coins.push_back(*outpoint);
+        }
+    }
     return out;
+}
+
+std::optional<core::OutPoint> parse_outpoint(std::string_view text) {
+    const std::size_t colon = text.find(':');
+    if (colon != 2 * core::Uint256::kSize || text.size() > colon + 11) return std::nullopt;
+    auto txid = core::Uint256::from_hex(text.substr(0, colon));
+    const std::string_view index = text.substr(colon + 1);
+    if (!txid || index.empty()) return std::nullopt;
+    std::uint64_t n = 0;
+    for (char c : index) {
+        if (c < '0' || c > '9') return std::nullopt;
+        n = n * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    if (n > 0xffffffffu) return std::nullopt;
+    return core::OutPoint{*txid, static_cast<std::uint32_t>(n)};
 }
 
 unsigned reject_status(const core::ValidationResult& why) {
     using core::ValidationCode;
     const std::string& r = why.reason;
     if (r == "bad-address" || r == "amount-out-of-range" || r == "fee-rate-out-of-range" ||
-        r == "data-too-large") {
+        r == "unknown-coin" || r == "coin-not-spendable" || r == "data-too-large") {
         return 400;
     }
     if (r == "shutting-down" || r == "unavailable") return 503;

@@ -51,8 +51,16 @@ std::size_t max_submit_body(const core::Params& params);
 // not exactly one transaction).
 Parsed<core::Transaction> parse_submit_body(const Request& req, const core::Params& params);
 
-// The body of POST /wallet/send, {"to", "amount", "data"?, "feeRate"?}, with the wallet's
-// reason tokens: 400 bad-json, bad-request (a missing or unknown field), bad-address (not
+// Coins a client may name in POST /wallet/send ("coins").
+inline constexpr std::size_t kMaxSendCoins = 100;
+
+// "<txid in 64 hex digits>:<output index>", e.g. for a coin named on the command line;
+// nullopt otherwise.
+std::optional<core::OutPoint> parse_outpoint(std::string_view text);
+
+// The body of POST /wallet/send, {"to", "amount", "data"?, "feeRate"?, "coins"?}, with the
+// wallet's reason tokens: 400 bad-json, bad-request (a missing or unknown field, "coins"
+// not an array of 1 to kMaxSendCoins "txid:index" strings), bad-address (not
 // a string, or not an address of this network), amount-out-of-range (not a JSON integer
 // in [1, kMaxMoney]), fee-rate-out-of-range (not a JSON integer in [1, kMaxFeeRate]),
 // data-too-large (not a string, or over Params::max_data_size bytes).

@@ -193,6 +193,28 @@ TEST_F(SendRequestTest, RecipientAndShape) {
     EXPECT_EQ(code_of(r.error()), "bad-json");
 }
 
+TEST_F(SendRequestTest, CoinsNameOutpoints) {
+    const std::string txid(64, 'a');
+    auto r = parse(to_field() + ", \"amount\": 1, \"coins\": [\"" + txid + ":0\", \"" + txid +
+                   ":4294967295\"]");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->coins.size(), 2u);
+    EXPECT_EQ(r->coins[0].txid.to_hex(), txid);
+    EXPECT_EQ(r->coins[0].index, 0u);
+    EXPECT_EQ(r->coins[1].index, 4294967295u);
+    EXPECT_TRUE(parse(to_field() + ", \"amount\": 1")->coins.empty());
+
+    for (const std::string& coins : std::vector<std::string>{
+             "[]", "\"" + txid + ":0\"", "[1]", "[\"" + txid + "\"]", "[\"" + txid + ":\"]",
+             "[\"" + txid + ":4294967296\"]", "[\"" + txid + ":-1\"]", "[\"" + txid + ":0:1\"]",
+             "[\"zz:0\"]", "[\"" + std::string(63, 'a') + ":0\"]"}) {
+        expect_error(to_field() + ", \"amount\": 1, \"coins\": " + coins, "bad-request");
+    }
+    std::string many = "[";
+    for (std::size_t i = 0; i <= kMaxSendCoins; ++i) many += (i ? ",\"" : "\"") + txid + ":0\"";
+    expect_error(to_field() + ", \"amount\": 1, \"coins\": " + many + "]", "bad-request");
+}
+
 TEST(TxRequests, RejectStatus) {
     using core::ValidationCode;
     using core::ValidationResult;

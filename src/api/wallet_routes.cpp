@@ -49,11 +49,11 @@ void add_wallet_routes(Router& router, NodeApi& node) {
                [&node](const Request& req, Responder respond) {
                    auto send = parse_send_request(req, node.chain().params());
                    if (!send) return respond(std::move(send.error()));
-                   node.wallet_send(std::move(*send),
-                                    [respond](core::ValidationResult r, core::Uint256 txid) {
-                                        if (!r) return respond(reject_response(r));
-                                        respond(Response::ok({{"txid", txid.to_hex()}}));
-                                    });
+                   node.wallet_send(
+                       std::move(*send), [respond](core::ValidationResult r, SentPayment sent) {
+                           if (!r) return respond(reject_response(r));
+                           respond(Response::ok({{"txid", sent.txid.to_hex()}, {"fee", sent.fee}}));
+                       });
                });
 }
 

@@ -148,13 +148,19 @@ CLI::App* add_wallet_commands(CLI::App& app, WalletArgs& args) {
     sub("balance", "Print the confirmed, pending and immature balance", Kind::kBalance);
     sub("utxos", "List the wallet's coins", Kind::kUtxos);
     CLI::App* send = sub("send",
-                         "Pay AMOUNT to ADDRESS from the wallet; prints the transaction id. "
+                         "Pay AMOUNT to ADDRESS from the wallet; prints the transaction id on "
+                         "stdout and the fee on stderr (both with --json). "
                          "AMOUNT is in whole coins with up to 8 decimals (10, 0.5, "
                          "0.00000001), read exactly, without floating point",
                          Kind::kSend);
     send->add_option("ADDRESS", args.command.to, "An address of the node's network")->required();
     send->add_option("AMOUNT", args.command.amount, "Coins to pay, e.g. 10 or 0.5")->required();
     send->add_option("--data", args.data, "Text to record in the transaction (at most 64 KiB)");
+    send->add_option("--coin", args.command.coins,
+                     "Spend this coin, TXID:INDEX as `peerchain wallet utxos` lists it (repeat "
+                     "for more); even one a pool transaction already spends, so as to try a "
+                     "double spend")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     send->add_option("--fee-rate", args.fee_rate,
                      "Fee in base units (0.00000001 coin) per byte [default: the node's, 2]")
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{10'000}));
@@ -181,6 +187,7 @@ int run_wallet_command(const CLI::App& wallet_cmd, WalletArgs& args) {
 
     const auto outcome = app::run_wallet(args.command, options);
     std::fputs(outcome.out.c_str(), stdout);
+    std::fputs(outcome.note.c_str(), stderr);
     if (!outcome.err.empty()) std::fprintf(stderr, "peerchain wallet: %s", outcome.err.c_str());
     return outcome.exit_code;
 }

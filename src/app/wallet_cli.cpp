@@ -105,7 +105,7 @@ std::string format_utxos(const json::value& doc, std::string_view body) {
         std::string notes;
         if (flag("coinbase")) notes += " coinbase";
         if (mature != nullptr && mature->is_bool() && !mature->as_bool()) notes += " immature";
-        if (flag("spentInPool")) notes += " spent-in-pool";
+        if (flag("spentInPool") || flag("spentInMempool")) notes += " spent-in-pool";
         out += string_field(o, "txid") + ":" + std::to_string(index->as_int64()) + "  " +
                pad_left(*amount, 17) + "  " + where + notes + "\n";
     }
@@ -165,6 +165,11 @@ util::Result<api::client::HttpRequest> make_request(const WalletCommand& command
             body["amount"] = *amount;
             if (command.data) body["data"] = *command.data;
             if (command.fee_rate) body["feeRate"] = *command.fee_rate;
+            if (!command.coins.empty()) {
+                json::array coins;
+                for (const auto& c : command.coins) coins.push_back(json::string(c));
+                body["coins"] = std::move(coins);
+            }
             r.method = "POST";
             r.target = "/wallet/send";
             r.body = json::serialize(body);
@@ -189,16 +194,90 @@ std::string format_answer(const WalletCommand& command, std::string_view body) {
         case Kind::kBalance:
             return format_balance(obj, body);
         case Kind::kSend: {
+            // The txid alone, so that TX=$(peerchain wallet send ...) works.
             const std::string txid = string_field(obj, "txid");
-            if (txid.empty()) return raw(body);
-            std::string out = "txid  " + txid + "\n";
-            if (auto fee = coins_field(obj, "fee")) out += "fee   " + *fee + "\n";
-            return out;
+            return txid.empty() ? raw(body) : txid + "\n";
         }
         case Kind::kUtxos:
             break;
     }
     return raw(body);
+}
+
+std::string format_send_note(std::string_view body) {
+    const auto doc = parse_json(body);
+    if (!doc || !doc->is_object()) return {};
+    const auto fee = coins_field(doc->as_object(), "fee");
+    return fee ? "fee " + *fee + "\n" : std::string();
+}
+
+NodeEndpoint find_node(const WalletCliOptions& options) {
+    NodeEndpoint node;
+    node.client.timeout = options.timeout;
+    auto info_text = read_bounded(node::node_info_file(options.data_dir));
+    std::optional<NodeInfo> info;
+    if (info_text) {
+        auto parsed = parse_node_info(*info_text);
+        if (parsed) info = *parsed;
+    }
+    if (options.http_port) {
+        node.client.port = *options.http_port;
+        node.port_source = "--http-port";
+    } else if (info) {
+        node.client.port = info->http_port;
+        node.port_source = node::node_info_file(options.data_dir).string();
+    } else if (options.env_port) {
+        node.client.port = *options.env_port;
+        node.port_source = "HTTP_PORT";
+    } else {
+        node.port_source = "the default port";
+    }
+    node.client.host = connect_host(info ? info->http_bind : std::string());
+    if (auto token = api::read_cookie(options.data_dir)) node.token = *token;
+    return node;
+}
+
+std::string unreachable_message(const util::Error& error, const NodeEndpoint& node,
+                                const WalletCliOptions& options) {
+    if (error.code == util::Errc::kUnavailable && !node.token) {
+        const api::client::HttpClient client(node.client);
+        return "no node is running on " + options.data_dir.string() +
+               " (it has no API cookie, and nothing answers at " + client.authority() +
+               "); start one with `peerchain node`\n";
+    }
+    if (error.code == util::Errc::kUnavailable) {
+        return error.message + " (port from " + node.port_source + "); is the node running?\n";
+    }
+    return error.message + "\n";
+}
+
+std::optional<api::client::HttpResponse> call_node(api::client::HttpRequest request,
+                                                   const WalletCliOptions& options,
+                                                   CliOutcome& outcome) {
+    const NodeEndpoint node = find_node(options);
+    if (node.token) request.bearer_token = *node.token;
+    const api::client::HttpClient client(node.client);
+    auto answer = client.request(request);
+    if (!answer) {
+        outcome.exit_code = 1;
+        outcome.err = unreachable_message(answer.error(), node, options);
+        return std::nullopt;
+    }
+    if (!answer->ok()) {
+        outcome.exit_code = 1;
+        if (auto error = api::client::parse_api_error(answer->body)) {
+            outcome.err = error->message + " (" + error->code + ")\n";
+        } else {
+            outcome.err = "the node answered HTTP " + std::to_string(answer->status) + "\n";
+        }
+        if (answer->status == 401 && !node.token) {
+            outcome.err += "no API cookie in " + options.data_dir.string() +
+                           ": is that the node's data directory?\n";
+        }
+        if (options.json) outcome.out = raw(answer->body);
+        return std::nullopt;
+    }
+    return std::move(*answer);
 }
 
 CliOutcome run_wallet(const WalletCommand& command, const WalletCliOptions& options) {
@@ -209,64 +288,10 @@ CliOutcome run_wallet(const WalletCommand& command, const WalletCliOptions& opti
         outcome.err = request.error().message + "\n";
         return outcome;
     }
-
-    api::client::HttpClientOptions client_options;
-    client_options.timeout = options.timeout;
-    std::string port_source;
-    auto info_text = read_bounded(node::node_info_file(options.data_dir));
-    std::optional<NodeInfo> info;
-    if (info_text) {
-        auto parsed = parse_node_info(*info_text);
-        if (parsed) info = *parsed;
-    }
-    if (options.http_port) {
-        client_options.port = *options.http_port;
-        port_source = "--http-port";
-    } else if (info) {
-        client_options.port = info->http_port;
-        port_source = node::node_info_file(options.data_dir).string();
-    } else if (options.env_port) {
-        client_options.port = *options.env_port;
-        port_source = "HTTP_PORT";
-    } else {
-        port_source = "the default port";
-    }
-    client_options.host = connect_host(info ? info->http_bind : std::string());
-
-    auto token = api::read_cookie(options.data_dir);
-    if (token) request->bearer_token = *token;
-
-    const api::client::HttpClient client(client_options);
-    auto answer = client.request(*request);
-    if (!answer) {
-        outcome.exit_code = 1;
-        if (answer.error().code == util::Errc::kUnavailable && !token) {
-            outcome.err = "no node is running on " + options.data_dir.string() +
-                          " (it has no API cookie, and nothing answers at " + client.authority() +
-                          "); start one with `peerchain node`\n";
-        } else if (answer.error().code == util::Errc::kUnavailable) {
-            outcome.err =
-                answer.error().message + " (port from " + port_source + "); is the node running?\n";
-        } else {
-            outcome.err = answer.error().message + "\n";
-        }
-        return outcome;
-    }
-    if (!answer->ok()) {
-        outcome.exit_code = 1;
-        if (auto error = api::client::parse_api_error(answer->body)) {
-            outcome.err = error->message + " (" + error->code + ")\n";
-        } else {
-            outcome.err = "the node answered HTTP " + std::to_string(answer->status) + "\n";
-        }
-        if (answer->status == 401 && !token) {
-            outcome.err += "no API cookie in " + options.data_dir.string() +
-                           ": is that the node's data directory?\n";
-        }
-        if (options.json) outcome.out = raw(answer->body);
-        return outcome;
-    }
+    auto answer = call_node(std::move(*request), options, outcome);
+    if (!answer) return outcome;
     outcome.out = options.json ? raw(answer->body) : format_answer(command, answer->body);
+    if (!options.json && command.kind == Kind::kSend) outcome.note = format_send_note(answer->body);
     return outcome;
 }
 

@@ -6,7 +6,8 @@
 //   newaddress         POST /wallet/address          -> {"address"}
 //   balance            GET  /wallet/balance          -> {"confirmed", "pending", "immature"}
 //   utxos              GET  /wallet/utxos            -> [{"txid", "index", "amount", ...}]
-//   send TO AMOUNT     POST /wallet/send {"to", "amount", "data"?, "feeRate"?} -> {"txid", ...}
+//   send TO AMOUNT     POST /wallet/send {"to", "amount", "data"?, "feeRate"?, "coins"?}
+//                      -> {"txid", "fee"}: the txid alone on stdout, the fee on stderr
 //
 // Amounts on the wire are integers of base units; on the command line they are whole
 // coins with up to 8 decimals, parsed exactly (wallet/amount_text.hpp).
@@ -20,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/client/http_client.hpp"
 #include "core/params.hpp"
@@ -35,6 +37,7 @@ struct WalletCommand {
     std::string amount;  // as typed: whole coins, e.g. "10" or "0.5"
     std::optional<std::string> data;
     std::optional<std::int64_t> fee_rate;  // base units per byte
+    std::vector<std::string> coins;        // --coin TXID:INDEX, as typed
 };
 
 struct WalletCliOptions {
@@ -68,11 +71,36 @@ util::Result<api::client::HttpRequest> make_request(const WalletCommand& command
 // itself when it does not have the expected shape.
 std::string format_answer(const WalletCommand& command, std::string_view body);
 
+// For a payment: the line for stderr beside the txid on stdout ("fee 0.00000280\n"), or
+// empty when the answer has no fee.
+std::string format_send_note(std::string_view body);
+
 struct CliOutcome {
     int exit_code = 0;  // 0 ok, 1 the node refused or could not be reached, 2 bad usage
     std::string out;    // for stdout
-    std::string err;    // for stderr
+    std::string err;    // for stderr: an error
+    std::string note;   // for stderr: not an error (a payment's fee)
 };
+
+// The node a client command talks to: its address (port from --http-port, else node.json,
+// else HTTP_PORT, else 3001), where the port came from (for messages) and the cookie token.
+struct NodeEndpoint {
+    api::client::HttpClientOptions client;
+    std::string port_source;
+    std::optional<std::string> token;
+};
+NodeEndpoint find_node(const WalletCliOptions& options);
+
+// The one line (ending in a newline) that says why the node could not be reached.
+std::string unreachable_message(const util::Error& error, const NodeEndpoint& node,
+                                const WalletCliOptions& options);
+
+// Sends `request` (with the token) to the node. The 2xx answer; otherwise nullopt with
+// outcome's exit code 1 and err set to one line (and, with options.json, out to the
+// error body).
+std::optional<api::client::HttpResponse> call_node(api::client::HttpRequest request,
+                                                   const WalletCliOptions& options,
+                                                   CliOutcome& outcome);
 
 // Finds the node, sends the request and formats the answer or the error.
 CliOutcome run_wallet(const WalletCommand& command, const WalletCliOptions& options);

@@ -74,12 +74,21 @@ TEST(WalletCli, SendRequestCarriesBaseUnits) {
     EXPECT_EQ(body.at("data").as_string(), "hello");
     EXPECT_EQ(body.at("feeRate").as_int64(), 7);
 
+    WalletCommand chosen = send("a", "1");
+    chosen.coins = {std::string(64, 'a') + ":0", std::string(64, 'b') + ":3"};
+    auto with_coins = make_request(chosen);
+    ASSERT_TRUE(with_coins);
+    const auto coins = boost::json::parse(with_coins->body).as_object().at("coins").as_array();
+    ASSERT_EQ(coins.size(), 2u);
+    EXPECT_EQ(coins[1].as_string(), std::string(64, 'b') + ":3");
+
     auto plain = make_request(send("a", "10"));
     ASSERT_TRUE(plain);
     const auto plain_body = boost::json::parse(plain->body).as_object();
     EXPECT_EQ(plain_body.at("amount").as_int64(), 1'000'000'000);
     EXPECT_FALSE(plain_body.contains("data"));
     EXPECT_FALSE(plain_body.contains("feeRate"));
+    EXPECT_FALSE(plain_body.contains("coins"));
 
     for (const char* bad : {"0", "0.000000001", "-1", "1e3", "abc", ""}) {
         auto r2 = make_request(send("a", bad));
@@ -106,8 +115,9 @@ TEST(WalletCli, FormatsAnswers) {
               "confirmed  12.50000000\n"
               "pending     0.00000001\n"
               "immature   50.00000000\n");
-    EXPECT_EQ(format_answer(send("a", "1"), R"({"txid":"ab12","fee":280})"),
-              "txid  ab12\nfee   0.00000280\n");
+    EXPECT_EQ(format_answer(send("a", "1"), R"({"txid":"ab12","fee":280})"), "ab12\n");
+    EXPECT_EQ(format_send_note(R"({"txid":"ab12","fee":280})"), "fee 0.00000280\n");
+    EXPECT_EQ(format_send_note(R"({"txid":"ab12"})"), "");
     EXPECT_EQ(
         format_answer(command(K::kUtxos),
                       R"([{"txid":"aa","index":1,"amount":100000000,"height":7,)"
@@ -232,7 +242,8 @@ TEST_F(WalletCliServerTest, FindsTheNodeAndSendsTheCookie) {
 TEST_F(WalletCliServerTest, SendsAndReportsTheServersRefusal) {
     auto outcome = run_wallet(send(kAddress, "1.25"), options_);
     EXPECT_EQ(outcome.exit_code, 0) << outcome.err;
-    EXPECT_EQ(outcome.out, "txid  " + std::string(64, '1') + "\nfee   0.00000280\n");
+    EXPECT_EQ(outcome.out, std::string(64, '1') + "\n");
+    EXPECT_EQ(outcome.note, "fee 0.00000280\n");
     EXPECT_EQ(boost::json::parse(last_send_body()).at("amount").as_int64(), 125'000'000);
 
     outcome = run_wallet(send(kAddress, "2"), options_);

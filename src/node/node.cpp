@@ -118,7 +118,8 @@ class Node::Impl final : public chain::ChainObserver,
         if (!connman_) return util::Unexpected(util::Errc::kUnavailable, "node is stopping");
         return connman_->add_peer(url);
     }
-    void mine_block(util::Bytes data, MinedCallback done) override;
+    void mine_block(util::Bytes data, std::optional<core::XOnlyKey> to,
+                    MinedCallback done) override;
     const mempool::Mempool& mempool() const override { return *mempool_; }
     void submit_transaction(core::Transaction tx, TxCallback done) override;
     util::Result<std::string> wallet_address(bool fresh) override {
@@ -130,7 +131,7 @@ class Node::Impl final : public chain::ChainObserver,
         return api::WalletBalance{b.confirmed, b.pending, b.immature};
     }
     util::Result<std::vector<api::WalletCoinView>> wallet_coins() const override;
-    void wallet_send(api::SendRequest request, TxCallback done) override;
+    void wallet_send(api::SendRequest request, SendCallback done) override;
 
   private:
     void write_node_info();
@@ -446,9 +447,11 @@ api::MiningView Node::Impl::mining() const {
     return v;
 }
 
-void Node::Impl::mine_block(util::Bytes data, MinedCallback done) {
+void Node::Impl::mine_block(util::Bytes data, std::optional<core::XOnlyKey> to,
+                            MinedCallback done) {
     auto queued = miner_->request(
-        mining::CoinbaseSpec{reward_key(), std::move(data)}, [done](mining::MineResult result) {
+        mining::CoinbaseSpec{to ? *to : reward_key(), std::move(data)},
+        [done](mining::MineResult result) {
             if (result.error) return done(util::Unexpected(*result.error));
             if (!result.accepted()) {
                 // Not the client's fault: the chain refused our own block (a clock behind
@@ -536,7 +539,7 @@ util::Result<std::vector<api::WalletCoinView>> Node::Impl::wallet_coins() const 
     return out;
 }
 
-void Node::Impl::wallet_send(api::SendRequest request, TxCallback done) {
+void Node::Impl::wallet_send(api::SendRequest request, SendCallback done) {
     // Choosing coins, signing and entering the pool happen in one step on the chain
     // executor, so two sends never pick the same coin and no block lands in between.
     const bool queued = executor_->post([this, request = std::move(request), done] {
@@ -544,17 +547,18 @@ void Node::Impl::wallet_send(api::SendRequest request, TxCallback done) {
         if (!to) {
             return done(core::ValidationResult::fail(core::ValidationCode::kPolicy, "bad-address",
                                                      to.error().message),
-                        {});
+                        api::SentPayment{});
         }
         wallet::PaymentRequest payment_request;
         payment_request.to = *to;
         payment_request.amount = request.amount;
         if (request.fee_rate) payment_request.fee_rate = *request.fee_rate;
         payment_request.data = request.data;
+        payment_request.coins = request.coins;
         const auto coins = wallet_coin_list();
         wallet::Payment payment;
         if (auto r = wallet_->build_payment(coins, payment_request, &payment); !r) {
-            return done(std::move(r), {});
+            return done(std::move(r), api::SentPayment{});
         }
         auto tx = std::make_shared<const core::Transaction>(std::move(payment.tx));
         core::Uint256 txid;
@@ -566,10 +570,11 @@ void Node::Impl::wallet_send(api::SendRequest request, TxCallback done) {
             spdlog::warn("wallet: the pool refused our payment {}: {}", txid.to_hex(),
                          result.to_string());
         }
-        done(std::move(result), txid);
+        done(std::move(result), api::SentPayment{txid, payment.fee});
     });
     if (!queued) {
-        done(core::ValidationResult::fail(core::ValidationCode::kInternal, "shutting-down"), {});
+        done(core::ValidationResult::fail(core::ValidationCode::kInternal, "shutting-down"),
+             api::SentPayment{});
     }
 }
 

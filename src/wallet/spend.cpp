@@ -70,8 +70,27 @@ core::ValidationResult build_payment(std::span<const WalletCoin> coins,
     }
 
     std::vector<const WalletCoin*> candidates;
-    for (const WalletCoin& c : coins) {
-        if (spendable(c, keys)) candidates.push_back(&c);
+    if (request.coins.empty()) {
+        for (const WalletCoin& c : coins) {
+            if (spendable(c, keys)) candidates.push_back(&c);
+        }
+    }
+    for (const core::OutPoint& named : request.coins) {
+        const auto it = std::find_if(coins.begin(), coins.end(),
+                                     [&named](const WalletCoin& c) { return c.outpoint == named; });
+        const std::string name = named.txid.to_hex() + ":" + std::to_string(named.index);
+        if (it == coins.end()) return refuse("unknown-coin", "the wallet has no coin " + name);
+        WalletCoin unspent = *it;
+        unspent.spent_in_pool = false;
+        if (!spendable(unspent, keys)) {
+            std::string why = " is an unconfirmed payment from someone else";
+            if (!it->mature) why = " is immature";
+            if (!keys.contains(it->out.recipient)) why = " is not of this wallet's keys";
+            return refuse("coin-not-spendable", name + why);
+        }
+        if (std::find(candidates.begin(), candidates.end(), &*it) == candidates.end()) {
+            candidates.push_back(&*it);
+        }
     }
     std::sort(candidates.begin(), candidates.end(), selection_order);
 

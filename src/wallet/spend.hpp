@@ -30,6 +30,13 @@
 //                          how much is spendable and how much was needed
 //   tx-too-large           covering the amount needs more inputs than a transaction may
 //                          hold (Params::max_tx_size)
+//   unknown-coin           a coin named in PaymentRequest::coins is not one of `coins`
+//   coin-not-spendable     a coin named there is immature, an unconfirmed payment from
+//                          someone else, or of a key the wallet does not hold
+//
+// Named coins (PaymentRequest::coins): only those are candidates, in the order above, and a
+// coin a pool transaction already spends is used all the same. That is how a user tries a
+// double spend on purpose: the pool, not the wallet, refuses it (txn-mempool-conflict).
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -64,6 +71,8 @@ struct PaymentRequest {
     core::Amount amount = 0;
     core::Amount fee_rate = kDefaultFeeRate;
     util::Bytes data;
+    // When not empty: spend only these coins (a double spend is the pool's to refuse).
+    std::vector<core::OutPoint> coins;
 };
 
 struct Payment {

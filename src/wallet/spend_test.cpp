@@ -311,3 +311,45 @@ TEST_F(SpendTest, TooManyInputsIsRefused) {
 
 }  // namespace
 }  // namespace peerchain::wallet
+
+namespace peerchain::wallet {
+namespace {
+
+// `peerchain wallet send --coin`: only the named coins are spent, even one a pool
+// transaction already spends, so that the pool refuses the double spend (issue 8).
+TEST_F(SpendTest, NamedCoinsAreTheOnlyOnesSpentEvenWhenSpentInThePool) {
+    const WalletCoin big = coin(50 * core::kCoin);
+    WalletCoin spent = coin(10 * core::kCoin);
+    spent.spent_in_pool = true;
+    const std::vector<WalletCoin> coins = {big, spent};
+
+    PaymentRequest r = pay(2 * core::kCoin);
+    r.coins = {spent.outpoint};
+    Payment p;
+    ASSERT_TRUE(build(coins, r, &p));
+    expect_valid(p, kDefaultFeeRate);
+    ASSERT_EQ(p.spent.size(), 1u);
+    EXPECT_EQ(p.spent[0], spent);
+
+    r.amount = 20 * core::kCoin;  // more than the named coin holds; the other is not taken
+    EXPECT_EQ(build(coins, r, &p).reason, "insufficient-funds");
+}
+
+TEST_F(SpendTest, NamedCoinsMustBeTheWalletsAndSpendable) {
+    WalletCoin immature = coin(50 * core::kCoin);
+    immature.coinbase = true;
+    immature.mature = false;
+    const WalletCoin incoming = coin(30 * core::kCoin, std::nullopt);
+    const std::vector<WalletCoin> coins = {immature, incoming};
+    Payment p;
+    PaymentRequest r = pay(core::kCoin);
+    r.coins = {core::OutPoint{random_txid(), 0}};
+    EXPECT_EQ(build(coins, r, &p).reason, "unknown-coin");
+    r.coins = {immature.outpoint};
+    EXPECT_EQ(build(coins, r, &p).reason, "coin-not-spendable");
+    r.coins = {incoming.outpoint};
+    EXPECT_EQ(build(coins, r, &p).reason, "coin-not-spendable");
+}
+
+}  // namespace
+}  // namespace peerchain::wallet

@@ -178,6 +178,121 @@ util::Result<HttpResponse> HttpClient::request(const HttpRequest& req) const {
     return response;
 }
 
+util::Result<HttpResponse> HttpClient::stream(const HttpRequest& req,
+                                              const std::function<bool(std::string_view)>& on_body,
+                                              std::chrono::milliseconds idle_timeout) const {
+    auto invalid = [](std::string message) {
+        return util::Unexpected(util::Errc::kInvalidArgument, std::move(message));
+    };
+    const http::verb verb = http::string_to_verb(req.method);
+    if (verb == http::verb::unknown) return invalid("unknown HTTP method '" + req.method + "'");
+    if (!is_target(req.target)) return invalid("bad request target '" + req.target + "'");
+    if (!is_field_value(req.bearer_token)) return invalid("bad token");
+    for (const auto& [name, value] : req.headers) {
+        if (!is_token(name) || !is_field_value(value)) return invalid("bad header '" + name + "'");
+    }
+    boost::system::error_code ec;
+    const asio::ip::address address = asio::ip::make_address(options_.host, ec);
+    if (ec) return invalid("'" + options_.host + "' is not an IP address");
+
+    http::request<http::string_body> message{verb, req.target, 11};
+    message.set(http::field::host, authority());
+    message.set(http::field::user_agent, "peerchain-cli");
+    message.set(http::field::accept, "text/event-stream");
+    message.set(http::field::connection, "close");
+    if (!req.bearer_token.empty()) {
+        message.set(http::field::authorization, "Bearer " + req.bearer_token);
+    }
+    for (const auto& [name, value] : req.headers) message.set(name, value);
+    if (!req.body.empty()) {
+        if (message[http::field::content_type].empty()) {
+            message.set(http::field::content_type, "application/json");
+        }
+        message.body() = req.body;
+    }
+    message.prepare_payload();
+
+    // One operation at a time, each run to completion with its own deadline.
+    asio::io_context io;
+    beast::tcp_stream stream(io);
+    auto run = [&io](auto start) {
+        beast::error_code result;
+        start([&result](beast::error_code e, auto&&...) { result = e; });
+        io.restart();
+        io.run();
+        return result;
+    };
+    const std::string where = authority();
+    const auto deadline = std::chrono::steady_clock::now() + options_.timeout;
+
+    stream.expires_at(deadline);
+    beast::error_code failure = run([&](auto done) {
+        stream.async_connect(asio::ip::tcp::endpoint(address, options_.port), done);
+    });
+    if (failure) {
+        return util::Unexpected(util::Errc::kUnavailable,
+                                "cannot connect to " + where + ": " + failure.message());
+    }
+    stream.expires_at(deadline);
+    failure = run([&](auto done) { http::async_write(stream, message, done); });
+    if (failure)
+        return util::Unexpected(util::Errc::kIo, "sending to " + where + ": " + failure.message());
+
+    beast::flat_buffer buffer(options_.header_limit + 64 * 1024);
+    http::response_parser<http::buffer_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(options_.header_limit, std::numeric_limits<std::uint32_t>::max())));
+    parser.body_limit(boost::none);
+    stream.expires_at(deadline);
+    failure = run([&](auto done) { http::async_read_header(stream, buffer, parser, done); });
+    if (failure == beast::error::timeout) {
+        return util::Unexpected(util::Errc::kUnavailable,
+                                "no answer from " + where + " within " +
+                                    std::to_string(options_.timeout.count()) + " ms");
+    }
+    if (failure) {
+        return util::Unexpected(util::Errc::kIo,
+                                "reading from " + where + ": " + failure.message());
+    }
+    HttpResponse response;
+    response.status = parser.get().result_int();
+    response.content_type = std::string(parser.get()[http::field::content_type]);
+    const bool deliver = response.ok();
+
+    char piece[16 * 1024];
+    while (!parser.is_done()) {
+        parser.get().body().data = piece;
+        parser.get().body().size = sizeof piece;
+        stream.expires_after(idle_timeout);
+        failure = run([&](auto done) { http::async_read_some(stream, buffer, parser, done); });
+        if (failure == http::error::need_buffer) failure = {};
+        const std::size_t got = sizeof piece - parser.get().body().size;
+        if (got > 0) {
+            if (deliver) {
+                if (!on_body(std::string_view(piece, got))) break;
+            } else if (response.body.size() + got <= options_.answer_limit) {
+                response.body.append(piece, got);
+            }
+        }
+        if (failure == beast::error::timeout) {
+            return util::Unexpected(
+                util::Errc::kUnavailable,
+                "nothing from " + where + " for " + std::to_string(idle_timeout.count()) + " ms");
+        }
+        if (failure == http::error::end_of_stream || failure == http::error::partial_message ||
+            failure == asio::error::eof || failure == asio::error::connection_reset) {
+            break;
+        }
+        if (failure) {
+            return util::Unexpected(util::Errc::kIo,
+                                    "reading from " + where + ": " + failure.message());
+        }
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    return response;
+}
+
 std::optional<ApiError> parse_api_error(std::string_view body) {
     boost::system::error_code ec;
     const boost::json::value doc = boost::json::parse(body, ec);

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -63,6 +64,16 @@ class HttpClient {
     // timeout; kDecode when the answer is not HTTP or is over a limit; kIo for other
     // socket failures (the connection closed before an answer).
     util::Result<HttpResponse> request(const HttpRequest& request) const;
+
+    // Sends `request` and follows a streamed answer (server-sent events): connecting,
+    // sending and the headers must come within the timeout; then, for a 2xx answer, each
+    // piece of the body is passed to `on_body` as it arrives, until the server ends the
+    // body (ok), `on_body` returns false (ok), or nothing arrives for `idle_timeout`
+    // (kUnavailable). The answer has the status and content type, and, when not 2xx, the
+    // body (at most answer_limit bytes; on_body is not called). Other errors as request().
+    util::Result<HttpResponse> stream(const HttpRequest& request,
+                                      const std::function<bool(std::string_view)>& on_body,
+                                      std::chrono::milliseconds idle_timeout) const;
 
     // "host:port" ("[::1]:3001" for IPv6), for messages.
     std::string authority() const;

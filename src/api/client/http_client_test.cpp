@@ -281,6 +281,66 @@ TEST(HttpClient, AConnectionClosedBeforeTheAnswerIsAnIoError) {
     EXPECT_EQ(r.error().code, util::Errc::kIo) << r.error().to_string();
 }
 
+// A streamed (chunked) answer arrives piece by piece and ends when the server ends it.
+TEST(HttpClient, StreamsAChunkedAnswer) {
+    RawSocket server(true);
+    std::thread t = server.serve_once(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "6\r\nid: 1\n\r\n9\r\ndata: x\n\n\r\n0\r\n\r\n");
+    HttpClientOptions o;
+    o.port = server.port();
+    o.timeout = 5s;
+    std::string got;
+    auto r = HttpClient(o).stream(
+        make("GET", "/events"),
+        [&got](std::string_view piece) {
+            got += piece;
+            return true;
+        },
+        5s);
+    t.join();
+    ASSERT_TRUE(r) << r.error().to_string();
+    EXPECT_EQ(r->status, 200u);
+    EXPECT_EQ(r->content_type, "text/event-stream");
+    EXPECT_EQ(got, "id: 1\ndata: x\n\n");
+    EXPECT_TRUE(r->body.empty());
+}
+
+TEST(HttpClient, AStreamedErrorAnswerKeepsItsBody) {
+    RawSocket server(true);
+    std::thread t = server.serve_once(
+        "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n"
+        "{}");
+    HttpClientOptions o;
+    o.port = server.port();
+    o.timeout = 5s;
+    bool called = false;
+    auto r = HttpClient(o).stream(
+        make("GET", "/events"),
+        [&called](std::string_view) {
+            called = true;
+            return true;
+        },
+        5s);
+    t.join();
+    ASSERT_TRUE(r) << r.error().to_string();
+    EXPECT_EQ(r->status, 404u);
+    EXPECT_EQ(r->body, "{}");
+    EXPECT_FALSE(called);
+}
+
+TEST(HttpClient, StreamingNothingListeningIsUnavailable) {
+    HttpClientOptions o;
+    {
+        RawSocket closed(false);
+        o.port = closed.port();
+    }
+    auto r = HttpClient(o).stream(
+        make("GET", "/events"), [](std::string_view) { return true; }, 1s);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, util::Errc::kUnavailable);
+}
+
 TEST(HttpClient, ParsesOnlyTheApiErrorShape) {
     EXPECT_FALSE(parse_api_error(""));
     EXPECT_FALSE(parse_api_error("{}"));
