@@ -5,6 +5,7 @@ over the HTTP API (status, peers, block, tx, mempool, mine, addpeer, events) and
 import json
 import os
 import re
+import select
 import signal
 import subprocess
 import time
@@ -309,6 +310,47 @@ class TheClientCommands(NodeTestCase):
         self.assertEqual(code, 0, err)
         self.assertIn("block", out)
         self.assertIn(hashes[0], out)
+
+
+    def test_events_reconnect_with_the_last_id_when_the_node_restarts(self):
+        # A node without peers: its only events are the blocks mined here.
+        e = self.start_node("E")
+        try:
+            urllib.request.urlopen(e.url + "/events?since=0&types=peer", timeout=2).close()
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                self.skipTest("this build serves no /events yet")
+            raise
+        except OSError:
+            pass
+        e.pin_ports()
+        proc = subprocess.Popen([BINARY, "events", "--json", "--types", "block", "--since", "0",
+                                 "--count", "3", "--data-dir", e.data_dir],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=clean_env())
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+
+        def next_line():
+            ready, _, _ = select.select([proc.stdout], [], [], 30)
+            self.assertTrue(ready, "no event within 30 s")
+            return proc.stdout.readline()
+
+        first = e.mine("before")["hash"]
+        line = next_line()  # the client has it: now the node goes away
+        self.assertEqual(json.loads(line)["hash"], first, line)
+        e.stop()
+        e.start()
+        # The client reconnects with the last id it saw, which the restarted node never
+        # gave: it answers with a reset, never a silent gap.
+        reset = next_line()
+        self.assertEqual(json.loads(reset)["type"], "reset", reset)
+        second = e.mine("after")["hash"]
+        out, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 0, err)
+        events = [json.loads(l) for l in (line + reset + out).splitlines()]
+        self.assertEqual([ev["type"] for ev in events], ["block", "reset", "block"], out)
+        self.assertEqual(events[2]["hash"], second)
+        self.assertIn("reconnecting", err)
 
 
 if __name__ == "__main__":
