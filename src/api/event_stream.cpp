@@ -1,6 +1,5 @@
 #include "api/event_stream.hpp"
 
-
 #include <boost/json/serialize.hpp>
 #include <utility>
 
@@ -83,9 +82,17 @@ std::string reset_frame(std::string_view reason, std::uint64_t oldest, std::uint
 
 // --- EventHub -------------------------------------------------------------------------------
 
+std::uint64_t first_sequence_at(std::int64_t unix_ms) noexcept {
+    return static_cast<std::uint64_t>(std::max<std::int64_t>(unix_ms, 0)) * 1'000 + 1;
+}
+
 EventHub::EventHub(const util::Clock& clock, EventHubOptions options)
-    : clock_(clock), options_(options) {
+    : clock_(clock),
+      options_(options),
+      last_(options.first_sequence - 1),
+      oldest_(options.first_sequence) {
     NODE_ASSERT(options_.capacity >= 1);
+    NODE_ASSERT(options_.first_sequence >= 1);
     ring_.resize(options_.capacity);
 }
 
@@ -262,9 +269,9 @@ void EventStream::pull(Next next) {
         started_ = true;
         piece = kRetry;
         const std::uint64_t last = hub_->last_sequence();
-        if (resuming_ && after_ > last) {
-            // An id this node never gave (a restart numbers from 1 again): start over from
-            // what is held, saying so.
+        if (resuming_ && (after_ > last || after_ + 1 < hub_->first_sequence())) {
+            // An id this run never gave (one from the future, or from before a restart):
+            // start over from what is held, saying so.
             const auto read = hub_->read_after(0, 0);
             piece += reset_frame("unknown-id", read.oldest, read.last);
             after_ = read.oldest - 1;

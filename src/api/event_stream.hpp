@@ -92,7 +92,17 @@ struct EventHubOptions {
     std::size_t max_bytes = 64u << 20;
     std::size_t max_streams = 1000;
     std::int64_t keep_alive_seconds = 15;
+    // The number of the first event. A node starts it from its start time
+    // (first_sequence_at()), so that numbers keep growing across restarts and a client
+    // resuming with an id of an earlier run gets a reset rather than a silent gap.
+    std::uint64_t first_sequence = 1;
 };
+
+// The first sequence number for a hub started at `unix_ms` (milliseconds since the epoch):
+// unix_ms * 1000 + 1. A later run starts above every number an earlier run gave unless that
+// run averaged over a million events a second, and the numbers stay exact in JavaScript
+// (below 2^53) until the year 2255.
+std::uint64_t first_sequence_at(std::int64_t unix_ms) noexcept;
 
 class EventHub {
   public:
@@ -140,6 +150,7 @@ class EventHub {
     std::size_t open_streams() const;
 
     std::uint64_t last_sequence() const;
+    std::uint64_t first_sequence() const noexcept { return options_.first_sequence; }
     std::size_t capacity() const noexcept { return options_.capacity; }
     std::int64_t now() const { return clock_.now_seconds(); }
 
@@ -153,8 +164,8 @@ class EventHub {
     util::Mutex publish_mutex_;  // taken before mutex_, by publish() only
     mutable util::Mutex mutex_;
     std::vector<StreamEventPtr> ring_ GUARDED_BY(mutex_);  // circular, capacity slots
-    std::uint64_t last_ GUARDED_BY(mutex_) = 0;
-    std::uint64_t oldest_ GUARDED_BY(mutex_) = 1;  // last_ + 1 while none is held
+    std::uint64_t last_ GUARDED_BY(mutex_);    // first_sequence - 1 before the first event
+    std::uint64_t oldest_ GUARDED_BY(mutex_);  // last_ + 1 while none is held
     std::size_t bytes_ GUARDED_BY(mutex_) = 0;
     bool closed_ GUARDED_BY(mutex_) = false;
     std::unordered_map<std::uint64_t, Waiter> waiters_ GUARDED_BY(mutex_);

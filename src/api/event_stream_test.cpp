@@ -42,7 +42,7 @@ class EventStreamTest : public ::testing::Test {
   protected:
     std::shared_ptr<EventHub> make_hub(std::size_t capacity, std::size_t max_streams = 1000) {
         return std::make_shared<EventHub>(clock_,
-                                          EventHubOptions{capacity, 64u << 20, max_streams, 15});
+                                          EventHubOptions{capacity, 64u << 20, max_streams, 15, 1});
     }
     util::ManualClock clock_{1'700'000'000};
 };
@@ -117,7 +117,7 @@ TEST_F(EventStreamTest, ReadAfterReportsAGapPastTheRing) {
 }
 
 TEST_F(EventStreamTest, BigEventsMakeRoomByBytesButTheNewestStays) {
-    auto hub = std::make_shared<EventHub>(clock_, EventHubOptions{100, 4096, 10, 15});
+    auto hub = std::make_shared<EventHub>(clock_, EventHubOptions{100, 4096, 10, 15, 1});
     for (int i = 1; i <= 3; ++i) publish_block(*hub, i);
     EXPECT_EQ(hub->read_after(0, 10).oldest, 1u);
     json::object data;
@@ -191,6 +191,30 @@ TEST_F(EventStreamTest, AnIdFromTheFutureIsAResetNotAGap) {
     stream->pull(sink.next());
     EXPECT_EQ(sink.text(), "retry: 2000\n\n" + reset_frame("unknown-id", 1, 2) + block_frame(1, 1) +
                                block_frame(2, 2));
+}
+
+TEST_F(EventStreamTest, NumbersGrowAcrossRestartsAndAnEarlierRunsIdIsAReset) {
+    // The first run gave ids up to 3; the restarted node numbers from its start time.
+    const std::uint64_t first = first_sequence_at(1'700'000'000'100);
+    EXPECT_EQ(first, 1'700'000'000'100'001u);
+    // A run that started 100 ms earlier and gave under 100,000 events is below it.
+    EXPECT_GT(first, first_sequence_at(1'700'000'000'000) + 100'000 - 1);
+    auto hub = std::make_shared<EventHub>(clock_, EventHubOptions{10, 64u << 20, 10, 15, first});
+    EXPECT_EQ(hub->last_sequence(), first - 1);
+    EXPECT_EQ(publish_block(*hub, 1), first);
+    EXPECT_EQ(publish_block(*hub, 2), first + 1);
+    // A client of the earlier run, even one whose id is below the held events' numbers by
+    // less than the ring, is told that it missed what it cannot get back.
+    auto stream = EventStream::open(hub, {}, first_sequence_at(1'700'000'000'000) + 3);
+    Sink sink;
+    stream->pull(sink.next());
+    EXPECT_EQ(sink.text(), "retry: 2000\n\n" + reset_frame("unknown-id", first, first + 1) +
+                               block_frame(first, 1) + block_frame(first + 1, 2));
+    // A client of this run resumes as usual.
+    auto resumed = EventStream::open(hub, {}, first);
+    Sink more;
+    resumed->pull(more.next());
+    EXPECT_EQ(more.text(), "retry: 2000\n\n" + block_frame(first + 1, 2));
 }
 
 TEST_F(EventStreamTest, ALiveClientThatFallsPastTheRingIsCutOff) {

@@ -214,7 +214,11 @@ util::Result<void> Node::Impl::start() {
 
     hub_ = std::make_shared<api::EventHub>(
         util::SystemClock::instance(),
-        api::EventHubOptions{config_.event_buffer, 64u << 20, 1000, 15});
+        api::EventHubOptions{
+            config_.event_buffer, 64u << 20, 1000, 15,
+            api::first_sequence_at(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count())});
     feed_ = std::make_unique<EventFeed>(events_, *hub_, *params_);
     feed_->start();
 

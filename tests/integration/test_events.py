@@ -220,13 +220,24 @@ class EventStream(NodeTestCase):
         _, event, reset = again.next()
         self.assertEqual(event, "reset")
         self.assertEqual((reset["seq"], reset["type"]), (0, "reset"))
-        self.assertEqual(reset["last"], 62)
-        self.assertEqual(reset["oldest"], 62 - 20 + 1)
+        first_id = int(event_id)  # numbers start at the node's start time, not at 1
+        self.assertEqual(reset["last"], first_id + 61)
+        self.assertEqual(reset["oldest"], first_id + 61 - 20 + 1)
         got = again.take(20)
-        self.assertEqual([int(i) for i, _, _ in got], list(range(43, 63)))
+        self.assertEqual([int(i) for i, _, _ in got],
+                         list(range(first_id + 42, first_id + 62)))
         # An id this node never gave (another run of it) is a reset too, never a gap.
         stale = self.client(a, last_event_id="100000")
         self.assertEqual(stale.next()[1], "reset")
+        # A restarted node numbers above everything it gave before: a client resuming
+        # with an id of the earlier run gets a reset, even after many new events.
+        a.stop()
+        a.start()
+        a.mine_many(40, "after the restart")
+        resumed = self.client(a, last_event_id=str(first_id + 61))
+        _, event, reset = resumed.next()
+        self.assertEqual(event, "reset")
+        self.assertGreater(reset["oldest"], first_id + 61)
 
     def test_a_reorg_is_told_after_its_blocks(self):
         a = self.start_node("A")
