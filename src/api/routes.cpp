@@ -45,46 +45,45 @@ Response unknown_block(std::string_view what) {
 }
 
 void add_block_routes(Router& router, NodeApi& node) {
-    router.add(Method::kGet, "/blocks", Access::kOpen,
-               sync_handler([&node](const Request& req) -> Response {
-                   std::uint32_t from = 0;
-                   std::uint32_t limit = kMaxBlocksPerAnswer;
-                   if (auto v = req.query_param("from")) {
-                       auto n = parse_u32(*v);
-                       if (!n) return bad_request("'from' must be a block height");
-                       from = *n;
-                   }
-                   if (auto v = req.query_param("limit")) {
-                       auto n = parse_u32(*v);
-                       if (!n) return bad_request("'limit' must be a whole number");
-                       limit = std::min(*n, kMaxBlocksPerAnswer);
-                   }
-                   const auto& chain = node.chain();
-                   const chain::BlockIndex* tip = chain.tip();
-                   json::array blocks;
-                   for (std::uint64_t h = from; h <= tip->height && blocks.size() < limit; ++h) {
-                       const auto* index = chain.at_height(static_cast<std::uint32_t>(h));
-                       if (index == nullptr) break;  // a reorg shortened the chain meanwhile
-                       auto block = chain.read_block(index);
-                       if (!block) return error_response(block.error());
-                       BlockPlacement placement{
-                           index->height,
-                           static_cast<std::int64_t>(tip->height) - index->height + 1};
-                       blocks.push_back(block_json(**block, placement, chain.params()));
-                   }
-                   const std::uint64_t next = std::uint64_t{from} + blocks.size();
-                   const bool more = !blocks.empty() && next <= tip->height;
-                   Response res = Response::ok(std::move(blocks));
-                   res.headers.push_back({"X-Chain-Height", std::to_string(tip->height)});
-                   // The body stays the bare array the tutorials expect; the next page is
-                   // named the way RFC 8288 pages are (GitHub's API does the same).
-                   if (more) {
-                       res.headers.push_back({"Link", "</blocks?from=" + std::to_string(next) +
-                                                          "&limit=" + std::to_string(limit) +
-                                                          ">; rel=\"next\""});
-                   }
-                   return res;
-               }));
+    router.add(
+        Method::kGet, "/blocks", Access::kOpen,
+        sync_handler([&node](const Request& req) -> Response {
+            std::uint32_t from = 0;
+            std::uint32_t limit = kMaxBlocksPerAnswer;
+            if (auto v = req.query_param("from")) {
+                auto n = parse_u32(*v);
+                if (!n) return bad_request("'from' must be a block height");
+                from = *n;
+            }
+            if (auto v = req.query_param("limit")) {
+                auto n = parse_u32(*v);
+                if (!n) return bad_request("'limit' must be a whole number");
+                limit = std::min(*n, kMaxBlocksPerAnswer);
+            }
+            const auto& chain = node.chain();
+            const chain::BlockIndex* tip = chain.tip();
+            json::array blocks;
+            for (std::uint64_t h = from; h <= tip->height && blocks.size() < limit; ++h) {
+                const auto* index = chain.at_height(static_cast<std::uint32_t>(h));
+                if (index == nullptr) break;  // a reorg shortened the chain meanwhile
+                auto block = chain.read_block(index);
+                if (!block) return error_response(block.error());
+                BlockPlacement placement{
+                    index->height, static_cast<std::int64_t>(tip->height) - index->height + 1};
+                blocks.push_back(block_json(**block, placement, chain.params()));
+            }
+            const std::uint64_t next = std::uint64_t{from} + blocks.size();
+            const bool more = !blocks.empty() && next <= tip->height;
+            Response res = Response::ok(std::move(blocks));
+            res.headers.push_back({"X-Chain-Height", std::to_string(tip->height)});
+            // The body stays the bare array the tutorials expect; the next page is
+            // named the way RFC 8288 pages are (GitHub's API does the same).
+            if (more) {
+                res.headers.push_back({"Link", "</blocks?from=" + std::to_string(next) + "&limit=" +
+                                                   std::to_string(limit) + ">; rel=\"next\""});
+            }
+            return res;
+        }));
 
     router.add(Method::kGet, "/blocks/latest", Access::kOpen, sync_handler([&node](const Request&) {
                    return block_answer(node, node.chain().tip());
