@@ -1,10 +1,12 @@
 // Node: owns and wires every component of a running peerchain node.
 //
-//   store (LevelDB) -> Chainstate -> EventBus -> Mempool, PeerManager, Miner, Node (in order)
+//   store (LevelDB) -> Chainstate -> EventBus -> Mempool, PeerManager, Miner, Node, metrics
+//                                        `-> tap -> EventFeed ("events" thread) -> EventHub
 //   chain executor (one thread: every chain mutation and every peer message)
-//   PeerManager <-> ConnMan <-> Transport (WebSocket, I/O threads)
+//   PeerManager <-> ConnMan <-> Transport (WebSocket and TCP, the P2P I/O threads)
 //   Miner (its own threads) -> BlockSink -> chain executor
-//   HttpServer (I/O threads) -> routes -> NodeApi (this) -> chain queries, miner, connman
+//   HttpServer (its own I/O threads) -> routes -> NodeApi (this) -> chain queries, miner,
+//   connman, EventHub (GET /events)
 //
 // node/ owns every component and wires them; it implements the interfaces left for it
 // (the bus's last ChainObserver, BlockSink, NodeApi) and is the only module that sees
