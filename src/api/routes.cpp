@@ -172,7 +172,9 @@ void add_mining_routes(Router& router, NodeApi& node) {
                 return respond(bad_request(
                     "expected {\"data\": \"<text>\"} or {\"count\": N, \"to\": \"<address>\"}"));
             }
-            const std::string_view text = data != nullptr ? data->get_string() : "";
+            // Both arms a string_view: `cond ? json::string : ""` would be a temporary copy.
+            const std::string_view text =
+                data != nullptr ? std::string_view(data->get_string()) : std::string_view();
             const std::size_t max = node.chain().params().max_data_size;
             if (text.size() > max) {
                 return respond(error_response(400, "data-too-large",
