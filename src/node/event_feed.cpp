@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cmath>
+#include <thread>
 #include <utility>
 
 #include "core/address.hpp"
@@ -18,7 +19,13 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::size_t kTapBatch = 256;
+constexpr std::size_t kTapBatch = 4096;
+// After a batch, the thread lets the next one gather this long before it reads again. The
+// first event after a quiet spell still wakes it at once; during a sync (thousands of
+// events a second) the chain executor then publishes with nobody waiting on the tap, which
+// costs it no system call, instead of waking this thread for every event: that wake-up took
+// a fifth of the chain executor's time and a quarter of the sync speed.
+constexpr std::chrono::milliseconds kGather{10};
 
 json::object tip_json(std::uint32_t height, const core::Uint256& hash) {
     json::object o;
@@ -74,8 +81,12 @@ void EventFeed::run() {
         }
         for (const auto& [seq, event] : read.events) convert(event);
         next = read.next;
+        // This thread is the tap's one reader: what it converted (blocks, transactions)
+        // need not stay in memory for the tap's next 10,000 events.
+        tap_.discard_through(next - 1);
         drain_side();
         if (read.closed && read.events.empty()) break;
+        if (!read.events.empty() && !read.closed) std::this_thread::sleep_for(kGather);
     }
 }
 

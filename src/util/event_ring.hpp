@@ -7,9 +7,9 @@
 // it left off while the ring still holds the events after it (the HTTP event stream's
 // Last-Event-ID).
 //
-// Thread-safety: publish(), read(), last_sequence(), nudge() and close() may be called from any
-// thread. publish() holds the internal lock only to store one event; readers copy events
-// out under it. T must be copyable.
+// Thread-safety: publish(), read(), discard_through(), last_sequence(), nudge() and close()
+// may be called from any thread. publish() holds the internal lock only to store one event; readers
+// copy events out under it. T must be copyable.
 #pragma once
 
 #include <chrono>
@@ -82,6 +82,14 @@ class EventRing {
         }
         out.next = out.events.empty() ? since : out.events.back().first + 1;
         return out;
+    }
+
+    // Drops every held event numbered `seq` or lower. For a ring whose one reader has
+    // consumed them: what an event holds (a block, say) is then not kept alive for
+    // `capacity` more events. A later read() from before `seq` gets `reset`.
+    void discard_through(std::uint64_t seq) {
+        LockGuard lock(mutex_);
+        while (!events_.empty() && events_.front().first <= seq) events_.pop_front();
     }
 
     // The number of the newest event (0 before the first).

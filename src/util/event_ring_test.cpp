@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -99,6 +100,36 @@ TEST(EventRing, TheProducerNeverWaitsForReaders) {
     auto r = ring.read(0, 1000);
     EXPECT_EQ(r.events.size(), 100u);
     EXPECT_EQ(r.events.back().second, 999'999);
+}
+
+}  // namespace
+}  // namespace peerchain::util
+
+namespace peerchain::util {
+namespace {
+
+TEST(EventRingDiscard, ConsumedEventsAreDroppedAndAReaderFromBeforeGetsReset) {
+    EventRing<std::shared_ptr<int>> ring(100);
+    auto held = std::make_shared<int>(7);
+    ring.publish(held);
+    ring.publish(std::make_shared<int>(8));
+    ring.publish(std::make_shared<int>(9));
+    EXPECT_EQ(held.use_count(), 2);
+    ring.discard_through(2);
+    EXPECT_EQ(held.use_count(), 1);  // the ring no longer keeps it alive
+    auto r = ring.read(3, 10);
+    EXPECT_FALSE(r.reset);
+    ASSERT_EQ(r.events.size(), 1u);
+    EXPECT_EQ(*r.events[0].second, 9);
+    r = ring.read(1, 10);
+    EXPECT_TRUE(r.reset);
+    EXPECT_EQ(r.events.front().first, 3u);
+    ring.discard_through(3);
+    EXPECT_EQ(ring.publish(std::make_shared<int>(10)), 4u);
+    r = ring.read(4, 10);
+    EXPECT_FALSE(r.reset);
+    ASSERT_EQ(r.events.size(), 1u);
+    EXPECT_EQ(*r.events[0].second, 10);
 }
 
 }  // namespace
