@@ -104,6 +104,13 @@ class SseClient:
 
 
 class EventStream(NodeTestCase):
+    def settle(self, node, height):
+        """Waits until the node's stream holds the events of its block at `height`: the feed
+        renders on its own thread, a few milliseconds after the chain."""
+        c = self.client(node, "?since=0&types=tx-confirmed")
+        c.until(lambda e, d: d["height"] >= height)
+        c.close()
+
     def client(self, node, query="", last_event_id=None):
         c = SseClient(node, query, last_event_id)
         self.addCleanup(c.close)
@@ -216,6 +223,7 @@ class EventStream(NodeTestCase):
         event_id, _, _ = first.next()
         first.close()
         a.mine_many(30, "missed")  # 60 events (a block and its coinbase each)
+        self.settle(a, 31)
         again = self.client(a, last_event_id=event_id)
         _, event, reset = again.next()
         self.assertEqual(event, "reset")
@@ -244,6 +252,7 @@ class EventStream(NodeTestCase):
         b = self.start_node("B")
         a_blocks = a.mine_many(2, "a")
         b_blocks = b.mine_many(3, "b")
+        self.settle(a, 2)  # "live from now" must not catch A's own blocks still on their way
         watch = self.client(a, "?types=block,block-disconnected,reorg")
         a.post("/addPeer", {"peer": b.ws_url})
         got = watch.until(lambda e, d: e == "reorg")
