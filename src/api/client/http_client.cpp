@@ -52,16 +52,15 @@ bool is_target(std::string_view s) {
     return true;
 }
 
-}  // namespace
+// A request checked and built: every field a caller gave is validated (no CR, LF or NUL
+// can reach the wire), and the host must be an IP literal.
+struct Prepared {
+    asio::ip::address address;
+    http::request<http::string_body> message;
+};
 
-HttpClient::HttpClient(HttpClientOptions options) : options_(std::move(options)) {}
-
-std::string HttpClient::authority() const {
-    const bool v6 = options_.host.find(':') != std::string::npos;
-    return (v6 ? "[" + options_.host + "]" : options_.host) + ":" + std::to_string(options_.port);
-}
-
-util::Result<HttpResponse> HttpClient::request(const HttpRequest& req) const {
+util::Result<Prepared> prepare(const HttpRequest& req, const std::string& host,
+                               const std::string& authority, const char* accept) {
     auto invalid = [](std::string message) {
         return util::Unexpected(util::Errc::kInvalidArgument, std::move(message));
     };
@@ -73,13 +72,15 @@ util::Result<HttpResponse> HttpClient::request(const HttpRequest& req) const {
         if (!is_token(name) || !is_field_value(value)) return invalid("bad header '" + name + "'");
     }
     boost::system::error_code ec;
-    const asio::ip::address address = asio::ip::make_address(options_.host, ec);
-    if (ec) return invalid("'" + options_.host + "' is not an IP address");
+    Prepared out;
+    out.address = asio::ip::make_address(host, ec);
+    if (ec) return invalid("'" + host + "' is not an IP address");
 
-    http::request<http::string_body> message{verb, req.target, 11};
-    message.set(http::field::host, authority());
+    http::request<http::string_body>& message = out.message;
+    message = http::request<http::string_body>{verb, req.target, 11};
+    message.set(http::field::host, authority);
     message.set(http::field::user_agent, "peerchain-cli");
-    message.set(http::field::accept, "application/json");
+    message.set(http::field::accept, accept);
     message.set(http::field::connection, "close");
     if (!req.bearer_token.empty()) {
         message.set(http::field::authorization, "Bearer " + req.bearer_token);
@@ -92,6 +93,23 @@ util::Result<HttpResponse> HttpClient::request(const HttpRequest& req) const {
         message.body() = req.body;
     }
     message.prepare_payload();
+    return out;
+}
+
+}  // namespace
+
+HttpClient::HttpClient(HttpClientOptions options) : options_(std::move(options)) {}
+
+std::string HttpClient::authority() const {
+    const bool v6 = options_.host.find(':') != std::string::npos;
+    return (v6 ? "[" + options_.host + "]" : options_.host) + ":" + std::to_string(options_.port);
+}
+
+util::Result<HttpResponse> HttpClient::request(const HttpRequest& req) const {
+    auto prepared = prepare(req, options_.host, authority(), "application/json");
+    if (!prepared) return util::Unexpected(prepared.error());
+    const asio::ip::address address = prepared->address;
+    http::request<http::string_body>& message = prepared->message;
 
     asio::io_context io;
     beast::tcp_stream stream(io);
@@ -181,36 +199,10 @@ util::Result<HttpResponse> HttpClient::request(const HttpRequest& req) const {
 util::Result<HttpResponse> HttpClient::stream(const HttpRequest& req,
                                               const std::function<bool(std::string_view)>& on_body,
                                               std::chrono::milliseconds idle_timeout) const {
-    auto invalid = [](std::string message) {
-        return util::Unexpected(util::Errc::kInvalidArgument, std::move(message));
-    };
-    const http::verb verb = http::string_to_verb(req.method);
-    if (verb == http::verb::unknown) return invalid("unknown HTTP method '" + req.method + "'");
-    if (!is_target(req.target)) return invalid("bad request target '" + req.target + "'");
-    if (!is_field_value(req.bearer_token)) return invalid("bad token");
-    for (const auto& [name, value] : req.headers) {
-        if (!is_token(name) || !is_field_value(value)) return invalid("bad header '" + name + "'");
-    }
-    boost::system::error_code ec;
-    const asio::ip::address address = asio::ip::make_address(options_.host, ec);
-    if (ec) return invalid("'" + options_.host + "' is not an IP address");
-
-    http::request<http::string_body> message{verb, req.target, 11};
-    message.set(http::field::host, authority());
-    message.set(http::field::user_agent, "peerchain-cli");
-    message.set(http::field::accept, "text/event-stream");
-    message.set(http::field::connection, "close");
-    if (!req.bearer_token.empty()) {
-        message.set(http::field::authorization, "Bearer " + req.bearer_token);
-    }
-    for (const auto& [name, value] : req.headers) message.set(name, value);
-    if (!req.body.empty()) {
-        if (message[http::field::content_type].empty()) {
-            message.set(http::field::content_type, "application/json");
-        }
-        message.body() = req.body;
-    }
-    message.prepare_payload();
+    auto prepared = prepare(req, options_.host, authority(), "text/event-stream");
+    if (!prepared) return util::Unexpected(prepared.error());
+    const asio::ip::address address = prepared->address;
+    http::request<http::string_body>& message = prepared->message;
 
     // One operation at a time, each run to completion with its own deadline.
     asio::io_context io;
