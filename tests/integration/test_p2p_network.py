@@ -247,6 +247,9 @@ class LowWorkHeaders(NodeTestCase):
         self.assertEqual(before["height"], 100_500)
         h = self.start_node("H", peers=[n.ws_url])
         wait_until(lambda: h.height() > 0, timeout=60, what="H to start syncing from N")
+        # N's peak memory below is the lighter chain's doing only: serving H's sync of
+        # 100,500 blocks beside it added 16-31 MB of its own, depending on the machine's load.
+        wait_until(lambda: h.tip() == before["tipHash"], timeout=180, what="H on N's tip")
 
         junk = regtest_headers(100_000, tag=b"a lighter chain")
         height_of = {block_id(header): i + 1 for i, header in enumerate(junk)}
@@ -280,7 +283,9 @@ class LowWorkHeaders(NodeTestCase):
         peer.sync_with_ping(on_message=serve)  # N has handled every batch
 
         growth = n.vm_hwm_kb() - hwm_before
-        self.assertLess(growth, 30 * MB, f"N's peak memory grew by {growth} kB")
+        # Measured alone, the lighter chain's 100,000 headers cost N tens of kB; storing them
+        # would take about 25 MB.
+        self.assertLess(growth, 10 * MB, f"N's peak memory grew by {growth} kB")
         after = n.status()
         for field in ("height", "tipHash", "headers", "bestHeaderHeight"):
             self.assertEqual(after[field], before[field], field)
