@@ -6,7 +6,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
@@ -16,6 +15,7 @@
 #include <thread>
 
 #include "node/config.hpp"
+#include "util/stop_signal.hpp"
 
 extern char** environ;
 
@@ -40,20 +40,7 @@ constexpr auto kPoll = std::chrono::milliseconds(50);
 // The end of a log that failure_reason() reads.
 constexpr std::size_t kLogTail = 16 * 1024;
 
-std::atomic<int> g_stop_signal{0};
-
-void on_stop_signal(int sig) { g_stop_signal.store(sig); }
-
-void install_signal_handlers() {
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
-    signal(SIGPIPE, SIG_IGN);
-}
-
-bool stop_requested() { return g_stop_signal.load() != 0; }
+bool stop_requested() { return util::stop_signal() != 0; }
 
 struct Child {
     int k = 0;
@@ -332,7 +319,7 @@ int run_testnet(TestnetOptions options) {
                      options.nodes);
         return 2;
     }
-    install_signal_handlers();
+    util::install_stop_signals();
 
     const bool temporary = options.dir.empty();
     std::filesystem::path dir = options.dir;

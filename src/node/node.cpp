@@ -1,12 +1,10 @@
 #include "node/node.hpp"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
@@ -39,6 +37,7 @@
 #include "util/executor.hpp"
 #include "util/file.hpp"
 #include "util/metrics.hpp"
+#include "util/stop_signal.hpp"
 #include "util/sync.hpp"
 #include "util/thread_annotations.hpp"
 #include "wallet/coins.hpp"
@@ -601,28 +600,18 @@ void Node::wait(const std::function<bool()>& stop_requested) { impl_->wait(stop_
 std::uint16_t Node::http_port() const noexcept { return impl_->http_port(); }
 std::uint16_t Node::p2p_port() const noexcept { return impl_->p2p_port(); }
 
-namespace {
-std::atomic<int> g_signal{0};
-void on_signal(int sig) { g_signal.store(sig); }
-}  // namespace
-
 int run_node(const NodeConfig& config) {
     spdlog::set_level(spdlog::level::from_str(config.log_level));
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
-    struct sigaction sa {};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
-    signal(SIGPIPE, SIG_IGN);
+    util::install_stop_signals();
 
     auto node = Node::start(config);
     if (!node) {
         spdlog::critical("cannot start: {}", node.error().message);
         return 1;
     }
-    (*node)->wait([] { return g_signal.load() != 0; });
-    if (const int sig = g_signal.load()) spdlog::info("signal {} received", sig);
+    (*node)->wait([] { return util::stop_signal() != 0; });
+    if (const int sig = util::stop_signal()) spdlog::info("signal {} received", sig);
     (*node)->stop();
     return 0;
 }
