@@ -20,6 +20,16 @@ ValidationResult check_header_pow(const BlockHeader& header, const Params& p) {
 }
 
 ValidationResult check_transaction(const Transaction& tx, const Params& p) {
+    // Only the values the formats define are valid until a documented upgrade gives others
+    // a meaning (PROTOCOL.md 1.2): a peer cannot put anything in fields nobody reads.
+    if (tx.version != kTxVersion) {
+        return ValidationResult::invalid("bad-txns-version",
+                                         "version " + std::to_string(tx.version));
+    }
+    if (tx.lock_time != 0) {
+        return ValidationResult::invalid("bad-txns-locktime",
+                                         "lock_time " + std::to_string(tx.lock_time));
+    }
     if (tx.inputs.empty()) return ValidationResult::invalid("bad-txns-vin-empty");
     if (tx.outputs.empty()) return ValidationResult::invalid("bad-txns-vout-empty");
     if (tx.serialized_size() > p.max_tx_size) {
@@ -89,6 +99,11 @@ ValidationResult check_block(const Block& block, const Params& p) {
 
 ValidationResult check_header_context(const BlockHeader& header, const HeaderContext& ctx,
                                       const Params& p) {
+    // Contextual, so that an upgrade can give another version a meaning from a height on.
+    if (header.version != kHeaderVersion) {
+        return ValidationResult::invalid("bad-version",
+                                         "header version " + std::to_string(header.version));
+    }
     if (header.bits != ctx.expected_bits) {
         return ValidationResult::invalid("bad-diffbits", "incorrect proof of work target");
     }

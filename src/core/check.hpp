@@ -15,9 +15,14 @@ namespace peerchain::core {
 // bad-diffbits (bits do not decode or are easier than the limit), high-hash.
 ValidationResult check_header_pow(const BlockHeader& header, const Params& p);
 
-// bad-txns-vin-empty, bad-txns-vout-empty, bad-txns-oversize, bad-txns-data-oversize,
-// bad-txns-vout-negative, bad-txns-vout-toolarge, bad-txns-txouttotal-toolarge,
-// bad-txns-inputs-duplicate, bad-txns-prevout-null.
+// The only header and transaction versions that are valid (PROTOCOL.md 1.1, 1.2).
+inline constexpr std::uint32_t kHeaderVersion = 1;
+inline constexpr std::uint32_t kTxVersion = 1;
+
+// bad-txns-version, bad-txns-locktime (lock_time must be 0), bad-txns-vin-empty,
+// bad-txns-vout-empty, bad-txns-oversize, bad-txns-data-oversize, bad-txns-vout-negative,
+// bad-txns-vout-toolarge, bad-txns-txouttotal-toolarge, bad-txns-inputs-duplicate,
+// bad-txns-prevout-null.
 ValidationResult check_transaction(const Transaction& tx, const Params& p);
 
 // check_header_pow, then bad-blk-length, bad-cb-missing, bad-cb-multiple, the
@@ -31,7 +36,7 @@ struct HeaderContext {
     std::int64_t now;               // the node's clock
 };
 
-// bad-diffbits (not the expected bits), time-too-old, time-too-new (kTimeFuture).
+// bad-version, bad-diffbits (not the expected bits), time-too-old, time-too-new (kTimeFuture).
 ValidationResult check_header_context(const BlockHeader& header, const HeaderContext& ctx,
                                       const Params& p);
 

@@ -136,6 +136,14 @@ TEST(CheckTransaction, EachRule) {
     for (int i = 0; i < 2600; ++i) big.outputs.push_back(TxOut{1, XOnlyKey{}});
     EXPECT_EQ(reason(check_transaction(big, rt())), "bad-txns-oversize");
 
+    Transaction v2 = spend(1);
+    v2.version = 2;
+    EXPECT_EQ(reason(check_transaction(v2, rt())), "bad-txns-version");
+
+    Transaction locked = spend(1);
+    locked.lock_time = 12345;
+    EXPECT_EQ(reason(check_transaction(locked, rt())), "bad-txns-locktime");
+
     Transaction max_data = spend(1);
     max_data.data.assign(rt().max_data_size, 'd');
     EXPECT_EQ(reason(check_transaction(max_data, rt())), "ok");
@@ -175,6 +183,25 @@ TEST(CheckContext, BitsMustBeTheExpectedOnes) {
     const Block b = valid_block();
     HeaderContext ctx{1, 0, rt().pow_limit_bits - 1, b.header.time};
     EXPECT_EQ(reason(check_header_context(b.header, ctx, rt())), "bad-diffbits");
+}
+
+TEST(CheckContext, OnlyHeaderVersionOneIsValid) {
+    for (const std::uint32_t version : {0u, 2u, 0xffffffffu}) {
+        Block b = valid_block();
+        b.header.version = version;
+        testutil::mine(b, rt());
+        const HeaderContext ctx{1, 0, rt().pow_limit_bits, b.header.time};
+        EXPECT_EQ(reason(check_header_context(b.header, ctx, rt())), "bad-version") << version;
+    }
+}
+
+TEST(CheckContext, ACoinbaseHasVersionOneAndNoLockTimeToo) {
+    Block b = valid_block();
+    b.txs[0].version = 7;
+    EXPECT_EQ(reason(check_transaction(b.txs[0], rt())), "bad-txns-version");
+    b.txs[0].version = 1;
+    b.txs[0].lock_time = 12345;
+    EXPECT_EQ(reason(check_transaction(b.txs[0], rt())), "bad-txns-locktime");
 }
 
 TEST(CheckContext, CoinbaseCommitsToHeight) {
