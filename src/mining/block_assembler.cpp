@@ -44,10 +44,10 @@ util::Result<BlockTemplate> BlockAssembler::create(
                                 "bits " + std::to_string(context.bits) + " do not decode");
     }
     const std::int64_t now = clock_.now_seconds();
-    if (context.min_time > now + params_.max_future_drift) {
+    if (context.min_time > now + max_time_ahead(params_)) {
         return util::Unexpected(util::Errc::kUnavailable,
                                 "the chain's time floor " + std::to_string(context.min_time) +
-                                    " is more than " + std::to_string(params_.max_future_drift) +
+                                    " is more than " + std::to_string(max_time_ahead(params_)) +
                                     "s ahead of the clock");
     }
     const auto time = block_time(context.min_time);

@@ -64,13 +64,21 @@ class BlockAssembler {
     // Chainstate::next_block_context(). Fails with kInvalidArgument when the data is too
     // long (check_coinbase_spec) or the bits do not decode to a target, and with
     // kUnavailable when the parent's time floor lies further ahead of the clock than
-    // Params::max_future_drift (the chain would refuse the block as time-too-new; it
-    // becomes possible as the clock catches up). `pool` (null: the coinbase alone) gives
-    // the transactions; its queries are safe from any thread.
+    // max_time_ahead() (a peer whose clock is a little behind ours would refuse the block
+    // as time-too-new; it becomes possible as the clock catches up). `pool` (null: the coinbase
+    // alone) gives the transactions; its queries are safe from any thread.
     util::Result<BlockTemplate> create(const chain::Chainstate::NextBlockContext& context,
                                        const CoinbaseSpec& spec,
                                        const mempool::Mempool* pool = nullptr,
                                        std::uint64_t extra_nonce = 0) const;
+
+    // How far ahead of our clock a template's time may be: half of max_future_drift, so
+    // that a peer whose clock is up to that much behind ours still takes our blocks
+    // (PROTOCOL.md 1.7). A block stamped right at our own limit would be refused by every
+    // peer whose clock is a second slow.
+    static constexpr std::int64_t max_time_ahead(const core::Params& params) noexcept {
+        return params.max_future_drift / 2;
+    }
 
     // The header time for a template: max(clock now, min_time), or nullopt when that does
     // not fit the header's u32 field.

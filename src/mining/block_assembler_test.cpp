@@ -65,14 +65,20 @@ TEST_F(BlockAssemblerTest, TimeIsNeverBelowTheChainsFloor) {
     EXPECT_EQ(assembler_.block_time(now_ - 30), now_);
 }
 
+// Issue 9: a block stamped 119 s ahead was refused by a peer whose clock was a second
+// slow. A template is never further ahead than half the drift a peer allows.
 TEST_F(BlockAssemblerTest, RefusesAFloorTooFarAheadOfTheClock) {
-    auto tmpl =
-        assembler_.create(context(now_ + params_.max_future_drift + 1), CoinbaseSpec{key_, {}});
+    const std::int64_t margin = BlockAssembler::max_time_ahead(params_);
+    EXPECT_EQ(margin, params_.max_future_drift / 2);
+    auto at_margin = assembler_.create(context(now_ + margin), CoinbaseSpec{key_, {}});
+    ASSERT_TRUE(at_margin);
+    EXPECT_EQ(at_margin->block.header.time, now_ + margin);
+
+    auto tmpl = assembler_.create(context(now_ + margin + 1), CoinbaseSpec{key_, {}});
     ASSERT_FALSE(tmpl);
     EXPECT_EQ(tmpl.error().code, util::Errc::kUnavailable);
     clock_.advance(1);
-    EXPECT_TRUE(
-        assembler_.create(context(now_ + params_.max_future_drift + 1), CoinbaseSpec{key_, {}}));
+    EXPECT_TRUE(assembler_.create(context(now_ + margin + 1), CoinbaseSpec{key_, {}}));
 }
 
 TEST_F(BlockAssemblerTest, DataIsBoundedByTheParams) {
