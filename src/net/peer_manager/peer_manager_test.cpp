@@ -38,6 +38,18 @@ TEST_F(PeerManagerTest, OutboundSendsVersionFirst) {
     EXPECT_FALSE(disconnected(id));
 }
 
+// Issue 9: the nonce only serves to spot a connection to ourselves. We never send 0, so
+// a peer's 0 can never match one of ours; it is taken (as Bitcoin Core takes it).
+TEST_F(PeerManagerTest, AVersionWithNonceZeroIsAccepted) {
+    const PeerId id = connect(Direction::kInbound);
+    wire::VersionMessage v = version(0, 7000);
+    v.nonce = 0;
+    feed(id, v);
+    feed(id, wire::VerackMessage{});
+    EXPECT_EQ(pm_->handshaken_peer_count(), 1u);
+    EXPECT_FALSE(disconnected(id));
+}
+
 TEST_F(PeerManagerTest, InboundAnswersVersionThenSyncsAndAnnouncesTip) {
     mine(2);
     const PeerId id = connect(Direction::kInbound);
