@@ -209,6 +209,11 @@ TEST(Chainstate, LocatorAndFindFork) {
     EXPECT_EQ(longer_tip->height, 70u);
     // 70..60, 59, 57, 53, 45, 29, 0: the highest of ours is 29.
     EXPECT_EQ(c.find_fork(c.locator(longer_tip)), c.at_height(29));
+    // Issue 9: the first (newest) hash on our chain wins, not the last, or every answer
+    // would start from genesis.
+    EXPECT_EQ(c.find_fork(
+                  {side.back()->hash(), main[9]->hash(), main[4]->hash(), regtest().genesis_hash}),
+              c.at_height(10));
     // Nothing known: genesis.
     core::Uint256 unknown;
     unknown.data()[0] = 9;
