@@ -58,6 +58,16 @@ class Api(NodeTestCase):
         self.assertLessEqual(tip["timestamp"], time.time() + 5)
         self.assertNotIn("ahead of the clock", a.log_text())
 
+    def test_issue9_quick_mine_block_calls_keep_block_times_with_the_clock(self):
+        # 1,200 quick /mineBlock calls had pushed block times 119 s ahead: a peer whose
+        # clock was a second slow refused them. Each call here mines one block at once.
+        a = self.start_node("A")
+        for _ in range(1200):
+            a.post("/mineBlock", {"data": ""})
+        self.assertEqual(a.status()["height"], 1200)
+        newest = max(b["timestamp"] for b in a.get("/blocks?from=1100&limit=101"))
+        self.assertLessEqual(newest, time.time() + 2)
+
     def test_aliases_of_the_seeds(self):
         a = self.start_node("A")
         self.assertEqual(a.post("/mine", {"data": "alias"})["data"], "alias")
