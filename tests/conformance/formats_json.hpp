@@ -16,6 +16,7 @@
 
 #include <boost/json.hpp>
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -59,3 +60,11 @@ core::Transaction tx_from(const json::value& fields);
 json::value read_vectors(const std::string& dir, const std::string& name);
 
 }  // namespace peerchain::conformance
+
+namespace peerchain::core {
+
+// So that a failing comparison prints hex (display order) rather than a list of bytes.
+inline void PrintTo(const Uint256& v, std::ostream* os) { *os << v.to_hex(); }
+inline void PrintTo(const ArithUint256& v, std::ostream* os) { *os << v.to_hex(); }
+
+}  // namespace peerchain::core
