@@ -161,6 +161,7 @@ class PeerManager::Impl final : public PeerContext {
     void handle(Peer& peer, wire::BlockMessage& m);
     void handle(Peer& peer, wire::TxMessage& m) { relay_.on_tx(peer, m); }
     void handle(Peer& peer, const wire::MempoolMessage&) { relay_.on_mempool(peer); }
+    void handle(Peer& peer, const wire::RejectMessage& m);
     void handle(Peer& peer, const wire::UnknownMessage& m);
 
     void send_version(Peer& peer);
@@ -648,6 +649,16 @@ void PeerManager::Impl::handle(Peer& peer, wire::BlockMessage& m) {
             break;
     }
     downloader_.request(peer);
+}
+
+// Issue 9: informative only. Acting on it would let a peer steer us with claims we cannot
+// check; punishing it would make a compatible peer's honest report cost it the link.
+void PeerManager::Impl::handle(Peer& peer, const wire::RejectMessage& m) {
+    spdlog::debug("p2p: peer {} rejects {} {}: {} ({})", peer.id,
+                  m.type == wire::InvType::kTx      ? "tx"
+                  : m.type == wire::InvType::kBlock ? "block"
+                                                    : "item",
+                  m.hash.to_hex(), m.reason, m.detail);
 }
 
 void PeerManager::Impl::handle(Peer& peer, const wire::UnknownMessage& m) {
