@@ -85,6 +85,8 @@ void HeaderSync::answer_getheaders(Peer& peer, const wire::GetHeadersMessage& m)
     }
     peer.served_this_tick += 3 + reply.headers.size() * core::kHeaderSize;
     context_.send(peer, reply);
+    // Its locator may show it has caught up with us.
+    relay_.maybe_request_mempool(peer);
 }
 
 // --- Receiving ------------------------------------------------------------------------------

@@ -165,5 +165,49 @@ TEST_F(Issue9Test, HeadersThatStopAtOneFromTheFutureAreAskedForAgainOnce) {
     EXPECT_NE(chain_->lookup(future.hash()), nullptr);
 }
 
+// --- 3. The mempool message --------------------------------------------------------------------
+
+TEST_F(Issue9Test, APeerAtGenesisIsAskedForItsPoolOnlyOnceItHasCaughtUp) {
+    mine(5);
+    const PeerId id = handshaken_peer(0);
+    // Its answer to our getheaders is empty: it has nothing for us.
+    feed(id, wire::HeadersMessage{});
+    pm_->on_tick();
+    EXPECT_TRUE(drain_of<wire::MempoolMessage>(id).empty());
+    // It syncs from us: headers, then the blocks.
+    feed(id, wire::GetHeadersMessage{{regtest().genesis_hash}, {}});
+    EXPECT_TRUE(drain_of<wire::MempoolMessage>(id).empty());
+    wire::GetDataMessage first;
+    for (std::uint32_t h = 1; h <= 3; ++h) {
+        first.items.push_back({wire::InvType::kBlock, chain_->at_height(h)->hash});
+    }
+    feed(id, first);
+    pm_->on_tick();
+    EXPECT_TRUE(drain_of<wire::MempoolMessage>(id).empty());
+    // Once it has our blocks, it is asked, once.
+    feed(id, wire::GetDataMessage{{{wire::InvType::kBlock, chain_->at_height(4)->hash},
+                                   {wire::InvType::kBlock, chain_->at_height(5)->hash}}});
+    EXPECT_EQ(drain_of<wire::MempoolMessage>(id).size(), 1u);
+    pm_->on_tick();
+    feed(id, wire::GetHeadersMessage{{chain_->tip()->hash}, {}});
+    EXPECT_TRUE(drain_of<wire::MempoolMessage>(id).empty());
+}
+
+TEST_F(Issue9Test, APeerLevelWithUsIsAskedForItsPoolOnce) {
+    mine(5);
+    const PeerId id = handshaken_peer(5);
+    feed(id, wire::HeadersMessage{});
+    EXPECT_TRUE(drain_of<wire::MempoolMessage>(id).empty());  // not yet known to have our tip
+    // Its own handshake announcement: our tip.
+    feed(id, wire::HeadersMessage{{chain_->tip()->header}});
+    EXPECT_EQ(drain_of<wire::MempoolMessage>(id).size(), 1u);
+    for (int i = 0; i < 3; ++i) {
+        clock_.advance(1);
+        pm_->on_tick();
+    }
+    mine(1);
+    EXPECT_TRUE(drain_of<wire::MempoolMessage>(id).empty());
+}
+
 }  // namespace
 }  // namespace peerchain::net::peer_manager::fixture

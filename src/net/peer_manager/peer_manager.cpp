@@ -600,6 +600,10 @@ void PeerManager::Impl::serve(Peer& peer) {
         }
         peer.served_this_tick += bytes->size();
         send_bytes(peer, wire::encode_block_message(*bytes));
+        // What we send it, it has (issue 9: a peer syncing from us is known to have caught
+        // up when we sent it our tip, and only then asked for its pool).
+        headers_.update_best_known(peer, index);
+        relay_.maybe_request_mempool(peer);
     }
     if (!not_found.items.empty()) send(peer, not_found);
 }

@@ -89,14 +89,24 @@ void TxRelay::relay_transaction(const Uint256& txid) {
     announce(txid);
 }
 
-// A peer learns our pool once, when neither side is still catching up on blocks (before
-// that its transactions would spend outputs one of us does not have).
+// We ask a peer for its pool once, when neither side is still catching up on blocks
+// (before that its transactions would spend outputs one of us does not have). Issue 9: a
+// peer far behind (at genesis right after the handshake, answering our getheaders with
+// nothing) was asked at once. Our side: not in block download, our getheaders answered,
+// and the peer shows no more work than our tip. Its side: it is known to have our tip, or
+// a block with at least the work of our tip's parent (one block behind is a block in
+// flight, not a sync). Called again whenever one of these can change: headers from it,
+// its getheaders, a block sent to it, a new tip, and every tick.
 void TxRelay::maybe_request_mempool(Peer& peer) {
     if (!peer.active() || peer.mempool_requested) return;
     if (!ready() || peer.getheaders_sent_at >= 0) return;
-    if (peer.best_known != nullptr && peer.best_known->chain_work > chain_.tip()->chain_work) {
-        return;
-    }
+    const chain::BlockIndex* tip = chain_.tip();
+    if (peer.best_known != nullptr && peer.best_known->chain_work > tip->chain_work) return;
+    // Every peer of the network has genesis.
+    const chain::BlockIndex* known =
+        peer.best_known != nullptr ? peer.best_known : chain_.at_height(0);
+    const chain::BlockIndex* level = tip->prev != nullptr ? tip->prev : tip;
+    if (known == nullptr || known->chain_work < level->chain_work) return;
     peer.mempool_requested = true;
     context_.send(peer, wire::MempoolMessage{});
 }
