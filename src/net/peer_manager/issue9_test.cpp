@@ -209,5 +209,85 @@ TEST_F(Issue9Test, APeerLevelWithUsIsAskedForItsPoolOnce) {
     EXPECT_TRUE(drain_of<wire::MempoolMessage>(id).empty());
 }
 
+// --- 4. reject -----------------------------------------------------------------------------
+
+TEST_F(Issue9Test, ALowFeeTransactionIsAnsweredWithRejectAndNotPunished) {
+    const auto coin = fund();
+    const PeerId id = ready_peer(chain_->tip()->height);
+    const auto free_tx = testing::pay(coin, owner(), 0, someone());
+    feed(id, wire::TxMessage{free_tx});
+    const auto rejects = drain_of<wire::RejectMessage>(id);
+    ASSERT_EQ(rejects.size(), 1u);
+    EXPECT_EQ(rejects[0].type, wire::InvType::kTx);
+    EXPECT_EQ(rejects[0].hash, free_tx.txid());
+    EXPECT_EQ(rejects[0].reason, "min-fee-not-met");
+    EXPECT_FALSE(rejects[0].detail.empty());
+    EXPECT_FALSE(disconnected(id));
+
+    // A conflict with the pool: told too.
+    const auto paid = testing::pay(coin, owner(), 1000, someone());
+    feed(id, wire::TxMessage{paid});
+    EXPECT_TRUE(drain_of<wire::RejectMessage>(id).empty());  // accepted
+    const auto conflict = testing::pay(coin, owner(), 2000, owner().public_key());
+    feed(id, wire::TxMessage{conflict});
+    const auto conflicts = drain_of<wire::RejectMessage>(id);
+    ASSERT_EQ(conflicts.size(), 1u);
+    EXPECT_EQ(conflicts[0].reason, "txn-mempool-conflict");
+    EXPECT_EQ(conflicts[0].hash, conflict.txid());
+    // A duplicate is not answered.
+    feed(id, wire::TxMessage{paid});
+    EXPECT_TRUE(drain_of<wire::RejectMessage>(id).empty());
+    EXPECT_FALSE(disconnected(id));
+}
+
+TEST_F(Issue9Test, ASpendOfAnOutputSpentInTheChainIsAnsweredWithReject) {
+    const auto coin = fund();
+    const auto paid = testing::pay(coin, owner(), 1000, someone());
+    auto block = std::make_shared<const core::Block>(
+        testing::make_next_block(chain_->tip(), "spend", testing::default_miner(), {paid}));
+    ASSERT_TRUE(chain_->process_block(block).is_ok());
+    mine(1);  // the block holding it is not the last one
+    const PeerId id = ready_peer(chain_->tip()->height);
+    const auto again = testing::pay(coin, owner(), 3000, owner().public_key());
+    feed(id, wire::TxMessage{again});
+    const auto rejects = drain_of<wire::RejectMessage>(id);
+    ASSERT_EQ(rejects.size(), 1u);
+    EXPECT_EQ(rejects[0].hash, again.txid());
+    EXPECT_EQ(rejects[0].reason, "bad-txns-inputs-missingorspent");
+    EXPECT_NE(rejects[0].detail.find("double spend"), std::string::npos) << rejects[0].detail;
+    EXPECT_EQ(pm_->relay_info().orphans, 0u);
+    EXPECT_FALSE(disconnected(id));
+}
+
+TEST_F(Issue9Test, AnInvalidTransactionDisconnectsWithoutReject) {
+    const auto coin = fund();
+    const PeerId id = ready_peer(chain_->tip()->height);
+    auto bad = testing::pay(coin, owner(), 1000, someone());
+    bad.inputs[0].signature[10] ^= 1;
+    feed(id, wire::TxMessage{bad});
+    EXPECT_TRUE(drain_of<wire::RejectMessage>(id).empty());
+    EXPECT_NE(reason(id).find("bad-txns-signature"), std::string::npos) << reason(id);
+}
+
+TEST_F(Issue9Test, AReceivedRejectIsOnlyLogged) {
+    const PeerId id = ready_peer();
+    feed(id, wire::RejectMessage{wire::InvType::kTx, {}, "min-fee-not-met", "fee 0"});
+    feed(id, wire::RejectMessage{wire::InvType{9}, {}, "", ""});
+    EXPECT_FALSE(disconnected(id));
+    EXPECT_TRUE(drain(id).empty());
+
+    // Malformed: a known type that does not decode.
+    util::Bytes bad = wire::encode_message(wire::RejectMessage{wire::InvType::kTx, {}, "x", ""});
+    bad.push_back(0);
+    feed_raw(id, bad);
+    EXPECT_NE(reason(id).find("malformed message: reject"), std::string::npos) << reason(id);
+
+    // Before the handshake: a protocol violation as for any known type.
+    const PeerId early = connect(Direction::kInbound);
+    feed(early, version());
+    feed(early, wire::RejectMessage{wire::InvType::kTx, {}, "x", ""});
+    EXPECT_EQ(reason(early), "reject before handshake");
+}
+
 }  // namespace
 }  // namespace peerchain::net::peer_manager::fixture

@@ -224,6 +224,7 @@ void TxRelay::process(Peer& peer, const mempool::TxPtr& tx, const Uint256& txid)
             recent_rejects_.insert(txid);
             spdlog::debug("p2p: peer {}: tx {} refused: {}", peer.id, short_hash(txid),
                           result.to_string());
+            send_reject(peer, txid, result.reason, result.detail);
             return;
         case core::ValidationCode::kDuplicate:
             return;
@@ -241,12 +242,20 @@ void TxRelay::keep_orphan(Peer& peer, const mempool::TxPtr& tx, const Uint256& t
         if (chain_.coin(in.prevout) || mempool_.output(in.prevout)) continue;
         const Uint256& parent = in.prevout.txid;
         // A parent we refused, or one we have (in a block or the pool) without the output:
-        // the orphan can never enter, so it is refused too (Bitcoin does the same).
-        if (recent_rejects_.contains(parent) || recent_confirmed_.contains(parent) ||
-            mempool_.contains(parent)) {
+        // the orphan can never enter, so it is refused too (Bitcoin does the same). A
+        // parent in the chain means the output is spent there (issue 9: also one confirmed
+        // long ago, which was kept as an orphan and asked for in vain before).
+        const bool refused = recent_rejects_.contains(parent) || mempool_.contains(parent);
+        if (refused || recent_confirmed_.contains(parent) || chain_.find_transaction(parent)) {
             recent_rejects_.insert(txid);
             spdlog::debug("p2p: peer {}: tx {} spends a refused or spent output", peer.id,
                           short_hash(txid));
+            if (!refused) {
+                send_reject(peer, txid, "bad-txns-inputs-missingorspent",
+                            "input spends " + parent.to_hex() + ":" +
+                                std::to_string(in.prevout.index) +
+                                ", already spent in the chain (double spend)");
+            }
             return;
         }
         if (std::find(parents.begin(), parents.end(), parent) == parents.end()) {
@@ -262,6 +271,14 @@ void TxRelay::keep_orphan(Peer& peer, const mempool::TxPtr& tx, const Uint256& t
         if (!orphans_.contains(parent)) tx_requests_.announce(peer.id, parent);
     }
     request(peer);
+}
+
+// Issue 9: a policy refusal, or a spend of an output the chain has spent, is something the
+// sender could not see from its side; it hears why instead of nothing. Never for invalid
+// data (that disconnects, the reason in the close frame), duplicates or kept orphans.
+void TxRelay::send_reject(Peer& peer, const Uint256& txid, const std::string& reason,
+                          const std::string& detail) {
+    context_.send(peer, wire::make_reject(wire::InvType::kTx, txid, reason, detail));
 }
 
 // Tries orphans again, iteratively (a chain of orphans could be long enough to overflow
