@@ -72,6 +72,31 @@ TEST_F(Issue9Test, AnUnconnectedBlockAsksForHeadersEvenWhileAGetheadersIsOutstan
     EXPECT_EQ(chain_->tip()->hash, ahead.back().hash());
 }
 
+TEST_F(Issue9Test, AnUnconnectedBlockDuringAHeadersPresyncLeavesThePresyncAlone) {
+    Config config;
+    config.max_headers_per_message = 50;
+    make_manager(config);
+    mine(60);
+    const PeerId id = ready_peer(100);
+    const auto side = build_chain(regtest().genesis.header, 0, 100, "side");
+    const auto batch = [&](std::size_t from) {
+        std::vector<core::BlockHeader> headers;
+        for (std::size_t i = from; i < from + 50; ++i) headers.push_back(side[i].header);
+        return wire::HeadersMessage{headers};
+    };
+    feed(id, batch(0));  // lighter than our tip so far: followed, not stored
+    ASSERT_EQ(count_getheaders(id), 1u);
+    // A block of that chain whose parent we lack: the presync's own getheaders brings it.
+    feed(id, wire::BlockMessage{side[70]});
+    EXPECT_EQ(count_getheaders(id), 0u);
+    // The presync goes on where it was: past our tip's work, it asks again from the fork.
+    feed(id, batch(50));
+    const auto asks = drain_of<wire::GetHeadersMessage>(id);
+    ASSERT_EQ(asks.size(), 1u);
+    EXPECT_EQ(asks[0].locator.front(), regtest().genesis_hash);
+    EXPECT_FALSE(disconnected(id));
+}
+
 // --- 2. Blocks and headers from the future -----------------------------------------------------
 
 TEST_F(Issue9Test, ABlockFromTheFutureIsKeptAndConnectsWhenTheClockGetsThere) {

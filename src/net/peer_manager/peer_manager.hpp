@@ -10,7 +10,8 @@
 //
 // Inside, as in Bitcoin Core's net_processing: PeerManager handles the handshake,
 // keep-alive, serving and misbehaviour; HeaderSync (header_sync.hpp) the headers and
-// announcements; BlockDownloader (block_download.hpp) the block requests; TxRelay
+// announcements; BlockDownloader (block_download.hpp) the block requests; BlockIntake
+// (block_intake.hpp) the blocks peers send, keeping those from the future; TxRelay
 // (tx_relay.hpp) the transactions; AddrRelay (addr_relay.hpp) the addresses. They share
 // the peers through PeerContext (peer.hpp).
 //
