@@ -323,6 +323,7 @@ class Reject(NodeTestCase):
         txid = sha256d(version + b"\x01" + outpoint + tail)  # signatures left out
 
         peer = RawTcp(n.p2p_port)
+        self.addCleanup(peer.close)
         peer.handshake(height=101)
         peer.send_message(bytes([MSG_TX]) + tx)
         got = peer.pump(20, until=lambda m: m[0] == MSG_REJECT)
@@ -332,7 +333,6 @@ class Reject(NodeTestCase):
         peer.sync_with_ping()  # still connected
         self.assertEqual(misbehaviour_lines(n), [])
         self.assertEqual(n.mempool_txids(), set())
-        peer.close()
 
 
 class IdleFlood(threading.Thread):
