@@ -313,7 +313,8 @@ void HeaderSync::on_inv(Peer& peer, const std::vector<wire::InvItem>& items) {
 // Issue 9: asking only when nothing was outstanding left a peer that had not answered our
 // first getheaders with every new block dropped, silently, for up to 60 s. One getheaders
 // per block message received (a block costs its sender proof of work before it can get
-// here, and our locator is a few hundred bytes) keeps the cost bounded without waiting.
+// here, and our locator is a few dozen hashes, never more than 101) keeps the cost
+// bounded without waiting.
 void HeaderSync::on_orphan_block(Peer& peer, const core::Uint256& hash) {
     if (peer.presync) {
         // The presync has its own getheaders out, from the last header it checked on this
