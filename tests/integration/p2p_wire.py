@@ -31,6 +31,7 @@ MSG_TX = 13
 MSG_MEMPOOL = 14
 MSG_SENDADDRV2 = 15
 MSG_ADDRV2 = 16
+MSG_REJECT = 17
 
 # The transports bit field of an addrv2 entry.
 TRANSPORT_WS = 1
@@ -137,6 +138,24 @@ def decode_addr(message):
         else:
             out.append((host, port, last_seen))
     return out
+
+
+def msg_reject(inv_type, item_hash, reason, detail):
+    """A reject message: inv_type (1 transaction, 2 block), the item's 32-byte hash, and
+    the reason and detail as ASCII text."""
+    reason, detail = reason.encode("ascii"), detail.encode("ascii")
+    return (bytes([MSG_REJECT, inv_type]) + item_hash + compact_size(len(reason)) + reason +
+            compact_size(len(detail)) + detail)
+
+
+def decode_reject(message):
+    """(inv_type, hash, reason, detail) of a reject message, type byte included."""
+    inv_type, item_hash = message[1], message[2:34]
+    length, pos = read_compact_size(message, 34)
+    reason = message[pos:pos + length].decode("ascii")
+    pos += length
+    length, pos = read_compact_size(message, pos)
+    return inv_type, item_hash, reason, message[pos:pos + length].decode("ascii")
 
 
 def decode_headers(message):

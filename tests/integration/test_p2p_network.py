@@ -9,16 +9,18 @@ import json
 import os
 import selectors
 import socket
+import struct
 import threading
 import time
 import unittest
 import urllib.parse
 
-from harness import (GENESIS_TIME, MAX_HEADERS, MSG_GETHEADERS, REGTEST_GENESIS_ID,
-                     REGTEST_TARGET, TRANSPORT_TCP, TRANSPORT_WS, NodeTestCase, RawTcp,
-                     RawWebSocket, block_id, decode_addr, decode_getheaders, decode_headers,
-                     msg_addr, msg_addrv2, msg_getheaders, msg_headers, msg_ping, msg_version,
-                     regtest_headers, wait_until)
+from harness import (GENESIS_TIME, MAX_HEADERS, MSG_GETHEADERS, MSG_REJECT, MSG_TX,
+                     REGTEST_GENESIS_ID, REGTEST_TARGET, TRANSPORT_TCP, TRANSPORT_WS,
+                     NodeTestCase, RawTcp, RawWebSocket, block_id, decode_addr,
+                     decode_getheaders, decode_headers, decode_reject, msg_addr, msg_addrv2,
+                     msg_getheaders, msg_headers, msg_ping, msg_reject, msg_version,
+                     regtest_headers, sha256d, wait_until)
 
 MB = 1024  # in the kB of /proc/<pid>/status
 
@@ -72,6 +74,10 @@ class WireFormats(unittest.TestCase):
         v2 = [(h, p, t, TRANSPORT_TCP) for h, p, t in entries]
         self.assertEqual(decode_addr(msg_addrv2(v2)), v2)
         self.assertEqual(msg_addr([("a", 1, 0)]).hex(), "06" + "01" + "0161" + "0100" + "00" * 8)
+        reject = msg_reject(1, b"\xab" * 32, "min-fee-not-met", "fee 0")
+        self.assertEqual(reject.hex(), "1101" + "ab" * 32 + "0f" + b"min-fee-not-met".hex() +
+                         "05" + b"fee 0".hex())
+        self.assertEqual(decode_reject(reject), (1, b"\xab" * 32, "min-fee-not-met", "fee 0"))
 
     def test_generated_headers_chain_from_genesis_with_valid_work(self):
         headers = regtest_headers(50, tag=b"check")
@@ -298,6 +304,35 @@ class LowWorkHeaders(NodeTestCase):
         self.assertEqual(status, 200, bans)
         self.assertNotIn("127.0.0.1", json.dumps(bans))
         peer.close()
+
+
+class Reject(NodeTestCase):
+    def test_issue9_a_zero_fee_transaction_is_answered_with_reject(self):
+        """A peer that sends a transaction the pool refuses for policy hears why (reject,
+        docs/PROTOCOL.md 4.9) and stays connected. The fee is checked before the
+        signatures, so an unsigned spend of a mature coinbase gets min-fee-not-met."""
+        n = self.start_node("N")
+        blocks = n.mine_many(101, "N")
+        coinbase = n.get(f"/transactions/{blocks[0]['transactions'][0]['txid']}")
+        raw = bytes.fromhex(coinbase["hex"])
+        # version, one input (32 + 4 + 64 bytes), then the first output: amount, recipient.
+        output = raw[4 + 1 + 100 + 1:4 + 1 + 100 + 1 + 8 + 32]
+        outpoint = bytes.fromhex(coinbase["txid"])[::-1] + struct.pack("<I", 0)
+        version, tail = struct.pack("<I", 1), b"\x01" + output + struct.pack("<I", 0) + b"\x00"
+        tx = version + b"\x01" + outpoint + b"\x00" * 64 + tail  # all in, all out: no fee
+        txid = sha256d(version + b"\x01" + outpoint + tail)  # signatures left out
+
+        peer = RawTcp(n.p2p_port)
+        self.addCleanup(peer.close)
+        peer.handshake(height=101)
+        peer.send_message(bytes([MSG_TX]) + tx)
+        got = peer.pump(20, until=lambda m: m[0] == MSG_REJECT)
+        self.assertTrue(got and got[-1][0] == MSG_REJECT, "no reject came")
+        inv_type, item, reason, detail = decode_reject(got[-1])
+        self.assertEqual((inv_type, item, reason), (1, txid, "min-fee-not-met"), detail)
+        peer.sync_with_ping()  # still connected
+        self.assertEqual(misbehaviour_lines(n), [])
+        self.assertEqual(n.mempool_txids(), set())
 
 
 class IdleFlood(threading.Thread):

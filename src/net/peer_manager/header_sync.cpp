@@ -85,6 +85,8 @@ void HeaderSync::answer_getheaders(Peer& peer, const wire::GetHeadersMessage& m)
     }
     peer.served_this_tick += 3 + reply.headers.size() * core::kHeaderSize;
     context_.send(peer, reply);
+    // Its locator may show it has caught up with us.
+    relay_.maybe_request_mempool(peer);
 }
 
 // --- Receiving ------------------------------------------------------------------------------
@@ -151,9 +153,11 @@ void HeaderSync::on_headers(Peer& peer, const wire::HeadersMessage& m) {
     const BlockIndex* last = nullptr;
     const auto result = chain_.process_headers(headers, &last);
     switch (result.code) {
+        case core::ValidationCode::kTimeFuture:  // keep what came before it; no punishment
+            remember_future_header(peer, headers);
+            break;
         case core::ValidationCode::kOk:
         case core::ValidationCode::kDuplicate:
-        case core::ValidationCode::kTimeFuture:  // keep what came before it; no punishment
         case core::ValidationCode::kPolicy:
             break;
         case core::ValidationCode::kMissingPrev:  // checked above; kept for completeness
@@ -257,6 +261,7 @@ void HeaderSync::continue_presync(Peer& peer, const std::vector<core::BlockHeade
         case Kind::kAbandoned:
             spdlog::info("p2p: peer {}: headers presync from height {} ended, nothing stored: {}",
                          peer.id, presync.fork()->height, outcome.reason);
+            if (outcome.reason == "time-too-new") remember_future_header(peer, headers);
             peer.presync.reset();
             peer.getheaders_sent_at = -1;
             return;
@@ -305,8 +310,55 @@ void HeaderSync::on_inv(Peer& peer, const std::vector<wire::InvItem>& items) {
     if (unknown_block && !peer.presync) send_getheaders(peer, chain_.best_header(), false);
 }
 
-void HeaderSync::on_orphan_block(Peer& peer) {
-    if (!peer.presync) send_getheaders(peer, chain_.best_header(), false);
+// Issue 9: asking only when nothing was outstanding left a peer that had not answered our
+// first getheaders with every new block dropped, silently, for up to 60 s. One getheaders
+// per block message received (a block costs its sender proof of work before it can get
+// here, and our locator is a few dozen hashes, never more than 101) keeps the cost
+// bounded without waiting.
+void HeaderSync::on_orphan_block(Peer& peer, const core::Uint256& hash) {
+    if (peer.presync) {
+        // The presync has its own getheaders out, from the last header it checked on this
+        // very chain; an answer to another locator would be taken for the next presync
+        // batch (restarting it, or ending it as lighter), and its answer brings the
+        // block's ancestors anyway.
+        spdlog::debug(
+            "p2p: peer {}: block {} dropped: parent unknown; its headers presync is under "
+            "way, so no other getheaders",
+            peer.id, short_hash(hash));
+        return;
+    }
+    spdlog::debug("p2p: peer {}: block {} dropped: parent unknown; asking for headers", peer.id,
+                  short_hash(hash));
+    send_getheaders(peer, chain_.best_header(), true);
+}
+
+void HeaderSync::remember_future_header(Peer& peer, const std::vector<core::BlockHeader>& headers) {
+    const std::int64_t now = context_.now();
+    for (const auto& header : headers) {
+        // The first header past the drift is the one the batch stopped at.
+        const std::int64_t at = std::int64_t{header.time} - chain_.params().max_future_drift;
+        if (at <= now) continue;
+        if (at - now > config_.max_future_wait.count()) {
+            spdlog::debug(
+                "p2p: peer {}: headers stop at {}, {} s too far in the future; not asked again",
+                peer.id, short_hash(header.hash()), at - now);
+            return;
+        }
+        // One pending per peer: a later batch's replaces it.
+        peer.future_headers_at = at;
+        spdlog::debug(
+            "p2p: peer {}: headers stop at {}, too far in the future; asking again in {} s",
+            peer.id, short_hash(header.hash()), at - now);
+        return;
+    }
+}
+
+void HeaderSync::on_tick(std::int64_t now) {
+    for (auto& [id, peer] : context_.peers()) {
+        if (!peer.active() || peer.future_headers_at < 0 || now < peer.future_headers_at) continue;
+        peer.future_headers_at = -1;
+        if (!peer.presync) send_getheaders(peer, chain_.best_header(), true);
+    }
 }
 
 // --- Announcing -----------------------------------------------------------------------------

@@ -53,8 +53,12 @@ class HeaderSync {
     void on_headers(Peer& peer, const wire::HeadersMessage& message);
     // The block items of an inv: a block we do not know leads to a getheaders.
     void on_inv(Peer& peer, const std::vector<wire::InvItem>& items);
-    // A block arrived whose parent we do not know: ask for the headers.
-    void on_orphan_block(Peer& peer);
+    // A block arrived whose parent we do not know: ask for the headers (once per block
+    // message, whatever else is outstanding; not during the peer's presync).
+    void on_orphan_block(Peer& peer, const core::Uint256& hash);
+    // Peers whose headers stopped at one too far in the future are asked again once our
+    // clock has reached it (each tick).
+    void on_tick(std::int64_t now);
 
     // Tells `peer` of our tip `tip` unless it is known to have it.
     void announce(Peer& peer, const chain::BlockIndex* tip);
@@ -75,6 +79,8 @@ class HeaderSync {
     bool store_presynced(Peer& peer, const std::vector<core::BlockHeader>& headers,
                          const chain::BlockIndex** last);
     void send_locator(Peer& peer, std::vector<core::Uint256> locator);
+    // A batch stopped at a `time-too-new` header: remember when it becomes acceptable.
+    void remember_future_header(Peer& peer, const std::vector<core::BlockHeader>& headers);
 
     PeerContext& context_;
     chain::Chainstate& chain_;

@@ -52,6 +52,9 @@ struct Peer {
     std::unique_ptr<HeadersPresync> presync;
     // Its latest getheaders, waiting for its send queue to drain (upload fairness).
     std::optional<wire::GetHeadersMessage> deferred_getheaders;
+    // Its headers stopped at one too far in the future: asked again with getheaders once
+    // our clock reaches this second; -1 none.
+    std::int64_t future_headers_at = -1;
 
     // --- Block download (block_download.cpp) ---
     HashSet in_flight;  // blocks requested from it

@@ -13,9 +13,9 @@
 #include <variant>
 
 #include "core/params.hpp"
-#include "core/pow.hpp"
 #include "net/peer_manager/addr_relay.hpp"
 #include "net/peer_manager/block_download.hpp"
+#include "net/peer_manager/block_intake.hpp"
 #include "net/peer_manager/header_sync.hpp"
 #include "net/peer_manager/peer.hpp"
 #include "net/peer_manager/tx_relay.hpp"
@@ -69,6 +69,7 @@ class PeerManager::Impl final : public PeerContext {
           downloader_(*this, chain_, config_),
           relay_(*this, chain_, mempool, config_, rng_),
           headers_(*this, chain_, config_, downloader_, relay_),
+          blocks_(*this, chain_, config_, downloader_, headers_),
           addr_relay_(*this, book, config_, rng_) {}
 
     void on_peer_connected(PeerId id, ConnectionInfo info);
@@ -158,9 +159,12 @@ class PeerManager::Impl final : public PeerContext {
     void handle(Peer& peer, const wire::NotFoundMessage& m);
     void handle(Peer& peer, const wire::GetHeadersMessage& m) { headers_.on_getheaders(peer, m); }
     void handle(Peer& peer, const wire::HeadersMessage& m) { headers_.on_headers(peer, m); }
-    void handle(Peer& peer, wire::BlockMessage& m);
+    void handle(Peer& peer, wire::BlockMessage& m) {
+        blocks_.on_block(peer, std::make_shared<const core::Block>(std::move(m.block)));
+    }
     void handle(Peer& peer, wire::TxMessage& m) { relay_.on_tx(peer, m); }
     void handle(Peer& peer, const wire::MempoolMessage&) { relay_.on_mempool(peer); }
+    void handle(Peer& peer, const wire::RejectMessage& m);
     void handle(Peer& peer, const wire::UnknownMessage& m);
 
     void send_version(Peer& peer);
@@ -188,6 +192,7 @@ class PeerManager::Impl final : public PeerContext {
     BlockDownloader downloader_;
     TxRelay relay_;
     HeaderSync headers_;
+    BlockIntake blocks_;
     AddrRelay addr_relay_;
 
     PeerObserver* observer_ = nullptr;  // chain executor only
@@ -375,6 +380,8 @@ void PeerManager::Impl::on_tick() {
     downloader_.reset_cursors();
     relay_.on_tick(t);
     addr_relay_.on_tick(t);
+    blocks_.on_tick(t);
+    headers_.on_tick(t);
     for (auto& [id, peer] : peers_) {
         if (peer.disconnecting) continue;
         peer.served_this_tick = 0;
@@ -593,6 +600,10 @@ void PeerManager::Impl::serve(Peer& peer) {
         }
         peer.served_this_tick += bytes->size();
         send_bytes(peer, wire::encode_block_message(*bytes));
+        // What we send it, it has (issue 9: a peer syncing from us is known to have caught
+        // up when we sent it our tip, and only then asked for its pool).
+        headers_.update_best_known(peer, index);
+        relay_.maybe_request_mempool(peer);
     }
     if (!not_found.items.empty()) send(peer, not_found);
 }
@@ -602,52 +613,14 @@ void PeerManager::Impl::handle(Peer& peer, const wire::NotFoundMessage& m) {
     relay_.on_notfound(peer, m.items);
 }
 
-void PeerManager::Impl::handle(Peer& peer, wire::BlockMessage& m) {
-    auto block = std::make_shared<const core::Block>(std::move(m.block));
-    const Uint256 hash = block->hash();
-    if (!downloader_.received(peer, hash) && chain_.lookup(hash) == nullptr) {
-        // Unasked, on a branch we have not accepted headers of: stored only when it brings
-        // at least as much work as our tip (Bitcoin Core's AcceptBlock does the same), so a
-        // peer cannot fill our disk with cheap blocks of a lighter branch.
-        const BlockIndex* parent = chain_.lookup(block->header.prev_hash);
-        if (parent != nullptr &&
-            parent->chain_work + core::block_work(block->header.bits) < chain_.tip()->chain_work) {
-            spdlog::debug(
-                "p2p: peer {}: unrequested block {} with less work than our tip; "
-                "not stored",
-                peer.id, short_hash(hash));
-            return;
-        }
-    }
-
-    const PeerId id = peer.id;
-    bool is_new = false;
-    // May call on_tip_changed (through the node's event bus) before it returns.
-    const auto result = chain_.process_block(block, &is_new);
-    switch (result.code) {
-        case core::ValidationCode::kOk:
-        case core::ValidationCode::kDuplicate:
-            if (is_new) peer.last_block_at = now();
-            headers_.update_best_known(peer, chain_.lookup(hash));
-            break;
-        case core::ValidationCode::kInvalid:
-            drop(peer, "invalid block " + hash.to_hex() + ": " + result.to_string(), true);
-            return;
-        case core::ValidationCode::kMissingPrev:
-            // An unasked block on a chain we do not know: get the headers first.
-            headers_.on_orphan_block(peer);
-            break;
-        case core::ValidationCode::kTimeFuture:
-        case core::ValidationCode::kPolicy:
-            spdlog::debug("p2p: peer {}: block {} not accepted: {}", id, short_hash(hash),
-                          result.to_string());
-            break;
-        case core::ValidationCode::kInternal:
-            spdlog::error("p2p: peer {}: storing block {} failed: {}", id, hash.to_hex(),
-                          result.to_string());
-            break;
-    }
-    downloader_.request(peer);
+// Issue 9: informative only. Acting on it would let a peer steer us with claims we cannot
+// check; punishing it would make a compatible peer's honest report cost it the link.
+void PeerManager::Impl::handle(Peer& peer, const wire::RejectMessage& m) {
+    spdlog::debug("p2p: peer {} rejects {} {}: {} ({})", peer.id,
+                  m.type == wire::InvType::kTx      ? "tx"
+                  : m.type == wire::InvType::kBlock ? "block"
+                                                    : "item",
+                  m.hash.to_hex(), m.reason, m.detail);
 }
 
 void PeerManager::Impl::handle(Peer& peer, const wire::UnknownMessage& m) {

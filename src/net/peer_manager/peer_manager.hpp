@@ -10,7 +10,8 @@
 //
 // Inside, as in Bitcoin Core's net_processing: PeerManager handles the handshake,
 // keep-alive, serving and misbehaviour; HeaderSync (header_sync.hpp) the headers and
-// announcements; BlockDownloader (block_download.hpp) the block requests; TxRelay
+// announcements; BlockDownloader (block_download.hpp) the block requests; BlockIntake
+// (block_intake.hpp) the blocks peers send, keeping those from the future; TxRelay
 // (tx_relay.hpp) the transactions; AddrRelay (addr_relay.hpp) the addresses. They share
 // the peers through PeerContext (peer.hpp).
 //
@@ -94,6 +95,13 @@ struct Config {
     // while such a getheaders is on its way never count (an announcement sent before the
     // peer saw our request, e.g. during its reorg).
     int max_unconnecting_headers = 10;
+    // Blocks refused as too far in the future (time-too-new) are kept, for all peers
+    // together, up to this count and these serialized bytes, and processed again when our
+    // clock reaches them; only those acceptable within max_future_wait are kept. A headers
+    // batch that stops at such a header is asked for again then, within the same wait.
+    std::size_t max_future_blocks = 16;
+    std::size_t max_future_block_bytes = 8u << 20;
+    std::chrono::seconds max_future_wait{10 * 60};
     // Seeds the generator of nonces and orphan eviction; 0 takes one from the system.
     // Fixed only where runs must repeat (fuzzing, tests): predictable nonces would let a
     // peer forge our self-connection check.

@@ -150,7 +150,7 @@ TEST_F(PeerManagerTest, UnknownTypeIsIgnored) {
     feed_raw(id, {200, 1, 2, 3});  // between version and verack: a newer peer's negotiation
     feed_raw(id, {0});
     feed(id, wire::VerackMessage{});
-    feed_raw(id, {17, 9, 9});
+    feed_raw(id, {18, 9, 9});
     EXPECT_FALSE(disconnected(id));
     drain(id);
     feed(id, wire::PingMessage{77});

@@ -154,9 +154,13 @@ class PeerManagerTest : public ::testing::Test {
         feed(id, version(height, listen_port));
         feed(id, wire::VerackMessage{});
         drain(id);
-        // Answer the getheaders of the handshake, so that later ones are not held back
-        // (and the node, in step with it, asks for its pool).
+        // Answer the getheaders of the handshake, so that later ones are not held back.
         feed(id, wire::HeadersMessage{});
+        // A peer level with us announces its tip, ours (the node, in step with it, asks for
+        // its pool). One behind stays unknown until it has our blocks (issue 9).
+        if (height >= chain_->tip()->height && chain_->tip()->height > 0) {
+            feed(id, wire::HeadersMessage{{chain_->tip()->header}});
+        }
         drain(id);
         return id;
     }

@@ -89,14 +89,24 @@ void TxRelay::relay_transaction(const Uint256& txid) {
     announce(txid);
 }
 
-// A peer learns our pool once, when neither side is still catching up on blocks (before
-// that its transactions would spend outputs one of us does not have).
+// We ask a peer for its pool once, when neither side is still catching up on blocks
+// (before that its transactions would spend outputs one of us does not have). Issue 9: a
+// peer far behind (at genesis right after the handshake, answering our getheaders with
+// nothing) was asked at once. Our side: not in block download, our getheaders answered,
+// and the peer shows no more work than our tip. Its side: it is known to have our tip, or
+// a block with at least the work of our tip's parent (one block behind is a block in
+// flight, not a sync). Called again whenever one of these can change: headers from it,
+// its getheaders, a block sent to it, a new tip, and every tick.
 void TxRelay::maybe_request_mempool(Peer& peer) {
     if (!peer.active() || peer.mempool_requested) return;
     if (!ready() || peer.getheaders_sent_at >= 0) return;
-    if (peer.best_known != nullptr && peer.best_known->chain_work > chain_.tip()->chain_work) {
-        return;
-    }
+    const chain::BlockIndex* tip = chain_.tip();
+    if (peer.best_known != nullptr && peer.best_known->chain_work > tip->chain_work) return;
+    // Every peer of the network has genesis.
+    const chain::BlockIndex* known =
+        peer.best_known != nullptr ? peer.best_known : chain_.at_height(0);
+    const chain::BlockIndex* level = tip->prev != nullptr ? tip->prev : tip;
+    if (known == nullptr || known->chain_work < level->chain_work) return;
     peer.mempool_requested = true;
     context_.send(peer, wire::MempoolMessage{});
 }
@@ -214,6 +224,7 @@ void TxRelay::process(Peer& peer, const mempool::TxPtr& tx, const Uint256& txid)
             recent_rejects_.insert(txid);
             spdlog::debug("p2p: peer {}: tx {} refused: {}", peer.id, short_hash(txid),
                           result.to_string());
+            send_reject(peer, txid, result.reason, result.detail);
             return;
         case core::ValidationCode::kDuplicate:
             return;
@@ -231,12 +242,20 @@ void TxRelay::keep_orphan(Peer& peer, const mempool::TxPtr& tx, const Uint256& t
         if (chain_.coin(in.prevout) || mempool_.output(in.prevout)) continue;
         const Uint256& parent = in.prevout.txid;
         // A parent we refused, or one we have (in a block or the pool) without the output:
-        // the orphan can never enter, so it is refused too (Bitcoin does the same).
-        if (recent_rejects_.contains(parent) || recent_confirmed_.contains(parent) ||
-            mempool_.contains(parent)) {
+        // the orphan can never enter, so it is refused too (Bitcoin does the same). A
+        // parent in the chain means the output is spent there (issue 9: also one confirmed
+        // long ago, which was kept as an orphan and asked for in vain before).
+        const bool refused = recent_rejects_.contains(parent) || mempool_.contains(parent);
+        if (refused || recent_confirmed_.contains(parent) || chain_.find_transaction(parent)) {
             recent_rejects_.insert(txid);
             spdlog::debug("p2p: peer {}: tx {} spends a refused or spent output", peer.id,
                           short_hash(txid));
+            if (!refused) {
+                send_reject(peer, txid, "bad-txns-inputs-missingorspent",
+                            "input spends " + parent.to_hex() + ":" +
+                                std::to_string(in.prevout.index) +
+                                ", already spent in the chain (double spend)");
+            }
             return;
         }
         if (std::find(parents.begin(), parents.end(), parent) == parents.end()) {
@@ -252,6 +271,14 @@ void TxRelay::keep_orphan(Peer& peer, const mempool::TxPtr& tx, const Uint256& t
         if (!orphans_.contains(parent)) tx_requests_.announce(peer.id, parent);
     }
     request(peer);
+}
+
+// Issue 9: a policy refusal, or a spend of an output the chain has spent, is something the
+// sender could not see from its side; it hears why instead of nothing. Never for invalid
+// data (that disconnects, the reason in the close frame), duplicates or kept orphans.
+void TxRelay::send_reject(Peer& peer, const Uint256& txid, const std::string& reason,
+                          const std::string& detail) {
+    context_.send(peer, wire::make_reject(wire::InvType::kTx, txid, reason, detail));
 }
 
 // Tries orphans again, iteratively (a chain of orphans could be long enough to overflow

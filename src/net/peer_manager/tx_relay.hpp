@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <deque>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "chain/chainstate.hpp"
@@ -81,6 +82,9 @@ class TxRelay {
     void keep_orphan(Peer& peer, const mempool::TxPtr& tx, const core::Uint256& txid);
     void retry_orphans(std::deque<core::Uint256> candidates, bool candidates_are_parents);
     void announce(const core::Uint256& txid);
+    // Tells the sender why its transaction was refused (at most once per tx message).
+    void send_reject(Peer& peer, const core::Uint256& txid, const std::string& reason,
+                     const std::string& detail);
 
     PeerContext& context_;
     const chain::Chainstate& chain_;

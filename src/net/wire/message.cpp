@@ -30,7 +30,7 @@ static_assert(kAt<MessageType::kVersion, VersionMessage> &&
               kAt<MessageType::kBlock, BlockMessage> && kAt<MessageType::kTx, TxMessage> &&
               kAt<MessageType::kMempool, MempoolMessage> &&
               kAt<MessageType::kSendAddrV2, SendAddrV2Message> &&
-              kAt<MessageType::kAddrV2, AddrV2Message>);
+              kAt<MessageType::kAddrV2, AddrV2Message> && kAt<MessageType::kReject, RejectMessage>);
 
 constexpr std::size_t kInvItemSize = 1 + 32;
 // An address is at least a one-byte length, one host byte, the port and the time.
@@ -155,6 +155,21 @@ util::Result<HeadersMessage> decode_headers(Reader& r) {
     return m;
 }
 
+util::Result<RejectMessage> decode_reject(Reader& r) {
+    constexpr auto kType = MessageType::kReject;
+    RejectMessage m;
+    std::uint8_t t = 0;
+    if (!r.u8(t) || !r.hash(m.hash)) return fail(kType, "short");
+    m.type = static_cast<InvType>(t);
+    auto reason = read_string(r, kType, "reason", kMaxRejectReasonLength, 0, 0x20);
+    if (!reason) return Unexpected(std::move(reason).error());
+    m.reason = std::move(*reason);
+    auto detail = read_string(r, kType, "detail", kMaxRejectDetailLength, 0, 0x20);
+    if (!detail) return Unexpected(std::move(detail).error());
+    m.detail = std::move(*detail);
+    return m;
+}
+
 // Wraps a payload decoder: the payload must be consumed exactly.
 template <typename T>
 util::Result<Message> finish(util::Result<T> decoded, const Reader& r, MessageType type) {
@@ -231,6 +246,8 @@ util::Result<Message> decode_payload(std::uint8_t type_byte, util::ByteSpan payl
             return finish(util::Result<AddrV2Message>(AddrV2Message{std::move(*addresses)}), r,
                           type);
         }
+        case MessageType::kReject:
+            return finish(decode_reject(r), r, type);
     }
     return Message(UnknownMessage{type_byte, payload.size()});
 }
@@ -298,6 +315,12 @@ struct PayloadWriter {
     void operator()(const BlockMessage& m) const { m.block.serialize(w); }
     void operator()(const TxMessage& m) const { m.tx.serialize(w); }
     void operator()(const MempoolMessage&) const {}
+    void operator()(const RejectMessage& m) const {
+        w.u8(static_cast<std::uint8_t>(m.type));
+        w.hash(m.hash);
+        write_string(w, m.reason, kMaxRejectReasonLength);
+        write_string(w, m.detail, kMaxRejectDetailLength);
+    }
     void operator()(const UnknownMessage&) const { NODE_ASSERT(false); }
 };
 
@@ -337,8 +360,24 @@ const char* message_type_name(std::uint8_t type) noexcept {
             return "sendaddrv2";
         case MessageType::kAddrV2:
             return "addrv2";
+        case MessageType::kReject:
+            return "reject";
     }
     return "unknown";
+}
+
+RejectMessage make_reject(InvType type, const core::Uint256& hash, std::string_view reason,
+                          std::string_view detail) {
+    const auto printable = [](std::string_view text, std::size_t max) {
+        std::string out(text.substr(0, max));
+        for (char& c : out) {
+            const auto b = static_cast<unsigned char>(c);
+            if (b < 0x20 || b > 0x7e) c = '?';
+        }
+        return out;
+    };
+    return RejectMessage{type, hash, printable(reason, kMaxRejectReasonLength),
+                         printable(detail, kMaxRejectDetailLength)};
 }
 
 std::uint8_t message_type_byte(const Message& message) noexcept {

@@ -23,6 +23,8 @@
 //   14   mempool    := (empty)
 //   15   sendaddrv2 := (empty)                      (between version and verack only)
 //   16   addrv2     := count:compact_size(<= 1000) address_v2*
+//   17   reject     := inv_type:u8 hash:32 reason:string(64) detail:string(256)
+//                      (why we refused an item the peer sent; informative only)
 //
 //   address      := host:host_string port:u16 last_seen:i64
 //   address_v2   := host:host_string port:u16 last_seen:i64 transports:u8
@@ -51,6 +53,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -75,6 +78,8 @@ inline constexpr std::size_t kMaxAddresses = 1000;
 inline constexpr std::size_t kMaxInvItems = 50'000;
 inline constexpr std::size_t kMaxLocatorHashes = 101;
 inline constexpr std::size_t kMaxHeaders = 2000;
+inline constexpr std::size_t kMaxRejectReasonLength = 64;
+inline constexpr std::size_t kMaxRejectDetailLength = 256;
 
 // Service bits of the version message.
 inline constexpr std::uint64_t kServiceNetwork = 1;  // serves full blocks
@@ -96,6 +101,7 @@ enum class MessageType : std::uint8_t {
     kMempool = 14,
     kSendAddrV2 = 15,
     kAddrV2 = 16,
+    kReject = 17,
 };
 
 // "version", "verack", ... for a known type; "unknown" otherwise.
@@ -203,6 +209,22 @@ struct AddrV2Message {
     std::vector<NetAddress> addresses;
     friend bool operator==(const AddrV2Message&, const AddrV2Message&) = default;
 };
+// Why the sender refused an item we sent it (a transaction it will not relay, a block
+// too far in the future): for the log, never acted on. `reason` is a token of
+// docs/reject-reasons.md; `detail` free text. Both printable ASCII within their limits
+// (make_reject builds one from any text).
+struct RejectMessage {
+    InvType type = InvType::kTx;  // may hold a value not named above
+    core::Uint256 hash;
+    std::string reason;
+    std::string detail;
+    friend bool operator==(const RejectMessage&, const RejectMessage&) = default;
+};
+// A reject whose reason and detail are cut to their limits, with every byte outside
+// printable ASCII replaced by '?', so that any text can be sent.
+RejectMessage make_reject(InvType type, const core::Uint256& hash, std::string_view reason,
+                          std::string_view detail);
+
 // A type byte this version does not know. The payload is not kept.
 struct UnknownMessage {
     std::uint8_t type = 0;
@@ -214,7 +236,7 @@ using Message =
     std::variant<VersionMessage, VerackMessage, PingMessage, PongMessage, GetAddrMessage,
                  AddrMessage, InvMessage, GetDataMessage, NotFoundMessage, GetHeadersMessage,
                  HeadersMessage, BlockMessage, TxMessage, MempoolMessage, SendAddrV2Message,
-                 AddrV2Message, UnknownMessage>;
+                 AddrV2Message, RejectMessage, UnknownMessage>;
 
 // The type byte of `message`; for UnknownMessage, the type it carried.
 std::uint8_t message_type_byte(const Message& message) noexcept;

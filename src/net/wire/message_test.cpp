@@ -59,12 +59,13 @@ std::vector<Message> samples() {
                                     {"::1", 6002, -1, kAddrTcp},
                                     {"127.0.0.1", 6003, 7, kAddrWebSocket | kAddrTcp},
                                     {"203.0.113.9", 1, 0, 0xfc}}});
+    out.emplace_back(RejectMessage{InvType::kTx, hash_of(10), "min-fee-not-met", "fee 0 for 1 B"});
     return out;
 }
 
 TEST(WireMessage, EveryTypeRoundTrips) {
     const auto all = samples();
-    ASSERT_EQ(all.size(), 16u);  // one of each known type
+    ASSERT_EQ(all.size(), 17u);  // one of each known type
     for (const auto& m : all) {
         const auto bytes = encode_message(m);
         ASSERT_FALSE(bytes.empty());
@@ -79,14 +80,14 @@ TEST(WireMessage, TypeNumbersArePinned) {
     // Other implementations depend on these numbers (docs/PROTOCOL.md).
     const char* names[] = {"version", "verack",  "ping",       "pong",       "getaddr", "addr",
                            "inv",     "getdata", "notfound",   "getheaders", "headers", "block",
-                           "tx",      "mempool", "sendaddrv2", "addrv2"};
+                           "tx",      "mempool", "sendaddrv2", "addrv2",     "reject"};
     const auto all = samples();
     for (std::size_t i = 0; i < all.size(); ++i) {
         EXPECT_EQ(message_type_byte(all[i]), i + 1);
         EXPECT_STREQ(message_type_name(static_cast<std::uint8_t>(i + 1)), names[i]);
     }
     EXPECT_STREQ(message_type_name(0), "unknown");
-    EXPECT_STREQ(message_type_name(17), "unknown");
+    EXPECT_STREQ(message_type_name(18), "unknown");
 }
 
 TEST(WireMessage, VersionLayoutIsPinned) {
@@ -131,6 +132,56 @@ TEST(WireMessage, AddrV2LayoutIsPinned) {
     EXPECT_EQ(std::get<AddrMessage>(*addr).addresses[0].transports, kAddrWebSocket);
 }
 
+// Issue 9: the reject message other implementations decode.
+TEST(WireMessage, RejectLayoutIsPinned) {
+    const auto bytes =
+        encode_message(RejectMessage{InvType::kTx, hash_of(0xab), "min-fee-not-met", "fee 0"});
+    const std::string expected =
+        "11"                                                                // type 17
+        "01"                                                                // inv_type: tx
+        "abababababababababababababababababababababababababababababababab"  // hash
+        "0f6d696e2d6665652d6e6f742d6d6574"                                  // reason
+        "056665652030";                                                     // detail "fee 0"
+    EXPECT_EQ(util::to_hex(bytes), expected);
+}
+
+TEST(WireMessage, RejectStringsAreBoundedAndPrintable) {
+    RejectMessage m{InvType::kBlock, hash_of(1), std::string(kMaxRejectReasonLength, 'r'),
+                    std::string(kMaxRejectDetailLength, 'd')};
+    auto back = decode_message(encode_message(m), limits());
+    ASSERT_TRUE(back) << back.error().to_string();
+    EXPECT_EQ(*back, Message(m));
+
+    // One byte over either limit, or a byte outside printable ASCII, is malformed (built
+    // by hand: encode asserts the limits).
+    const auto build = [](std::size_t reason_len, std::size_t detail_len, std::uint8_t fill) {
+        util::Bytes out;
+        core::Writer w(out);
+        w.u8(static_cast<std::uint8_t>(MessageType::kReject));
+        w.u8(2);
+        w.hash(hash_of(1));
+        w.var_bytes(util::Bytes(reason_len, fill));
+        w.var_bytes(util::Bytes(detail_len, fill));
+        return out;
+    };
+    EXPECT_TRUE(
+        decode_message(build(kMaxRejectReasonLength, kMaxRejectDetailLength, 'x'), limits()));
+    EXPECT_FALSE(decode_message(build(kMaxRejectReasonLength + 1, 0, 'x'), limits()));
+    EXPECT_FALSE(decode_message(build(0, kMaxRejectDetailLength + 1, 'x'), limits()));
+    EXPECT_FALSE(decode_message(build(3, 3, '\n'), limits()));
+    EXPECT_FALSE(decode_message(build(3, 3, 0x7f), limits()));
+
+    // make_reject fits any text: cut to the limits, other bytes replaced.
+    const auto made =
+        make_reject(InvType::kTx, hash_of(2), "a\tb", "line\none" + std::string(500, 'z') + "\x80");
+    EXPECT_EQ(made.reason, "a?b");
+    ASSERT_EQ(made.detail.size(), kMaxRejectDetailLength);
+    EXPECT_EQ(made.detail.substr(0, 9), "line?one" + std::string("z"));
+    back = decode_message(encode_message(made), limits());
+    ASSERT_TRUE(back) << back.error().to_string();
+    EXPECT_EQ(*back, Message(made));
+}
+
 TEST(WireMessage, LargestListsRoundTrip) {
     InvMessage inv;
     inv.items.assign(kMaxInvItems, InvItem{InvType::kBlock, hash_of(9)});
@@ -169,7 +220,7 @@ TEST(WireMessage, EveryTruncationFailsAndTrailingBytesFail) {
 }
 
 TEST(WireMessage, UnknownTypesDecodeAsUnknown) {
-    for (int type : {0, 17, 100, 255}) {
+    for (int type : {0, 18, 100, 255}) {
         util::Bytes bytes = {static_cast<std::uint8_t>(type), 1, 2, 3};
         auto r = decode_message(bytes, limits());
         ASSERT_TRUE(r) << type;
