@@ -71,8 +71,7 @@ void BlockIntake::process(Peer* peer, PeerId from, const core::BlockPtr& block, 
             return;
         case core::ValidationCode::kInvalid:
             if (peer != nullptr) {
-                context_.drop(*peer, "invalid block " + hash.to_hex() + ": " + result.to_string(),
-                              true);
+                context_.drop(*peer, invalid_reason("invalid block", hash, result), true);
             } else {
                 spdlog::info("p2p: block {} from peer {} (gone) dropped: invalid: {}",
                              short_hash(hash), from, result.to_string());

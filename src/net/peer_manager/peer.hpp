@@ -13,11 +13,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
 #include "chain/block_index.hpp"
 #include "core/uint256.hpp"
+#include "core/validation.hpp"
 #include "net/peer_manager/headers_presync.hpp"
 #include "net/peer_manager/peer_sender.hpp"
 #include "net/peer_manager/rolling_set.hpp"
@@ -140,5 +142,11 @@ class PeerContext {
 
 // The first 16 hex digits of a hash, for logs.
 std::string short_hash(const core::Uint256& hash);
+
+// The disconnect reason for invalid data: "<what>: <token>: <id> (<detail>)". The token
+// comes before the id, so a WebSocket close frame, cut to 123 bytes, always carries it
+// (PROTOCOL.md 4.8).
+std::string invalid_reason(std::string_view what, const core::Uint256& id,
+                           const core::ValidationResult& why);
 
 }  // namespace peerchain::net::peer_manager

@@ -31,6 +31,13 @@ const char* direction_name(Direction direction) noexcept {
 
 std::string short_hash(const core::Uint256& hash) { return hash.to_hex().substr(0, 16); }
 
+std::string invalid_reason(std::string_view what, const core::Uint256& id,
+                           const core::ValidationResult& why) {
+    std::string out = std::string(what) + ": " + why.reason + ": " + id.to_hex();
+    if (!why.detail.empty()) out += " (" + why.detail + ")";
+    return out;
+}
+
 namespace {
 
 using addrman::host_of;

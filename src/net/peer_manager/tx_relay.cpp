@@ -217,8 +217,7 @@ void TxRelay::process(Peer& peer, const mempool::TxPtr& tx, const Uint256& txid)
             return;
         case core::ValidationCode::kInvalid:
             recent_rejects_.insert(txid);
-            context_.drop(peer, "invalid transaction " + txid.to_hex() + ": " + result.to_string(),
-                          true);
+            context_.drop(peer, invalid_reason("invalid transaction", txid, result), true);
             return;
         case core::ValidationCode::kPolicy:
             recent_rejects_.insert(txid);
@@ -310,10 +309,8 @@ void TxRelay::retry_orphans(std::deque<Uint256> candidates, bool candidates_are_
             case core::ValidationCode::kInvalid:
                 recent_rejects_.insert(txid);
                 if (Peer* from = context_.find(taken->from); from != nullptr) {
-                    context_.drop(
-                        *from,
-                        "invalid orphan transaction " + txid.to_hex() + ": " + result.to_string(),
-                        true);
+                    context_.drop(*from, invalid_reason("invalid orphan transaction", txid, result),
+                                  true);
                 }
                 break;
             case core::ValidationCode::kPolicy:
