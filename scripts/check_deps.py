@@ -79,6 +79,10 @@ CONFINED_EXCEPTIONS = [
     ("src/node/config.cpp", "boost/asio/ip/address.hpp",
      "rejects a bad --http-bind or --p2p-bind at startup with the parser the servers bind "
      "with; legacy: a net/transport helper beside parse_peer_url could take it over"),
+    ("bench/http_bench.cpp", "boost/asio.hpp",
+     "the bare Beast server the API's speed is measured against, and its load generator"),
+    ("bench/http_bench.cpp", "boost/beast/**",
+     "the bare Beast server the API's speed is measured against, and its load generator"),
     ("src/app/wallet_cli_test.cpp", "boost/asio/io_context.hpp",
      "runs the node's HttpServer on a local io_context to test the wallet commands end to end"),
     ("src/app/wallet_cli_test.cpp", "boost/asio/executor_work_guard.hpp",

@@ -3,15 +3,18 @@
 // a BodyStream piece by piece), then reads the next request or closes.
 //
 // Lifetime: kept alive by its pending operations (shared_from_this). While a handler works
-// or a body stream prepares its next piece, a timer that never expires holds it; the timer
-// is cancelled when the answer or the piece arrives, or destroyed with the io_context.
-// Responders and stream callbacks hold only a weak_ptr and the server's Gate.
+// on after the router returned (its answer will come from another thread) or a body stream
+// prepares its next piece, a timer that never expires holds it; the timer is cancelled when
+// the answer or the piece arrives, or destroyed with the io_context. An answer given before
+// the router returns is sent at once, with no timer. Responders and stream callbacks hold
+// only a weak_ptr, the server's Gate and the SyncAnswer slot.
 //
 // Thread-safety: every member is used on the connection's strand only, except strand_
 // (immutable), which Responders read to post the answer back.
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -27,6 +30,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "api/request.hpp"
 #include "api/response.hpp"
@@ -103,6 +107,12 @@ class Session : public std::enable_shared_from_this<Session> {
     std::optional<boost::beast::http::response_serializer<boost::beast::http::empty_body>>
         stream_head_sr_;
     boost::asio::steady_timer handler_wait_;
+    // An answer given on the strand while dispatch_request() runs the router (see there).
+    struct SyncAnswer {
+        std::atomic<std::thread::id> owner{};
+        std::optional<Response> response;  // used by the owner thread only
+    };
+    const std::shared_ptr<SyncAnswer> sync_answer_ = std::make_shared<SyncAnswer>();
     std::array<char, 4096> drain_{};
     std::size_t drained_ = 0;
     boost::asio::ip::tcp::endpoint remote_;
