@@ -97,6 +97,15 @@ void add_node_options(CLI::App& cmd, NodeConfig& cfg, std::string& network, std:
     cmd.add_option("--miner-threads", cfg.miner_threads, "Threads that mine (0: one per core)")
         ->envname("MINER_THREADS")
         ->default_val(0);
+    cmd.add_option("--assume-valid", cfg.assume_valid,
+                   "A block hash you trust: blocks of its chain (it and its ancestors), once "
+                   "buried under the best header by 100 blocks of work on regtest or 8640 on "
+                   "dev, connect without their signatures checked; proof of work, merkle root, "
+                   "sizes, coinbase, coins spent (existence, maturity, amounts) and fees are "
+                   "still checked. Only with a best header of at least that block's work; "
+                   "never for a block off its chain. 0: off, every signature checked")
+        ->envname("ASSUME_VALID")
+        ->default_val("0");
     cmd.add_option("--log-level", cfg.log_level, "trace, debug, info, warn or error")
         ->envname("LOG_LEVEL")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
