@@ -7,8 +7,10 @@
 // spending a mature coinbase, so the UTXO pass, the undo data and one Schnorr
 // verification are in the loop. BM_ConnectFullBlocks times blocks filled to the size
 // limit with signed transactions (bench/signed_chain.hpp: two inputs, three outputs each),
-// with the signature checks on 1 or 2 threads. BM_ProcessHeaders times the headers-first
-// path.
+// with the signature checks on 1 or 2 threads; with headers=1 the chain state knows every
+// header first (and 100 more above, as in sync), and with assume_valid=1 it also has
+// --assume-valid set to the last full block, so that those blocks connect without their
+// signatures checked (issue 10). BM_ProcessHeaders times the headers-first path.
 #include <benchmark/benchmark.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -164,14 +166,36 @@ std::pair<std::vector<core::BlockPtr>, std::size_t> build_full_chain(std::size_t
     return {std::move(out), prefix};
 }
 
+// `n` headers on `prev` (with no blocks behind them): enough work above the full blocks for
+// --assume-valid to reach them.
+std::vector<core::BlockHeader> headers_above(const core::BlockHeader& prev, std::uint32_t n) {
+    const core::Params& p = regtest();
+    std::vector<core::BlockHeader> out;
+    core::BlockHeader h = prev;
+    for (std::uint32_t i = 0; i < n; ++i) {
+        h.prev_hash = h.hash();
+        ++h.time;
+        h.merkle_root = core::Uint256();
+        for (h.nonce = 0; !core::check_proof_of_work(h.hash(), h.bits, p);) ++h.nonce;
+        out.push_back(h);
+    }
+    return out;
+}
+
 void BM_ConnectFullBlocks(benchmark::State& state) {
     spdlog::set_level(spdlog::level::warn);
     static const auto built = build_full_chain(10);
     const auto& [blocks, prefix] = built;
     const core::Params& p = regtest();
+    static const auto above = headers_above(blocks.back()->header, p.assume_valid_burial);
+    const bool headers_first = state.range(1) != 0;
     util::ManualClock clock(p.genesis.header.time + 100'000'000);
     chain::ChainstateOptions options;
     options.script_threads = static_cast<unsigned>(state.range(0));
+    if (state.range(2) != 0) options.assume_valid = blocks.back()->hash();
+    std::vector<core::BlockHeader> headers;
+    for (const auto& b : blocks) headers.push_back(b->header);
+    headers.insert(headers.end(), above.begin(), above.end());
     std::size_t txs = 0;
     std::size_t inputs = 0;
     for (std::size_t i = prefix; i < blocks.size(); ++i) {
@@ -185,6 +209,9 @@ void BM_ConnectFullBlocks(benchmark::State& state) {
             auto db = store::open_leveldb(dir.path(), {});
             auto opened = chain::Chainstate::open(**db, p, clock, nullptr, options);
             chain::Chainstate& c = **opened;
+            if (headers_first && !c.process_headers(headers).is_ok()) {
+                state.SkipWithError("headers refused");
+            }
             for (std::size_t i = 0; i < prefix; ++i) {
                 if (!c.process_block(blocks[i]).is_ok()) state.SkipWithError("block refused");
             }
@@ -208,9 +235,11 @@ void BM_ConnectFullBlocks(benchmark::State& state) {
         static_cast<double>(txs) / static_cast<double>(blocks.size() - prefix);
 }
 BENCHMARK(BM_ConnectFullBlocks)
-    ->ArgName("threads")
-    ->Arg(1)
-    ->Arg(2)
+    ->ArgNames({"threads", "headers", "assume_valid"})
+    ->Args({1, 0, 0})
+    ->Args({2, 0, 0})
+    ->Args({2, 1, 0})
+    ->Args({2, 1, 1})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

@@ -19,6 +19,7 @@
 
 #include "app/commands.hpp"
 #include "app/wallet_cli.hpp"
+#include "core/params.hpp"
 #include "node/config.hpp"
 #include "node/node.hpp"
 
@@ -27,6 +28,8 @@ namespace {
 using peerchain::node::NodeConfig;
 
 void add_node_options(CLI::App& cmd, NodeConfig& cfg, std::string& network, std::string& data_dir) {
+    using peerchain::core::Network;
+    auto burial = [](Network n) { return peerchain::core::params(n).assume_valid_burial; };
     // A setting given twice: the last one wins, as with most command-line tools.
     cmd.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     cmd.add_option("--network", network,
@@ -97,6 +100,19 @@ void add_node_options(CLI::App& cmd, NodeConfig& cfg, std::string& network, std:
     cmd.add_option("--miner-threads", cfg.miner_threads, "Threads that mine (0: one per core)")
         ->envname("MINER_THREADS")
         ->default_val(0);
+    cmd.add_option("--assume-valid", cfg.assume_valid,
+                   "A block hash you trust (as Bitcoin Core's -assumevalid): that block and its "
+                   "ancestors connect without their signatures checked when the best header "
+                   "builds on them, has at least that block's work and is " +
+                       std::to_string(burial(Network::kRegtest)) +
+                       " blocks of work past them on regtest (" +
+                       std::to_string(burial(Network::kDev)) +
+                       " on dev); proof of work, merkle root, sizes, the coinbase, "
+                       "the coins spent (existing, unspent, mature), amounts and fees are still "
+                       "checked, and blocks above it or off its chain are checked in full. "
+                       "0: off, every signature checked")
+        ->envname("ASSUME_VALID")
+        ->default_val("0");
     cmd.add_option("--log-level", cfg.log_level, "trace, debug, info, warn or error")
         ->envname("LOG_LEVEL")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))

@@ -93,6 +93,18 @@ util::Result<void> Chainstate::Impl::load() {
     notified_tip_ = t;
     spdlog::info("chain: {} headers loaded, tip {}, coins were at height {}", records->size(),
                  describe(t), coins_tip->height);
+    if (options_.assume_valid) {
+        // Once, here: sync itself says nothing per block about it.
+        const BlockIndex* assumed = lookup(*options_.assume_valid);
+        spdlog::info(
+            "chain: assume-valid on: {} ({}) and its ancestors connect without signature "
+            "checks once {} blocks of work bury them under the best header; every other rule "
+            "is still checked",
+            options_.assume_valid->to_hex(),
+            assumed != nullptr ? "height " + std::to_string(assumed->height)
+                               : "not among our headers yet",
+            params_.assume_valid_burial);
+    }
     return {};
 }
 

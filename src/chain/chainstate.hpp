@@ -60,6 +60,10 @@ struct ChainstateOptions {
     std::uint32_t flush_every_blocks = 5000;
     // Threads for checking a block's signatures (issue 3); 0 = hardware concurrency.
     unsigned script_threads = 0;
+    // --assume-valid (issue 10): blocks of this block's chain, buried deep enough under the
+    // best header, connect without their signatures checked (assume_valid.hpp says exactly
+    // when). nullopt: every signature is checked.
+    std::optional<core::Uint256> assume_valid;
 };
 
 struct ChainStats {

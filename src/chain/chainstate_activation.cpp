@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "chain/assume_valid.hpp"
 #include "chain/chainstate_impl.hpp"
 #include "chain/storage_format.hpp"
 #include "core/check.hpp"
@@ -102,6 +103,9 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
     const std::uint32_t height = node->height;
 
     if (auto r = core::check_block_context(block, height); !r) return r;
+    // Under --assume-valid (issue 10) the spent outputs and signature hashes, which serve
+    // only the signature checks, are not gathered either. Every other rule still applies.
+    const bool check_signatures = !signatures_assumed_valid(node);
 
     CoinsDelta delta;
     std::vector<Coin> undo;
@@ -126,7 +130,7 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
         if (t > 0) {
             std::vector<Coin> coins;
             coins.reserve(tx.inputs.size());
-            spent[t].reserve(tx.inputs.size());
+            if (check_signatures) spent[t].reserve(tx.inputs.size());
             for (std::size_t k = 0; k < tx.inputs.size(); ++k) {
                 const core::OutPoint& prevout = tx.inputs[k].prevout;
                 // Coins spent earlier in this block are gone from the delta, and outputs
@@ -141,10 +145,12 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
                                          std::to_string(prevout.index)));
                 }
                 coins.push_back(**fetched);
-                spent[t].push_back(coins.back().out);
+                if (check_signatures) {
+                    spent[t].push_back(coins.back().out);
+                    jobs.push_back({static_cast<std::uint32_t>(t), static_cast<std::uint32_t>(k)});
+                }
                 undo.push_back(coins.back());
                 delta.spend(prevout);
-                jobs.push_back({static_cast<std::uint32_t>(t), static_cast<std::uint32_t>(k)});
             }
             core::Amount fee = 0;
             if (auto r = core::check_tx_inputs(tx, coins, height, params_, &fee); !r) return r;
@@ -152,7 +158,7 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
             if (!core::money_range(fees)) {
                 return ValidationResult::invalid("bad-txns-accumulated-fee-outofrange");
             }
-            hashers[t].emplace(tx, spent[t], params_);
+            if (check_signatures) hashers[t].emplace(tx, spent[t], params_);
         }
         const core::Uint256& txid = txids.emplace_back(tx.txid());
         for (std::size_t k = 0; k < tx.outputs.size(); ++k) {
@@ -215,6 +221,22 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
                        std::chrono::steady_clock::now() - started});
     ++pending_blocks_;
     return ValidationResult::ok();
+}
+
+bool Chainstate::Impl::signatures_assumed_valid(const BlockNode* node) const {
+    if (!options_.assume_valid) return false;
+    bool skip = false;
+    {
+        util::LockGuard lock(mutex_);
+        // Bitcoin's pindexBestHeader: the tree's most-work header even when the tip ties it.
+        const BlockIndex* best = tree_.best_header();
+        skip = skip_signature_checks(node, tree_.find(*options_.assume_valid),
+                                     best != nullptr ? best : active_.back(), params_);
+    }
+    if (skip && spdlog::should_log(spdlog::level::debug)) {
+        spdlog::debug("chain: signatures of {} assumed valid", describe(node));
+    }
+    return skip;
 }
 
 ValidationResult Chainstate::Impl::disconnect_tip() {

@@ -170,6 +170,9 @@ class Chainstate::Impl final : public ChainView {
     core::ValidationResult activate_best_chain(const BlockNode* processed,
                                                core::ValidationResult* processed_result);
     core::ValidationResult connect_block(BlockNode* node);
+    // Whether --assume-valid lets `node` connect without its signatures checked
+    // (assume_valid.hpp); false when the option is off.
+    bool signatures_assumed_valid(const BlockNode* node) const EXCLUDES(mutex_);
     core::ValidationResult disconnect_tip();
     util::Result<core::BlockPtr> get_block(const BlockIndex* index) const;
     util::Result<std::optional<Coin>> fetch_coin(const CoinsDelta& delta,

@@ -47,6 +47,7 @@ Params make_params(Network network) {
         p.halving_interval = 210'000;
         p.address_hrp = "pc";
         p.genesis = make_genesis("peerchain dev genesis", kGenesisTime, p.pow_limit_bits, 87365);
+        p.assume_valid_burial = 8'640;  // a day of 10 s blocks
     } else {
         p.name = "regtest";
         p.magic = {0x70, 0x63, 0x72, 0x74};  // "pcrt"
@@ -55,6 +56,8 @@ Params make_params(Network network) {
         p.halving_interval = 150;
         p.address_hrp = "pcrt";
         p.genesis = make_genesis("peerchain regtest genesis", kGenesisTime, p.pow_limit_bits, 2);
+        // Blocks cost nothing here: a test chain is a few hundred blocks long.
+        p.assume_valid_burial = 100;
     }
     p.pow_limit = *ArithUint256::from_compact(p.pow_limit_bits);
     p.genesis_hash = p.genesis.hash();

@@ -48,6 +48,11 @@ struct Params {
     std::size_t max_tx_size;     // serialized bytes
     std::size_t max_data_size;   // a transaction's data payload
 
+    // Not consensus: how deep under the best header a block must be, in blocks of the best
+    // header's difficulty, before --assume-valid lets it skip signature checks
+    // (chain/assume_valid.hpp). Bitcoin Core asks for two weeks of work.
+    std::uint32_t assume_valid_burial;
+
     std::string address_hrp;  // bech32m prefix
     std::uint16_t default_p2p_port;
     std::uint16_t default_http_port;

@@ -79,8 +79,20 @@ util::Result<void> validate(const NodeConfig& config) {
         return bad("--event-buffer: 1 to 1000000");
     }
     if (config.io_threads == 0 || config.io_threads > 64) return bad("io threads: 1 to 64");
+    if (!config.assume_valid.empty() && config.assume_valid != "0" &&
+        !core::Uint256::from_hex(config.assume_valid)) {
+        return bad("--assume-valid '" + config.assume_valid +
+                   "': expected a block hash (64 hex digits) or 0");
+    }
     if (config.data_dir.empty()) return bad("no data directory");
     return {};
+}
+
+std::optional<core::Uint256> assume_valid_block(const NodeConfig& config) {
+    if (config.assume_valid.empty() || config.assume_valid == "0") return std::nullopt;
+    auto hash = core::Uint256::from_hex(config.assume_valid);
+    if (!hash) return std::nullopt;
+    return *hash;
 }
 
 }  // namespace peerchain::node

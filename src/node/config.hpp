@@ -5,10 +5,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/params.hpp"
+#include "core/uint256.hpp"
 #include "util/result.hpp"
 
 namespace peerchain::node {
@@ -42,6 +44,9 @@ struct NodeConfig {
     // Events GET /events holds for clients that resume (Last-Event-ID).
     std::size_t event_buffer = 10'000;
     std::string log_level = "info";
+    // --assume-valid (issue 10): a block hash in display hex, whose buried ancestors skip
+    // signature checks (chain/assume_valid.hpp); empty or "0": off, every signature checked.
+    std::string assume_valid;
 };
 
 // $HOME/.peerchain/<network> (./.peerchain/<network> without HOME).
@@ -63,8 +68,12 @@ std::filesystem::path miner_key_file(const std::filesystem::path& data_dir);
 std::filesystem::path mempool_file(const std::filesystem::path& data_dir);
 
 // Checks what the parser cannot: bind addresses are IP literals, peer URLs parse, thread
-// counts are sane, mine_to is an address of the configured network. kInvalidArgument with
-// a message fit for the user.
+// counts are sane, mine_to is an address of the configured network, assume_valid is "0" or
+// a block hash. kInvalidArgument with a message fit for the user.
 util::Result<void> validate(const NodeConfig& config);
+
+// The block --assume-valid names, or nullopt when it is off (empty or "0"). Assumes
+// validate() passed.
+std::optional<core::Uint256> assume_valid_block(const NodeConfig& config);
 
 }  // namespace peerchain::node
