@@ -8,10 +8,14 @@
 // failed with all its descendants and never becomes the tip; if connecting a branch fails
 // half way, the best valid chain is activated instead.
 //
-// Durability: blocks, undo data and index entries are written as they are accepted. The
-// coins set is flushed with the tip it belongs to in one atomic, synced batch, so the
-// coins on disk always match some block; on open, the chain rolls forward from there
-// through the stored blocks. A node killed at any instant reopens at a consistent tip.
+// Durability: blocks, undo data and index entries are written as they are accepted; during
+// initial sync (the best header far ahead of the tip) those of many blocks go in one write,
+// and until then the blocks are served from memory. The coins set is flushed with the tip
+// it belongs to in one atomic, synced batch, after every block record it needs, so the
+// coins on disk always match some stored block; on open, the chain rolls forward from
+// there through the stored blocks. A node killed at any instant reopens at a consistent
+// tip (during initial sync, possibly behind the blocks it had connected: it fetches them
+// again).
 //
 // Indexes: when a block is connected, the same write that stores its undo data records
 // where each of its transactions sits (by txid), which transactions pay or spend from each
@@ -32,6 +36,7 @@
 // Chainstate's lifetime; returned blocks are immutable and shared.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -60,6 +65,13 @@ struct ChainstateOptions {
     std::uint32_t flush_every_blocks = 5000;
     // Threads for checking a block's signatures (issue 3); 0 = hardware concurrency.
     unsigned script_threads = 0;
+    // Initial sync: while the best header is more than `sync_lag_blocks` ahead of the tip,
+    // the records of up to `sync_batch_blocks` blocks, gathered for at most
+    // `sync_batch_interval`, reach the store in one write (docs/STORAGE.md, section 3).
+    // sync_batch_blocks <= 1 writes every block at once, as at the tip.
+    std::uint32_t sync_lag_blocks = 144;
+    std::uint32_t sync_batch_blocks = 1000;
+    std::chrono::milliseconds sync_batch_interval{100};
 };
 
 struct ChainStats {

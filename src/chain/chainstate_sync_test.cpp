@@ -1,0 +1,186 @@
+// Initial sync: while the best header is far ahead of the tip, the Chainstate writes the
+// records of many blocks in one batch (docs/STORAGE.md, section 3). These tests run it on a
+// real LevelDB and check what the batching must keep: a kill between two batches (a copy of
+// the store taken while the chain runs) reopens at the last written block with the coins
+// of a replay, a reorg that disconnects blocks whose undo data still waits works, and a
+// block whose body still waits is served from memory.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "chain/chain_test_util.hpp"
+#include "chain/chainstate.hpp"
+
+namespace peerchain::chain {
+namespace {
+
+using core::BlockPtr;
+using test::ChainHarness;
+
+const crypto::SecretKey& owner_key() {
+    static const crypto::SecretKey key = test::test_key(7);
+    return key;
+}
+
+// `base` (the blocks at heights 1..base.size()) and `n` blocks on it, paying owner_key().
+// Once coinbases mature, each new block also spends the coinbase of the block
+// coinbase_maturity below it into two outputs, so that blocks carry undo data.
+std::vector<BlockPtr> extend(std::vector<BlockPtr> base, int n, const std::string& tag) {
+    const core::Params& p = test::regtest();
+    const core::XOnlyKey pub = owner_key().public_key();
+    for (int i = 0; i < n; ++i) {
+        const auto height = static_cast<std::uint32_t>(base.size() + 1);
+        const test::Parent parent =
+            base.empty() ? test::genesis_parent() : test::parent_of(*base.back(), height - 1);
+        test::BlockOptions o;
+        o.miner = pub;
+        o.data = tag + std::to_string(height);
+        if (height > p.coinbase_maturity) {
+            const core::Block& mature = *base[height - p.coinbase_maturity - 1];
+            const core::TxOut& out = mature.txs[0].outputs[0];
+            const core::Amount half = out.amount / 2;
+            o.txs.push_back(test::signed_spend(
+                {{test::coinbase_outpoint(mature), out}},
+                {core::TxOut{half, pub}, core::TxOut{out.amount - half, pub}}, owner_key()));
+        }
+        base.push_back(test::share(test::build_block(parent, o)));
+    }
+    return base;
+}
+
+std::vector<core::BlockHeader> headers_of(const std::vector<BlockPtr>& blocks) {
+    std::vector<core::BlockHeader> out;
+    for (const auto& b : blocks) out.push_back(b->header);
+    return out;
+}
+
+// Batches of 16 blocks, never written for their age (the tests count blocks, not time),
+// and a coins flush every 50 blocks.
+ChainstateOptions sync_options() {
+    ChainstateOptions o;
+    o.sync_lag_blocks = 4;
+    o.sync_batch_blocks = 16;
+    o.sync_batch_interval = std::chrono::hours(1);
+    o.flush_every_blocks = 50;
+    return o;
+}
+
+// The stored coins of a chain that connected `blocks` one write at a time, then flushed.
+std::vector<std::pair<util::Bytes, util::Bytes>> replayed_coins(
+    const std::vector<BlockPtr>& blocks) {
+    ChainHarness replay;
+    replay.feed(blocks);
+    EXPECT_TRUE(replay.chain().flush());
+    return test::stored_coins(replay.db());
+}
+
+TEST(ChainstateSync, KillBetweenBatchesReopensAtTheLastWrittenBlock) {
+    const auto chain = extend({}, 130, "a");
+    ChainHarness h(test::regtest(), sync_options());
+    ASSERT_TRUE(h.chain().process_headers(headers_of(chain)).is_ok());
+    h.feed({chain.begin(), chain.begin() + 120});
+    ASSERT_EQ(h.chain().tip()->height, 120u);
+
+    // Writes so far: after blocks 16, 32 and 48, with the coins flush at 50, then after 66,
+    // 82 and 98, with the flush at 100, then after 116. Blocks 117..120 wait in memory;
+    // their bodies are served from there.
+    const BlockIndex* waiting = h.chain().lookup(chain[119]->hash());
+    ASSERT_NE(waiting, nullptr);
+    EXPECT_NE(h.chain().status(waiting) & kHaveData, 0u);
+    auto bytes = h.chain().read_block_bytes(waiting);
+    ASSERT_TRUE(bytes) << bytes.error().to_string();
+    EXPECT_EQ(*bytes, chain[119]->encode());
+    auto block = h.chain().read_block(waiting);
+    ASSERT_TRUE(block) << block.error().to_string();
+    EXPECT_EQ((*block)->hash(), chain[119]->hash());
+
+    // What a kill -9 leaves now.
+    testutil::TempDir image;
+    test::copy_store(h.dir() / "db", image.path() / "db");
+    {
+        auto db = store::open_leveldb(image.path() / "db", {});
+        ASSERT_TRUE(db) << db.error().to_string();
+        auto reopened = Chainstate::open(**db, test::regtest(), h.clock(), nullptr, sync_options());
+        ASSERT_TRUE(reopened) << reopened.error().to_string();
+        Chainstate& c = **reopened;
+        EXPECT_EQ(c.tip()->hash, chain[115]->hash());
+        // The index records never claim a body or undo data the store lacks: the blocks
+        // that waited are headers again, to be fetched anew.
+        for (std::size_t i = 116; i < 120; ++i) {
+            const BlockIndex* b = c.lookup(chain[i]->hash());
+            ASSERT_NE(b, nullptr) << "the header of height " << i + 1 << " was written";
+            EXPECT_EQ(c.status(b) & (kHaveData | kHaveUndo), 0u) << "height " << i + 1;
+            EXPECT_FALSE(c.read_block(b)) << "height " << i + 1;
+        }
+        ASSERT_TRUE(c.flush());
+        EXPECT_EQ(test::stored_coins(**db), replayed_coins({chain.begin(), chain.begin() + 116}));
+        // Fetched again, the lost blocks connect as any others.
+        for (std::size_t i = 116; i < chain.size(); ++i) {
+            ASSERT_TRUE(c.process_block(chain[i]).is_ok()) << "height " << i + 1;
+        }
+        EXPECT_EQ(c.tip()->hash, chain.back()->hash());
+    }
+
+    // The running chain goes on, and writes everything once the sync is over.
+    h.feed({chain.begin() + 120, chain.end()});
+    EXPECT_EQ(h.chain().tip()->hash, chain.back()->hash());
+    testutil::TempDir image2;
+    test::copy_store(h.dir() / "db", image2.path() / "db");
+    auto db = store::open_leveldb(image2.path() / "db", {});
+    ASSERT_TRUE(db) << db.error().to_string();
+    auto reopened = Chainstate::open(**db, test::regtest(), h.clock(), nullptr, sync_options());
+    ASSERT_TRUE(reopened) << reopened.error().to_string();
+    EXPECT_EQ((*reopened)->tip()->hash, chain.back()->hash());
+    ASSERT_TRUE((*reopened)->flush());
+    EXPECT_EQ(test::stored_coins(**db), replayed_coins(chain));
+}
+
+// Branch A is connected with its undo data still waiting; branch B, stored meanwhile with
+// its bodies waiting, overtakes it: the reorg disconnects A (reading its undo data) and
+// connects B (reading its bodies), and the coins end as a replay of B's chain.
+TEST(ChainstateSync, ReorgWhileRecordsWaitKeepsTheCoinsRight) {
+    const auto stem = extend({}, 105, "s");
+    const auto a = extend(stem, 10, "a");  // heights 106..115, each spends
+    const auto b = extend(stem, 20, "b");  // heights 106..125
+    ChainstateOptions options = sync_options();
+    options.sync_batch_blocks = 1000;  // nothing is written for the block count
+    options.flush_every_blocks = 1000;
+    ChainHarness h(test::regtest(), options);
+    test::Recorder& rec = h.recorder();
+    rec.label_all(a, "A");
+    rec.label_all(b, "B");
+    ASSERT_TRUE(h.chain().process_headers(headers_of(b)).is_ok());
+    h.feed(a);
+    EXPECT_EQ(h.chain().tip()->hash, a.back()->hash());
+    rec.take();
+
+    // B106..B115 tie A's work at most: stored, not connected. B116 overtakes.
+    h.feed({b.begin() + 105, b.begin() + 115});
+    EXPECT_EQ(h.chain().tip()->hash, a.back()->hash());
+    EXPECT_TRUE(rec.take().empty());
+    h.feed({b.begin() + 115, b.begin() + 116});
+    EXPECT_EQ(h.chain().tip()->hash, b[115]->hash());
+    std::vector<std::string> expected;
+    for (int i = 115; i >= 106; --i) expected.push_back("-A" + std::to_string(i));
+    for (const auto& e : test::connects("B", 106, 116)) expected.push_back(e);
+    expected.push_back("tip B116 from A115 fork B105");  // the stem is labelled B too
+    EXPECT_EQ(rec.take(), expected);
+
+    // B118 arrives before its parent: stored, its body waiting; B117 then connects both,
+    // B118 read from memory.
+    h.feed({b.begin() + 117, b.begin() + 118});
+    EXPECT_EQ(h.chain().tip()->hash, b[115]->hash());
+    h.feed({b.begin() + 116, b.begin() + 117});
+    EXPECT_EQ(h.chain().tip()->hash, b[117]->hash());
+    h.feed({b.begin() + 118, b.end()});
+    EXPECT_EQ(h.chain().tip()->hash, b.back()->hash());
+    ASSERT_TRUE(h.chain().flush());
+    EXPECT_EQ(test::stored_coins(h.db()), replayed_coins(b));
+    h.reopen();
+    EXPECT_EQ(h.chain().tip()->hash, b.back()->hash());
+}
+
+}  // namespace
+}  // namespace peerchain::chain
