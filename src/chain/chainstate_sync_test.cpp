@@ -3,11 +3,21 @@
 // real LevelDB and check what the batching must keep: a kill between two batches (a copy of
 // the store taken while the chain runs) reopens at the last written block with the coins
 // of a replay, a reorg that disconnects blocks whose undo data still waits works, and a
-// block whose body still waits is served from memory.
+// block whose body still waits is served from memory. A child process syncing a chain is
+// also killed with SIGKILL (as in chainstate_crash_test.cpp) and must reopen at most one
+// batch behind, with the coins of a replay.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <vector>
 
 #include "chain/chain_test_util.hpp"
@@ -41,9 +51,17 @@ std::vector<BlockPtr> extend(std::vector<BlockPtr> base, int n, const std::strin
             const core::Block& mature = *base[height - p.coinbase_maturity - 1];
             const core::TxOut& out = mature.txs[0].outputs[0];
             const core::Amount half = out.amount / 2;
-            o.txs.push_back(test::signed_spend(
-                {{test::coinbase_outpoint(mature), out}},
-                {core::TxOut{half, pub}, core::TxOut{out.amount - half, pub}}, owner_key()));
+            // Signed with fixed auxiliary randomness, so that a child process builds the
+            // same chain.
+            core::Transaction tx;
+            core::TxIn in;
+            in.prevout = test::coinbase_outpoint(mature);
+            tx.inputs.push_back(in);
+            tx.outputs = {core::TxOut{half, pub}, core::TxOut{out.amount - half, pub}};
+            const std::vector<core::TxOut> spent{out};
+            const core::SignatureHasher hasher(tx, spent, p);
+            tx.inputs[0].signature = owner_key().sign(hasher.for_input(0), {});
+            o.txs.push_back(std::move(tx));
         }
         base.push_back(test::share(test::build_block(parent, o)));
     }
@@ -180,6 +198,94 @@ TEST(ChainstateSync, ReorgWhileRecordsWaitKeepsTheCoinsRight) {
     EXPECT_EQ(test::stored_coins(h.db()), replayed_coins(b));
     h.reopen();
     EXPECT_EQ(h.chain().tip()->hash, b.back()->hash());
+}
+
+// --- Killed for real ----------------------------------------------------------------------
+
+constexpr std::string_view kDirEnv = "PEERCHAIN_SYNC_CHILD_DIR";
+constexpr std::string_view kProgressEnv = "PEERCHAIN_SYNC_CHILD_PROGRESS";
+constexpr int kKillChainLength = 3000;
+
+// Syncs the chain both processes build, from wherever the store stands, writing the height
+// of each tip it is told about at the start of the progress file; then waits to be killed.
+TEST(ChainSyncChild, DISABLED_Run) {
+    const char* dir = std::getenv(kDirEnv.data());
+    const char* progress = std::getenv(kProgressEnv.data());
+    if (dir == nullptr || progress == nullptr) {
+        GTEST_SKIP() << "runs only as the child of another test";
+    }
+    const int fd = open(progress, O_WRONLY);
+    if (fd < 0) _exit(2);
+    spdlog::set_level(spdlog::level::warn);
+    const auto chain = extend({}, kKillChainLength, "k");
+    auto db = store::open_leveldb(dir, {});
+    if (!db) _exit(3);
+    util::ManualClock clock(test::regtest().genesis.header.time + 100'000'000);
+    auto opened = Chainstate::open(**db, test::regtest(), clock, nullptr, sync_options());
+    if (!opened) _exit(4);
+    Chainstate& c = **opened;
+    if (!c.process_headers(headers_of(chain)).is_ok()) _exit(5);
+    for (std::size_t i = c.tip()->height; i < chain.size(); ++i) {
+        if (!c.process_block(chain[i]).is_ok()) _exit(6);
+        const std::uint32_t height = c.tip()->height;
+        if (pwrite(fd, &height, sizeof height, 0) != static_cast<ssize_t>(sizeof height)) _exit(7);
+    }
+    for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
+}
+
+TEST(ChainstateSync, KilledWhileSyncingReopensAtMostOneBatchBehind) {
+    testutil::TempDir tmp;
+    const auto dir = tmp.path() / "db";
+    const auto progress = tmp.path() / "progress";
+    const auto chain = extend({}, kKillChainLength, "k");
+    util::ManualClock clock(test::regtest().genesis.header.time + 100'000'000);
+    spdlog::set_level(spdlog::level::warn);
+    auto reported = [&]() -> std::optional<std::uint32_t> {
+        std::ifstream in(progress, std::ios::binary);
+        std::uint32_t height = 0;
+        if (!in.read(reinterpret_cast<char*>(&height), sizeof height)) return std::nullopt;
+        return height;
+    };
+    for (int round = 0; round < 3; ++round) {
+        SCOPED_TRACE("round " + std::to_string(round));
+        std::ofstream(progress, std::ios::trunc).flush();
+        const pid_t pid = testutil::spawn_test_child(
+            "ChainSyncChild.DISABLED_Run", {std::string(kDirEnv) + "=" + dir.string(),
+                                            std::string(kProgressEnv) + "=" + progress.string()});
+        ASSERT_GT(pid, 0);
+        const bool started = testutil::wait_for_child_progress(
+            pid, [&] { return reported().has_value(); }, std::chrono::seconds(60));
+        if (started) {
+            std::this_thread::sleep_for(
+                std::chrono::microseconds(20000 + testutil::rng()() % 150000));
+        }
+        testutil::kill_child(pid);
+        ASSERT_TRUE(started);
+        const std::uint32_t killed_at = *reported();
+
+        auto db = store::open_leveldb(dir, {});
+        ASSERT_TRUE(db) << db.error().to_string();
+        auto opened = Chainstate::open(**db, test::regtest(), clock, nullptr, sync_options());
+        ASSERT_TRUE(opened) << opened.error().to_string();
+        Chainstate& c = **opened;
+        const BlockIndex* tip = c.tip();
+        ASSERT_GT(tip->height, 0u);
+        EXPECT_EQ(tip->hash, chain[tip->height - 1]->hash());
+        // The blocks connected since the last batch was written are lost, no more; the
+        // child may have connected one more than it reported.
+        EXPECT_LE(killed_at, tip->height + sync_options().sync_batch_blocks);
+        EXPECT_LE(tip->height, killed_at + 1);
+        if (tip->height < chain.size()) {
+            const BlockIndex* next = c.lookup(chain[tip->height]->hash());
+            ASSERT_NE(next, nullptr);
+            EXPECT_EQ(c.status(next) & (kHaveData | kHaveUndo), 0u);
+        }
+        ASSERT_TRUE(c.flush());
+        EXPECT_EQ(test::stored_coins(**db),
+                  replayed_coins({chain.begin(), chain.begin() + tip->height}));
+        std::printf("[ sync crash ] round %d: killed at height %u, reopened at %u\n", round,
+                    killed_at, tip->height);
+    }
 }
 
 }  // namespace
