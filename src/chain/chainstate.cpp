@@ -439,6 +439,7 @@ core::ValidationResult Chainstate::process_block(const core::BlockPtr& block, bo
 }
 
 util::Result<void> Chainstate::flush() { return impl_->flush_coins(); }
+util::Result<void> Chainstate::write_held() { return impl_->write_held(); }
 
 const core::Params& Chainstate::params() const noexcept { return impl_->params(); }
 const BlockIndex* Chainstate::tip() const { return impl_->tip(); }

@@ -29,7 +29,7 @@
 // blocks, 'u' undo, 'c' coins, 'm' meta, 't' transactions, 'a' address history, 'o'
 // address coins). The grammars are in storage_format.hpp and docs/STORAGE.md.
 //
-// Thread-safety: every mutating call (process_header(s), process_block, flush,
+// Thread-safety: every mutating call (process_header(s), process_block, flush, write_held,
 // invalidate) must come from one thread, the node's chain executor. Queries may come from
 // any thread: they take an internal lock, which is never held across a call to the
 // observer or into another module. Returned BlockIndex pointers stay valid for the
@@ -121,6 +121,10 @@ class Chainstate {
 
     // Writes the coins cache and its tip in one synced batch.
     util::Result<void> flush();
+    // Writes the block records held back during initial sync (docs/STORAGE.md, section 3),
+    // if any. The node calls it every second, so that the blocks of a sync that stalls wait
+    // in memory (where a kill loses them) no longer than that.
+    util::Result<void> write_held();
 
     // --- Queries (any thread) --------------------------------------------------------------
 

@@ -59,6 +59,7 @@ class Chainstate::Impl final : public ChainView {
                                            const BlockIndex** last);
     core::ValidationResult process_block(const core::BlockPtr& block, bool* is_new);
     util::Result<void> flush_coins();
+    util::Result<void> write_held() { return write_sync_batch(); }
 
     // Queries.
     const BlockIndex* tip() const EXCLUDES(mutex_) {

@@ -155,6 +155,22 @@ TEST(ChainstateSync, KillBetweenBatchesReopensAtTheLastWrittenBlock) {
     EXPECT_EQ(test::stored_coins(**db), replayed_coins(chain));
 }
 
+// The node's tick writes what waits, whatever the batch's size and age.
+TEST(ChainstateSync, WriteHeldWritesWhatWaits) {
+    const auto chain = extend({}, 40, "w");
+    ChainHarness h(test::regtest(), sync_options());
+    ASSERT_TRUE(h.chain().process_headers(headers_of(chain)).is_ok());
+    h.feed({chain.begin(), chain.begin() + 20});  // written after 16; 17..20 wait
+    ASSERT_TRUE(h.chain().write_held());
+    testutil::TempDir image;
+    test::copy_store(h.dir() / "db", image.path() / "db");
+    auto db = store::open_leveldb(image.path() / "db", {});
+    ASSERT_TRUE(db) << db.error().to_string();
+    auto reopened = Chainstate::open(**db, test::regtest(), h.clock(), nullptr, sync_options());
+    ASSERT_TRUE(reopened) << reopened.error().to_string();
+    EXPECT_EQ((*reopened)->tip()->hash, chain[19]->hash());
+}
+
 // Branch A is connected with its undo data still waiting; branch B, stored meanwhile with
 // its bodies waiting, overtakes it: the reorg disconnects A (reading its undo data) and
 // connects B (reading its bodies), and the coins end as a replay of B's chain.
