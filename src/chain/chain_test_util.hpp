@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -222,6 +223,12 @@ class ChainHarness {
     std::unique_ptr<store::Database> db_;
     std::unique_ptr<Chainstate> chain_;
 };
+
+// A copy of the store as a kill -9 would leave it: LevelDB has handed every returned write
+// to the kernel, and the test writes nothing while copying.
+inline void copy_store(const std::filesystem::path& from, const std::filesystem::path& to) {
+    std::filesystem::copy(from, to, std::filesystem::copy_options::recursive);
+}
 
 // A result's reject reason, or "ok".
 inline std::string reason(const core::ValidationResult& r) { return r.is_ok() ? "ok" : r.reason; }

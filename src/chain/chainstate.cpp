@@ -86,6 +86,7 @@ util::Result<void> Chainstate::Impl::load() {
     if (auto r = activate_best_chain(nullptr, &unused); !r) {
         return util::Unexpected(util::Errc::kIo, "rolling the chain forward: " + r.to_string());
     }
+    if (auto w = write_sync_batch(); !w) return w;
     events_.clear();
     pending_blocks_ = 0;
     notify_ = observer_ != nullptr;
@@ -185,7 +186,7 @@ ValidationResult Chainstate::Impl::process_header(const core::BlockHeader& heade
     ValidationResult r = accept_header(header, header.hash(), &node, &batch);
     if (out != nullptr) *out = node;
     if (!batch.empty()) {
-        if (auto w = db_.write(batch); !w) r = store_failure(w.error());
+        if (auto w = write(batch); !w) r = store_failure(w.error());
     }
     flush_events();
     return r;
@@ -208,7 +209,7 @@ ValidationResult Chainstate::Impl::process_headers(const std::vector<core::Block
     }
     if (last != nullptr) *last = last_ok;
     if (!batch.empty()) {
-        if (auto w = db_.write(batch); !w) result = store_failure(w.error());
+        if (auto w = write(batch); !w) result = store_failure(w.error());
     }
     flush_events();
     return result;
@@ -261,7 +262,7 @@ ValidationResult Chainstate::Impl::process_block(const core::BlockPtr& block, bo
             note_rejected(hash, checked);
         }
         if (!header_batch.empty()) {
-            if (auto w = db_.write(header_batch); !w) {
+            if (auto w = write(header_batch); !w) {
                 spdlog::error("chain: {}", w.error().to_string());
             }
         }
@@ -272,6 +273,7 @@ ValidationResult Chainstate::Impl::process_block(const core::BlockPtr& block, bo
     pending_.clear();
     pending_.put(storage::hash_key(storage::kBlockPrefix, hash), block->encode());
     pending_node_ = node;
+    pending_block_ = block;
     {
         util::LockGuard lock(mutex_);
         tree_.set_have_data(node);
@@ -283,7 +285,12 @@ ValidationResult Chainstate::Impl::process_block(const core::BlockPtr& block, bo
     ValidationResult result;
     ValidationResult activated = activate_best_chain(node, &result);
     current_block_.reset();
-    if (auto w = write_pending(0); !w && activated) activated = store_failure(w.error());
+    // A block stored but not connected (it arrived before its parent) waits with the others
+    // while the sync goes on; when it is over, everything held is written now.
+    const bool still_syncing = syncing();
+    auto w = write_pending(0, still_syncing);
+    if (w) w = still_syncing ? write_sync_batch_if_full() : write_sync_batch();
+    if (!w && activated) activated = store_failure(w.error());
     flush_events();
     if (!activated) return activated;
     return result;
@@ -444,6 +451,7 @@ core::ValidationResult Chainstate::process_block(const core::BlockPtr& block, bo
 }
 
 util::Result<void> Chainstate::flush() { return impl_->flush_coins(); }
+util::Result<void> Chainstate::write_held() { return impl_->write_held(); }
 
 const core::Params& Chainstate::params() const noexcept { return impl_->params(); }
 const BlockIndex* Chainstate::tip() const { return impl_->tip(); }

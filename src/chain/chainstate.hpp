@@ -8,10 +8,14 @@
 // failed with all its descendants and never becomes the tip; if connecting a branch fails
 // half way, the best valid chain is activated instead.
 //
-// Durability: blocks, undo data and index entries are written as they are accepted. The
-// coins set is flushed with the tip it belongs to in one atomic, synced batch, so the
-// coins on disk always match some block; on open, the chain rolls forward from there
-// through the stored blocks. A node killed at any instant reopens at a consistent tip.
+// Durability: blocks, undo data and index entries are written as they are accepted; during
+// initial sync (the best header far ahead of the tip) those of many blocks go in one write,
+// and until then the blocks are served from memory. The coins set is flushed with the tip
+// it belongs to in one atomic, synced batch, after every block record it needs, so the
+// coins on disk always match some stored block; on open, the chain rolls forward from
+// there through the stored blocks. A node killed at any instant reopens at a consistent
+// tip (during initial sync, possibly behind the blocks it had connected: it fetches them
+// again).
 //
 // Indexes: when a block is connected, the same write that stores its undo data records
 // where each of its transactions sits (by txid), which transactions pay or spend from each
@@ -25,13 +29,14 @@
 // blocks, 'u' undo, 'c' coins, 'm' meta, 't' transactions, 'a' address history, 'o'
 // address coins). The grammars are in storage_format.hpp and docs/STORAGE.md.
 //
-// Thread-safety: every mutating call (process_header(s), process_block, flush,
+// Thread-safety: every mutating call (process_header(s), process_block, flush, write_held,
 // invalidate) must come from one thread, the node's chain executor. Queries may come from
 // any thread: they take an internal lock, which is never held across a call to the
 // observer or into another module. Returned BlockIndex pointers stay valid for the
 // Chainstate's lifetime; returned blocks are immutable and shared.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -64,6 +69,13 @@ struct ChainstateOptions {
     // best header, connect without their signatures checked (assume_valid.hpp says exactly
     // when). nullopt: every signature is checked.
     std::optional<core::Uint256> assume_valid;
+    // Initial sync: while the best header is more than `sync_lag_blocks` ahead of the tip,
+    // the records of up to `sync_batch_blocks` blocks, gathered for at most
+    // `sync_batch_interval`, reach the store in one write (docs/STORAGE.md, section 3).
+    // sync_batch_blocks <= 1 writes every block at once, as at the tip.
+    std::uint32_t sync_lag_blocks = 144;
+    std::uint32_t sync_batch_blocks = 1000;
+    std::chrono::milliseconds sync_batch_interval{100};
 };
 
 struct ChainStats {
@@ -113,6 +125,10 @@ class Chainstate {
 
     // Writes the coins cache and its tip in one synced batch.
     util::Result<void> flush();
+    // Writes the block records held back during initial sync (docs/STORAGE.md, section 3),
+    // if any. The node calls it every second, so that the blocks of a sync that stalls wait
+    // in memory (where a kill loses them) no longer than that.
+    util::Result<void> write_held();
 
     // --- Queries (any thread) --------------------------------------------------------------
 

@@ -23,6 +23,9 @@ namespace {
 // them: bounds the memory a long activation (a deep reorg, a burst of out-of-order
 // blocks) keeps alive. The observer hears of the tip after each such batch.
 constexpr std::size_t kMaxPendingBlocks = 32;
+// The bytes of records a sync batch gathers before it is written, whatever its age: bounds
+// the memory its records and the bodies kept for readers take.
+constexpr std::size_t kMaxSyncBatchBytes = 16u << 20;
 
 }  // namespace
 
@@ -182,8 +185,9 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
     }
 
     // The undo data and the indexes go in one batch, before the connection takes effect
-    // in memory (docs/STORAGE.md, section 4). A block that spends nothing has no undo
-    // record.
+    // in memory (docs/STORAGE.md, section 4), or, during initial sync, in the sync batch
+    // that is written before anything else. A block that spends nothing has no undo record.
+    const bool hold_records = syncing();
     const std::uint32_t status = node->status | kHaveUndo;
     store::WriteBatch batch;
     store::WriteBatch& out = node == pending_node_ ? pending_ : batch;
@@ -193,13 +197,19 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
     const IndexedBlock indexed{block, node->hash, height, txids, undo};
     for (Index* index : indexes_) index->on_block_connected(indexed, out);
     if (node == pending_node_) {
-        if (auto w = write_pending(kHaveUndo); !w) return store_failure(w.error());
+        if (auto w = write_pending(kHaveUndo, hold_records); !w) return store_failure(w.error());
     } else {
         if (status != node->status) {
             batch.put(storage::hash_key(storage::kIndexPrefix, node->hash),
                       storage::encode_index(node->header, height, status));
         }
-        if (auto w = write(batch); !w) return store_failure(w.error());
+        if (auto w = hold_records ? hold(batch) : write(batch); !w) {
+            return store_failure(w.error());
+        }
+    }
+    if (hold_records) {
+        ++sync_batch_blocks_;
+        if (auto w = write_sync_batch_if_full(); !w) return store_failure(w.error());
     }
     for (Index* index : indexes_) index->after_block_connected(indexed);
     {
@@ -242,6 +252,8 @@ bool Chainstate::Impl::signatures_assumed_valid(const BlockNode* node) const {
 ValidationResult Chainstate::Impl::disconnect_tip() {
     BlockNode* node = tip_node();
     NODE_ASSERT(node != genesis_);
+    // The undo data read below may still wait in the sync batch; reorgs are rare in a sync.
+    if (auto w = write_sync_batch(); !w) return store_failure(w.error());
     auto loaded = get_block(node);
     if (!loaded) return store_failure(loaded.error());
     const core::Block& block = **loaded;
@@ -308,7 +320,10 @@ ValidationResult Chainstate::Impl::maybe_flush() {
 }
 
 util::Result<void> Chainstate::Impl::flush_coins() {
-    if (changed_since_flush_ == 0) return {};
+    if (changed_since_flush_ == 0) {
+        if (auto w = write_pending(0); !w) return w;
+        return write_sync_batch();
+    }
     store::WriteBatch batch;
     {
         util::LockGuard lock(mutex_);
@@ -333,11 +348,21 @@ util::Result<void> Chainstate::Impl::flush_coins() {
     return {};
 }
 
-util::Result<void> Chainstate::Impl::write_pending(std::uint32_t extra_status) {
+util::Result<void> Chainstate::Impl::write_pending(std::uint32_t extra_status, bool hold) {
     if (pending_node_ == nullptr) return {};
     const BlockNode* node = std::exchange(pending_node_, nullptr);
+    core::BlockPtr block = std::move(pending_block_);
     pending_.put(storage::hash_key(storage::kIndexPrefix, node->hash),
                  storage::encode_index(node->header, node->height, node->status | extra_status));
+    if (hold) {
+        if (sync_batch_.empty()) sync_batch_started_ = std::chrono::steady_clock::now();
+        sync_batch_.append(pending_);
+        pending_.clear();
+        util::LockGuard lock(mutex_);
+        sync_bodies_.emplace(node->hash, std::move(block));
+        return {};
+    }
+    if (auto r = write_sync_batch(); !r) return r;
     auto r = db_.write(pending_);
     pending_.clear();
     return r;
@@ -345,7 +370,67 @@ util::Result<void> Chainstate::Impl::write_pending(std::uint32_t extra_status) {
 
 util::Result<void> Chainstate::Impl::write(const store::WriteBatch& batch, bool sync) {
     if (auto r = write_pending(0); !r) return r;
+    if (auto r = write_sync_batch(); !r) return r;
     return db_.write(batch, sync);
+}
+
+// --- Initial sync ------------------------------------------------------------------------
+
+bool Chainstate::Impl::syncing() const {
+    if (options_.sync_batch_blocks <= 1) return false;
+    util::LockGuard lock(mutex_);
+    const BlockIndex* best = tree_.best_header();
+    const BlockIndex* tip = active_.back();
+    return best != nullptr && best->chain_work > tip->chain_work &&
+           best->height > tip->height + options_.sync_lag_blocks;
+}
+
+util::Result<void> Chainstate::Impl::hold(const store::WriteBatch& batch) {
+    if (sync_batch_.empty()) sync_batch_started_ = std::chrono::steady_clock::now();
+    sync_batch_.append(batch);
+    return {};
+}
+
+util::Result<void> Chainstate::Impl::write_sync_batch_if_full() {
+    if (sync_batch_.empty()) return {};
+    if (sync_batch_blocks_ >= options_.sync_batch_blocks ||
+        sync_batch_.approximate_size() >= kMaxSyncBatchBytes ||
+        std::chrono::steady_clock::now() - sync_batch_started_ >= options_.sync_batch_interval) {
+        return write_sync_batch();
+    }
+    return {};
+}
+
+util::Result<void> Chainstate::Impl::write_sync_batch() {
+    if (sync_batch_.empty()) return {};
+    if (auto r = db_.write(sync_batch_); !r) return r;
+    sync_batch_.clear();
+    sync_batch_blocks_ = 0;
+    // Only now may readers go to the store for these bodies. Freed after the lock.
+    std::unordered_map<core::Uint256, core::BlockPtr, core::Uint256Hasher> written;
+    {
+        util::LockGuard lock(mutex_);
+        written.swap(sync_bodies_);
+    }
+    return {};
+}
+
+util::Result<core::BlockPtr> Chainstate::Impl::read_block(const BlockIndex* index) const {
+    {
+        util::LockGuard lock(mutex_);
+        if (auto it = sync_bodies_.find(index->hash); it != sync_bodies_.end()) return it->second;
+    }
+    return storage_.read_block(index);
+}
+
+util::Result<util::Bytes> Chainstate::Impl::read_block_bytes(const BlockIndex* index) const {
+    core::BlockPtr held;
+    {
+        util::LockGuard lock(mutex_);
+        if (auto it = sync_bodies_.find(index->hash); it != sync_bodies_.end()) held = it->second;
+    }
+    if (held != nullptr) return held->encode();
+    return storage_.read_block_bytes(index);
 }
 
 }  // namespace peerchain::chain

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -58,6 +59,7 @@ class Chainstate::Impl final : public ChainView {
                                            const BlockIndex** last);
     core::ValidationResult process_block(const core::BlockPtr& block, bool* is_new);
     util::Result<void> flush_coins();
+    util::Result<void> write_held() { return write_sync_batch(); }
 
     // Queries.
     const BlockIndex* tip() const EXCLUDES(mutex_) {
@@ -94,12 +96,9 @@ class Chainstate::Impl final : public ChainView {
     ChainStats stats() const EXCLUDES(mutex_);
     std::vector<core::Uint256> locator(const BlockIndex* from) const;
     const BlockIndex* find_fork(const std::vector<core::Uint256>& locator) const EXCLUDES(mutex_);
-    util::Result<util::Bytes> read_block_bytes(const BlockIndex* index) const {
-        return storage_.read_block_bytes(index);
-    }
-    util::Result<core::BlockPtr> read_block(const BlockIndex* index) const {
-        return storage_.read_block(index);
-    }
+    // From the store, or from memory for a block whose records wait in sync_batch_.
+    util::Result<util::Bytes> read_block_bytes(const BlockIndex* index) const EXCLUDES(mutex_);
+    util::Result<core::BlockPtr> read_block(const BlockIndex* index) const EXCLUDES(mutex_);
     std::optional<Coin> coin(const core::OutPoint& outpoint) const EXCLUDES(mutex_);
     std::optional<TxLocation> find_transaction(const core::Uint256& txid) const {
         return tx_index_.find(txid);
@@ -179,10 +178,18 @@ class Chainstate::Impl final : public ChainView {
                                                  const core::OutPoint& outpoint) const
         EXCLUDES(mutex_);
     core::ValidationResult maybe_flush();
-    // Writes the held-back block with its index record (status plus `extra_status`).
-    util::Result<void> write_pending(std::uint32_t extra_status);
-    // Writes `batch` after the held-back block.
+    // Writes the held-back block with its index record (status plus `extra_status`), or
+    // adds them to sync_batch_ when `hold`.
+    util::Result<void> write_pending(std::uint32_t extra_status, bool hold = false);
+    // Writes `batch` after the held-back block and sync_batch_.
     util::Result<void> write(const store::WriteBatch& batch, bool sync = false);
+    // Initial sync (docs/STORAGE.md, section 3): whether the best header is far enough
+    // ahead of the tip that block records may wait in sync_batch_.
+    bool syncing() const EXCLUDES(mutex_);
+    // Adds a connected block's records to sync_batch_ (write_sync_batch_if_full decides).
+    util::Result<void> hold(const store::WriteBatch& batch);
+    util::Result<void> write_sync_batch_if_full();
+    util::Result<void> write_sync_batch();
 
     store::Database& db_;
     const core::Params& params_;
@@ -222,6 +229,17 @@ class Chainstate::Impl final : public ChainView {
     // other write goes after it (write()), so records of one key keep their order.
     store::WriteBatch pending_;
     BlockNode* pending_node_ = nullptr;
+    core::BlockPtr pending_block_;
+    // During initial sync, the records of the blocks accepted or connected since the last
+    // write, in order, written as one batch before any other write (write()), before a
+    // disconnect reads undo data, and when it is full, old or the sync is over. Their
+    // bodies stay readable from sync_bodies_ until then. sync_batch_blocks_ counts the
+    // blocks connected into it, since sync_batch_started_.
+    store::WriteBatch sync_batch_;
+    std::uint32_t sync_batch_blocks_ = 0;
+    std::chrono::steady_clock::time_point sync_batch_started_;
+    std::unordered_map<core::Uint256, core::BlockPtr, core::Uint256Hasher> sync_bodies_
+        GUARDED_BY(mutex_);
 };
 
 }  // namespace peerchain::chain

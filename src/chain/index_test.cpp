@@ -251,12 +251,6 @@ void expect_owned_match_coins(const store::Database& db) {
     EXPECT_EQ(d.extra.size(), 0u);
 }
 
-// A copy of the store as a kill -9 would leave it: LevelDB has handed every returned write
-// to the kernel, and the test writes nothing while copying.
-void copy_store(const std::filesystem::path& from, const std::filesystem::path& to) {
-    std::filesystem::copy(from, to, std::filesystem::copy_options::recursive);
-}
-
 struct Opened {
     std::unique_ptr<store::Database> db;
     std::unique_ptr<Chainstate> chain;
@@ -419,7 +413,7 @@ TEST(Index, RestartAndCrashImageAnswerAsBefore) {
     check_indexes(h.chain(), side);
 
     testutil::TempDir image;
-    copy_store(h.dir() / "db", image.path() / "db");
+    test::copy_store(h.dir() / "db", image.path() / "db");
     {
         Opened crashed = open_at(image.path() / "db", h.clock(), options);
         ASSERT_TRUE(crashed.chain);
@@ -456,7 +450,7 @@ TEST(Index, UpgradesAStoreOfFormatOne) {
     main = extend(main, 10, 3, "m");
     h.feed(main);
     testutil::TempDir image;
-    copy_store(h.dir() / "db", image.path() / "db");
+    test::copy_store(h.dir() / "db", image.path() / "db");
     h.close();
 
     // Turn the crash image into what a node of format 1 would have left.

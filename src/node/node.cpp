@@ -369,7 +369,12 @@ void Node::Impl::tick_loop() {
     while (!stopping_) {
         wait_cv_.wait_for(lock, std::chrono::seconds(1));
         if (stopping_) break;
-        executor_->post([this] { peers_->on_tick(); });
+        executor_->post([this] {
+            peers_->on_tick();
+            // A sync that stalls keeps its newest blocks in memory until then.
+            if (auto r = chain_->write_held(); !r)
+                fatal("storage failure: " + r.error().to_string());
+        });
         connman_->on_tick();
         // Stream keep-alives, logging and the feed's queue are no reason to hold off stop().
         lock.unlock();

@@ -24,6 +24,16 @@ void WriteBatch::erase(util::ByteSpan key) {
     data_.insert(data_.end(), key.begin(), key.end());
 }
 
+void WriteBatch::append(const WriteBatch& other) {
+    const std::size_t base = data_.size();
+    data_.insert(data_.end(), other.data_.begin(), other.data_.end());
+    ops_.reserve(ops_.size() + other.ops_.size());
+    for (Entry e : other.ops_) {
+        e.offset += base;
+        ops_.push_back(e);
+    }
+}
+
 void WriteBatch::clear() noexcept {
     data_.clear();
     ops_.clear();

@@ -28,6 +28,8 @@ class WriteBatch {
     // Later operations on the same key win, as if applied one after the other.
     void put(util::ByteSpan key, util::ByteSpan value);
     void erase(util::ByteSpan key);
+    // Adds `other`'s operations after this batch's, in their order (one copy of the bytes).
+    void append(const WriteBatch& other);
     void clear() noexcept;
 
     bool empty() const noexcept { return ops_.empty(); }

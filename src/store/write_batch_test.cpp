@@ -33,6 +33,24 @@ TEST(WriteBatch, KeepsOperationsInOrder) {
     EXPECT_TRUE(batch.op(2).value.empty());
 }
 
+TEST(WriteBatch, AppendKeepsBothBatchesInOrder) {
+    WriteBatch first;
+    first.put(util::as_bytes("a"), util::as_bytes("1"));
+    WriteBatch second;
+    second.erase(util::as_bytes("b"));
+    second.put(util::as_bytes("a"), util::as_bytes("22"));
+    first.append(second);
+    second.clear();  // the appended operations own their bytes
+    ASSERT_EQ(first.size(), 3u);
+    EXPECT_EQ(bytes(first.op(0).key), bytes("a"));
+    EXPECT_EQ(bytes(first.op(0).value), bytes("1"));
+    EXPECT_EQ(first.op(1).kind, WriteBatch::Kind::kErase);
+    EXPECT_EQ(bytes(first.op(1).key), bytes("b"));
+    EXPECT_EQ(first.op(2).kind, WriteBatch::Kind::kPut);
+    EXPECT_EQ(bytes(first.op(2).key), bytes("a"));
+    EXPECT_EQ(bytes(first.op(2).value), bytes("22"));
+}
+
 TEST(WriteBatch, SizeGrowsWithContentAndClears) {
     WriteBatch batch;
     const std::size_t empty_size = batch.approximate_size();

@@ -1,0 +1,308 @@
+// Initial sync: while the best header is far ahead of the tip, the Chainstate writes the
+// records of many blocks in one batch (docs/STORAGE.md, section 3). These tests run it on a
+// real LevelDB and check what the batching must keep: a kill between two batches (a copy of
+// the store taken while the chain runs) reopens at the last written block with the coins
+// of a replay, a reorg that disconnects blocks whose undo data still waits works, and a
+// block whose body still waits is served from memory. A child process syncing a chain is
+// also killed with SIGKILL (as in chainstate_crash_test.cpp) and must reopen at most one
+// batch behind, with the coins of a replay.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "chain/chain_test_util.hpp"
+#include "chain/chainstate.hpp"
+
+namespace peerchain::chain {
+namespace {
+
+using core::BlockPtr;
+using test::ChainHarness;
+
+const crypto::SecretKey& owner_key() {
+    static const crypto::SecretKey key = test::test_key(7);
+    return key;
+}
+
+// `base` (the blocks at heights 1..base.size()) and `n` blocks on it, paying owner_key().
+// Once coinbases mature, each new block also spends the coinbase of the block
+// coinbase_maturity below it into two outputs, so that blocks carry undo data.
+std::vector<BlockPtr> extend(std::vector<BlockPtr> base, int n, const std::string& tag) {
+    const core::Params& p = test::regtest();
+    const core::XOnlyKey pub = owner_key().public_key();
+    for (int i = 0; i < n; ++i) {
+        const auto height = static_cast<std::uint32_t>(base.size() + 1);
+        const test::Parent parent =
+            base.empty() ? test::genesis_parent() : test::parent_of(*base.back(), height - 1);
+        test::BlockOptions o;
+        o.miner = pub;
+        o.data = tag + std::to_string(height);
+        if (height > p.coinbase_maturity) {
+            const core::Block& mature = *base[height - p.coinbase_maturity - 1];
+            const core::TxOut& out = mature.txs[0].outputs[0];
+            const core::Amount half = out.amount / 2;
+            // Signed with fixed auxiliary randomness, so that a child process builds the
+            // same chain.
+            core::Transaction tx;
+            core::TxIn in;
+            in.prevout = test::coinbase_outpoint(mature);
+            tx.inputs.push_back(in);
+            tx.outputs = {core::TxOut{half, pub}, core::TxOut{out.amount - half, pub}};
+            const std::vector<core::TxOut> spent{out};
+            const core::SignatureHasher hasher(tx, spent, p);
+            tx.inputs[0].signature = owner_key().sign(hasher.for_input(0), {});
+            o.txs.push_back(std::move(tx));
+        }
+        base.push_back(test::share(test::build_block(parent, o)));
+    }
+    return base;
+}
+
+std::vector<core::BlockHeader> headers_of(const std::vector<BlockPtr>& blocks) {
+    std::vector<core::BlockHeader> out;
+    for (const auto& b : blocks) out.push_back(b->header);
+    return out;
+}
+
+// Batches of 16 blocks, never written for their age (the tests count blocks, not time),
+// and a coins flush every 50 blocks.
+ChainstateOptions sync_options() {
+    ChainstateOptions o;
+    o.sync_lag_blocks = 4;
+    o.sync_batch_blocks = 16;
+    o.sync_batch_interval = std::chrono::hours(1);
+    o.flush_every_blocks = 50;
+    return o;
+}
+
+// The stored coins of a chain that connected `blocks` one write at a time, then flushed.
+std::vector<std::pair<util::Bytes, util::Bytes>> replayed_coins(
+    const std::vector<BlockPtr>& blocks) {
+    ChainHarness replay;
+    replay.feed(blocks);
+    EXPECT_TRUE(replay.chain().flush());
+    return test::stored_coins(replay.db());
+}
+
+TEST(ChainstateSync, KillBetweenBatchesReopensAtTheLastWrittenBlock) {
+    const auto chain = extend({}, 130, "a");
+    ChainHarness h(test::regtest(), sync_options());
+    ASSERT_TRUE(h.chain().process_headers(headers_of(chain)).is_ok());
+    h.feed({chain.begin(), chain.begin() + 120});
+    ASSERT_EQ(h.chain().tip()->height, 120u);
+
+    // Writes so far: after blocks 16, 32 and 48, with the coins flush at 50, then after 66,
+    // 82 and 98, with the flush at 100, then after 116. Blocks 117..120 wait in memory;
+    // their bodies are served from there.
+    const BlockIndex* waiting = h.chain().lookup(chain[119]->hash());
+    ASSERT_NE(waiting, nullptr);
+    EXPECT_NE(h.chain().status(waiting) & kHaveData, 0u);
+    auto bytes = h.chain().read_block_bytes(waiting);
+    ASSERT_TRUE(bytes) << bytes.error().to_string();
+    EXPECT_EQ(*bytes, chain[119]->encode());
+    auto block = h.chain().read_block(waiting);
+    ASSERT_TRUE(block) << block.error().to_string();
+    EXPECT_EQ((*block)->hash(), chain[119]->hash());
+
+    // What a kill -9 leaves now.
+    testutil::TempDir image;
+    test::copy_store(h.dir() / "db", image.path() / "db");
+    {
+        auto db = store::open_leveldb(image.path() / "db", {});
+        ASSERT_TRUE(db) << db.error().to_string();
+        auto reopened = Chainstate::open(**db, test::regtest(), h.clock(), nullptr, sync_options());
+        ASSERT_TRUE(reopened) << reopened.error().to_string();
+        Chainstate& c = **reopened;
+        EXPECT_EQ(c.tip()->hash, chain[115]->hash());
+        // The index records never claim a body or undo data the store lacks: the blocks
+        // that waited are headers again, to be fetched anew.
+        for (std::size_t i = 116; i < 120; ++i) {
+            const BlockIndex* b = c.lookup(chain[i]->hash());
+            ASSERT_NE(b, nullptr) << "the header of height " << i + 1 << " was written";
+            EXPECT_EQ(c.status(b) & (kHaveData | kHaveUndo), 0u) << "height " << i + 1;
+            EXPECT_FALSE(c.read_block(b)) << "height " << i + 1;
+        }
+        ASSERT_TRUE(c.flush());
+        EXPECT_EQ(test::stored_coins(**db), replayed_coins({chain.begin(), chain.begin() + 116}));
+        // Fetched again, the lost blocks connect as any others.
+        for (std::size_t i = 116; i < chain.size(); ++i) {
+            ASSERT_TRUE(c.process_block(chain[i]).is_ok()) << "height " << i + 1;
+        }
+        EXPECT_EQ(c.tip()->hash, chain.back()->hash());
+    }
+
+    // The running chain goes on, and writes everything once the sync is over.
+    h.feed({chain.begin() + 120, chain.end()});
+    EXPECT_EQ(h.chain().tip()->hash, chain.back()->hash());
+    testutil::TempDir image2;
+    test::copy_store(h.dir() / "db", image2.path() / "db");
+    auto db = store::open_leveldb(image2.path() / "db", {});
+    ASSERT_TRUE(db) << db.error().to_string();
+    auto reopened = Chainstate::open(**db, test::regtest(), h.clock(), nullptr, sync_options());
+    ASSERT_TRUE(reopened) << reopened.error().to_string();
+    EXPECT_EQ((*reopened)->tip()->hash, chain.back()->hash());
+    ASSERT_TRUE((*reopened)->flush());
+    EXPECT_EQ(test::stored_coins(**db), replayed_coins(chain));
+}
+
+// The node's tick writes what waits, whatever the batch's size and age.
+TEST(ChainstateSync, WriteHeldWritesWhatWaits) {
+    const auto chain = extend({}, 40, "w");
+    ChainHarness h(test::regtest(), sync_options());
+    ASSERT_TRUE(h.chain().process_headers(headers_of(chain)).is_ok());
+    h.feed({chain.begin(), chain.begin() + 20});  // written after 16; 17..20 wait
+    ASSERT_TRUE(h.chain().write_held());
+    testutil::TempDir image;
+    test::copy_store(h.dir() / "db", image.path() / "db");
+    auto db = store::open_leveldb(image.path() / "db", {});
+    ASSERT_TRUE(db) << db.error().to_string();
+    auto reopened = Chainstate::open(**db, test::regtest(), h.clock(), nullptr, sync_options());
+    ASSERT_TRUE(reopened) << reopened.error().to_string();
+    EXPECT_EQ((*reopened)->tip()->hash, chain[19]->hash());
+}
+
+// Branch A is connected with its undo data still waiting; branch B, stored meanwhile with
+// its bodies waiting, overtakes it: the reorg disconnects A (reading its undo data) and
+// connects B (reading its bodies), and the coins end as a replay of B's chain.
+TEST(ChainstateSync, ReorgWhileRecordsWaitKeepsTheCoinsRight) {
+    const auto stem = extend({}, 105, "s");
+    const auto a = extend(stem, 10, "a");  // heights 106..115, each spends
+    const auto b = extend(stem, 20, "b");  // heights 106..125
+    ChainstateOptions options = sync_options();
+    options.sync_batch_blocks = 1000;  // nothing is written for the block count
+    options.flush_every_blocks = 1000;
+    ChainHarness h(test::regtest(), options);
+    test::Recorder& rec = h.recorder();
+    rec.label_all(a, "A");
+    rec.label_all(b, "B");
+    ASSERT_TRUE(h.chain().process_headers(headers_of(b)).is_ok());
+    h.feed(a);
+    EXPECT_EQ(h.chain().tip()->hash, a.back()->hash());
+    rec.take();
+
+    // B106..B115 tie A's work at most: stored, not connected. B116 overtakes.
+    h.feed({b.begin() + 105, b.begin() + 115});
+    EXPECT_EQ(h.chain().tip()->hash, a.back()->hash());
+    EXPECT_TRUE(rec.take().empty());
+    h.feed({b.begin() + 115, b.begin() + 116});
+    EXPECT_EQ(h.chain().tip()->hash, b[115]->hash());
+    std::vector<std::string> expected;
+    for (int i = 115; i >= 106; --i) expected.push_back("-A" + std::to_string(i));
+    for (const auto& e : test::connects("B", 106, 116)) expected.push_back(e);
+    expected.push_back("tip B116 from A115 fork B105");  // the stem is labelled B too
+    EXPECT_EQ(rec.take(), expected);
+
+    // B118 arrives before its parent: stored, its body waiting; B117 then connects both,
+    // B118 read from memory.
+    h.feed({b.begin() + 117, b.begin() + 118});
+    EXPECT_EQ(h.chain().tip()->hash, b[115]->hash());
+    h.feed({b.begin() + 116, b.begin() + 117});
+    EXPECT_EQ(h.chain().tip()->hash, b[117]->hash());
+    h.feed({b.begin() + 118, b.end()});
+    EXPECT_EQ(h.chain().tip()->hash, b.back()->hash());
+    ASSERT_TRUE(h.chain().flush());
+    EXPECT_EQ(test::stored_coins(h.db()), replayed_coins(b));
+    h.reopen();
+    EXPECT_EQ(h.chain().tip()->hash, b.back()->hash());
+}
+
+// --- Killed for real ----------------------------------------------------------------------
+
+constexpr std::string_view kDirEnv = "PEERCHAIN_SYNC_CHILD_DIR";
+constexpr std::string_view kProgressEnv = "PEERCHAIN_SYNC_CHILD_PROGRESS";
+constexpr int kKillChainLength = 3000;
+
+// Syncs the chain both processes build, from wherever the store stands, writing the height
+// of each tip it is told about at the start of the progress file; then waits to be killed.
+TEST(ChainSyncChild, DISABLED_Run) {
+    const char* dir = std::getenv(kDirEnv.data());
+    const char* progress = std::getenv(kProgressEnv.data());
+    if (dir == nullptr || progress == nullptr) {
+        GTEST_SKIP() << "runs only as the child of another test";
+    }
+    const int fd = open(progress, O_WRONLY);
+    if (fd < 0) _exit(2);
+    spdlog::set_level(spdlog::level::warn);
+    const auto chain = extend({}, kKillChainLength, "k");
+    auto db = store::open_leveldb(dir, {});
+    if (!db) _exit(3);
+    util::ManualClock clock(test::regtest().genesis.header.time + 100'000'000);
+    auto opened = Chainstate::open(**db, test::regtest(), clock, nullptr, sync_options());
+    if (!opened) _exit(4);
+    Chainstate& c = **opened;
+    if (!c.process_headers(headers_of(chain)).is_ok()) _exit(5);
+    for (std::size_t i = c.tip()->height; i < chain.size(); ++i) {
+        if (!c.process_block(chain[i]).is_ok()) _exit(6);
+        const std::uint32_t height = c.tip()->height;
+        if (pwrite(fd, &height, sizeof height, 0) != static_cast<ssize_t>(sizeof height)) _exit(7);
+    }
+    for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
+}
+
+TEST(ChainstateSync, KilledWhileSyncingReopensAtMostOneBatchBehind) {
+    testutil::TempDir tmp;
+    const auto dir = tmp.path() / "db";
+    const auto progress = tmp.path() / "progress";
+    const auto chain = extend({}, kKillChainLength, "k");
+    util::ManualClock clock(test::regtest().genesis.header.time + 100'000'000);
+    spdlog::set_level(spdlog::level::warn);
+    auto reported = [&]() -> std::optional<std::uint32_t> {
+        std::ifstream in(progress, std::ios::binary);
+        std::uint32_t height = 0;
+        if (!in.read(reinterpret_cast<char*>(&height), sizeof height)) return std::nullopt;
+        return height;
+    };
+    for (int round = 0; round < 3; ++round) {
+        SCOPED_TRACE("round " + std::to_string(round));
+        std::ofstream(progress, std::ios::trunc).flush();
+        const pid_t pid = testutil::spawn_test_child(
+            "ChainSyncChild.DISABLED_Run", {std::string(kDirEnv) + "=" + dir.string(),
+                                            std::string(kProgressEnv) + "=" + progress.string()});
+        ASSERT_GT(pid, 0);
+        const bool started = testutil::wait_for_child_progress(
+            pid, [&] { return reported().has_value(); }, std::chrono::seconds(60));
+        if (started) {
+            std::this_thread::sleep_for(
+                std::chrono::microseconds(20000 + testutil::rng()() % 150000));
+        }
+        testutil::kill_child(pid);
+        ASSERT_TRUE(started);
+        const std::uint32_t killed_at = *reported();
+
+        auto db = store::open_leveldb(dir, {});
+        ASSERT_TRUE(db) << db.error().to_string();
+        auto opened = Chainstate::open(**db, test::regtest(), clock, nullptr, sync_options());
+        ASSERT_TRUE(opened) << opened.error().to_string();
+        Chainstate& c = **opened;
+        const BlockIndex* tip = c.tip();
+        ASSERT_GT(tip->height, 0u);
+        EXPECT_EQ(tip->hash, chain[tip->height - 1]->hash());
+        // The blocks connected since the last batch was written are lost, no more; the
+        // child may have connected one more than it reported.
+        EXPECT_LE(killed_at, tip->height + sync_options().sync_batch_blocks);
+        EXPECT_LE(tip->height, killed_at + 1);
+        if (tip->height < chain.size()) {
+            const BlockIndex* next = c.lookup(chain[tip->height]->hash());
+            ASSERT_NE(next, nullptr);
+            EXPECT_EQ(c.status(next) & (kHaveData | kHaveUndo), 0u);
+        }
+        ASSERT_TRUE(c.flush());
+        EXPECT_EQ(test::stored_coins(**db),
+                  replayed_coins({chain.begin(), chain.begin() + tip->height}));
+        std::printf("[ sync crash ] round %d: killed at height %u, reopened at %u\n", round,
+                    killed_at, tip->height);
+    }
+}
+
+}  // namespace
+}  // namespace peerchain::chain
