@@ -9,6 +9,7 @@ connections, one request in flight on each) runs --seconds against each, alterna
 node's HTTP server, router and /status handler cost over Beast answering a fixed body.
 
   bench/api_scenario.py --build build [--connections 8] [--seconds 5] [--runs 3]
+                        [--peerchain OTHER_BINARY]
 
 The node, the bare server and the node's data directory are removed at the end, also on
 failure. Both servers share the 2 cores with the load generator; the ratio holds that
@@ -42,8 +43,10 @@ def main():
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--peerchain", help="another peerchain binary to measure (A/B runs); "
+                        "default: the one in --build")
     args = parser.parse_args()
-    harness.BINARY = os.path.join(args.build, "src", "app", "peerchain")
+    harness.BINARY = args.peerchain or os.path.join(args.build, "src", "app", "peerchain")
     tool = os.path.join(args.build, "bench", "peerchain-http-bench")
 
     node, bare = None, None

@@ -115,8 +115,14 @@ void Router::add(Method method, std::initializer_list<std::string_view> patterns
             }
             NODE_ASSERT(!same_literals);  // the same shape registered twice for one method
         }
+        if (requests_ != nullptr) cache_metrics(route);
         routes_.push_back(std::move(route));
     }
+}
+
+void Router::cache_metrics(Route& route) {
+    route.duration = &durations_->labels({route.pattern});
+    route.ok = &requests_->labels({route.pattern, "200"});
 }
 
 const Router::Route* Router::find(Method method, const std::vector<std::string>& segments,
@@ -194,9 +200,10 @@ void Router::count_requests(util::metrics::Registry& registry) {
         "peerchain_api_request_duration_seconds",
         "Time from a request's arrival at the router to its answer, by route.", {"route"},
         util::metrics::exponential_bounds(0.0001, 4, 10));
+    for (Route& route : routes_) cache_metrics(route);
 }
 
-Responder Router::counted(Responder responder, std::shared_ptr<std::string> route) const {
+Responder Router::counted(Responder responder, std::shared_ptr<CountedRoute> route) const {
     // The families, not the router: an answer may come after the router is gone (a miner
     // thread at shutdown); the registry outlives both.
     return Responder([requests = requests_, durations = durations_, inner = std::move(responder),
@@ -204,8 +211,16 @@ Responder Router::counted(Responder responder, std::shared_ptr<std::string> rout
                       start = std::chrono::steady_clock::now()](Response response) {
         response = normalize_response(std::move(response));
         const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-        requests->labels({*route, std::to_string(response.status)}).inc();
-        durations->labels({*route}).observe(took.count());
+        if (response.status == 200 && route->ok != nullptr) {
+            route->ok->inc();
+        } else {
+            requests->labels({route->name, std::to_string(response.status)}).inc();
+        }
+        if (route->duration != nullptr) {
+            route->duration->observe(took.count());
+        } else {
+            durations->labels({route->name}).observe(took.count());
+        }
         inner(std::move(response));
     });
 }
@@ -213,17 +228,20 @@ Responder Router::counted(Responder responder, std::shared_ptr<std::string> rout
 void Router::handle(Request request, Responder responder) const noexcept {
     try {
         // Named once the route is found, before any answer can be given.
-        std::shared_ptr<std::string> route_name;
+        std::shared_ptr<CountedRoute> route_name;
         if (requests_ != nullptr) {
-            route_name = std::make_shared<std::string>("unmatched");
+            route_name = std::make_shared<CountedRoute>();
             responder = counted(std::move(responder), route_name);
         }
         const std::size_t q = request.target.find('?');
         request.path = request.target.substr(0, q);
         RouteMatch found;
         auto resolved = resolve(request.method, request.path, found);
-        if (route_name && resolved && found.kind == RouteMatch::Kind::kFound) {
-            *route_name = found.pattern;
+        if (route_name && resolved && *resolved != nullptr &&
+            found.kind == RouteMatch::Kind::kFound) {
+            route_name->name = found.pattern;
+            route_name->duration = (*resolved)->duration;
+            route_name->ok = (*resolved)->ok;
         }
         if (!resolved) return responder(bad_request(resolved.error().message));
         if (q != std::string::npos) {
