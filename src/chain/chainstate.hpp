@@ -60,6 +60,10 @@ struct ChainstateOptions {
     std::uint32_t flush_every_blocks = 5000;
     // Threads for checking a block's signatures (issue 3); 0 = hardware concurrency.
     unsigned script_threads = 0;
+    // Keep the transaction and address indexes (issue 10: --no-index turns them off). Off,
+    // no index entry is written, the index queries answer nothing, and the store is marked
+    // so that the next open with indexes rebuilds them (docs/STORAGE.md).
+    bool indexes = true;
 };
 
 struct ChainStats {
@@ -76,8 +80,10 @@ class Chainstate {
     // Opens the chain in `db`: loads the header tree, writes the genesis block if the
     // database is new, and rolls the coins forward to the best stored chain. Fails on a
     // database of another network (genesis mismatch), a newer store format, or a read
-    // error. A store of format 1 (before the indexes) is upgraded first: the indexes of its
-    // coins tip chain are built from the stored blocks, undo data and coins (logged). `db`,
+    // error. A store of format 1 (before the indexes, or last run without them) is upgraded
+    // first: the indexes of its coins tip chain are built from the stored blocks, undo data
+    // and coins (logged). Without indexes (options.indexes false) a store of format 2 is
+    // set back to format 1 instead. `db`,
     // `params`, `clock` and `observer` (may be null) must outlive it.
     static util::Result<std::unique_ptr<Chainstate>> open(store::Database& db,
                                                           const core::Params& params,
@@ -137,6 +143,10 @@ class Chainstate {
 
     // The unspent output, if the active chain has it (the cache, then the store).
     std::optional<Coin> coin(const core::OutPoint& outpoint) const;
+
+    // Whether the Chainstate keeps its indexes (ChainstateOptions::indexes). Without them
+    // find_transaction, address_history and address_coins answer nothing.
+    bool has_indexes() const noexcept;
 
     // The transaction `txid` if a block of the active chain holds it, else nullopt (also on
     // a read error or damaged record, which is logged). The genesis coinbase is found too.
