@@ -42,6 +42,9 @@ struct NodeConfig {
     // Events GET /events holds for clients that resume (Last-Event-ID).
     std::size_t event_buffer = 10'000;
     std::string log_level = "info";
+    // Keep no transaction or address index (issue 10): less work per block and less disk,
+    // but the routes that need one answer 503 index-disabled, the wallet's among them.
+    bool no_index = false;
 };
 
 // $HOME/.peerchain/<network> (./.peerchain/<network> without HOME).

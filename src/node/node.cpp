@@ -229,7 +229,10 @@ util::Result<void> Node::Impl::start() {
     // in that order; each subscribes once it exists.
     bus_.subscribe(chain::EventBus::Slot::kNode, this);
     bus_.subscribe(chain::EventBus::Slot::kMetrics, &chain_metrics_);
-    auto chain = chain::Chainstate::open(*db_, *params_, util::SystemClock::instance(), &bus_);
+    chain::ChainstateOptions chain_options;
+    chain_options.indexes = !config_.no_index;
+    auto chain = chain::Chainstate::open(*db_, *params_, util::SystemClock::instance(), &bus_,
+                                         chain_options);
     if (!chain) return util::Unexpected(chain.error());
     chain_ = std::move(*chain);
     spdlog::info("chain tip {} at height {}", chain_->tip()->hash.to_hex(), chain_->tip()->height);
