@@ -18,6 +18,10 @@ outputs each, see peerchain-make-chain); reports transactions and blocks per sec
 the CPU time each node used, from B's start (A's includes its own start).
 
   bench/sync_scenario.py --build build --txs 100000 [--txs-per-block 100] [--runs 3]
+
+--no-index runs B with --no-index; --compare-no-index runs B with and without it, one
+after the other in each run (so that a load that changes over time hits both alike), and
+reports both and their ratio: the cost of the transaction and address indexes (issue 10).
 """
 
 import argparse
@@ -50,9 +54,9 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_once(blocks, chain_dir):
+def run_once(blocks, chain_dir, b_args=()):
     a = Node("A", data_dir=chain_dir, extra_args=["--log-level", "warn"])
-    b = Node("B", extra_args=["--log-level", "warn"])
+    b = Node("B", extra_args=["--log-level", "warn", *b_args])
     try:
         a.start()
         b.peers = [a.ws_url]
@@ -70,25 +74,42 @@ def run_once(blocks, chain_dir):
         b.cleanup()
 
 
+def variants(args):
+    """(label, B's extra arguments) of each kind of run."""
+    if args.compare_no_index:
+        return [("indexed", []), ("no-index", ["--no-index"])]
+    return [("no-index", ["--no-index"])] if args.no_index else [("indexed", [])]
+
+
 def sync_transactions(make_chain, args):
-    print(f"{'txs':>8} {'blocks':>7} {'seconds':>8} {'txs/s':>8} {'blocks/s':>9} "
+    print(f"{'B':>8} {'txs':>8} {'blocks':>7} {'seconds':>8} {'txs/s':>8} {'blocks/s':>9} "
           f"{'us/tx':>7} {'A peak MiB':>10} {'B peak MiB':>10} {'A cpu s':>7} {'B cpu s':>7}")
     for txs in args.txs:
         chain_dir = tempfile.mkdtemp(prefix="peerchain-bench-")
+        results = {label: [] for label, _ in variants(args)}
         try:
             made = subprocess.run([make_chain, "--data-dir", chain_dir, "--txs", str(txs),
                                    "--txs-per-block", str(args.txs_per_block)],
                                   check=True, stdout=subprocess.PIPE, text=True).stdout
             blocks = int(re.search(r"blocks, .* at height (\d+)", made).group(1))
-            results = [run_once(blocks, chain_dir) for _ in range(args.runs)]
+            for _ in range(args.runs):
+                for label, b_args in variants(args):
+                    results[label].append(run_once(blocks, chain_dir, b_args))
         finally:
             shutil.rmtree(chain_dir, ignore_errors=True)
-        seconds = statistics.median(r[0] for r in results)
-        print(f"{txs:>8} {blocks:>7} {seconds:>8.2f} {txs / seconds:>8.0f} "
-              f"{blocks / seconds:>9.0f} {seconds / txs * 1e6:>7.1f} "
-              f"{max(r[1] for r in results):>10.1f} {max(r[2] for r in results):>10.1f} "
-              f"{statistics.median(r[3] for r in results):>7.2f} "
-              f"{statistics.median(r[4] for r in results):>7.2f}", flush=True)
+        medians = {}
+        for label, runs in results.items():
+            seconds = statistics.median(r[0] for r in runs)
+            medians[label] = (seconds, statistics.median(r[4] for r in runs))
+            print(f"{label:>8} {txs:>8} {blocks:>7} {seconds:>8.2f} {txs / seconds:>8.0f} "
+                  f"{blocks / seconds:>9.0f} {seconds / txs * 1e6:>7.1f} "
+                  f"{max(r[1] for r in runs):>10.1f} {max(r[2] for r in runs):>10.1f} "
+                  f"{statistics.median(r[3] for r in runs):>7.2f} "
+                  f"{medians[label][1]:>7.2f}", flush=True)
+        if len(medians) == 2:
+            (wall_i, cpu_i), (wall_n, cpu_n) = medians["indexed"], medians["no-index"]
+            print(f"indexed / no-index: {wall_i / wall_n:.3f} wall, {cpu_i / cpu_n:.3f} B cpu",
+                  flush=True)
 
 
 def main():
@@ -100,7 +121,13 @@ def main():
     parser.add_argument("--txs", type=int, nargs="+",
                         help="transactions mode: chains holding these many transactions")
     parser.add_argument("--txs-per-block", type=int, default=100)
+    parser.add_argument("--no-index", action="store_true",
+                        help="transactions mode: B runs with --no-index")
+    parser.add_argument("--compare-no-index", action="store_true",
+                        help="transactions mode: each run syncs B with, then without indexes")
     args = parser.parse_args()
+    if (args.no_index or args.compare_no_index) and not args.txs:
+        parser.error("--no-index and --compare-no-index go with --txs")
     build = os.path.abspath(args.build)
     harness.BINARY = os.path.join(build, "src", "app", "peerchain")
     make_chain = os.path.join(build, "tests", "integration", "peerchain-make-chain")
