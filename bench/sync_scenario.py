@@ -19,10 +19,13 @@ the CPU time each node used, from B's start (A's includes its own start).
 
   bench/sync_scenario.py --build build --txs 100000 [--txs-per-block 100] [--runs 3]
 
+--no-index runs B with --no-index; --compare-no-index runs B with and without it, one
+after the other in each run (so that a load that changes over time hits both alike), and
+reports both and their ratio: the cost of the transaction and address indexes (issue 10).
+
 --assume-valid on starts B with --assume-valid set to A's tip (issue 10): the signatures
 of blocks buried under it are not checked. --assume-valid both alternates runs without and
-with it (so that other load on the machine falls on both alike) and reports each and the
-ratio of the medians.
+with it, the same way, and reports each and the ratio.
 """
 
 import argparse
@@ -55,14 +58,15 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_once(blocks, chain_dir, assume_valid=False):
+def run_once(blocks, chain_dir, b_args=()):
     a = Node("A", data_dir=chain_dir, extra_args=["--log-level", "warn"])
     b = Node("B", extra_args=["--log-level", "warn"])
     try:
         a.start()
         b.peers = [a.ws_url]
-        if assume_valid:
-            b.extra_args += ["--assume-valid", a.tip()]
+        # "--assume-valid" stands for "--assume-valid <A's tip>".
+        for arg in b_args:
+            b.extra_args += ["--assume-valid", a.tip()] if arg == "--assume-valid" else [arg]
         start = time.monotonic()
         b.start()
         wait_until(lambda: b.height() == blocks, timeout=3600, interval=0.01,
@@ -77,36 +81,47 @@ def run_once(blocks, chain_dir, assume_valid=False):
         b.cleanup()
 
 
+def variants(args):
+    """(label, B's extra arguments) of each kind of run."""
+    if args.compare_no_index:
+        return [("indexed", []), ("no-index", ["--no-index"])]
+    base = ["--no-index"] if args.no_index else []
+    if args.assume_valid == "both":
+        return [("checked", base), ("assumed", base + ["--assume-valid"])]
+    if args.assume_valid == "on":
+        return [("assumed", base + ["--assume-valid"])]
+    return [("no-index", base)] if args.no_index else [("indexed", base)]
+
+
 def sync_transactions(make_chain, args):
-    print(f"{'txs':>8} {'blocks':>7} {'seconds':>8} {'txs/s':>8} {'blocks/s':>9} "
+    print(f"{'B':>8} {'txs':>8} {'blocks':>7} {'seconds':>8} {'txs/s':>8} {'blocks/s':>9} "
           f"{'us/tx':>7} {'A peak MiB':>10} {'B peak MiB':>10} {'A cpu s':>7} {'B cpu s':>7}")
     for txs in args.txs:
         chain_dir = tempfile.mkdtemp(prefix="peerchain-bench-")
+        results = {label: [] for label, _ in variants(args)}
         try:
             made = subprocess.run([make_chain, "--data-dir", chain_dir, "--txs", str(txs),
                                    "--txs-per-block", str(args.txs_per_block)],
                                   check=True, stdout=subprocess.PIPE, text=True).stdout
             blocks = int(re.search(r"blocks, .* at height (\d+)", made).group(1))
-            modes = {"off": [False], "on": [True], "both": [False, True]}[args.assume_valid]
-            results = {mode: [] for mode in modes}
             for _ in range(args.runs):
-                for mode in modes:
-                    results[mode].append(run_once(blocks, chain_dir, assume_valid=mode))
+                for label, b_args in variants(args):
+                    results[label].append(run_once(blocks, chain_dir, b_args))
         finally:
             shutil.rmtree(chain_dir, ignore_errors=True)
         medians = {}
-        for mode, runs in results.items():
-            seconds = medians[mode] = statistics.median(r[0] for r in runs)
-            label = " (assume-valid)" if mode else ""
-            print(f"{txs:>8} {blocks:>7} {seconds:>8.2f} {txs / seconds:>8.0f} "
+        for label, runs in results.items():
+            seconds = statistics.median(r[0] for r in runs)
+            medians[label] = (seconds, statistics.median(r[4] for r in runs))
+            print(f"{label:>8} {txs:>8} {blocks:>7} {seconds:>8.2f} {txs / seconds:>8.0f} "
                   f"{blocks / seconds:>9.0f} {seconds / txs * 1e6:>7.1f} "
                   f"{max(r[1] for r in runs):>10.1f} {max(r[2] for r in runs):>10.1f} "
                   f"{statistics.median(r[3] for r in runs):>7.2f} "
-                  f"{statistics.median(r[4] for r in runs):>7.2f}{label}", flush=True)
+                  f"{medians[label][1]:>7.2f}", flush=True)
         if len(medians) == 2:
-            print(f"assume-valid: {medians[False] / medians[True]:.2f}x faster "
-                  f"({medians[False]:.2f} s against {medians[True]:.2f} s, medians of "
-                  f"{args.runs} alternating runs each)", flush=True)
+            (first, (wall_1, cpu_1)), (second, (wall_2, cpu_2)) = medians.items()
+            print(f"{first} / {second}: {wall_1 / wall_2:.3f} wall, {cpu_1 / cpu_2:.3f} B cpu",
+                  flush=True)
 
 
 def main():
@@ -120,7 +135,15 @@ def main():
     parser.add_argument("--txs-per-block", type=int, default=100)
     parser.add_argument("--assume-valid", choices=["off", "on", "both"], default="off",
                         help="transactions mode: start B with --assume-valid <A's tip>")
+    parser.add_argument("--no-index", action="store_true",
+                        help="transactions mode: B runs with --no-index")
+    parser.add_argument("--compare-no-index", action="store_true",
+                        help="transactions mode: each run syncs B with, then without indexes")
     args = parser.parse_args()
+    if (args.no_index or args.compare_no_index or args.assume_valid != "off") and not args.txs:
+        parser.error("--no-index, --compare-no-index and --assume-valid go with --txs")
+    if args.compare_no_index and args.assume_valid != "off":
+        parser.error("--compare-no-index and --assume-valid: one comparison at a time")
     build = os.path.abspath(args.build)
     harness.BINARY = os.path.join(build, "src", "app", "peerchain")
     make_chain = os.path.join(build, "tests", "integration", "peerchain-make-chain")

@@ -7,8 +7,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include "api/node_api.hpp"
+#include "api/response.hpp"
 #include "api/router.hpp"
 
 namespace peerchain::api {
@@ -25,6 +27,10 @@ inline constexpr std::size_t kMaxKnownAddresses = 20480;
 inline constexpr std::size_t kMaxPeerAddressLength = 512;
 // The longest ban, in seconds: ten years of 365 days, the ban list's own bound.
 inline constexpr std::int64_t kMaxBanSeconds = 10LL * 365 * 24 * 60 * 60;
+
+// 503 index-disabled: the node runs with --no-index (Chainstate::has_indexes() is false)
+// and the route needs an index; `message` says which and why.
+Response index_disabled(std::string_view message);
 
 // Registers every route on `router`. `node` must outlive the router.
 void register_routes(Router& router, NodeApi& node);

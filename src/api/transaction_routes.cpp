@@ -54,6 +54,11 @@ Response transaction_answer(const NodeApi& node, const core::Uint256& txid) {
         out["time"] = entry->time;
         return Response::ok(std::move(out));
     }
+    if (!chain.has_indexes()) {
+        return index_disabled("no transaction " + txid.to_hex() +
+                              " in the pool; this node runs with --no-index, so it keeps no "
+                              "transaction index to find one of the chain");
+    }
     return error_response(404, "unknown-transaction",
                           "no transaction " + txid.to_hex() + " in the active chain or the pool");
 }
@@ -65,6 +70,11 @@ Response address_answer(const NodeApi& node, const Request& req, std::string_vie
     if (!key) return std::move(key.error());
     auto limit = parse_limit(req, kDefaultAddressTxs, kMaxAddressTxs);
     if (!limit) return std::move(limit.error());
+    if (!chain.has_indexes()) {
+        return index_disabled(
+            "this node runs with --no-index, so it keeps no address index; restart it without "
+            "the flag (the index is rebuilt at start)");
+    }
     const std::uint32_t tip = chain.tip()->height;
 
     const auto coins = chain.address_coins(*key);
@@ -123,6 +133,10 @@ Response address_answer(const NodeApi& node, const Request& req, std::string_vie
 }
 
 }  // namespace
+
+Response index_disabled(std::string_view message) {
+    return error_response(503, "index-disabled", message);
+}
 
 void add_transaction_routes(Router& router, NodeApi& node) {
     router.add(Method::kGet, "/transactions/{txid}", Access::kOpen,

@@ -26,7 +26,8 @@ constexpr core::Amount kFee = 1000;
 
 class TransactionRoutesTest : public ::testing::Test {
   protected:
-    TransactionRoutesTest() : pool_(h_.chain(), h_.clock()), node_(h_.chain(), pool_) {
+    explicit TransactionRoutesTest(chain::ChainstateOptions options = {})
+        : h_(regtest(), options), pool_(h_.chain(), h_.clock()), node_(h_.chain(), pool_) {
         register_routes(router_, node_);
         // 101 blocks paying A, then block 102 where A pays B 7 coins.
         std::vector<core::BlockPtr> blocks;
@@ -281,6 +282,51 @@ TEST_F(TransactionRoutesTest, WalletRoutesNeedTheTokenEvenFromLoopback) {
     Response refused = run(Method::kPost, "/wallet/send",
                            "{\"to\": \"" + address(b_) + "\", \"amount\": 5}", /*token=*/true);
     EXPECT_EQ(refused.status, 503u);
+}
+
+// The same chain and pool on a node run with --no-index (issue 10).
+class NoIndexRoutesTest : public TransactionRoutesTest {
+  protected:
+    NoIndexRoutesTest() : TransactionRoutesTest(without_indexes()) {}
+    static chain::ChainstateOptions without_indexes() {
+        chain::ChainstateOptions o;
+        o.indexes = false;
+        return o;
+    }
+    void expect_index_disabled(const Response& r, const std::string& target) {
+        EXPECT_EQ(r.status, 503u) << target;
+        if (r.status != 503u) return;
+        EXPECT_EQ(code_of(r), "index-disabled") << target;
+        const std::string message(r.body.at("error").at("message").as_string());
+        EXPECT_NE(message.find("--no-index"), std::string::npos) << message;
+    }
+};
+
+TEST_F(NoIndexRoutesTest, RoutesThatNeedAnIndexSaySoAndThePoolIsStillServed) {
+    for (const std::string& target :
+         {"/transactions/" + spend_.txid().to_hex(),
+          "/transactions/" + blocks_[0]->txs[0].txid().to_hex(), "/address/" + address(a_),
+          "/address/" + address(b_) + "?limit=5"}) {
+        expect_index_disabled(get(target), target);
+    }
+    const Response pooled = get("/transactions/" + pooled_.txid().to_hex());
+    ASSERT_EQ(pooled.status, 200u);
+    EXPECT_TRUE(pooled.body.at("inMempool").as_bool());
+    EXPECT_EQ(pooled.body.at("fee").as_int64(), kFee);
+    // A malformed request is still refused as such.
+    EXPECT_EQ(get("/address/xyz").status, 400u);
+    EXPECT_EQ(get("/transactions/xyz").status, 400u);
+    // The wallet finds its coins through the address index.
+    expect_index_disabled(get("/wallet/balance", /*token=*/true), "/wallet/balance");
+    expect_index_disabled(get("/wallet/utxos", /*token=*/true), "/wallet/utxos");
+    expect_index_disabled(
+        run(Method::kPost, "/wallet/send", "{\"to\": \"" + address(b_) + "\", \"amount\": 5}",
+            /*token=*/true),
+        "/wallet/send");
+    EXPECT_EQ(get("/wallet/address", /*token=*/true).status, 503u);  // no wallet here at all
+    // The routes that need no index answer as with one.
+    EXPECT_EQ(get("/blocks/102").status, 200u);
+    EXPECT_EQ(get("/mempool").status, 200u);
 }
 
 }  // namespace

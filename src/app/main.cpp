@@ -113,6 +113,11 @@ void add_node_options(CLI::App& cmd, NodeConfig& cfg, std::string& network, std:
                        "0: off, every signature checked")
         ->envname("ASSUME_VALID")
         ->default_val("0");
+    cmd.add_flag("--no-index", cfg.no_index,
+                 "Keep no transaction or address index: GET /transactions/{txid} finds pool "
+                 "transactions only, GET /address and the wallet's coins answer 503 "
+                 "index-disabled; the next start without it rebuilds the indexes")
+        ->envname("NO_INDEX");
     cmd.add_option("--log-level", cfg.log_level, "trace, debug, info, warn or error")
         ->envname("LOG_LEVEL")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))

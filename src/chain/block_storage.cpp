@@ -27,7 +27,19 @@ util::Result<bool> BlockStorage::open_format(std::span<Index* const> indexes) {
                                         std::to_string(storage::kFormatVersion) + ")");
         }
         if (*v == 0) return util::Unexpected(util::Errc::kCorruption, "chain database version 0");
-        return *v < storage::kFormatVersion;
+        if (!indexes.empty()) return *v < storage::kFormatVersion;
+        // Without indexes, the blocks connected from now on get no index entries: the store
+        // must stop saying its indexes are complete before the first of them is written.
+        if (*v > storage::kUnindexedFormatVersion) {
+            store::WriteBatch batch;
+            batch.put(storage::version_key(),
+                      storage::encode_u32(storage::kUnindexedFormatVersion));
+            if (auto r = db_.write(batch, /*sync=*/true); !r) return util::Unexpected(r.error());
+            spdlog::warn(
+                "chain: running without indexes; the next start with them rebuilds them from "
+                "the stored blocks");
+        }
+        return false;
     }
     auto it = db_.new_iterator(util::Bytes{storage::kIndexPrefix});
     it->seek_to_first();
@@ -39,7 +51,9 @@ util::Result<bool> BlockStorage::open_format(std::span<Index* const> indexes) {
 
     const core::Block& genesis = params_.genesis;
     store::WriteBatch batch;
-    batch.put(storage::version_key(), storage::encode_u32(storage::kFormatVersion));
+    batch.put(storage::version_key(),
+              storage::encode_u32(indexes.empty() ? storage::kUnindexedFormatVersion
+                                                  : storage::kFormatVersion));
     batch.put(storage::hash_key(storage::kBlockPrefix, params_.genesis_hash), genesis.encode());
     batch.put(storage::hash_key(storage::kIndexPrefix, params_.genesis_hash),
               storage::encode_index(genesis.header, 0, kHaveData | kHaveUndo));
@@ -60,7 +74,7 @@ util::Result<void> BlockStorage::upgrade_indexes(std::span<const BlockIndex* con
         "the coins",
         storage::kFormatVersion, chain.size());
     // Written in pieces without the version, so a crash part way leaves a format-1 store
-    // that the next open upgrades again (every write here is an idempotent put).
+    // that the next open upgrades again (every write here is an idempotent put or delete).
     constexpr std::size_t kBatchBytes = 8u << 20;
     store::WriteBatch batch;
     auto write_if_full = [&]() -> util::Result<void> {
@@ -69,6 +83,22 @@ util::Result<void> BlockStorage::upgrade_indexes(std::span<const BlockIndex* con
         batch.clear();
         return r;
     };
+    // A store that a node ran without indexes (--no-index) may keep the 'o' entries of an
+    // earlier indexed run, among them those of coins spent since: no flush erases them any
+    // more, so they go now, before the stored coins get theirs. Stale 't' and 'a' entries
+    // may stay: they name blocks, and readers skip those outside the active chain, as after
+    // a reorg; the blocks still in it get the same entries again.
+    std::size_t stale = 0;
+    {
+        auto it = db_.new_iterator(util::Bytes{storage::kAddressCoinPrefix});
+        for (it->seek_to_first(); it->valid(); it->next()) {
+            batch.erase(it->key());
+            ++stale;
+            if (auto r = write_if_full(); !r) return r;
+        }
+        if (auto r = it->status(); !r) return r;
+    }
+    if (stale != 0) spdlog::info("chain: erased {} address coin entries to rebuild", stale);
     std::vector<core::Uint256> txids;
     for (const BlockIndex* node : chain) {
         auto block = read_block(node);

@@ -44,11 +44,14 @@ class BlockStorage {
     // tip (genesis), in one synced batch. Returns whether the store is of an older format,
     // whose indexes upgrade_indexes must build. Fails with kInvalidArgument on a newer
     // format, kCorruption on version 0 or on block index records without a version, and
-    // with the store's error when a read or write fails.
+    // with the store's error when a read or write fails. With no `indexes` (--no-index) the
+    // store is created at, or set back to, kUnindexedFormatVersion (synced, before any
+    // block is connected), and false is returned.
     util::Result<bool> open_format(std::span<Index* const> indexes);
     // Builds `indexes` over a store of format 1 and then writes the current version,
-    // synced: the entries of each block of `chain` (genesis to the coins tip, in order)
-    // from the stored blocks and undo data, then those of each stored coin. Written in
+    // synced: first it erases every 'o' entry (left by a run with indexes before a run
+    // without), then writes the entries of each block of `chain` (genesis to the coins tip,
+    // in order) from the stored blocks and undo data, then those of each stored coin. Written in
     // batches of about 8 MB; a crash part way leaves the old version, and the next open
     // builds again. Logs its start, progress and end. Fails with the error of a read or
     // write, or kCorruption on a damaged record.

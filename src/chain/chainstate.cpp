@@ -483,6 +483,7 @@ util::Result<util::Bytes> Chainstate::read_block_bytes(const BlockIndex* index) 
 std::optional<Coin> Chainstate::coin(const core::OutPoint& outpoint) const {
     return impl_->coin(outpoint);
 }
+bool Chainstate::has_indexes() const noexcept { return impl_->has_indexes(); }
 std::optional<TxLocation> Chainstate::find_transaction(const core::Uint256& txid) const {
     return impl_->find_transaction(txid);
 }

@@ -76,6 +76,10 @@ struct ChainstateOptions {
     std::uint32_t sync_lag_blocks = 144;
     std::uint32_t sync_batch_blocks = 1000;
     std::chrono::milliseconds sync_batch_interval{100};
+    // Keep the transaction and address indexes (issue 10: --no-index turns them off). Off,
+    // no index entry is written, the index queries answer nothing, and the store is marked
+    // so that the next open with indexes rebuilds them (docs/STORAGE.md).
+    bool indexes = true;
 };
 
 struct ChainStats {
@@ -92,8 +96,10 @@ class Chainstate {
     // Opens the chain in `db`: loads the header tree, writes the genesis block if the
     // database is new, and rolls the coins forward to the best stored chain. Fails on a
     // database of another network (genesis mismatch), a newer store format, or a read
-    // error. A store of format 1 (before the indexes) is upgraded first: the indexes of its
-    // coins tip chain are built from the stored blocks, undo data and coins (logged). `db`,
+    // error. A store of format 1 (before the indexes, or last run without them) is upgraded
+    // first: the indexes of its coins tip chain are built from the stored blocks, undo data
+    // and coins (logged). Without indexes (options.indexes false) a store of format 2 is
+    // set back to format 1 instead. `db`,
     // `params`, `clock` and `observer` (may be null) must outlive it.
     static util::Result<std::unique_ptr<Chainstate>> open(store::Database& db,
                                                           const core::Params& params,
@@ -157,6 +163,10 @@ class Chainstate {
 
     // The unspent output, if the active chain has it (the cache, then the store).
     std::optional<Coin> coin(const core::OutPoint& outpoint) const;
+
+    // Whether the Chainstate keeps its indexes (ChainstateOptions::indexes). Without them
+    // find_transaction, address_history and address_coins answer nothing.
+    bool has_indexes() const noexcept;
 
     // The transaction `txid` if a block of the active chain holds it, else nullopt (also on
     // a read error or damaged record, which is logged). The genesis coinbase is found too.

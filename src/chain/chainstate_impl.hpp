@@ -47,7 +47,8 @@ class Chainstate::Impl final : public ChainView {
           storage_(db, params),
           tx_index_(db, storage_, *this),
           address_index_(db, *this),
-          indexes_{&tx_index_, &address_index_},
+          indexes_(options.indexes ? std::vector<Index*>{&tx_index_, &address_index_}
+                                   : std::vector<Index*>{}),
           script_pool_(options.script_threads) {}
 
     ~Impl() override;  // flushes
@@ -100,13 +101,19 @@ class Chainstate::Impl final : public ChainView {
     util::Result<util::Bytes> read_block_bytes(const BlockIndex* index) const EXCLUDES(mutex_);
     util::Result<core::BlockPtr> read_block(const BlockIndex* index) const EXCLUDES(mutex_);
     std::optional<Coin> coin(const core::OutPoint& outpoint) const EXCLUDES(mutex_);
+    // Without indexes their records may be those of an earlier run, which no longer follow
+    // the chain: nothing is read from them.
+    bool has_indexes() const noexcept { return !indexes_.empty(); }
     std::optional<TxLocation> find_transaction(const core::Uint256& txid) const {
+        if (!has_indexes()) return std::nullopt;
         return tx_index_.find(txid);
     }
     std::vector<AddressTx> address_history(const core::XOnlyKey& key, std::size_t limit) const {
+        if (!has_indexes()) return {};
         return address_index_.history(key, limit);
     }
     std::vector<std::pair<core::OutPoint, Coin>> address_coins(const core::XOnlyKey& key) const {
+        if (!has_indexes()) return {};
         return address_index_.coins(key);
     }
     NextBlockContext next_block_context() const EXCLUDES(mutex_);

@@ -480,5 +480,82 @@ TEST(Index, UpgradesAStoreOfFormatOne) {
     expect_owned_match_coins(*upgraded.db);
 }
 
+std::uint32_t stored_version(const store::Database& db) {
+    auto version = db.get(storage::version_key());
+    EXPECT_TRUE(version && *version);
+    if (!version || !*version) return 0;
+    return *storage::decode_u32(**version);
+}
+
+// Issue 10: a node run with --no-index writes no index entry, answers no index query, and
+// leaves a store that the next open with indexes rebuilds, reorgs of the run without them
+// and coins spent by it included.
+TEST(Index, RunWithoutIndexesWritesNoneAndTheNextOpenWithThemRebuildsThem) {
+    ChainstateOptions options;
+    options.flush_every_blocks = 50;
+    ChainHarness h(regtest(), options);
+    auto main = extend({}, 101, 0, "m");
+    main = extend(main, 10, 3, "m");
+    h.feed(main);
+    ASSERT_EQ(stored_version(h.db()), storage::kFormatVersion);
+
+    h.options().indexes = false;
+    h.reopen();
+    EXPECT_FALSE(h.chain().has_indexes());
+    EXPECT_EQ(stored_version(h.db()), storage::kUnindexedFormatVersion);
+    std::map<std::uint8_t, std::set<util::Bytes>> before;
+    for (std::uint8_t prefix :
+         {storage::kTxIndexPrefix, storage::kAddressTxPrefix, storage::kAddressCoinPrefix}) {
+        before[prefix] = keys_with_prefix(h.db(), prefix);
+        EXPECT_FALSE(before[prefix].empty());
+    }
+    // Spends of indexed coins, then a reorg that drops three of those blocks.
+    const auto unindexed = extend(main, 10, 3, "n");
+    h.feed(std::vector<core::BlockPtr>(unindexed.begin() + static_cast<std::ptrdiff_t>(main.size()),
+                                       unindexed.end()));
+    const auto side =
+        extend(std::vector<core::BlockPtr>(unindexed.begin(), unindexed.end() - 3), 6, 3, "s");
+    h.feed(std::vector<core::BlockPtr>(side.end() - 6, side.end()));
+    ASSERT_EQ(h.chain().tip()->hash, side.back()->hash());
+    // What was indexed is not answered either: it no longer follows the chain.
+    const core::Transaction& cb = main[0]->txs[0];
+    EXPECT_FALSE(h.chain().find_transaction(cb.txid()));
+    EXPECT_TRUE(h.chain().address_coins(cb.outputs[0].recipient).empty());
+    EXPECT_TRUE(h.chain().address_history(cb.outputs[0].recipient, 10).empty());
+    h.reopen();  // still without: the flushes of the run wrote no entry either
+    for (const auto& [prefix, keys] : before) {
+        EXPECT_EQ(keys_with_prefix(h.db(), prefix), keys) << "prefix " << prefix;
+    }
+    EXPECT_EQ(stored_version(h.db()), storage::kUnindexedFormatVersion);
+
+    h.options().indexes = true;
+    h.reopen();
+    EXPECT_TRUE(h.chain().has_indexes());
+    EXPECT_EQ(stored_version(h.db()), storage::kFormatVersion);
+    check_indexes(h.chain(), side, {unindexed.end() - 3, unindexed.end()});
+    ASSERT_TRUE(h.chain().flush());
+    // The 'o' entries of the coins spent while unindexed went with the rebuild.
+    expect_owned_match_coins(h.db());
+}
+
+TEST(Index, StoreCreatedWithoutIndexesGetsThemOnTheFirstOpenWithThem) {
+    ChainstateOptions options;
+    options.indexes = false;
+    ChainHarness h(regtest(), options);
+    EXPECT_EQ(stored_version(h.db()), storage::kUnindexedFormatVersion);
+    const auto main = extend({}, 102, 2, "m");
+    h.feed(main);
+    for (std::uint8_t prefix :
+         {storage::kTxIndexPrefix, storage::kAddressTxPrefix, storage::kAddressCoinPrefix}) {
+        EXPECT_TRUE(keys_with_prefix(h.db(), prefix).empty()) << "prefix " << prefix;
+    }
+    h.options().indexes = true;
+    h.reopen();
+    EXPECT_EQ(stored_version(h.db()), storage::kFormatVersion);
+    check_indexes(h.chain(), main);
+    ASSERT_TRUE(h.chain().flush());
+    expect_owned_match_coins(h.db());
+}
+
 }  // namespace
 }  // namespace peerchain::chain

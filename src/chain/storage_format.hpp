@@ -28,8 +28,12 @@ inline constexpr std::uint8_t kAddressTxPrefix = 'a';
 inline constexpr std::uint8_t kAddressCoinPrefix = 'o';
 
 // 1: blocks, index, undo, coins. 2: adds the transaction and address indexes ('t', 'a',
-// 'o'); a version 1 store is upgraded on open.
+// 'o'), complete for the chain; a version 1 store is upgraded on open.
 inline constexpr std::uint32_t kFormatVersion = 2;
+// What a node without indexes (--no-index) keeps its store at: the index records it may
+// hold from an earlier run stop following the chain, so the next open with indexes must
+// build them again, which is what the upgrade from format 1 does (docs/STORAGE.md).
+inline constexpr std::uint32_t kUnindexedFormatVersion = 1;
 
 using HashKey = std::array<std::uint8_t, 33>;  // prefix hash:32
 using CoinKey = std::array<std::uint8_t, 37>;  // 'c' txid:32 index:u32be

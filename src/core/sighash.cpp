@@ -7,10 +7,12 @@ namespace peerchain::core {
 SignatureHasher::SignatureHasher(const Transaction& tx, std::span<const TxOut> spent,
                                  const Params& p)
     : prefix_(crypto::tagged_hasher("peerchain/sighash")) {
-    util::Bytes buf;
+    // Starts as the magic rather than empty: GCC 12 at -O3 follows the reallocating branch
+    // of a first insert into an empty vector and warns of an overflow there
+    // (-Wstringop-overflow, GCC bug 107852), which broke the Release build (issue 10).
+    util::Bytes buf(p.magic.begin(), p.magic.end());
     buf.reserve(64 + tx.inputs.size() * 76 + tx.outputs.size() * 40 + tx.data.size());
     Writer w(buf);
-    w.bytes(p.magic);
     w.u32(tx.version);
     w.compact_size(tx.inputs.size());
     for (std::size_t i = 0; i < tx.inputs.size(); ++i) {

@@ -47,6 +47,9 @@ struct NodeConfig {
     // --assume-valid (issue 10): a block hash in display hex, whose buried ancestors skip
     // signature checks (chain/assume_valid.hpp); empty or "0": off, every signature checked.
     std::string assume_valid;
+    // Keep no transaction or address index (issue 10): less work per block and less disk,
+    // but the routes that need one answer 503 index-disabled, the wallet's among them.
+    bool no_index = false;
 };
 
 // $HOME/.peerchain/<network> (./.peerchain/<network> without HOME).

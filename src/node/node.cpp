@@ -231,6 +231,7 @@ util::Result<void> Node::Impl::start() {
     bus_.subscribe(chain::EventBus::Slot::kMetrics, &chain_metrics_);
     chain::ChainstateOptions chain_options;
     chain_options.assume_valid = assume_valid_block(config_);
+    chain_options.indexes = !config_.no_index;
     auto chain = chain::Chainstate::open(*db_, *params_, util::SystemClock::instance(), &bus_,
                                          chain_options);
     if (!chain) return util::Unexpected(chain.error());
