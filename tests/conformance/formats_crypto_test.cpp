@@ -18,11 +18,7 @@ namespace {
 
 json::value load(const char* name) { return read_vectors(PEERCHAIN_CONFORMANCE_DIR, name); }
 
-const core::Params& network(const json::value& v) {
-    auto n = core::parse_network(str(v, "network"));
-    NODE_ASSERT(n.has_value());
-    return core::params(*n);
-}
+const core::Params& network(const json::value& v) { return network_of(v); }
 
 const core::Params& other_network(const core::Params& p) {
     return core::params(p.network == core::Network::kDev ? core::Network::kRegtest

@@ -168,4 +168,10 @@ json::value read_vectors(const std::string& dir, const std::string& name) {
     return v;
 }
 
+const core::Params& network_of(const json::value& v) {
+    auto n = core::parse_network(str(v, "network"));
+    NODE_ASSERT(n.has_value());
+    return core::params(*n);
+}
+
 }  // namespace peerchain::conformance

@@ -22,6 +22,7 @@
 
 #include "core/arith_uint256.hpp"
 #include "core/block.hpp"
+#include "core/params.hpp"
 #include "core/transaction.hpp"
 #include "core/uint256.hpp"
 #include "util/bytes.hpp"
@@ -58,6 +59,9 @@ core::Transaction tx_from(const json::value& fields);
 
 // The parsed file `name` of the directory `dir`; NODE_ASSERT when it is missing or not JSON.
 json::value read_vectors(const std::string& dir, const std::string& name);
+
+// The parameters of the network `v["network"]` names; NODE_ASSERT when it names none.
+const core::Params& network_of(const json::value& v);
 
 }  // namespace peerchain::conformance
 

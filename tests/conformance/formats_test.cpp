@@ -20,11 +20,7 @@ namespace {
 
 json::value load(const char* name) { return read_vectors(PEERCHAIN_CONFORMANCE_DIR, name); }
 
-const core::Params& network(const json::value& v) {
-    auto n = core::parse_network(str(v, "network"));
-    NODE_ASSERT(n.has_value());
-    return core::params(*n);
-}
+const core::Params& network(const json::value& v) { return network_of(v); }
 
 // The bytes the txid hashes, cut from the full serialization at the offsets PROTOCOL.md
 // 1.2 gives: each input's 64-byte signature follows its 32-byte prev_txid and 4-byte index.
