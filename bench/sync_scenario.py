@@ -8,7 +8,7 @@ work and merkle root checked, every signature verified, connected and stored). R
 the median over the runs and the peak resident memory (VmHWM) of both processes.
 
 Blocks mode (the default): chains of coinbase-only blocks of each length; reports blocks
-per second and the cost per block.
+per second, the cost per block and the CPU time each node used.
 
   bench/sync_scenario.py --build build [--blocks 10000 100000] [--runs 3]
 
@@ -26,6 +26,10 @@ reports both and their ratio: the cost of the transaction and address indexes (i
 --assume-valid on starts B with --assume-valid set to A's tip (issue 10): the signatures
 of blocks buried under it are not checked. --assume-valid both alternates runs without and
 with it, the same way, and reports each and the ratio.
+
+--baseline PEERCHAIN alternates B between that binary (an older build: a before/after
+measurement in one run, so that both see the same machine) and the build's own; A always
+runs the build's.
 """
 
 import argparse
@@ -58,9 +62,9 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_once(blocks, chain_dir, b_args=()):
+def run_once(blocks, chain_dir, b_args=(), b_binary=None):
     a = Node("A", data_dir=chain_dir, extra_args=["--log-level", "warn"])
-    b = Node("B", extra_args=["--log-level", "warn"])
+    b = Node("B", extra_args=["--log-level", "warn"], binary=b_binary)
     try:
         a.start()
         b.peers = [a.ws_url]
@@ -82,15 +86,40 @@ def run_once(blocks, chain_dir, b_args=()):
 
 
 def variants(args):
-    """(label, B's extra arguments) of each kind of run."""
-    if args.compare_no_index:
-        return [("indexed", []), ("no-index", ["--no-index"])]
+    """(label, B's extra arguments, B's binary or None) of each kind of run."""
     base = ["--no-index"] if args.no_index else []
+    if args.baseline:
+        return [("baseline", base, os.path.abspath(args.baseline)), ("build", base, None)]
+    if args.compare_no_index:
+        return [("indexed", [], None), ("no-index", ["--no-index"], None)]
     if args.assume_valid == "both":
-        return [("checked", base), ("assumed", base + ["--assume-valid"])]
+        return [("checked", base, None), ("assumed", base + ["--assume-valid"], None)]
     if args.assume_valid == "on":
-        return [("assumed", base + ["--assume-valid"])]
-    return [("no-index", base)] if args.no_index else [("indexed", base)]
+        return [("assumed", base + ["--assume-valid"], None)]
+    return [("no-index", base, None)] if args.no_index else [("indexed", base, None)]
+
+
+def report(results, items, unit):
+    """Prints each variant's medians and, for two variants, their ratios."""
+    medians = {}
+    for label, runs in results.items():
+        seconds = statistics.median(r[0] for r in runs)
+        cpu_b = statistics.median(r[4] for r in runs)
+        medians[label] = (seconds, cpu_b)
+        print(f"{label:>8} {items:>8} {seconds:>8.2f} {items / seconds:>9.0f} "
+              f"{seconds / items * 1e6:>8.1f} "
+              f"{max(r[1] for r in runs):>10.1f} {max(r[2] for r in runs):>10.1f} "
+              f"{statistics.median(r[3] for r in runs):>7.2f} {cpu_b:>7.2f}", flush=True)
+    if len(medians) == 2:
+        (first, (wall_1, cpu_1)), (second, (wall_2, cpu_2)) = medians.items()
+        pairs = [a[0] / b[0] for a, b in zip(*results.values())]
+        print(f"{first} / {second}: {wall_1 / wall_2:.3f} wall (pairs "
+              f"{min(pairs):.3f}-{max(pairs):.3f}), {cpu_1 / cpu_2:.3f} B cpu", flush=True)
+
+
+def header(unit):
+    print(f"{'B':>8} {unit:>8} {'seconds':>8} {unit + '/s':>9} {'us/' + unit[:-1]:>8} "
+          f"{'A peak MiB':>10} {'B peak MiB':>10} {'A cpu s':>7} {'B cpu s':>7}")
 
 
 def sync_transactions(make_chain, args):
@@ -98,15 +127,15 @@ def sync_transactions(make_chain, args):
           f"{'us/tx':>7} {'A peak MiB':>10} {'B peak MiB':>10} {'A cpu s':>7} {'B cpu s':>7}")
     for txs in args.txs:
         chain_dir = tempfile.mkdtemp(prefix="peerchain-bench-")
-        results = {label: [] for label, _ in variants(args)}
+        results = {label: [] for label, _, _ in variants(args)}
         try:
             made = subprocess.run([make_chain, "--data-dir", chain_dir, "--txs", str(txs),
                                    "--txs-per-block", str(args.txs_per_block)],
                                   check=True, stdout=subprocess.PIPE, text=True).stdout
             blocks = int(re.search(r"blocks, .* at height (\d+)", made).group(1))
             for _ in range(args.runs):
-                for label, b_args in variants(args):
-                    results[label].append(run_once(blocks, chain_dir, b_args))
+                for label, b_args, b_binary in variants(args):
+                    results[label].append(run_once(blocks, chain_dir, b_args, b_binary))
         finally:
             shutil.rmtree(chain_dir, ignore_errors=True)
         medians = {}
@@ -136,14 +165,16 @@ def main():
     parser.add_argument("--assume-valid", choices=["off", "on", "both"], default="off",
                         help="transactions mode: start B with --assume-valid <A's tip>")
     parser.add_argument("--no-index", action="store_true",
-                        help="transactions mode: B runs with --no-index")
+                        help="B runs with --no-index")
     parser.add_argument("--compare-no-index", action="store_true",
-                        help="transactions mode: each run syncs B with, then without indexes")
+                        help="each run syncs B with, then without indexes")
+    parser.add_argument("--baseline", metavar="PEERCHAIN",
+                        help="each run syncs B with this peerchain binary, then with the build's")
     args = parser.parse_args()
-    if (args.no_index or args.compare_no_index or args.assume_valid != "off") and not args.txs:
-        parser.error("--no-index, --compare-no-index and --assume-valid go with --txs")
-    if args.compare_no_index and args.assume_valid != "off":
-        parser.error("--compare-no-index and --assume-valid: one comparison at a time")
+    if args.assume_valid != "off" and not args.txs:
+        parser.error("--assume-valid goes with --txs")
+    if sum([args.compare_no_index, args.assume_valid == "both", bool(args.baseline)]) > 1:
+        parser.error("--compare-no-index, --assume-valid both, --baseline: one at a time")
     build = os.path.abspath(args.build)
     harness.BINARY = os.path.join(build, "src", "app", "peerchain")
     make_chain = os.path.join(build, "tests", "integration", "peerchain-make-chain")
@@ -151,20 +182,19 @@ def main():
         sync_transactions(make_chain, args)
         return
 
-    print(f"{'blocks':>8} {'seconds':>8} {'blocks/s':>10} {'us/block':>9} "
-          f"{'A peak MiB':>10} {'B peak MiB':>10}")
+    header("blocks")
     for blocks in args.blocks:
         chain_dir = tempfile.mkdtemp(prefix="peerchain-bench-")
+        results = {label: [] for label, _, _ in variants(args)}
         try:
             subprocess.run([make_chain, "--data-dir", chain_dir, "--blocks", str(blocks)],
                            check=True, stdout=subprocess.DEVNULL)
-            results = [run_once(blocks, chain_dir) for _ in range(args.runs)]
+            for _ in range(args.runs):
+                for label, b_args, b_binary in variants(args):
+                    results[label].append(run_once(blocks, chain_dir, b_args, b_binary))
         finally:
             shutil.rmtree(chain_dir, ignore_errors=True)
-        seconds = statistics.median(r[0] for r in results)
-        print(f"{blocks:>8} {seconds:>8.2f} {blocks / seconds:>10.0f} "
-              f"{seconds / blocks * 1e6:>9.1f} {max(r[1] for r in results):>10.1f} "
-              f"{max(r[2] for r in results):>10.1f}", flush=True)
+        report(results, blocks, "blocks")
 
 
 if __name__ == "__main__":

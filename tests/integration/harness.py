@@ -62,11 +62,13 @@ class Node:
     process in that network namespace (`ip netns exec`) and sends the test's HTTP requests
     from inside it. `token_auth` sends the cookie token with every request, as a client
     that is not on the node's loopback must. `env` adds environment variables (the
-    node's settings by their environment names)."""
+    node's settings by their environment names). `binary` runs another build of peerchain
+    (a benchmark's baseline) instead of BINARY."""
 
     def __init__(self, name, network="regtest", peers=(), extra_args=(), data_dir=None,
-                 env=None, host="127.0.0.1", netns=None, token_auth=False):
+                 env=None, host="127.0.0.1", netns=None, token_auth=False, binary=None):
         self.name = name
+        self.binary = binary  # None: BINARY
         self.network = network
         self.owns_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix=f"peerchain-{name}-")
@@ -94,7 +96,8 @@ class Node:
         """Starts the process and returns at once; wait_started() waits for it."""
         if os.path.exists(self.info_path):
             os.remove(self.info_path)
-        args = [BINARY, "node", "--network", self.network, "--data-dir", self.data_dir,
+        args = [self.binary or BINARY, "node", "--network", self.network,
+                "--data-dir", self.data_dir,
                 "--http-port", str(self.fixed_http_port or 0),
                 "--p2p-port", str(self.fixed_p2p_port or 0),
                 "--http-bind", self.host, "--p2p-bind", self.host,
