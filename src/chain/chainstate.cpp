@@ -235,9 +235,10 @@ void Chainstate::Impl::mark_failed(BlockNode* node, const ValidationResult& why,
     note_rejected(node->hash, why);
 }
 
-ValidationResult Chainstate::Impl::process_block(const core::BlockPtr& block, bool* is_new) {
+ValidationResult Chainstate::Impl::process_block(const core::BlockPtr& block, bool* is_new,
+                                                 const core::CheckedBlock* checked) {
     if (is_new != nullptr) *is_new = false;
-    const core::Uint256 hash = block->hash();
+    const core::Uint256 hash = checked != nullptr ? checked->hash : block->hash();
     // A new header's index record; on success the record with kHaveData replaces it.
     store::WriteBatch header_batch;
     BlockNode* node = nullptr;
@@ -251,15 +252,18 @@ ValidationResult Chainstate::Impl::process_block(const core::BlockPtr& block, bo
         return ValidationResult::ok();
     }
 
-    if (auto checked = core::check_block(*block, params_); !checked) {
+    std::optional<core::CheckedBlock> checked_here;
+    if (checked == nullptr)
+        checked = &checked_here.emplace(core::check_block_alone(block, params_));
+    if (const ValidationResult& refused = checked->result; !refused) {
         // Only when the transactions match the header's merkle root does the header itself
         // commit to the broken block; otherwise the block may be a valid one that was
         // mutated on the way (Bitcoin's BLOCK_MUTATED) and the header stays good.
-        if (checked.reason != "bad-merkle-root" &&
+        if (refused.reason != "bad-merkle-root" &&
             core::block_merkle_root(*block) == block->header.merkle_root) {
-            mark_failed(node, checked, header_batch);
+            mark_failed(node, refused, header_batch);
         } else {
-            note_rejected(hash, checked);
+            note_rejected(hash, refused);
         }
         if (!header_batch.empty()) {
             if (auto w = write(header_batch); !w) {
@@ -267,7 +271,7 @@ ValidationResult Chainstate::Impl::process_block(const core::BlockPtr& block, bo
             }
         }
         flush_events();
-        return checked;
+        return refused;
     }
 
     pending_.clear();
@@ -282,9 +286,15 @@ ValidationResult Chainstate::Impl::process_block(const core::BlockPtr& block, bo
 
     current_hash_ = hash;
     current_block_ = block;
+    if (checked_here) {
+        current_txids_ = std::move(checked_here->txids);
+    } else {
+        current_txids_ = checked->txids;
+    }
     ValidationResult result;
     ValidationResult activated = activate_best_chain(node, &result);
     current_block_.reset();
+    current_txids_.clear();
     // A block stored but not connected (it arrived before its parent) waits with the others
     // while the sync goes on; when it is over, everything held is written now.
     const bool still_syncing = syncing();
@@ -447,7 +457,11 @@ core::ValidationResult Chainstate::process_headers(const std::vector<core::Block
 }
 
 core::ValidationResult Chainstate::process_block(const core::BlockPtr& block, bool* is_new) {
-    return impl_->process_block(block, is_new);
+    return impl_->process_block(block, is_new, nullptr);
+}
+
+core::ValidationResult Chainstate::process_block(const core::CheckedBlock& checked, bool* is_new) {
+    return impl_->process_block(checked.block, is_new, &checked);
 }
 
 util::Result<void> Chainstate::flush() { return impl_->flush_coins(); }

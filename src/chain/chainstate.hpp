@@ -50,6 +50,7 @@
 #include "chain/tx_index.hpp"
 #include "core/amount.hpp"
 #include "core/block.hpp"
+#include "core/check.hpp"
 #include "core/params.hpp"
 #include "core/validation.hpp"
 #include "store/database.hpp"
@@ -128,6 +129,9 @@ class Chainstate {
     // connecting (bad-cb-amount, bad-cb-height, a spend rule) marks the block failed and
     // returns the reason; the tip is then the best remaining valid chain.
     core::ValidationResult process_block(const core::BlockPtr& block, bool* is_new = nullptr);
+    // The same for a block already put through core::check_block_alone (by the thread that
+    // decoded it): its verdict and hashes are used, not computed again.
+    core::ValidationResult process_block(const core::CheckedBlock& checked, bool* is_new = nullptr);
 
     // Writes the coins cache and its tip in one synced batch.
     util::Result<void> flush();

@@ -112,6 +112,8 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
 
     CoinsDelta delta;
     std::vector<Coin> undo;
+    // The block being processed was hashed by check_block; a block read back is hashed here.
+    const bool have_txids = ptr == current_block_ && current_txids_.size() == block.txs.size();
     std::vector<core::Uint256> txids;
     txids.reserve(block.txs.size());
     core::Amount fees = 0;
@@ -163,7 +165,7 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
             }
             if (check_signatures) hashers[t].emplace(tx, spent[t], params_);
         }
-        const core::Uint256& txid = txids.emplace_back(tx.txid());
+        const core::Uint256& txid = txids.emplace_back(have_txids ? current_txids_[t] : tx.txid());
         for (std::size_t k = 0; k < tx.outputs.size(); ++k) {
             delta.add({txid, static_cast<std::uint32_t>(k)}, Coin{tx.outputs[k], height, t == 0});
         }

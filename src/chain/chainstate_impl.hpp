@@ -58,7 +58,9 @@ class Chainstate::Impl final : public ChainView {
     core::ValidationResult process_header(const core::BlockHeader& header, const BlockIndex** out);
     core::ValidationResult process_headers(const std::vector<core::BlockHeader>& headers,
                                            const BlockIndex** last);
-    core::ValidationResult process_block(const core::BlockPtr& block, bool* is_new);
+    // `checked`: check_block_alone of `block`, or null to run it here.
+    core::ValidationResult process_block(const core::BlockPtr& block, bool* is_new,
+                                         const core::CheckedBlock* checked);
     util::Result<void> flush_coins();
     util::Result<void> write_held() { return write_sync_batch(); }
 
@@ -231,6 +233,7 @@ class Chainstate::Impl final : public ChainView {
     // The block process_block is handling, so that connecting it needs no read back.
     core::Uint256 current_hash_;
     core::BlockPtr current_block_;
+    std::vector<core::Uint256> current_txids_;  // of current_block_, by check_block
     // Its body, held back until it connects (the common case in sync) or process_block
     // returns, so that body, undo data and index record reach the store in one write. Any
     // other write goes after it (write()), so records of one key keep their order.

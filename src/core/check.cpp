@@ -63,7 +63,11 @@ ValidationResult check_transaction(const Transaction& tx, const Params& p) {
     return ValidationResult::ok();
 }
 
-ValidationResult check_block(const Block& block, const Params& p) {
+namespace {
+
+// check_block, leaving the txids of the transactions it got through in `txids`.
+ValidationResult check_block_into(const Block& block, const Params& p,
+                                  std::vector<Uint256>& txids) {
     if (auto r = check_header_pow(block.header, p); !r) return r;
     if (block.serialized_size() > p.max_block_size) {
         return ValidationResult::invalid("bad-blk-length",
@@ -78,23 +82,38 @@ ValidationResult check_block(const Block& block, const Params& p) {
                                              "transaction " + std::to_string(i) + " is a coinbase");
         }
     }
-    std::vector<Uint256> txids;
     txids.reserve(block.txs.size());
     for (const auto& tx : block.txs) {
+        const Uint256& txid = txids.emplace_back(tx.txid());
         if (auto r = check_transaction(tx, p); !r) {
-            r.detail = "tx " + tx.txid().to_hex() + (r.detail.empty() ? "" : ": " + r.detail);
+            r.detail = "tx " + txid.to_hex() + (r.detail.empty() ? "" : ": " + r.detail);
             return r;
         }
-        txids.push_back(tx.txid());
     }
-    std::sort(txids.begin(), txids.end());
-    if (std::adjacent_find(txids.begin(), txids.end()) != txids.end()) {
+    std::vector<Uint256> sorted = txids;
+    std::sort(sorted.begin(), sorted.end());
+    if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
         return ValidationResult::invalid("bad-txns-duplicate", "a transaction appears twice");
     }
     if (block_merkle_root(block) != block.header.merkle_root) {
         return ValidationResult::invalid("bad-merkle-root");
     }
     return ValidationResult::ok();
+}
+
+}  // namespace
+
+ValidationResult check_block(const Block& block, const Params& p) {
+    std::vector<Uint256> txids;
+    return check_block_into(block, p, txids);
+}
+
+CheckedBlock check_block_alone(BlockPtr block, const Params& p) {
+    CheckedBlock out;
+    out.hash = block->hash();
+    out.result = check_block_into(*block, p, out.txids);
+    out.block = std::move(block);
+    return out;
 }
 
 ValidationResult check_header_context(const BlockHeader& header, const HeaderContext& ctx,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "core/block.hpp"
 #include "core/params.hpp"
@@ -28,6 +29,17 @@ ValidationResult check_transaction(const Transaction& tx, const Params& p);
 // check_header_pow, then bad-blk-length, bad-cb-missing, bad-cb-multiple, the
 // transaction checks, bad-txns-duplicate, bad-merkle-root.
 ValidationResult check_block(const Block& block, const Params& p);
+
+// check_block's verdict with what it hashed on the way, for the chain to reuse. It needs
+// no chain state, so a node runs it on the thread that decoded the block, before the
+// block reaches the chain thread (issue 10), and the chain does not hash again.
+struct CheckedBlock {
+    BlockPtr block;
+    Uint256 hash;                // block->hash()
+    std::vector<Uint256> txids;  // of block->txs in order; complete when result is ok
+    ValidationResult result;     // check_block(*block)
+};
+CheckedBlock check_block_alone(BlockPtr block, const Params& p);
 
 struct HeaderContext {
     std::uint32_t height;           // of the header being checked

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include "core/pow.hpp"
 #include "tests/util/block_builder.hpp"
 
@@ -102,6 +104,31 @@ TEST(CheckBlock, AnInvalidTransactionInvalidatesTheBlock) {
     const auto r = check_block(with_txs({spend(1, -1)}), rt());
     EXPECT_EQ(reason(r), "bad-txns-vout-negative");
     EXPECT_NE(r.detail.find("tx "), std::string::npos);
+}
+
+// What a node runs on the thread that decoded a block: check_block's verdict, and the
+// hashes the chain then reuses instead of computing them again.
+TEST(CheckBlock, AloneGivesTheVerdictAndTheHashes) {
+    const Block good = with_txs({spend(1), spend(2)});
+    const CheckedBlock checked = check_block_alone(std::make_shared<const Block>(good), rt());
+    EXPECT_EQ(reason(checked.result), "ok");
+    EXPECT_EQ(checked.hash, good.hash());
+    ASSERT_EQ(checked.txids.size(), good.txs.size());
+    for (std::size_t i = 0; i < good.txs.size(); ++i)
+        EXPECT_EQ(checked.txids[i], good.txs[i].txid());
+    ASSERT_NE(checked.block, nullptr);
+    EXPECT_EQ(*checked.block, good);
+
+    Block bad = good;
+    bad.header.merkle_root.data()[0] ^= 1;
+    testutil::mine(bad, rt());
+    const CheckedBlock refused = check_block_alone(std::make_shared<const Block>(bad), rt());
+    EXPECT_EQ(reason(refused.result), "bad-merkle-root");
+    EXPECT_EQ(refused.hash, bad.hash());
+    EXPECT_EQ(reason(check_block_alone(
+                         std::make_shared<const Block>(with_txs({spend(1), spend(1)})), rt())
+                         .result),
+              "bad-txns-duplicate");
 }
 
 TEST(CheckTransaction, EachRule) {

@@ -54,6 +54,20 @@ std::vector<std::string> paid_addresses(const core::Transaction& tx, const core:
     return out;
 }
 
+std::vector<std::string> EventFeed::paid(const core::Transaction& tx) {
+    std::vector<std::string> out;
+    for (const auto& output : tx.outputs) {
+        auto it = names_.find(output.recipient);
+        if (it == names_.end()) {
+            if (names_.size() >= kMaxNames) names_.clear();
+            it = names_.emplace(output.recipient, core::encode_address(output.recipient, params_))
+                     .first;
+        }
+        if (std::find(out.begin(), out.end(), it->second) == out.end()) out.push_back(it->second);
+    }
+    return out;
+}
+
 EventFeed::EventFeed(util::EventRing<chain::ChainEvent>& tap, api::EventHub& hub,
                      const core::Params& params)
     : tap_(tap), hub_(hub), params_(params) {}
@@ -146,7 +160,7 @@ void EventFeed::convert(const chain::ChainEvent& e) {
             data["size"] = block.serialized_size();
             hub_.publish(api::EventType::kBlock, data);
             for (const auto& tx : block.txs) {
-                auto addresses = paid_addresses(tx, params_);
+                auto addresses = paid(tx);
                 json::object c;
                 c["txid"] = tx.txid().to_hex();
                 c["blockHash"] = hash;
@@ -174,7 +188,7 @@ void EventFeed::convert(const chain::ChainEvent& e) {
             const auto& tx = *e.tx;
             core::Amount total = 0;
             for (const auto& out : tx.outputs) total += out.amount;
-            auto addresses = paid_addresses(tx, params_);
+            auto addresses = paid(tx);
             json::object data;
             data["txid"] = tx.txid().to_hex();
             data["size"] = tx.serialized_size();

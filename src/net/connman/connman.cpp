@@ -570,18 +570,28 @@ void ConnMan::on_message(std::shared_ptr<transport::Session> session, util::Byte
         pending = it->second.pending;
     }
     count(bytes_in_, payload);
-    // Counted as the memory the message holds while it waits (its buffer and what the
-    // queue keeps of it), not only its payload: many tiny messages are not free.
-    const std::size_t held = transport::held_bytes(payload);
-    if (pending->fetch_add(held) + held > config_.max_pending_bytes_per_peer) {
+    // Counted as the memory the message holds while it waits (its buffer, or what decoding
+    // made of it, and what the queue keeps of it), not only its payload: many tiny
+    // messages are not free. Checked before decoding too, so that a flood costs no CPU.
+    const std::size_t raw = transport::held_bytes(payload);
+    auto over = [&](std::size_t held) {
+        if (pending->fetch_add(held) + held <= config_.max_pending_bytes_per_peer) return false;
         pending->fetch_sub(held);
         session->close("flooding: too much unprocessed data");
-        return;
-    }
+        return true;
+    };
+    if (over(raw)) return;
+    pending->fetch_sub(raw);
+    // Decoded (and a block checked on its own) here, on the transport's thread, beside the
+    // chain executor's work rather than in it.
+    peer_manager::PreparedMessage prepared = peers_.load()->prepare(payload);
+    payload = util::Bytes{};
+    const std::size_t held = std::max(raw, prepared.memory() + transport::kQueuedMessageOverhead);
+    if (over(held)) return;
     executor_.post(
-        [this, id = session->id(), pending, held, payload = std::move(payload)]() mutable {
+        [this, id = session->id(), pending, held, prepared = std::move(prepared)]() mutable {
             pending->fetch_sub(held);
-            peers_.load()->on_message(id, std::move(payload));
+            peers_.load()->on_message(id, std::move(prepared));
         });
 }
 

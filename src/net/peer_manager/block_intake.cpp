@@ -21,8 +21,8 @@ BlockIntake::BlockIntake(PeerContext& context, chain::Chainstate& chain, const C
       future_(FutureBlockLimits{config.max_future_blocks, config.max_future_block_bytes,
                                 config.max_future_wait}) {}
 
-void BlockIntake::on_block(Peer& peer, const core::BlockPtr& block) {
-    process(&peer, peer.id, block, true);
+void BlockIntake::on_block(Peer& peer, const core::CheckedBlock& checked) {
+    process(&peer, peer.id, checked, true);
     downloader_.request(peer);
 }
 
@@ -32,13 +32,15 @@ void BlockIntake::on_tick(std::int64_t now) {
         if (peer != nullptr && !peer->active()) peer = nullptr;
         spdlog::debug("p2p: block {} from peer {} is no longer too new; processing it again",
                       short_hash(entry.hash), entry.from);
-        process(peer, entry.from, entry.block, false);
+        process(peer, entry.from, core::check_block_alone(entry.block, chain_.params()), false);
         if (peer != nullptr) downloader_.request(*peer);
     }
 }
 
-void BlockIntake::process(Peer* peer, PeerId from, const core::BlockPtr& block, bool from_wire) {
-    const Uint256 hash = block->hash();
+void BlockIntake::process(Peer* peer, PeerId from, const core::CheckedBlock& checked,
+                          bool from_wire) {
+    const core::BlockPtr& block = checked.block;
+    const Uint256& hash = checked.hash;
     const bool asked = peer != nullptr && from_wire && downloader_.received(*peer, hash);
     if (!asked && chain_.lookup(hash) == nullptr) {
         // Unasked, on a branch we have not accepted headers of: stored only when it brings
@@ -56,7 +58,7 @@ void BlockIntake::process(Peer* peer, PeerId from, const core::BlockPtr& block, 
 
     bool is_new = false;
     // May call on_tip_changed (through the node's event bus) before it returns.
-    const auto result = chain_.process_block(block, &is_new);
+    const auto result = chain_.process_block(checked, &is_new);
     switch (result.code) {
         case core::ValidationCode::kOk:
         case core::ValidationCode::kDuplicate:

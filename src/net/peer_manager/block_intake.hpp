@@ -26,7 +26,8 @@ class BlockIntake {
                 BlockDownloader& downloader, HeaderSync& headers);
 
     // A block message from a peer past the handshake.
-    void on_block(Peer& peer, const core::BlockPtr& block);
+    // `checked` is core::check_block_alone of the block.
+    void on_block(Peer& peer, const core::CheckedBlock& checked);
     // Kept blocks whose time our clock has reached are processed again, with their sender
     // as the peer if it is still connected, else for nobody (each tick).
     void on_tick(std::int64_t now);
@@ -36,7 +37,7 @@ class BlockIntake {
   private:
     // `peer` is the sender, or nullptr when it is gone; `from` its id for the log. At most
     // one reject goes out, and only for a block from the wire (`from_wire`).
-    void process(Peer* peer, PeerId from, const core::BlockPtr& block, bool from_wire);
+    void process(Peer* peer, PeerId from, const core::CheckedBlock& checked, bool from_wire);
     // A time-too-new block: kept if it fits; its sender hears why when `from_wire`.
     void keep_future(Peer* peer, PeerId from, const core::BlockPtr& block,
                      const core::Uint256& hash, bool from_wire);

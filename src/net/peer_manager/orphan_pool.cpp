@@ -90,6 +90,7 @@ std::size_t OrphanPool::expire(std::int64_t now) {
 }
 
 std::vector<core::Uint256> OrphanPool::erase_for_block(const core::Block& block) {
+    if (orphans_.empty()) return {};  // the rule during a sync: no txids to compute
     std::vector<core::Uint256> gone;
     std::vector<core::Uint256> retry;
     for (const auto& tx : block.txs) {

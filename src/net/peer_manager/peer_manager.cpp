@@ -80,7 +80,9 @@ class PeerManager::Impl final : public PeerContext {
           addr_relay_(*this, book, config_, rng_) {}
 
     void on_peer_connected(PeerId id, ConnectionInfo info);
-    void on_message(PeerId id, util::ByteSpan bytes);
+    void on_message(PeerId id, PreparedMessage prepared);
+    const wire::DecodeLimits& limits() const { return limits_; }
+    const core::Params& params() const { return params_; }
     void on_peer_disconnected(PeerId id, const std::string& reason);
     void on_tick();
     void on_tip_changed(const BlockIndex* new_tip, const BlockIndex* old_tip,
@@ -167,7 +169,13 @@ class PeerManager::Impl final : public PeerContext {
     void handle(Peer& peer, const wire::GetHeadersMessage& m) { headers_.on_getheaders(peer, m); }
     void handle(Peer& peer, const wire::HeadersMessage& m) { headers_.on_headers(peer, m); }
     void handle(Peer& peer, wire::BlockMessage& m) {
-        blocks_.on_block(peer, std::make_shared<const core::Block>(std::move(m.block)));
+        if (checked_block_ != nullptr) {
+            blocks_.on_block(peer, *checked_block_);
+        } else {
+            blocks_.on_block(peer,
+                             core::check_block_alone(
+                                 std::make_shared<const core::Block>(std::move(m.block)), params_));
+        }
     }
     void handle(Peer& peer, wire::TxMessage& m) { relay_.on_tx(peer, m); }
     void handle(Peer& peer, const wire::MempoolMessage&) { relay_.on_mempool(peer); }
@@ -189,6 +197,8 @@ class PeerManager::Impl final : public PeerContext {
     Config config_;
     const core::Params& params_;
     const wire::DecodeLimits limits_;
+    // The block of the message being handled, as prepare_message checked it.
+    const core::CheckedBlock* checked_block_ = nullptr;
     std::mt19937_64 rng_;
 
     // A std::map keeps references to peers valid while others come and go.
@@ -337,16 +347,17 @@ void PeerManager::Impl::on_peer_disconnected(PeerId id, const std::string& reaso
     relay_.request_from_all();
 }
 
-void PeerManager::Impl::on_message(PeerId id, util::ByteSpan bytes) {
+void PeerManager::Impl::on_message(PeerId id, PreparedMessage prepared) {
     Peer* peer = find(id);
     if (peer == nullptr || peer->disconnecting) return;
-    peer->bytes_received += bytes.size();
+    peer->bytes_received += prepared.size;
     ++peer->messages_received;
-    auto message = wire::decode_message(bytes, limits_);
+    auto& message = prepared.message;
     if (!message) {
         drop(*peer, "malformed message: " + message.error().message, true);
         return;
     }
+    checked_block_ = prepared.block ? &*prepared.block : nullptr;
     try {
         dispatch(*peer, *message);
     } catch (const std::exception& e) {
@@ -354,6 +365,7 @@ void PeerManager::Impl::on_message(PeerId id, util::ByteSpan bytes) {
                       wire::message_type_name(wire::message_type_byte(*message)), e.what());
         drop(*peer, std::string("internal error: ") + e.what(), false);
     }
+    checked_block_ = nullptr;
     publish(*peer);
 }
 
@@ -664,7 +676,9 @@ void PeerManager::Impl::on_tip_changed(const BlockIndex* new_tip, const BlockInd
     if (reorg) {
         spdlog::info("p2p: reorg to tip {} at height {} (fork at height {})",
                      short_hash(new_tip->hash), new_tip->height, fork->height);
-    } else {
+    } else if (spdlog::should_log(spdlog::level::debug)) {
+        // Guarded: a sync changes the tip thousands of times a second, and the hash's text
+        // would be built for nothing at the default level.
         spdlog::debug("p2p: tip {} at height {} (best header {})", short_hash(new_tip->hash),
                       new_tip->height, best->height);
     }
@@ -689,8 +703,14 @@ void PeerManager::on_peer_connected(PeerId peer, ConnectionInfo info) {
     guarded("connect", [&] { impl_->finish_event(); });
 }
 void PeerManager::on_message(PeerId peer, util::ByteSpan message) {
-    guarded("message", [&] { impl_->on_message(peer, message); });
+    on_message(peer, prepare(message));
+}
+void PeerManager::on_message(PeerId peer, PreparedMessage message) {
+    guarded("message", [&] { impl_->on_message(peer, std::move(message)); });
     guarded("message", [&] { impl_->finish_event(); });
+}
+PreparedMessage PeerManager::prepare(util::ByteSpan message) const {
+    return prepare_message(message, impl_->limits(), impl_->params());
 }
 void PeerManager::on_peer_disconnected(PeerId peer, const std::string& reason) {
     guarded("disconnect", [&] { impl_->on_peer_disconnected(peer, reason); });

@@ -30,6 +30,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,7 @@
 #include "net/addrman/addr_man.hpp"
 #include "net/addrman/ban_man.hpp"
 #include "net/peer_manager/peer_sender.hpp"
+#include "net/peer_manager/prepared_message.hpp"
 #include "util/bytes.hpp"
 #include "util/clock.hpp"
 
@@ -247,7 +249,14 @@ class PeerManager final : public chain::ChainObserver {
     // nothing when `txid` is not in the pool.
     void relay_transaction(const core::Uint256& txid);
 
+    // One message, prepared by prepare() on another thread.
+    void on_message(PeerId peer, PreparedMessage message);
+
     // --- Any thread ------------------------------------------------------------------------
+
+    // Decodes `message` and checks a block on its own: pure, bounded by the message size
+    // limits, and safe to run on the thread that read the message.
+    PreparedMessage prepare(util::ByteSpan message) const;
 
     // Every connected peer, in id order.
     std::vector<PeerInfo> peers() const;

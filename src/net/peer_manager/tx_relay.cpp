@@ -328,6 +328,9 @@ void TxRelay::retry_orphans(std::deque<Uint256> candidates, bool candidates_are_
 
 void TxRelay::on_block_connected(const core::Block& block) {
     for (const auto& tx : block.txs) {
+        // A coinbase is never relayed on its own, so nobody announces it to be asked for
+        // or refused (a sync of coinbase-only blocks would hash each one for nothing).
+        if (tx.is_coinbase()) continue;
         const Uint256 txid = tx.txid();
         tx_requests_.forget(txid);
         recent_confirmed_.insert(txid);
