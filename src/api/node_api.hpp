@@ -14,6 +14,7 @@
 
 #include "api/event_stream.hpp"
 #include "chain/chainstate.hpp"
+#include "chain/coin_stats.hpp"
 #include "core/amount.hpp"
 #include "core/block.hpp"
 #include "core/transaction.hpp"
@@ -131,6 +132,17 @@ class NodeApi {
     // The event stream's ring (GET /events); nullptr when the node has none (the route
     // answers 503).
     virtual std::shared_ptr<EventHub> event_hub() { return nullptr; }
+
+    // The digest of the coins set at the tip (GET /chain/coins, chain/coin_stats.hpp).
+    // Starts it and returns true; `done` is called later, from any thread, with the stats
+    // or why not (kUnavailable while the node stops, kIo or kCorruption from the store).
+    // One at a time, as each walks the whole set: returns false at once, without calling
+    // `done`, while one runs. The default answers kUnavailable.
+    using CoinStatsCallback = std::function<void(util::Result<chain::CoinStats>)>;
+    virtual bool coin_stats(CoinStatsCallback done) {
+        done(util::Unexpected(util::Errc::kUnavailable, "no coins digest on this node"));
+        return true;
+    }
 
     // --- Peers, the address book and bans ------------------------------------------------
 

@@ -246,6 +246,33 @@ void add_status_route(Router& router, NodeApi& node) {
                }));
 }
 
+// GET /chain/coins: what gettxoutsetinfo tells in Bitcoin Core. The walk runs off the
+// HTTP threads (NodeApi::coin_stats); one at a time, so a second caller is told at once.
+void add_coins_route(Router& router, NodeApi& node) {
+    router.add(Method::kGet, "/chain/coins", Access::kOpen,
+               [&node](const Request&, Responder respond) {
+                   auto done = [respond](util::Result<chain::CoinStats> stats) {
+                       if (!stats) {
+                           if (stats.error().code == util::Errc::kUnavailable) {
+                               return respond(shutting_down());
+                           }
+                           return respond(error_response(stats.error()));
+                       }
+                       respond(Response::ok({{"height", stats->height},
+                                             {"tip", stats->tip.to_hex()},
+                                             {"coins", stats->coins},
+                                             {"amount", stats->amount},
+                                             {"digest", util::to_hex(stats->digest)}}));
+                   };
+                   if (!node.coin_stats(done)) {
+                       respond(error_response(
+                           503, "busy",
+                           "the coins digest is being computed for another request; try again "
+                           "when it is done"));
+                   }
+               });
+}
+
 }  // namespace
 
 void add_metrics_route(Router& router, NodeApi& node) {
@@ -257,6 +284,7 @@ void add_metrics_route(Router& router, NodeApi& node) {
 
 void register_routes(Router& router, NodeApi& node) {
     add_block_routes(router, node);
+    add_coins_route(router, node);
     add_metrics_route(router, node);
     add_mining_routes(router, node);
     add_page_routes(router);

@@ -28,6 +28,7 @@
 #include "mining/miner.hpp"
 #include "net/connman/connman.hpp"
 #include "net/peer_manager/peer_manager.hpp"
+#include "node/coin_stats_job.hpp"
 #include "node/event_feed.hpp"
 #include "node/node_metrics.hpp"
 #include "node/peer_views.hpp"
@@ -113,6 +114,7 @@ class Node::Impl final : public chain::ChainObserver,
     std::string user_agent() const override { return kUserAgent; }
     std::string metrics_text() const override { return metrics_.render(); }
     std::shared_ptr<api::EventHub> event_hub() override { return hub_; }
+    bool coin_stats(CoinStatsCallback done) override { return coin_stats_->run(std::move(done)); }
     util::Result<void> add_peer(const std::string& url) override {
         if (!connman_) return util::Unexpected(util::Errc::kUnavailable, "node is stopping");
         return connman_->add_peer(url);
@@ -178,6 +180,7 @@ class Node::Impl final : public chain::ChainObserver,
     std::unique_ptr<chain::Chainstate> chain_;
     std::unique_ptr<mempool::Mempool> mempool_;
     std::unique_ptr<util::SerialExecutor> executor_;
+    std::unique_ptr<CoinStatsJob> coin_stats_;  // GET /chain/coins
     std::unique_ptr<net::connman::ConnMan> connman_;
     std::unique_ptr<net::peer_manager::PeerManager> peers_;
     std::unique_ptr<mining::Miner> miner_;
@@ -254,6 +257,7 @@ util::Result<void> Node::Impl::start() {
     mempool_->set_observer(&bus_);
 
     executor_ = std::make_unique<util::SerialExecutor>("chain");
+    coin_stats_ = std::make_unique<CoinStatsJob>(*chain_, *db_, *executor_);
     // What the pool held at the last clean stop comes back, checked against today's tip.
     executor_->post([this] {
         const auto path = mempool_file(config_.data_dir);
@@ -411,7 +415,8 @@ void Node::Impl::stop() {
     if (http_) http_->stop();
     if (miner_) miner_->stop();
     if (connman_) connman_->stop();
-    if (executor_) executor_->stop();  // runs what is queued: blocks in flight get stored
+    if (coin_stats_) coin_stats_->stop();  // its walk reads the store
+    if (executor_) executor_->stop();      // runs what is queued: blocks in flight get stored
     if (feed_) feed_->stop();
     if (work_) work_->reset();
     io_.stop();
