@@ -69,7 +69,14 @@ std::optional<std::string> BlockDownloader::stalling(const Peer& peer, std::int6
 // is fetching, up to the peer's in-flight limit.
 void BlockDownloader::request(Peer& peer) {
     if (!peer.active()) return;
-    if (peer.in_flight.size() >= config_.max_blocks_in_flight) return;
+    // With a deep window (a node with one peer lets it fill the whole of it), refilling
+    // slot by slot would cost both sides a getdata message and this walk for every block
+    // received (issue 10): ask again once a sixteenth of the slots is free, or the peer
+    // has nothing in flight. The blocks in flight keep the link busy meanwhile.
+    const std::size_t batch = std::max<std::size_t>(1, config_.max_blocks_in_flight / 16);
+    if (!peer.in_flight.empty() && peer.in_flight.size() + batch > config_.max_blocks_in_flight) {
+        return;
+    }
     const BlockIndex* target = peer.best_known;
     const BlockIndex* tip = chain_.tip();
     if (target == nullptr || target->chain_work <= tip->chain_work) return;

@@ -70,7 +70,8 @@ struct Config {
     // Headers sent per getheaders answer (at most wire::kMaxHeaders). A headers message of
     // this many (or more) from a peer is taken as a full batch: we ask for the next one.
     std::size_t max_headers_per_message = 2000;
-    // Blocks requested from one peer and not yet received (Bitcoin: 16).
+    // Blocks requested from one peer and not yet received (Bitcoin: 16). Requests go out
+    // once a sixteenth of these slots is free (or none is in flight), not slot by slot.
     std::size_t max_blocks_in_flight = 16;
     // Blocks are requested at most this far past the last block we share with the
     // active chain (Bitcoin: 1024), so a peer cannot fill memory with far-ahead blocks.
