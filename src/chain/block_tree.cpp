@@ -1,5 +1,7 @@
 #include "chain/block_tree.hpp"
 
+#include <random>
+
 #include "core/pow.hpp"
 #include "util/assert.hpp"
 
@@ -15,22 +17,59 @@ bool better_header(const BlockNode* a, const BlockNode* b) noexcept {
 
 }  // namespace
 
+BlockTree::BlockTree()
+    : salt_((std::uint64_t{std::random_device{}()} << 32) | std::random_device{}()) {
+    table_.assign(16, nullptr);
+    shift_ = 64 - 4;
+}
+
+std::size_t BlockTree::memory_usage() const noexcept {
+    return chunks_.capacity() * sizeof(chunks_[0]) + chunks_.size() * kChunk * sizeof(BlockNode) +
+           table_.capacity() * sizeof(BlockNode*);
+}
+
+std::size_t BlockTree::slot_of(const core::Uint256& hash) const noexcept {
+    // Fibonacci hashing of the salted bits: the top bits of the product index the table.
+    return static_cast<std::size_t>(((hash.cheap_hash() ^ salt_) * 0x9E3779B97F4A7C15ull) >>
+                                    shift_);
+}
+
 BlockNode* BlockTree::find(const core::Uint256& hash) noexcept {
-    auto it = nodes_.find(hash);
-    return it == nodes_.end() ? nullptr : &it->second;
+    const std::size_t mask = table_.size() - 1;
+    for (std::size_t i = slot_of(hash);; i = (i + 1) & mask) {
+        BlockNode* n = table_[i];
+        if (n == nullptr || n->hash == hash) return n;
+    }
 }
 
 const BlockNode* BlockTree::find(const core::Uint256& hash) const noexcept {
-    auto it = nodes_.find(hash);
-    return it == nodes_.end() ? nullptr : &it->second;
+    return const_cast<BlockTree*>(this)->find(hash);
+}
+
+void BlockTree::grow_table() {
+    std::vector<BlockNode*> old(table_.size() * 2, nullptr);
+    old.swap(table_);
+    --shift_;
+    const std::size_t mask = table_.size() - 1;
+    for (BlockNode* n : old) {
+        if (n == nullptr) continue;
+        std::size_t i = slot_of(n->hash);
+        while (table_[i] != nullptr) i = (i + 1) & mask;
+        table_[i] = n;
+    }
 }
 
 BlockNode* BlockTree::insert(const core::Uint256& hash, const core::BlockHeader& header,
                              BlockNode* prev, std::uint32_t status) {
     NODE_ASSERT((status & kHaveData) == 0);
-    auto [it, inserted] = nodes_.try_emplace(hash);
-    NODE_ASSERT(inserted);
-    BlockNode& node = it->second;
+    NODE_ASSERT(find(hash) == nullptr);
+    if ((size_ + 1) * 4 > table_.size() * 3) grow_table();
+    if (size_ == chunks_.size() * kChunk) chunks_.push_back(std::make_unique<BlockNode[]>(kChunk));
+    BlockNode& node = node_at(size_++);
+    const std::size_t mask = table_.size() - 1;
+    std::size_t i = slot_of(hash);
+    while (table_[i] != nullptr) i = (i + 1) & mask;
+    table_[i] = &node;
     node.hash = hash;
     node.header = header;
     node.prev = prev;
@@ -93,7 +132,8 @@ std::vector<BlockNode*> BlockTree::mark_failed(BlockNode* node) {
         changed.push_back(node);
     }
     candidates_.erase(node);
-    for (auto& [hash, n] : nodes_) {
+    for (std::size_t i = 0; i < size_; ++i) {
+        BlockNode& n = node_at(i);
         if (n.height <= node->height || n.ancestor(node->height) != node) continue;
         candidates_.erase(&n);
         if ((n.status & kFailedChild) == 0) {
@@ -107,7 +147,8 @@ std::vector<BlockNode*> BlockTree::mark_failed(BlockNode* node) {
 
 void BlockTree::recompute_best_header() {
     best_header_ = nullptr;
-    for (auto& [hash, n] : nodes_) {
+    for (std::size_t i = 0; i < size_; ++i) {
+        BlockNode& n = node_at(i);
         if (!n.failed() && better_header(&n, best_header_)) best_header_ = &n;
     }
 }

@@ -6,11 +6,19 @@
 // connected. Blocks that arrive before their parent wait in a parent -> children map until
 // the parent is linked (Bitcoin's mapBlocksUnlinked).
 //
+// Memory: a node is never removed. Nodes sit in fixed chunks (no allocation of their own)
+// and are found through an open-addressing table of pointers keyed by a salted mix of the
+// hash, at most three quarters full: about 210 bytes a header with the active chain's
+// pointer (docs/BENCHMARKS.md; issue 10 asks for at most 250). The salt is random per tree,
+// so that headers ground to collide in the table cannot be made without knowing it.
+//
 // Thread-safety: none. The Chainstate guards its tree with its mutex; node fields that
 // never change after insertion (see block_index.hpp) may be read without it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <set>
 #include <unordered_map>
 #include <vector>
@@ -31,13 +39,16 @@ struct BlockNode : BlockIndex {
 
 class BlockTree {
   public:
-    BlockTree() = default;
+    BlockTree();
     BlockTree(const BlockTree&) = delete;
     BlockTree& operator=(const BlockTree&) = delete;
 
     BlockNode* find(const core::Uint256& hash) noexcept;
     const BlockNode* find(const core::Uint256& hash) const noexcept;
-    std::size_t size() const noexcept { return nodes_.size(); }
+    std::size_t size() const noexcept { return size_; }
+    // The heap the tree's nodes and table take (not the transient candidates and waiting
+    // lists).
+    std::size_t memory_usage() const noexcept;
 
     // Adds a header whose hash is `hash` on `prev` (nullptr only for the genesis block),
     // setting height, skip, chain work and sequence. Assumes the hash is new and `status`
@@ -67,7 +78,7 @@ class BlockTree {
 
     template <typename F>
     void for_each(F&& f) {
-        for (auto& [hash, node] : nodes_) f(node);
+        for (std::size_t i = 0; i < size_; ++i) f(node_at(i));
     }
 
   private:
@@ -79,8 +90,16 @@ class BlockTree {
     };
     void link(BlockNode* node);
     void recompute_best_header();
+    BlockNode& node_at(std::size_t i) noexcept { return chunks_[i / kChunk][i % kChunk]; }
+    std::size_t slot_of(const core::Uint256& hash) const noexcept;
+    void grow_table();
 
-    std::unordered_map<core::Uint256, BlockNode, core::Uint256Hasher> nodes_;
+    static constexpr std::size_t kChunk = 1024;  // nodes a chunk
+    std::vector<std::unique_ptr<BlockNode[]>> chunks_;
+    std::size_t size_ = 0;
+    std::vector<BlockNode*> table_;  // nullptr: empty; a power of two in size
+    unsigned shift_ = 0;             // 64 - log2(table_.size())
+    std::uint64_t salt_ = 0;
     std::set<BlockNode*, MoreWork> candidates_;
     std::unordered_multimap<const BlockNode*, BlockNode*> unlinked_;
     const BlockNode* best_header_ = nullptr;
