@@ -118,6 +118,12 @@ void add_node_options(CLI::App& cmd, NodeConfig& cfg, std::string& network, std:
                  "transactions only, GET /address and the wallet's coins answer 503 "
                  "index-disabled; the next start without it rebuilds the indexes")
         ->envname("NO_INDEX");
+    cmd.add_option("--coins-cache", cfg.coins_cache_mib,
+                   "MiB of coins (and index entries) kept in memory between writes to the "
+                   "store; more makes a long sync faster, less keeps the node smaller")
+        ->envname("COINS_CACHE")
+        ->check(CLI::Range(std::size_t{4}, std::size_t{1} << 20))
+        ->capture_default_str();
     cmd.add_option("--log-level", cfg.log_level, "trace, debug, info, warn or error")
         ->envname("LOG_LEVEL")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))

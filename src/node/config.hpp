@@ -50,6 +50,9 @@ struct NodeConfig {
     // Keep no transaction or address index (issue 10): less work per block and less disk,
     // but the routes that need one answer 503 index-disabled, the wallet's among them.
     bool no_index = false;
+    // --coins-cache: MiB of coins (and index entries) held in memory between flushes, as
+    // Bitcoin Core's -dbcache; more makes a long sync touch the store less.
+    std::size_t coins_cache_mib = 256;
 };
 
 // $HOME/.peerchain/<network> (./.peerchain/<network> without HOME).

@@ -30,7 +30,8 @@ MAKE_CHAIN = os.environ.get("PEERCHAIN_MAKE_CHAIN", "peerchain-make-chain")
 # so none may leak in from the shell that runs the tests.
 NODE_ENV_NAMES = ("HTTP_PORT", "P2P_PORT", "PEERS", "DATA_DIR", "NETWORK", "HTTP_BIND",
                   "P2P_BIND", "MINE", "MINE_TO", "MINER_THREADS", "LOG_LEVEL", "TRANSPORTS",
-                  "MAX_OUTBOUND", "MAX_INBOUND", "EXTERNAL_ADDRESS", "NO_INDEX")
+                  "MAX_OUTBOUND", "MAX_INBOUND", "EXTERNAL_ADDRESS", "NO_INDEX",
+                  "ASSUME_VALID", "COINS_CACHE")
 
 
 class HttpError(Exception):

@@ -169,5 +169,25 @@ class SyncCrash(NodeTestCase):
               f"{time.monotonic() - started:.1f} s; digest {got['digest']}", flush=True)
 
 
+    def test_the_smallest_coins_cache_syncs_to_the_same_coins(self):
+        # --coins-cache 4 (MiB) makes the node write its coins and empty its cache many
+        # times during this sync (20,000 spends fan out to about 40,000 coins, each spend
+        # leaving a dirty entry until the next write): it must end where the source is.
+        data_dir = os.path.join(self.tmpdir(), "small-source")
+        os.makedirs(data_dir)
+        subprocess.run([MAKE_CHAIN, "--network", "regtest", "--data-dir", data_dir,
+                        "--blocks", "300", "--txs", "20000", "--txs-per-block", "100"],
+                       check=True, timeout=300, capture_output=True)
+        a = Node("A", data_dir=data_dir)
+        self.nodes.append(a)
+        a.start()
+        b = self.start_node("B", peers=[a.ws_url], extra_args=["--coins-cache", "4"])
+        wait_until(lambda: b.tip() == a.tip(), timeout=300, what="B to sync")
+        self.assertEqual(b.get("/chain/coins"), a.get("/chain/coins"))
+        b.stop()
+        b.start()
+        self.assertEqual(b.get("/chain/coins"), a.get("/chain/coins"))
+
+
 if __name__ == "__main__":
     unittest.main()
