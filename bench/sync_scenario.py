@@ -87,7 +87,7 @@ def run_once(blocks, chain_dir, b_args=(), b_binary=None):
 
 def variants(args):
     """(label, B's extra arguments, B's binary or None) of each kind of run."""
-    base = ["--no-index"] if args.no_index else []
+    base = (["--no-index"] if args.no_index else []) + list(args.b_arg or [])
     if args.baseline:
         return [("baseline", base, os.path.abspath(args.baseline)), ("build", base, None)]
     if args.compare_no_index:
@@ -168,6 +168,9 @@ def main():
                         help="B runs with --no-index")
     parser.add_argument("--compare-no-index", action="store_true",
                         help="each run syncs B with, then without indexes")
+    parser.add_argument("--b-arg", action="append", metavar="ARG",
+                        help="one more argument for B (repeat it: --b-arg=--coins-cache "
+                             "--b-arg=16)")
     parser.add_argument("--baseline", metavar="PEERCHAIN",
                         help="each run syncs B with this peerchain binary, then with the build's")
     args = parser.parse_args()
