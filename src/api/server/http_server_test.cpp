@@ -257,6 +257,27 @@ TEST_F(HttpServerTest, HeadOptionsAndContinue) {
     EXPECT_EQ(final_reply->json().at("mined"), "after continue");
 }
 
+// The header that ends a keep-alive wait is parsed from what that wait read; one cut
+// short there is read on, and a malformed one is refused as on a first request.
+TEST_F(HttpServerTest, TheRequestAfterAKeepAliveWaitMayComeInPieces) {
+    start();
+    Client c(server_->port());
+    ASSERT_TRUE(c.send(get("/blocks/1")));
+    ASSERT_TRUE(c.read_reply());
+    ASSERT_TRUE(c.send("GET /blocks/2 HTTP/1.1\r\nHo"));
+    std::this_thread::sleep_for(50ms);
+    ASSERT_TRUE(c.send("st: x\r\n\r\n"));
+    auto second = c.read_reply();
+    ASSERT_TRUE(second);
+    EXPECT_EQ(second->json().at("id"), "2");
+
+    ASSERT_TRUE(c.send("GARBAGE \x01\x02\r\n\r\n"));
+    auto refused = c.read_reply();
+    if (refused) expect_json_error(refused, 400, "bad-request");
+    EXPECT_TRUE(c.wait_closed());
+    expect_serving();
+}
+
 TEST_F(HttpServerTest, HeaderAndIdleDeadlinesDropASlowClient) {
     HttpServerConfig config;
     config.header_timeout = 200ms;
