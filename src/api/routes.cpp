@@ -248,8 +248,10 @@ void add_status_route(Router& router, NodeApi& node) {
 
 // GET /chain/coins: what gettxoutsetinfo tells in Bitcoin Core. The walk runs off the
 // HTTP threads (NodeApi::coin_stats); one at a time, so a second caller is told at once.
+// Each call flushes the coins (a synced write) and reads the whole set: like mining, it is
+// for the node's own machine or a holder of the token, not for anyone who can reach it.
 void add_coins_route(Router& router, NodeApi& node) {
-    router.add(Method::kGet, "/chain/coins", Access::kOpen,
+    router.add(Method::kGet, "/chain/coins", Access::kLoopbackOrToken,
                [&node](const Request&, Responder respond) {
                    auto done = [respond](util::Result<chain::CoinStats> stats) {
                        if (!stats) {

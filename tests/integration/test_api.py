@@ -117,6 +117,13 @@ class Api(NodeTestCase):
         status, _ = a.request("POST", "/mineBlock", {"data": "x"},
                               headers={"Origin": "http://evil.example"})
         self.assertEqual(status, 401)
+        # The coins digest writes and reads the whole coins set: guarded the same way.
+        status, _ = a.request("GET", "/chain/coins", headers={"Origin": "http://evil.example"})
+        self.assertEqual(status, 401)
+        status, body = a.request("GET", "/chain/coins",
+                                 headers={"Origin": "http://evil.example",
+                                          "Authorization": "Bearer " + token})
+        self.assertEqual((status, body["height"]), (200, 1))
 
     def test_requests_are_served_while_mining(self):
         # A dev-network node mines with real difficulty; status must answer meanwhile.
