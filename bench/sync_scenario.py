@@ -62,12 +62,12 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_once(blocks, chain_dir, b_args=(), b_binary=None):
+def run_once(blocks, chain_dir, b_args=(), b_binary=None, transport="ws"):
     a = Node("A", data_dir=chain_dir, extra_args=["--log-level", "warn"])
     b = Node("B", extra_args=["--log-level", "warn"], binary=b_binary)
     try:
         a.start()
-        b.peers = [a.ws_url]
+        b.peers = [a.tcp_url if transport == "tcp" else a.ws_url]
         # "--assume-valid" stands for "--assume-valid <A's tip>".
         for arg in b_args:
             b.extra_args += ["--assume-valid", a.tip()] if arg == "--assume-valid" else [arg]
@@ -135,7 +135,8 @@ def sync_transactions(make_chain, args):
             blocks = int(re.search(r"blocks, .* at height (\d+)", made).group(1))
             for _ in range(args.runs):
                 for label, b_args, b_binary in variants(args):
-                    results[label].append(run_once(blocks, chain_dir, b_args, b_binary))
+                    results[label].append(run_once(blocks, chain_dir, b_args, b_binary,
+                                                   args.transport))
         finally:
             shutil.rmtree(chain_dir, ignore_errors=True)
         medians = {}
@@ -171,6 +172,8 @@ def main():
     parser.add_argument("--b-arg", action="append", metavar="ARG",
                         help="one more argument for B (repeat it: --b-arg=--coins-cache "
                              "--b-arg=16)")
+    parser.add_argument("--transport", choices=["ws", "tcp"], default="ws",
+                        help="how B dials A (both nodes speak both)")
     parser.add_argument("--baseline", metavar="PEERCHAIN",
                         help="each run syncs B with this peerchain binary, then with the build's")
     args = parser.parse_args()
@@ -194,7 +197,8 @@ def main():
                            check=True, stdout=subprocess.DEVNULL)
             for _ in range(args.runs):
                 for label, b_args, b_binary in variants(args):
-                    results[label].append(run_once(blocks, chain_dir, b_args, b_binary))
+                    results[label].append(run_once(blocks, chain_dir, b_args, b_binary,
+                                                   args.transport))
         finally:
             shutil.rmtree(chain_dir, ignore_errors=True)
         report(results, blocks, "blocks")
