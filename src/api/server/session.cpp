@@ -144,7 +144,9 @@ void Session::read_header() {
     if (buffer_.size() > 0) {
         beast::error_code ec;
         buffer_.consume(parser_->put(buffer_.data(), ec));
-        if (ec != http::error::need_more) return on_header(ec, 0);
+        if (ec ? ec != http::error::need_more : parser_->is_header_done()) {
+            return on_header(ec, 0);
+        }
     }
     // One deadline for all the headers, so that trickling bytes cannot extend it (slowloris).
     stream_.expires_after(server_->config.header_timeout);
