@@ -126,6 +126,45 @@ inline core::OutPoint coinbase_outpoint(const core::Block& block) {
     return {block.txs.at(0).txid(), 0};
 }
 
+// `base` (the blocks at heights 1..base.size()) and `n` blocks on it paying `key`. Once
+// coinbases mature, each new block also spends the coinbase of the block coinbase_maturity
+// below it into `split` outputs to `key`, so that coins move and blocks carry undo data.
+// Signed with fixed auxiliary randomness: the same arguments build the same chain, in a
+// child process too.
+inline std::vector<core::BlockPtr> extend_with_spends(std::vector<core::BlockPtr> base, int n,
+                                                      const std::string& tag,
+                                                      const crypto::SecretKey& key, int split = 2) {
+    const core::Params& p = regtest();
+    const core::XOnlyKey pub = key.public_key();
+    for (int i = 0; i < n; ++i) {
+        const auto height = static_cast<std::uint32_t>(base.size() + 1);
+        const Parent parent = base.empty() ? genesis_parent() : parent_of(*base.back(), height - 1);
+        BlockOptions o;
+        o.miner = pub;
+        o.data = tag + std::to_string(height);
+        if (height > p.coinbase_maturity) {
+            const core::Block& mature = *base[height - p.coinbase_maturity - 1];
+            const core::TxOut& out = mature.txs[0].outputs[0];
+            core::Transaction tx;
+            core::TxIn in;
+            in.prevout = coinbase_outpoint(mature);
+            tx.inputs.push_back(in);
+            core::Amount left = out.amount;
+            for (int k = 0; k < split; ++k) {
+                const core::Amount a = k + 1 == split ? left : out.amount / split;
+                tx.outputs.push_back(core::TxOut{a, pub});
+                left -= a;
+            }
+            const std::vector<core::TxOut> spent{out};
+            const core::SignatureHasher hasher(tx, spent, p);
+            tx.inputs[0].signature = key.sign(hasher.for_input(0), {});
+            o.txs.push_back(std::move(tx));
+        }
+        base.push_back(share(build_block(parent, o)));
+    }
+    return base;
+}
+
 // Records observer calls as short strings; blocks are named by label() when given one.
 class Recorder : public ChainObserver {
   public:

@@ -35,38 +35,10 @@ const crypto::SecretKey& owner_key() {
     return key;
 }
 
-// `base` (the blocks at heights 1..base.size()) and `n` blocks on it, paying owner_key().
-// Once coinbases mature, each new block also spends the coinbase of the block
-// coinbase_maturity below it into two outputs, so that blocks carry undo data.
+// `base` and `n` blocks on it paying owner_key(), with spends that carry undo data
+// (test::extend_with_spends), the same in a child process.
 std::vector<BlockPtr> extend(std::vector<BlockPtr> base, int n, const std::string& tag) {
-    const core::Params& p = test::regtest();
-    const core::XOnlyKey pub = owner_key().public_key();
-    for (int i = 0; i < n; ++i) {
-        const auto height = static_cast<std::uint32_t>(base.size() + 1);
-        const test::Parent parent =
-            base.empty() ? test::genesis_parent() : test::parent_of(*base.back(), height - 1);
-        test::BlockOptions o;
-        o.miner = pub;
-        o.data = tag + std::to_string(height);
-        if (height > p.coinbase_maturity) {
-            const core::Block& mature = *base[height - p.coinbase_maturity - 1];
-            const core::TxOut& out = mature.txs[0].outputs[0];
-            const core::Amount half = out.amount / 2;
-            // Signed with fixed auxiliary randomness, so that a child process builds the
-            // same chain.
-            core::Transaction tx;
-            core::TxIn in;
-            in.prevout = test::coinbase_outpoint(mature);
-            tx.inputs.push_back(in);
-            tx.outputs = {core::TxOut{half, pub}, core::TxOut{out.amount - half, pub}};
-            const std::vector<core::TxOut> spent{out};
-            const core::SignatureHasher hasher(tx, spent, p);
-            tx.inputs[0].signature = owner_key().sign(hasher.for_input(0), {});
-            o.txs.push_back(std::move(tx));
-        }
-        base.push_back(test::share(test::build_block(parent, o)));
-    }
-    return base;
+    return test::extend_with_spends(std::move(base), n, tag, owner_key());
 }
 
 std::vector<core::BlockHeader> headers_of(const std::vector<BlockPtr>& blocks) {

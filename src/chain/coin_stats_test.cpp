@@ -26,36 +26,12 @@ const crypto::SecretKey& owner_key() {
     return key;
 }
 
-// `base` and `n` blocks on it paying owner_key(). Once coinbases mature, each block also
-// spends the coinbase `coinbase_maturity` blocks below it into `split` outputs, so that
-// coins move and two branches with different `split` hold different coins.
+// `base` and `n` blocks on it paying owner_key(); each block past maturity splits an old
+// coinbase into `split` outputs, so that two branches with different `split` hold
+// different coins.
 std::vector<BlockPtr> extend(std::vector<BlockPtr> base, int n, const std::string& tag,
                              int split = 2) {
-    const core::Params& p = test::regtest();
-    const core::XOnlyKey pub = owner_key().public_key();
-    for (int i = 0; i < n; ++i) {
-        const auto height = static_cast<std::uint32_t>(base.size() + 1);
-        const test::Parent parent =
-            base.empty() ? test::genesis_parent() : test::parent_of(*base.back(), height - 1);
-        test::BlockOptions o;
-        o.miner = pub;
-        o.data = tag + std::to_string(height);
-        if (height > p.coinbase_maturity) {
-            const core::Block& mature = *base[height - p.coinbase_maturity - 1];
-            const core::TxOut& out = mature.txs[0].outputs[0];
-            std::vector<core::TxOut> outs;
-            core::Amount left = out.amount;
-            for (int k = 0; k < split; ++k) {
-                const core::Amount a = k + 1 == split ? left : out.amount / split;
-                outs.push_back(core::TxOut{a, pub});
-                left -= a;
-            }
-            o.txs.push_back(
-                test::signed_spend({{test::coinbase_outpoint(mature), out}}, outs, owner_key()));
-        }
-        base.push_back(test::share(test::build_block(parent, o)));
-    }
-    return base;
+    return test::extend_with_spends(std::move(base), n, tag, owner_key(), split);
 }
 
 CoinStats stats_of(ChainHarness& h) {
