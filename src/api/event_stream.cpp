@@ -255,6 +255,7 @@ EventStream::EventStream(Token, std::shared_ptr<EventHub> hub, EventFilter filte
     } else if (*since == 0) {
         // "Everything held": read from the oldest, no reset for what went before it.
         after_ = hub_->read_after(0, 0).oldest - 1;
+        from_oldest_ = true;
     } else {
         after_ = *since;
         resuming_ = true;
@@ -285,7 +286,10 @@ void EventStream::produce(Next next, std::string piece) {
     while (true) {
         if (ended_) return next(std::nullopt);
         const auto read = hub_->read_after(after_, kMaxReadBatch);
-        if (read.gap) {
+        // A stream asked for everything held may find the ring moved on between its opening
+        // and its first read (a burst of blocks): it starts at what is held now, as asked,
+        // rather than being cut off as a client that fell behind.
+        if (read.gap && !from_oldest_) {
             if (resuming_) {
                 piece += reset_frame("fell-behind", read.oldest, read.last);
             } else {
@@ -297,6 +301,7 @@ void EventStream::produce(Next next, std::string piece) {
             }
         }
         resuming_ = false;
+        from_oldest_ = false;
         for (const auto& event : read.events) {
             if (piece.size() >= kMaxPiece) break;
             if (filter_.accepts(*event)) piece += event->frame;

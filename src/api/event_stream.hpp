@@ -204,6 +204,9 @@ class EventStream final : public BodyStream, public std::enable_shared_from_this
     std::uint64_t after_ = 0;
     bool started_ = false;
     bool resuming_ = false;  // the first read may report a gap as a reset
+    // ?since=0, "everything held": the first read starts at the oldest held then, however
+    // far the ring moved since the stream opened.
+    bool from_oldest_ = false;
     bool ended_ = false;
     std::int64_t quiet_since_ = 0;
 

@@ -182,6 +182,25 @@ TEST_F(EventStreamTest, SinceZeroIsEverythingHeldWithoutReset) {
               "retry: 2000\n\n" + block_frame(3, 3) + block_frame(4, 4) + block_frame(5, 5));
 }
 
+// A burst between the stream's opening and its first read (the HTTP answer's header goes
+// out in between) moved the ring on: the client asked for everything held, so it gets
+// what is held then, not a cut-off. This raced in the event-stream integration test.
+TEST_F(EventStreamTest, SinceZeroStartsAtWhatIsHeldWhenItFirstReads) {
+    auto hub = make_hub(3);
+    for (int i = 1; i <= 3; ++i) publish_block(*hub, i);
+    auto stream = EventStream::open(hub, {}, 0);
+    for (int i = 4; i <= 8; ++i) publish_block(*hub, i);
+    Sink sink;
+    stream->pull(sink.next());
+    EXPECT_EQ(sink.text(),
+              "retry: 2000\n\n" + block_frame(6, 6) + block_frame(7, 7) + block_frame(8, 8));
+    // Later it is a live client like any other: falling past the ring cuts it off.
+    for (int i = 9; i <= 14; ++i) publish_block(*hub, i);
+    stream->pull(sink.next());
+    ASSERT_EQ(sink.pieces.size(), 2u);
+    EXPECT_EQ(sink.pieces[1], std::nullopt);
+}
+
 TEST_F(EventStreamTest, AnIdFromTheFutureIsAResetNotAGap) {
     auto hub = make_hub(10);
     publish_block(*hub, 1);
