@@ -10,8 +10,9 @@
 namespace peerchain::node {
 
 CoinStatsJob::CoinStatsJob(chain::Chainstate& chain, store::Database& db,
-                           util::SerialExecutor& executor)
-    : chain_(chain), db_(db), executor_(executor) {}
+                           util::SerialExecutor& executor,
+                           std::function<void(const std::string&)> store_failed)
+    : chain_(chain), db_(db), executor_(executor), store_failed_(std::move(store_failed)) {}
 
 CoinStatsJob::~CoinStatsJob() { stop(); }
 
@@ -40,6 +41,7 @@ void CoinStatsJob::start_walk(Done done) {
     // whole set of the tip, with the tip it belongs to.
     if (auto flushed = chain_.flush(); !flushed) {
         spdlog::error("coins digest: flush: {}", flushed.error().to_string());
+        if (store_failed_) store_failed_("storage failure: " + flushed.error().to_string());
         return finish(util::Unexpected(flushed.error()), done);
     }
     std::shared_ptr<store::Iterator> snapshot = db_.new_iterator();

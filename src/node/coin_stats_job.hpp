@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <functional>
+#include <string>
 #include <thread>
 
 #include "chain/chainstate.hpp"
@@ -31,7 +32,10 @@ class CoinStatsJob {
   public:
     using Done = std::function<void(util::Result<chain::CoinStats>)>;
 
-    CoinStatsJob(chain::Chainstate& chain, store::Database& db, util::SerialExecutor& executor);
+    // `store_failed` hears of a flush that failed (the node stops then, as on any storage
+    // failure); the request is answered with the error too.
+    CoinStatsJob(chain::Chainstate& chain, store::Database& db, util::SerialExecutor& executor,
+                 std::function<void(const std::string&)> store_failed = {});
     ~CoinStatsJob();  // stop()s
     CoinStatsJob(const CoinStatsJob&) = delete;
     CoinStatsJob& operator=(const CoinStatsJob&) = delete;
@@ -53,6 +57,7 @@ class CoinStatsJob {
     chain::Chainstate& chain_;
     store::Database& db_;
     util::SerialExecutor& executor_;
+    std::function<void(const std::string&)> store_failed_;
     std::atomic<bool> stop_flag_{false};
 
     util::Mutex mutex_;

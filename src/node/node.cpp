@@ -258,7 +258,8 @@ util::Result<void> Node::Impl::start() {
     mempool_->set_observer(&bus_);
 
     executor_ = std::make_unique<util::SerialExecutor>("chain");
-    coin_stats_ = std::make_unique<CoinStatsJob>(*chain_, *db_, *executor_);
+    coin_stats_ = std::make_unique<CoinStatsJob>(*chain_, *db_, *executor_,
+                                                 [this](const std::string& why) { fatal(why); });
     // What the pool held at the last clean stop comes back, checked against today's tip.
     executor_->post([this] {
         const auto path = mempool_file(config_.data_dir);
