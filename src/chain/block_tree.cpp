@@ -62,13 +62,13 @@ void BlockTree::grow_table() {
 BlockNode* BlockTree::insert(const core::Uint256& hash, const core::BlockHeader& header,
                              BlockNode* prev, std::uint32_t status) {
     NODE_ASSERT((status & kHaveData) == 0);
-    NODE_ASSERT(find(hash) == nullptr);
     if ((size_ + 1) * 4 > table_.size() * 3) grow_table();
     if (size_ == chunks_.size() * kChunk) chunks_.push_back(std::make_unique<BlockNode[]>(kChunk));
     BlockNode& node = node_at(size_++);
     const std::size_t mask = table_.size() - 1;
     std::size_t i = slot_of(hash);
-    while (table_[i] != nullptr) i = (i + 1) & mask;
+    // A copy of `hash` would sit in this run of taken slots: checked on the way.
+    for (; table_[i] != nullptr; i = (i + 1) & mask) NODE_ASSERT(table_[i]->hash != hash);
     table_[i] = &node;
     node.hash = hash;
     node.header = header;

@@ -574,20 +574,21 @@ void ConnMan::on_message(std::shared_ptr<transport::Session> session, util::Byte
     // made of it, and what the queue keeps of it), not only its payload: many tiny
     // messages are not free. Checked before decoding too, so that a flood costs no CPU.
     const std::size_t raw = transport::held_bytes(payload);
-    auto over = [&](std::size_t held) {
-        if (pending->fetch_add(held) + held <= config_.max_pending_bytes_per_peer) return false;
-        pending->fetch_sub(held);
+    const std::size_t max = config_.max_pending_bytes_per_peer;
+    if (pending->load() + raw > max) {
         session->close("flooding: too much unprocessed data");
-        return true;
-    };
-    if (over(raw)) return;
-    pending->fetch_sub(raw);
+        return;
+    }
     // Decoded (and a block checked on its own) here, on the transport's thread, beside the
     // chain executor's work rather than in it.
     peer_manager::PreparedMessage prepared = peers_.load()->prepare(payload);
     payload = util::Bytes{};
     const std::size_t held = std::max(raw, prepared.memory() + transport::kQueuedMessageOverhead);
-    if (over(held)) return;
+    if (pending->fetch_add(held) + held > max) {
+        pending->fetch_sub(held);
+        session->close("flooding: too much unprocessed data");
+        return;
+    }
     executor_.post(
         [this, id = session->id(), pending, held, prepared = std::move(prepared)]() mutable {
             pending->fetch_sub(held);
