@@ -25,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,26 @@ class ScratchDir {
 
   private:
     std::filesystem::path path_;
+};
+
+// A fresh chain state on LevelDB in a scratch directory, removed with it. Aborts the
+// benchmark run when the store cannot be opened: nothing after it would mean anything.
+class ScratchChain {
+  public:
+    ScratchChain(const util::Clock& clock, chain::ChainstateOptions options = {}) {
+        auto db = store::open_leveldb(dir_.path(), {});
+        if (!db) throw std::runtime_error(db.error().to_string());
+        db_ = std::move(*db);
+        auto opened = chain::Chainstate::open(*db_, regtest(), clock, nullptr, options);
+        if (!opened) throw std::runtime_error(opened.error().to_string());
+        chain_ = std::move(*opened);
+    }
+    chain::Chainstate& chain() { return *chain_; }
+
+  private:
+    ScratchDir dir_;
+    std::unique_ptr<store::Database> db_;
+    std::unique_ptr<chain::Chainstate> chain_;  // destroyed before the store it uses
 };
 
 crypto::SecretKey bench_key() {
@@ -120,10 +141,8 @@ void run_connect(benchmark::State& state, const std::vector<core::BlockPtr>& blo
     for (auto _ : state) {
         state.PauseTiming();
         {
-            ScratchDir dir;
-            auto db = store::open_leveldb(dir.path(), {});
-            auto opened = chain::Chainstate::open(**db, p, clock, nullptr, {});
-            chain::Chainstate& c = **opened;
+            ScratchChain scratch(clock);
+            chain::Chainstate& c = scratch.chain();
             state.ResumeTiming();
             for (const auto& block : blocks) {
                 if (!c.process_block(block).is_ok()) state.SkipWithError("block refused");
@@ -216,10 +235,8 @@ void BM_ConnectFullBlocks(benchmark::State& state) {
     for (auto _ : state) {
         state.PauseTiming();
         {
-            ScratchDir dir;
-            auto db = store::open_leveldb(dir.path(), {});
-            auto opened = chain::Chainstate::open(**db, p, clock, nullptr, options);
-            chain::Chainstate& c = **opened;
+            ScratchChain scratch(clock, options);
+            chain::Chainstate& c = scratch.chain();
             if (headers_first && !c.process_headers(headers).is_ok()) {
                 state.SkipWithError("headers refused");
             }
@@ -284,10 +301,8 @@ void BM_SteadyStateBlock(benchmark::State& state) {
     std::size_t timed = 0;
     for (auto _ : state) {
         state.PauseTiming();
-        ScratchDir dir;
-        auto db = store::open_leveldb(dir.path(), {});
-        auto opened = chain::Chainstate::open(**db, p, clock, nullptr, {});
-        chain::Chainstate& c = **opened;
+        ScratchChain scratch(clock);
+        chain::Chainstate& c = scratch.chain();
         for (std::size_t i = 0; i < prefix; ++i) {
             if (!c.process_block(blocks[i]).is_ok()) state.SkipWithError("block refused");
         }
@@ -347,9 +362,7 @@ void BM_ProcessHeaders(benchmark::State& state) {
     for (auto _ : state) {
         state.PauseTiming();
         {
-            ScratchDir dir;
-            auto db = store::open_leveldb(dir.path(), {});
-            auto opened = chain::Chainstate::open(**db, p, clock, nullptr, {});
+            ScratchChain scratch(clock);
             state.ResumeTiming();
             // As peers send them: 2000 headers a message.
             for (std::size_t i = 0; i < headers.size(); i += 2000) {
@@ -357,7 +370,7 @@ void BM_ProcessHeaders(benchmark::State& state) {
                     headers.begin() + static_cast<std::ptrdiff_t>(i),
                     headers.begin() +
                         static_cast<std::ptrdiff_t>(std::min(i + 2000, headers.size())));
-                if (!(*opened)->process_headers(batch).is_ok()) state.SkipWithError("refused");
+                if (!scratch.chain().process_headers(batch).is_ok()) state.SkipWithError("refused");
             }
             state.PauseTiming();
         }

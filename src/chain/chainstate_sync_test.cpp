@@ -58,6 +58,29 @@ ChainstateOptions sync_options() {
     return o;
 }
 
+// What a kill -9 would leave of `h`'s store now, opened again: a copy in `image`.
+struct Reopened {
+    std::unique_ptr<store::Database> db;
+    std::unique_ptr<Chainstate> chain;  // null when it could not be opened
+};
+Reopened reopen_copy(ChainHarness& h, const testutil::TempDir& image) {
+    test::copy_store(h.dir() / "db", image.path() / "db");
+    Reopened out;
+    auto db = store::open_leveldb(image.path() / "db", {});
+    if (!db) {
+        ADD_FAILURE() << db.error().to_string();
+        return out;
+    }
+    out.db = std::move(*db);
+    auto opened = Chainstate::open(*out.db, test::regtest(), h.clock(), nullptr, sync_options());
+    if (!opened) {
+        ADD_FAILURE() << opened.error().to_string();
+        return out;
+    }
+    out.chain = std::move(*opened);
+    return out;
+}
+
 // The stored coins of a chain that connected `blocks` one write at a time, then flushed.
 std::vector<std::pair<util::Bytes, util::Bytes>> replayed_coins(
     const std::vector<BlockPtr>& blocks) {
@@ -89,13 +112,10 @@ TEST(ChainstateSync, KillBetweenBatchesReopensAtTheLastWrittenBlock) {
 
     // What a kill -9 leaves now.
     testutil::TempDir image;
-    test::copy_store(h.dir() / "db", image.path() / "db");
     {
-        auto db = store::open_leveldb(image.path() / "db", {});
-        ASSERT_TRUE(db) << db.error().to_string();
-        auto reopened = Chainstate::open(**db, test::regtest(), h.clock(), nullptr, sync_options());
-        ASSERT_TRUE(reopened) << reopened.error().to_string();
-        Chainstate& c = **reopened;
+        Reopened reopened = reopen_copy(h, image);
+        ASSERT_TRUE(reopened.chain);
+        Chainstate& c = *reopened.chain;
         EXPECT_EQ(c.tip()->hash, chain[115]->hash());
         // The index records never claim a body or undo data the store lacks: the blocks
         // that waited are headers again, to be fetched anew.
@@ -106,7 +126,8 @@ TEST(ChainstateSync, KillBetweenBatchesReopensAtTheLastWrittenBlock) {
             EXPECT_FALSE(c.read_block(b)) << "height " << i + 1;
         }
         ASSERT_TRUE(c.flush());
-        EXPECT_EQ(test::stored_coins(**db), replayed_coins({chain.begin(), chain.begin() + 116}));
+        EXPECT_EQ(test::stored_coins(*reopened.db),
+                  replayed_coins({chain.begin(), chain.begin() + 116}));
         // Fetched again, the lost blocks connect as any others.
         for (std::size_t i = 116; i < chain.size(); ++i) {
             ASSERT_TRUE(c.process_block(chain[i]).is_ok()) << "height " << i + 1;
@@ -118,14 +139,11 @@ TEST(ChainstateSync, KillBetweenBatchesReopensAtTheLastWrittenBlock) {
     h.feed({chain.begin() + 120, chain.end()});
     EXPECT_EQ(h.chain().tip()->hash, chain.back()->hash());
     testutil::TempDir image2;
-    test::copy_store(h.dir() / "db", image2.path() / "db");
-    auto db = store::open_leveldb(image2.path() / "db", {});
-    ASSERT_TRUE(db) << db.error().to_string();
-    auto reopened = Chainstate::open(**db, test::regtest(), h.clock(), nullptr, sync_options());
-    ASSERT_TRUE(reopened) << reopened.error().to_string();
-    EXPECT_EQ((*reopened)->tip()->hash, chain.back()->hash());
-    ASSERT_TRUE((*reopened)->flush());
-    EXPECT_EQ(test::stored_coins(**db), replayed_coins(chain));
+    Reopened reopened = reopen_copy(h, image2);
+    ASSERT_TRUE(reopened.chain);
+    EXPECT_EQ(reopened.chain->tip()->hash, chain.back()->hash());
+    ASSERT_TRUE(reopened.chain->flush());
+    EXPECT_EQ(test::stored_coins(*reopened.db), replayed_coins(chain));
 }
 
 // The node's tick writes what waits, whatever the batch's size and age.
@@ -136,12 +154,9 @@ TEST(ChainstateSync, WriteHeldWritesWhatWaits) {
     h.feed({chain.begin(), chain.begin() + 20});  // written after 16; 17..20 wait
     ASSERT_TRUE(h.chain().write_held());
     testutil::TempDir image;
-    test::copy_store(h.dir() / "db", image.path() / "db");
-    auto db = store::open_leveldb(image.path() / "db", {});
-    ASSERT_TRUE(db) << db.error().to_string();
-    auto reopened = Chainstate::open(**db, test::regtest(), h.clock(), nullptr, sync_options());
-    ASSERT_TRUE(reopened) << reopened.error().to_string();
-    EXPECT_EQ((*reopened)->tip()->hash, chain[19]->hash());
+    Reopened reopened = reopen_copy(h, image);
+    ASSERT_TRUE(reopened.chain);
+    EXPECT_EQ(reopened.chain->tip()->hash, chain[19]->hash());
 }
 
 // Branch A is connected with its undo data still waiting; branch B, stored meanwhile with
