@@ -143,6 +143,7 @@ void AddressIndex::index_stored_coin(const core::OutPoint& outpoint, const Coin&
 std::vector<AddressTx> AddressIndex::history(const core::XOnlyKey& key, std::size_t limit) const {
     std::vector<AddressTx> out;
     if (limit == 0) return out;
+    chain_.wait_for_index_entries();
     auto it = db_.new_iterator(storage::prefixed(storage::kAddressTxPrefix, key));
     for (it->seek_to_first(); it->valid() && out.size() < limit; it->next()) {
         auto parts = storage::decode_address_tx_key(it->key());
@@ -169,15 +170,16 @@ std::vector<AddressTx> AddressIndex::history(const core::XOnlyKey& key, std::siz
 }
 
 std::vector<std::pair<core::OutPoint, Coin>> AddressIndex::coins(const core::XOnlyKey& key) const {
-    // Every coin of the key in the coins set has an 'o' entry at every instant (written
-    // before the coin appears in memory, erased only after it left), so the entries read
-    // while the coins set stays the same, filtered by that set, are exactly the key's
-    // coins. When blocks connect meanwhile, start over.
+    // Every coin of the key in the coins set has an 'o' entry queued before the coin
+    // appears in memory and erased only after it left, so the entries read once those
+    // queued are written, while the coins set stays the same, filtered by that set, are
+    // exactly the key's coins. When blocks connect meanwhile, start over.
     constexpr int kAttempts = 4;
     std::vector<std::pair<core::OutPoint, Coin>> out;
     for (int attempt = 1;; ++attempt) {
         out.clear();
         const std::uint64_t generation = chain_.coins_generation();
+        chain_.wait_for_index_entries();  // of every change `generation` counts
         std::vector<core::OutPoint> candidates;
         {
             auto it = db_.new_iterator(storage::prefixed(storage::kAddressCoinPrefix, key));

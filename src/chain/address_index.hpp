@@ -4,10 +4,11 @@
 //
 // History entries name their block, like the transaction index's, so a reorg deletes
 // nothing. Coin entries follow the coins set: every coin in it has its entry, on disk and
-// at every instant. An entry is written (in the block's batch) before its coin joins the
-// coins set in memory, or comes back to it when a block is disconnected; the entries of
-// coins that left the set are erased by the coins flush that erases the coins, and the
-// index keeps their keys in memory until then. The genesis coinbase, which never enters
+// at every instant that a reader sees (it waits for the index writer). An entry is queued
+// (in the block's batch) before its coin joins the coins set in memory, or comes back to
+// it when a block is disconnected; the entries of coins that left the set are erased by
+// the coins flush that erases the coins, and the index keeps their keys in memory until
+// then. The genesis coinbase, which never enters
 // the coins set, has neither kind.
 //
 // Ownership: borrows the database and the chain view, which outlive it.

@@ -392,6 +392,15 @@ std::optional<Coin> Chainstate::Impl::coin(const core::OutPoint& outpoint) const
     return *c;
 }
 
+void Chainstate::Impl::wait_for_index_entries() const {
+    if (!index_writer_) return;
+    // A failed write has stopped the node (the chain executor saw it first or will); the
+    // query reads what is there.
+    if (auto r = index_writer_->wait_written(); !r) {
+        spdlog::error("chain: index entries not written: {}", r.error().to_string());
+    }
+}
+
 util::Result<std::vector<std::pair<core::OutPoint, Coin>>> Chainstate::Impl::unspent_coins(
     const std::vector<core::OutPoint>& outpoints) const {
     std::vector<std::pair<core::OutPoint, Coin>> out;
@@ -498,6 +507,7 @@ std::optional<Coin> Chainstate::coin(const core::OutPoint& outpoint) const {
     return impl_->coin(outpoint);
 }
 bool Chainstate::has_indexes() const noexcept { return impl_->has_indexes(); }
+void Chainstate::wait_for_index_entries() const { impl_->wait_for_index_entries(); }
 std::optional<TxLocation> Chainstate::find_transaction(const core::Uint256& txid) const {
     return impl_->find_transaction(txid);
 }

@@ -8,7 +8,7 @@
 // failed with all its descendants and never becomes the tip; if connecting a branch fails
 // half way, the best valid chain is activated instead.
 //
-// Durability: blocks, undo data and index entries are written as they are accepted; during
+// Durability: blocks and undo data are written as they are accepted; during
 // initial sync (the best header far ahead of the tip) those of many blocks go in one write,
 // and until then the blocks are served from memory. The coins set is flushed with the tip
 // it belongs to in one atomic, synced batch, after every block record it needs, so the
@@ -17,11 +17,14 @@
 // tip (during initial sync, possibly behind the blocks it had connected: it fetches them
 // again).
 //
-// Indexes: when a block is connected, the same write that stores its undo data records
-// where each of its transactions sits (by txid), which transactions pay or spend from each
-// x-only key (by height), and the key's new coins. Entries name their block, so a reader
-// keeps those of the active chain and a reorg needs no deletion; the entries of a key's
-// spent coins are dropped with the coins flush that erases the coins. The Chainstate
+// Indexes: when a block is connected, its entries record where each of its transactions
+// sits (by txid), which transactions pay or spend from each x-only key (by height), and
+// the key's new coins. A thread of their own writes them a few milliseconds after the
+// block, so that they are not on the path of the next one; every coins flush waits for
+// them first, and every index query waits for those of the blocks already connected.
+// Entries name their block, so a reader keeps those of the active chain and a reorg needs
+// no deletion; the entries of a key's spent coins are dropped with the coins flush that
+// erases the coins. The Chainstate
 // calls its indexes (TxIndex, AddressIndex) through the Index interface (index.hpp) and
 // answers their queries by delegating to them.
 //
@@ -171,6 +174,10 @@ class Chainstate {
     // Whether the Chainstate keeps its indexes (ChainstateOptions::indexes). Without them
     // find_transaction, address_history and address_coins answer nothing.
     bool has_indexes() const noexcept;
+
+    // Waits until the index entries of every block connected or disconnected so far are in
+    // the store (the queries below do this themselves). Returns at once without indexes.
+    void wait_for_index_entries() const;
 
     // The transaction `txid` if a block of the active chain holds it, else nullopt (also on
     // a read error or damaged record, which is logged). The genesis coinbase is found too.

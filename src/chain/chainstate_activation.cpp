@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <string>
 #include <utility>
 
@@ -123,12 +124,25 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
         std::uint32_t tx;
         std::uint32_t input;
     };
-    std::vector<SigJob> jobs;
     // One signature hasher per spending transaction, built once its spent outputs are known.
     std::vector<std::optional<core::SignatureHasher>> hashers(block.txs.size());
     auto tx_detail = [&](std::size_t t, const std::string& what) {
         return "tx " + block.txs[t].txid().to_hex() + ": " + what;
     };
+    // The signature checks run on the pool while this thread goes on through the coins:
+    // each transaction's jobs become ready once its spent outputs and hasher are in place.
+    // Sized up front, so that adding jobs never moves those being checked.
+    std::size_t inputs = 0;
+    if (check_signatures) {
+        for (std::size_t t = 1; t < block.txs.size(); ++t) inputs += block.txs[t].inputs.size();
+    }
+    std::vector<SigJob> jobs(inputs);
+    std::size_t job_count = 0;
+    const std::function<bool(std::size_t)> check = [&](std::size_t j) {
+        const SigJob& job = jobs[j];
+        return core::verify_input(*hashers[job.tx], block.txs[job.tx], job.input, spent[job.tx]);
+    };
+    ScriptCheckPool::Batch checks(script_pool_, check);
 
     for (std::size_t t = 0; t < block.txs.size(); ++t) {
         const core::Transaction& tx = block.txs[t];
@@ -150,10 +164,7 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
                                          std::to_string(prevout.index)));
                 }
                 coins.push_back(**fetched);
-                if (check_signatures) {
-                    spent[t].push_back(coins.back().out);
-                    jobs.push_back({static_cast<std::uint32_t>(t), static_cast<std::uint32_t>(k)});
-                }
+                if (check_signatures) spent[t].push_back(coins.back().out);
                 undo.push_back(coins.back());
                 delta.spend(prevout);
             }
@@ -163,7 +174,14 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
             if (!core::money_range(fees)) {
                 return ValidationResult::invalid("bad-txns-accumulated-fee-outofrange");
             }
-            if (check_signatures) hashers[t].emplace(tx, spent[t], params_);
+            if (check_signatures) {
+                hashers[t].emplace(tx, spent[t], params_);
+                for (std::size_t k = 0; k < tx.inputs.size(); ++k) {
+                    jobs[job_count++] = {static_cast<std::uint32_t>(t),
+                                         static_cast<std::uint32_t>(k)};
+                }
+                checks.add_ready(job_count);
+            }
         }
         const core::Uint256& txid = txids.emplace_back(have_txids ? current_txids_[t] : tx.txid());
         for (std::size_t k = 0; k < tx.outputs.size(); ++k) {
@@ -172,23 +190,24 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
     }
     if (auto r = core::check_coinbase_value(block, height, fees, params_); !r) return r;
 
-    if (!jobs.empty()) {
-        const auto failed = script_pool_.run(jobs.size(), [&](std::size_t j) {
-            const SigJob& job = jobs[j];
-            return core::verify_input(*hashers[job.tx], block.txs[job.tx], job.input,
-                                      spent[job.tx]);
-        });
-        if (failed) {
-            const SigJob& job = jobs[*failed];
-            return ValidationResult::invalid(
-                "bad-txns-signature", tx_detail(job.tx, "input " + std::to_string(job.input) +
-                                                            " has an invalid signature"));
-        }
+    // While the pool checks: the index entries, which are written only if the block passes.
+    const IndexedBlock indexed{block, node->hash, height, txids, undo};
+    store::WriteBatch index_entries;
+    for (Index* index : indexes_) index->on_block_connected(indexed, index_entries);
+
+    if (const auto failed = checks.finish()) {
+        const SigJob& job = jobs[*failed];
+        return ValidationResult::invalid(
+            "bad-txns-signature",
+            tx_detail(job.tx, "input " + std::to_string(job.input) + " has an invalid signature"));
     }
 
-    // The undo data and the indexes go in one batch, before the connection takes effect
-    // in memory (docs/STORAGE.md, section 4), or, during initial sync, in the sync batch
-    // that is written before anything else. A block that spends nothing has no undo record.
+    // The undo data is written before the connection takes effect in memory (docs/
+    // STORAGE.md, section 4), or, during initial sync, goes in the sync batch that is
+    // written before anything else. A block that spends nothing has no undo record. The
+    // index entries go to the index writer, after the block's own records; during initial
+    // sync they wait in the sync batch with the block's body and undo data, which the
+    // index queries read.
     const bool hold_records = syncing();
     const std::uint32_t status = node->status | kHaveUndo;
     store::WriteBatch batch;
@@ -196,8 +215,10 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
     if (!undo.empty()) {
         out.put(storage::hash_key(storage::kUndoPrefix, node->hash), storage::encode_undo(undo));
     }
-    const IndexedBlock indexed{block, node->hash, height, txids, undo};
-    for (Index* index : indexes_) index->on_block_connected(indexed, out);
+    if (hold_records && !index_entries.empty()) {
+        out.append(index_entries);
+        index_entries.clear();
+    }
     if (node == pending_node_) {
         if (auto w = write_pending(kHaveUndo, hold_records); !w) return store_failure(w.error());
     } else {
@@ -212,6 +233,9 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
     if (hold_records) {
         ++sync_batch_blocks_;
         if (auto w = write_sync_batch_if_full(); !w) return store_failure(w.error());
+    }
+    if (auto q = queue_index_entries(std::move(index_entries)); !q) {
+        return store_failure(q.error());
     }
     for (Index* index : indexes_) index->after_block_connected(indexed);
     {
@@ -281,13 +305,13 @@ ValidationResult Chainstate::Impl::disconnect_tip() {
             delta.add(tx.inputs[k].prevout, undo[--pos]);
         }
     }
-    // What the indexes need goes to the store before the block leaves the chain in memory
-    // (docs/STORAGE.md, section 4); the block's own records stay, it may come back.
-    store::WriteBatch batch;
+    // What the indexes need goes to the index writer before the block leaves the chain in
+    // memory (docs/STORAGE.md, section 4); the block's own records stay, it may come back.
+    store::WriteBatch index_entries;
     const IndexedBlock indexed{block, node->hash, node->height, txids, undo};
-    for (Index* index : indexes_) index->on_block_disconnected(indexed, batch);
-    if (!batch.empty()) {
-        if (auto w = write(batch); !w) return store_failure(w.error());
+    for (Index* index : indexes_) index->on_block_disconnected(indexed, index_entries);
+    if (auto q = queue_index_entries(std::move(index_entries)); !q) {
+        return store_failure(q.error());
     }
     for (Index* index : indexes_) index->after_block_disconnected(indexed);
     {
@@ -333,6 +357,12 @@ util::Result<void> Chainstate::Impl::flush_coins() {
         batch.put(storage::coins_tip_key(), active_.back()->hash.span());
     }
     for (Index* index : indexes_) index->on_flush(batch);
+    // The index entries of every block up to this tip land first: a crash after this
+    // write then reopens at a tip whose entries are all in the store, and the entries this
+    // batch erases were put before.
+    if (index_writer_) {
+        if (auto w = index_writer_->wait_written(); !w) return w;
+    }
     if (auto w = write(batch, /*sync=*/true); !w) return w;
     for (Index* index : indexes_) index->after_flush();
     CoinsCache dropped;  // freed after the lock is released
@@ -368,6 +398,11 @@ util::Result<void> Chainstate::Impl::write_pending(std::uint32_t extra_status, b
     auto r = db_.write(pending_);
     pending_.clear();
     return r;
+}
+
+util::Result<void> Chainstate::Impl::queue_index_entries(store::WriteBatch entries) {
+    if (!index_writer_) return {};
+    return index_writer_->enqueue(std::move(entries));
 }
 
 util::Result<void> Chainstate::Impl::write(const store::WriteBatch& batch, bool sync) {

@@ -29,6 +29,7 @@
 #include "chain/script_check_pool.hpp"
 #include "chain/tx_index.hpp"
 #include "core/validation.hpp"
+#include "store/background_writer.hpp"
 #include "store/write_batch.hpp"
 #include "util/sync.hpp"
 #include "util/thread_annotations.hpp"
@@ -49,7 +50,11 @@ class Chainstate::Impl final : public ChainView {
           address_index_(db, *this),
           indexes_(options.indexes ? std::vector<Index*>{&tx_index_, &address_index_}
                                    : std::vector<Index*>{}),
-          script_pool_(options.script_threads) {}
+          script_pool_(options.script_threads) {
+        if (!indexes_.empty()) {
+            index_writer_.emplace(db, kMaxIndexQueueBytes, "index-writer");
+        }
+    }
 
     ~Impl() override;  // flushes
 
@@ -134,8 +139,13 @@ class Chainstate::Impl final : public ChainView {
     }
     util::Result<std::vector<std::pair<core::OutPoint, Coin>>> unspent_coins(
         const std::vector<core::OutPoint>& outpoints) const override EXCLUDES(mutex_);
+    void wait_for_index_entries() const override;
 
   private:
+    // What the index entries queued for the index writer may hold, at most, before the
+    // chain waits for it: a few large blocks' worth.
+    static constexpr std::size_t kMaxIndexQueueBytes = std::size_t{32} << 20;
+
     // Blocks (connected or disconnected) and refusals, held until flush_events() tells the
     // observer, with no lock held.
     struct Event {
@@ -192,6 +202,8 @@ class Chainstate::Impl final : public ChainView {
     util::Result<void> write_pending(std::uint32_t extra_status, bool hold = false);
     // Writes `batch` after the held-back block and sync_batch_.
     util::Result<void> write(const store::WriteBatch& batch, bool sync = false);
+    // Hands a block's index entries to the index writer (waits while its queue is full).
+    util::Result<void> queue_index_entries(store::WriteBatch entries);
     // Initial sync (docs/STORAGE.md, section 3): whether the best header is far enough
     // ahead of the tip that block records may wait in sync_batch_.
     bool syncing() const EXCLUDES(mutex_);
@@ -210,6 +222,10 @@ class Chainstate::Impl final : public ChainView {
     AddressIndex address_index_;
     // Every index the chain keeps up to date, in the order they write.
     const std::vector<Index*> indexes_;
+    // Writes the indexes' entries, block after block, off the chain executor; present when
+    // there are indexes. A coins flush waits for it first (docs/STORAGE.md, section 4).
+    // Mutable: readers wait on it.
+    mutable std::optional<store::BackgroundWriter> index_writer_;
 
     // Guards the tree, the active chain and the coins cache, and every node's status.
     // Only the chain executor changes them (holding the lock); it also reads node fields

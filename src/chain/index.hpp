@@ -1,10 +1,13 @@
 // Index: an index of the active chain that the Chainstate keeps up to date (TxIndex,
 // AddressIndex), and ChainView, what an index's queries ask of the chain. The seam of
-// Bitcoin Core's src/index/ and btcd's blockchain/indexers/, but synchronous: an index
-// writes its entries into the batch the Chainstate writes anyway for each block it
-// connects (the block's undo data, usually its body and index record too), before the
-// connection takes effect in memory, so the entries on disk never lag the chain they
-// describe, after a crash too (docs/STORAGE.md, section 4).
+// Bitcoin Core's src/index/ and btcd's blockchain/indexers/, driven by the chain: for each
+// block it connects or disconnects, the Chainstate collects the indexes' entries in one
+// batch and queues it for its index writer before the change takes effect in memory (in
+// initial sync, the batch joins the block's own records in the sync batch). Every coins
+// flush waits until the writer has written what it was given, and every query waits for
+// the entries of the blocks already connected (ChainView::wait_for_index_entries), so
+// neither a reader nor a reopened store sees them lag the chain (docs/STORAGE.md,
+// section 4).
 //
 // The Chainstate calls a list of indexes, which may be empty: validation and the store's
 // chain records never depend on one. What an index answers, it answers through its own
@@ -49,19 +52,20 @@ class Index {
 
     // --- Following the active chain ----------------------------------------------------
 
-    // `block` joins the active chain: appends its entries to `batch`, which also carries
-    // its undo data. No I/O.
+    // `block` joins the active chain: appends its entries to `batch`, which goes to the
+    // index writer (during initial sync, to the sync batch with the block's own records)
+    // only if the block passes its signature checks, which may still run meanwhile. No I/O.
     virtual void on_block_connected(const IndexedBlock& block, store::WriteBatch& batch) = 0;
-    // The batch of on_block_connected was written; the block joins the active chain in
-    // memory next. Not called when the write failed.
+    // The batch of on_block_connected was queued; the block joins the active chain in
+    // memory next. Not called when the block failed or its records' write did.
     virtual void after_block_connected(const IndexedBlock& /*block*/) {}
-    // `block` leaves the active chain: appends what that takes to `batch`, written (when
-    // not empty) before the block leaves the active chain in memory. The block may come
+    // `block` leaves the active chain: appends what that takes to `batch`, queued for the
+    // index writer before the block leaves the active chain in memory. The block may come
     // back. No I/O.
     virtual void on_block_disconnected(const IndexedBlock& /*block*/,
                                        store::WriteBatch& /*batch*/) {}
-    // The batch of on_block_disconnected was written; the block leaves the active chain in
-    // memory next. Not called when the write failed.
+    // The batch of on_block_disconnected was queued; the block leaves the active chain in
+    // memory next. Not called when queueing failed.
     virtual void after_block_disconnected(const IndexedBlock& /*block*/) {}
     // The coins are flushed: appends to the batch that writes the coins and the tip they
     // belong to, synced. No I/O.
@@ -100,6 +104,10 @@ class ChainView {
     // a stored coin is damaged.
     virtual util::Result<std::vector<std::pair<core::OutPoint, Coin>>> unspent_coins(
         const std::vector<core::OutPoint>& outpoints) const = 0;
+    // Waits until the index entries of every block connected or disconnected so far are
+    // in the store: they are written a little after the block joins or leaves the active
+    // chain. A query calls it before it reads them.
+    virtual void wait_for_index_entries() const = 0;
 };
 
 }  // namespace peerchain::chain

@@ -39,6 +39,7 @@ std::optional<TxLocation> TxIndex::find(const core::Uint256& txid) const {
         spdlog::error("chain: looking up transaction {}: {}", txid.to_hex(), what);
         return std::nullopt;
     };
+    chain_.wait_for_index_entries();
     // Usually one entry; more when blocks of other branches hold it too.
     const BlockIndex* block = nullptr;
     storage::TxLocationRecord loc;
