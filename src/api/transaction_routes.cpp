@@ -59,6 +59,14 @@ Response transaction_answer(const NodeApi& node, const core::Uint256& txid) {
                               " in the pool; this node runs with --no-index, so it keeps no "
                               "transaction index to find one of the chain");
     }
+    if (const auto progress = chain.index_progress(); !progress.complete) {
+        return error_response(
+            503, "index-building",
+            "no transaction " + txid.to_hex() + " in the pool or the blocks indexed so far: " +
+                "the transaction index covers heights 0 to " + std::to_string(progress.height) +
+                " of " + std::to_string(chain.tip()->height) +
+                " and is being built after the sync; ask again when it is done");
+    }
     return error_response(404, "unknown-transaction",
                           "no transaction " + txid.to_hex() + " in the active chain or the pool");
 }
@@ -115,6 +123,8 @@ Response address_answer(const NodeApi& node, const Request& req, std::string_vie
         }
     }
 
+    // Read first: what the history holds is at least this complete.
+    const auto progress = chain.index_progress();
     json::array history;
     for (const auto& tx : chain.address_history(*key, *limit)) {
         history.push_back(address_tx_json(tx, tip));
@@ -128,6 +138,7 @@ Response address_answer(const NodeApi& node, const Request& req, std::string_vie
     out["utxoCount"] = coins.size();
     out["utxos"] = std::move(utxos);
     out["transactions"] = std::move(history);
+    if (!progress.complete) out["historyHeight"] = progress.height;
     out["mempoolTransactions"] = std::move(pool_txs);
     return Response::ok(std::move(out));
 }

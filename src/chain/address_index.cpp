@@ -58,7 +58,7 @@ void AddressIndex::put_history(const IndexedBlock& block, store::WriteBatch& bat
 }
 
 void AddressIndex::on_block_connected(const IndexedBlock& block, store::WriteBatch& batch) {
-    put_history(block, batch);
+    if (block.with_history) put_history(block, batch);
     // Every new coin gets its 'o' entry now, before it joins the coins set in memory.
     for (std::size_t t = 0; t < block.block.txs.size(); ++t) {
         const core::Transaction& tx = block.block.txs[t];

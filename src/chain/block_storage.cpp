@@ -135,6 +135,8 @@ util::Result<void> BlockStorage::upgrade_indexes(std::span<const BlockIndex* con
     }
     if (auto r = it->status(); !r) return r;
     batch.put(storage::version_key(), storage::encode_u32(storage::kFormatVersion));
+    // Every block to the coins tip has its history entries now, whatever was deferred.
+    batch.erase(storage::history_tip_key());
     if (auto r = db_.write(batch, /*sync=*/true); !r) return r;
     spdlog::info("chain: store upgraded to format {} ({} blocks, {} coins indexed)",
                  storage::kFormatVersion, chain.size(), coins);

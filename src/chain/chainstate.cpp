@@ -80,6 +80,7 @@ util::Result<void> Chainstate::Impl::load() {
         }
         if (auto r = storage_.upgrade_indexes(chain, indexes_); !r) return r;
     }
+    if (auto r = load_history_tip(); !r) return r;
 
     // Roll the coins from their tip to the best stored chain.
     ValidationResult unused;
@@ -508,6 +509,10 @@ std::optional<Coin> Chainstate::coin(const core::OutPoint& outpoint) const {
 }
 bool Chainstate::has_indexes() const noexcept { return impl_->has_indexes(); }
 void Chainstate::wait_for_index_entries() const { impl_->wait_for_index_entries(); }
+Chainstate::IndexProgress Chainstate::index_progress() const { return impl_->index_progress(); }
+util::Result<bool> Chainstate::build_indexes(std::chrono::milliseconds budget) {
+    return impl_->build_indexes(budget);
+}
 std::optional<TxLocation> Chainstate::find_transaction(const core::Uint256& txid) const {
     return impl_->find_transaction(txid);
 }

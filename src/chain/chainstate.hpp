@@ -142,6 +142,13 @@ class Chainstate {
     // if any. The node calls it every second, so that the blocks of a sync that stalls wait
     // in memory (where a kill loses them) no longer than that.
     util::Result<void> write_held();
+    // Writes the indexes' history entries (the transaction index, the address histories)
+    // of blocks connected during initial sync, which leaves them out to go at the chain's
+    // speed (Bitcoin Core builds its indexes in the background the same way). Works for
+    // about `budget` (at least one block), oldest block first, and returns whether more is
+    // left that a call now would do: false when they are complete and while the sync is
+    // still on. Progress is stored with the entries, so a restart goes on from there.
+    util::Result<bool> build_indexes(std::chrono::milliseconds budget);
 
     // --- Queries (any thread) --------------------------------------------------------------
 
@@ -178,6 +185,15 @@ class Chainstate {
     // Waits until the index entries of every block connected or disconnected so far are in
     // the store (the queries below do this themselves). Returns at once without indexes.
     void wait_for_index_entries() const;
+
+    // How far the history entries reach: complete, or written for the blocks up to
+    // `height` of the active chain and missing above it until build_indexes() gets there.
+    // The address coin entries are always complete.
+    struct IndexProgress {
+        bool complete = true;
+        std::uint32_t height = 0;  // the tip's height when complete
+    };
+    IndexProgress index_progress() const;
 
     // The transaction `txid` if a block of the active chain holds it, else nullopt (also on
     // a read error or damaged record, which is logged). The genesis coinbase is found too.

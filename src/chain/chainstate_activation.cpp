@@ -191,7 +191,17 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
     if (auto r = core::check_coinbase_value(block, height, fees, params_); !r) return r;
 
     // While the pool checks: the index entries, which are written only if the block passes.
-    const IndexedBlock indexed{block, node->hash, height, txids, undo};
+    // During initial sync the history entries are left for build_indexes(), from the tip
+    // where the sync starts (a mark in the store says where) until it has caught up.
+    const bool hold_records = syncing();
+    const BlockIndex* history_tip = nullptr;
+    {
+        util::LockGuard lock(mutex_);
+        history_tip = history_tip_;
+    }
+    const bool defer_starts = !indexes_.empty() && history_tip == nullptr && hold_records;
+    IndexedBlock indexed{block, node->hash, height, txids, undo};
+    indexed.with_history = history_tip == nullptr && !defer_starts;
     store::WriteBatch index_entries;
     for (Index* index : indexes_) index->on_block_connected(indexed, index_entries);
 
@@ -208,7 +218,6 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
     // index entries go to the index writer, after the block's own records; during initial
     // sync they wait in the sync batch with the block's body and undo data, which the
     // index queries read.
-    const bool hold_records = syncing();
     const std::uint32_t status = node->status | kHaveUndo;
     store::WriteBatch batch;
     store::WriteBatch& out = node == pending_node_ ? pending_ : batch;
@@ -219,6 +228,7 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
         out.append(index_entries);
         index_entries.clear();
     }
+    if (defer_starts) out.put(storage::history_tip_key(), node->prev->hash.span());
     if (node == pending_node_) {
         if (auto w = write_pending(kHaveUndo, hold_records); !w) return store_failure(w.error());
     } else {
@@ -244,6 +254,7 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
         node->status = status;
         active_.push_back(node);
         ++coins_generation_;
+        if (defer_starts) history_tip_ = node->prev;
     }
     ++changed_since_flush_;
     if (spdlog::should_log(spdlog::level::debug)) {

@@ -1,9 +1,10 @@
-// Chainstate::Impl: the state behind a Chainstate and the functions that change it. Two
+// Chainstate::Impl: the state behind a Chainstate and the functions that change it. Three
 // files implement it: chainstate.cpp (opening, headers, accepting blocks, the observer's
-// events, queries and the public functions) and chainstate_activation.cpp (moving the
-// active chain: choosing the best chain, connecting and disconnecting blocks with their
-// coins, undo data and index entries, reorgs, and flushing the coins). Private to the
-// chain module: only those two files include it.
+// events, queries and the public functions), chainstate_activation.cpp (moving the active
+// chain: choosing the best chain, connecting and disconnecting blocks with their coins,
+// undo data and index entries, reorgs, and flushing the coins) and chainstate_indexes.cpp
+// (the index history left out during initial sync and built after it). Private to the
+// chain module: only those files include it.
 //
 // Ownership: the Chainstate owns its Impl, which owns the header tree, the coins cache,
 // the indexes and the block storage, and borrows the database, the params, the clock and
@@ -140,6 +141,8 @@ class Chainstate::Impl final : public ChainView {
     util::Result<std::vector<std::pair<core::OutPoint, Coin>>> unspent_coins(
         const std::vector<core::OutPoint>& outpoints) const override EXCLUDES(mutex_);
     void wait_for_index_entries() const override;
+    Chainstate::IndexProgress index_progress() const EXCLUDES(mutex_);
+    util::Result<bool> build_indexes(std::chrono::milliseconds budget);
 
   private:
     // What the index entries queued for the index writer may hold, at most, before the
@@ -204,6 +207,8 @@ class Chainstate::Impl final : public ChainView {
     util::Result<void> write(const store::WriteBatch& batch, bool sync = false);
     // Hands a block's index entries to the index writer (waits while its queue is full).
     util::Result<void> queue_index_entries(store::WriteBatch entries);
+    // In chainstate_indexes.cpp: reads history_tip_ from the store (load()).
+    util::Result<void> load_history_tip();
     // Initial sync (docs/STORAGE.md, section 3): whether the best header is far enough
     // ahead of the tip that block records may wait in sync_batch_.
     bool syncing() const EXCLUDES(mutex_);
@@ -237,6 +242,10 @@ class Chainstate::Impl final : public ChainView {
     // Counts changes of the coins set (blocks connected or disconnected), so that a reader
     // can tell whether it saw one coins set from start to end.
     std::uint64_t coins_generation_ GUARDED_BY(mutex_) = 0;
+    // The indexes' history entries are complete for this block and its ancestors and
+    // missing after it, until build_indexes() writes them; nullptr when complete. Changed
+    // by the chain executor only (docs/STORAGE.md, section 3).
+    const BlockIndex* history_tip_ GUARDED_BY(mutex_) = nullptr;
     BlockNode* genesis_ = nullptr;  // set once by load()
 
     // Chain executor only.

@@ -44,6 +44,10 @@ struct IndexedBlock {
     // The coins its inputs spend, transaction by transaction, input by input: its undo
     // data. Empty when it spends nothing.
     std::span<const Coin> spent;
+    // False during initial sync: the block's history entries (the transaction index, the
+    // address histories) are left to the background build (Chainstate::build_indexes);
+    // what follows the coins set (the address coin entries) is written all the same.
+    bool with_history = true;
 };
 
 class Index {

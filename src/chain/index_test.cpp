@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -439,6 +440,137 @@ TEST(Index, RestartAndCrashImageAnswerAsBefore) {
     }
     h.reopen();
     check_indexes(h.chain(), side, {main.end() - 2, main.end()});
+    expect_owned_match_coins(h.db());
+}
+
+// --- Indexes left out during initial sync and built after it ---------------------------
+
+ChainstateOptions sync_options() {
+    ChainstateOptions o;
+    o.sync_lag_blocks = 4;
+    o.sync_batch_blocks = 16;
+    o.sync_batch_interval = std::chrono::hours(1);
+    return o;
+}
+
+// Gives the chain the headers of blocks[from..] first, as a sync does, then the blocks.
+void sync_blocks(ChainHarness& h, const std::vector<core::BlockPtr>& blocks, std::size_t from) {
+    std::vector<core::BlockHeader> headers;
+    for (std::size_t i = from; i < blocks.size(); ++i) headers.push_back(blocks[i]->header);
+    const BlockIndex* last = nullptr;
+    const auto r = h.chain().process_headers(headers, &last);
+    ASSERT_TRUE(r.is_ok()) << r.to_string();
+    h.feed(std::vector<core::BlockPtr>(blocks.begin() + static_cast<std::ptrdiff_t>(from),
+                                       blocks.end()));
+}
+
+// One block per call (a zero budget), until done; the number of calls that left more.
+std::size_t build_all(Chainstate& c) {
+    std::size_t calls = 0;
+    for (;;) {
+        auto more = c.build_indexes(std::chrono::milliseconds(0));
+        EXPECT_TRUE(more) << more.error().to_string();
+        if (!more || !*more) return calls;
+        if (++calls > 100000) {
+            ADD_FAILURE() << "build_indexes never finishes";
+            return calls;
+        }
+    }
+}
+
+void expect_coins_exact(const Chainstate& c, const std::vector<core::BlockPtr>& chain) {
+    const Model m = replay(chain);
+    for (const auto& key : keys().pub) {
+        std::vector<std::pair<core::OutPoint, Coin>> want;
+        for (const auto& [outpoint, coin] : m.utxo) {
+            if (coin.out.recipient == key) want.emplace_back(outpoint, coin);
+        }
+        EXPECT_EQ(c.address_coins(key), want);
+    }
+}
+
+TEST(IndexBuild, HistoryLeftOutDuringSyncIsBuiltAfterItAndSurvivesRestarts) {
+    ChainHarness h(regtest(), sync_options());
+    auto chain = extend(extend({}, 101, 0, "m"), 3, 2, "m");
+    h.feed(chain);  // at the tip, one block at a time: indexed as they connect
+    const std::size_t synced_from = chain.size();
+    EXPECT_TRUE(h.chain().index_progress().complete);
+    chain = extend(chain, 30, 3, "m");
+    sync_blocks(h, chain, synced_from);
+
+    // The sync left the history of its blocks out; the coins entries are all there.
+    const auto progress = h.chain().index_progress();
+    EXPECT_FALSE(progress.complete);
+    EXPECT_EQ(progress.height, synced_from);
+    EXPECT_TRUE(h.chain().find_transaction(chain[synced_from - 1]->txs[1].txid()));
+    EXPECT_FALSE(h.chain().find_transaction(chain.back()->txs[1].txid()));
+    expect_coins_exact(h.chain(), chain);
+
+    // A few blocks' worth, then a restart: the build goes on from where it was.
+    for (int i = 0; i < 5; ++i) {
+        auto more = h.chain().build_indexes(std::chrono::milliseconds(0));
+        ASSERT_TRUE(more && *more);
+    }
+    const auto mid = h.chain().index_progress();
+    EXPECT_EQ(mid.height, synced_from + 5);
+    h.reopen();
+    EXPECT_FALSE(h.chain().index_progress().complete);
+    EXPECT_EQ(h.chain().index_progress().height, mid.height);
+
+    // What a kill leaves mid-build reopens there too.
+    testutil::TempDir image;
+    test::copy_store(h.dir() / "db", image.path() / "db");
+    {
+        Opened crashed = open_at(image.path() / "db", h.clock(), sync_options());
+        ASSERT_TRUE(crashed.chain);
+        EXPECT_GE(crashed.chain->index_progress().height, mid.height);
+        build_all(*crashed.chain);
+        EXPECT_TRUE(crashed.chain->index_progress().complete);
+        check_indexes(*crashed.chain, chain);
+    }
+
+    EXPECT_EQ(build_all(h.chain()), chain.size() - mid.height - 1);
+    EXPECT_TRUE(h.chain().index_progress().complete);
+    check_indexes(h.chain(), chain);
+    EXPECT_FALSE(*h.chain().build_indexes(std::chrono::milliseconds(0)));
+    h.reopen();
+    EXPECT_TRUE(h.chain().index_progress().complete);
+    check_indexes(h.chain(), chain);
+
+    // The next block at the tip is indexed as it connects, as before the sync.
+    chain = extend(chain, 1, 2, "m");
+    h.feed({chain.back()});
+    check_indexes(h.chain(), chain);
+}
+
+TEST(IndexBuild, AReorgBelowTheBuildKeepsEveryAnswerExact) {
+    ChainHarness h(regtest(), sync_options());
+    auto main = extend(extend({}, 101, 0, "m"), 3, 2, "m");
+    h.feed(main);
+    const std::size_t synced_from = main.size();
+    main = extend(main, 20, 3, "m");
+    sync_blocks(h, main, synced_from);
+    for (int i = 0; i < 10; ++i)
+        ASSERT_TRUE(*h.chain().build_indexes(std::chrono::milliseconds(0)));
+    ASSERT_EQ(h.chain().index_progress().height, synced_from + 10);
+
+    // A longer branch from below the build's height: the build's mark leaves the active
+    // chain, and what it covered below the fork still counts.
+    const std::size_t fork = synced_from + 4;
+    const std::vector<core::BlockPtr> base(main.begin(),
+                                           main.begin() + static_cast<std::ptrdiff_t>(fork));
+    const auto side = extend(base, 25, 3, "s");
+    h.feed(
+        std::vector<core::BlockPtr>(side.begin() + static_cast<std::ptrdiff_t>(fork), side.end()));
+    ASSERT_EQ(h.chain().tip()->hash, side.back()->hash());
+    EXPECT_FALSE(h.chain().index_progress().complete);
+    EXPECT_EQ(h.chain().index_progress().height, fork);
+    expect_coins_exact(h.chain(), side);
+
+    build_all(h.chain());
+    EXPECT_TRUE(h.chain().index_progress().complete);
+    check_indexes(h.chain(), side, {main.begin() + static_cast<std::ptrdiff_t>(fork), main.end()});
+    ASSERT_TRUE(h.chain().flush());
     expect_owned_match_coins(h.db());
 }
 

@@ -87,6 +87,7 @@ util::Result<core::OutPoint> decode_coin_key(util::ByteSpan key) {
 
 util::Bytes coins_tip_key() { return meta_key("coins_tip"); }
 util::Bytes version_key() { return meta_key("version"); }
+util::Bytes history_tip_key() { return meta_key("history_tip"); }
 
 std::array<std::uint8_t, kIndexRecordSize> encode_index(const core::BlockHeader& header,
                                                         std::uint32_t height,

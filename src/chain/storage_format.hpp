@@ -45,6 +45,9 @@ util::Result<core::OutPoint> decode_coin_key(util::ByteSpan key);
 
 util::Bytes coins_tip_key();  // 'm' "coins_tip"
 util::Bytes version_key();    // 'm' "version"
+// Present while the indexes' history entries ('t', 'a') are being built in the background:
+// the hash of the block up to which (it and its ancestors) they are complete.
+util::Bytes history_tip_key();  // 'm' "history_tip"
 
 //   index_record := header:80 height:u32 status:u32
 struct IndexRecord {

@@ -14,6 +14,7 @@ TxIndex::TxIndex(const store::Database& db, const BlockStorage& blocks, const Ch
     : db_(db), blocks_(blocks), chain_(chain) {}
 
 void TxIndex::on_block_connected(const IndexedBlock& block, store::WriteBatch& batch) {
+    if (!block.with_history) return;
     const std::vector<core::Transaction>& txs = block.block.txs;
     // The transactions follow the header and their count in the stored block.
     std::size_t offset = core::kHeaderSize + core::compact_size_length(txs.size());

@@ -30,6 +30,7 @@
 #include "net/peer_manager/peer_manager.hpp"
 #include "node/coin_stats_job.hpp"
 #include "node/event_feed.hpp"
+#include "node/index_builder.hpp"
 #include "node/node_metrics.hpp"
 #include "node/peer_views.hpp"
 #include "node/sync_progress.hpp"
@@ -181,6 +182,7 @@ class Node::Impl final : public chain::ChainObserver,
     std::unique_ptr<mempool::Mempool> mempool_;
     std::unique_ptr<util::SerialExecutor> executor_;
     std::unique_ptr<CoinStatsJob> coin_stats_;  // GET /chain/coins
+    std::unique_ptr<IndexBuilder> index_builder_;
     std::unique_ptr<net::connman::ConnMan> connman_;
     std::unique_ptr<net::peer_manager::PeerManager> peers_;
     std::unique_ptr<mining::Miner> miner_;
@@ -260,6 +262,8 @@ util::Result<void> Node::Impl::start() {
     executor_ = std::make_unique<util::SerialExecutor>("chain");
     coin_stats_ = std::make_unique<CoinStatsJob>(*chain_, *db_, *executor_,
                                                  [this](const std::string& why) { fatal(why); });
+    index_builder_ = std::make_unique<IndexBuilder>(*chain_, *executor_,
+                                                    [this](const std::string& why) { fatal(why); });
     // What the pool held at the last clean stop comes back, checked against today's tip.
     executor_->post([this] {
         const auto path = mempool_file(config_.data_dir);
@@ -381,6 +385,7 @@ void Node::Impl::tick_loop() {
             // A sync that stalls keeps its newest blocks in memory until then.
             if (auto r = chain_->write_held(); !r)
                 fatal("storage failure: " + r.error().to_string());
+            index_builder_->on_tick();
         });
         connman_->on_tick();
         // Stream keep-alives, logging and the feed's queue are no reason to hold off stop().
