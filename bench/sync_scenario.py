@@ -5,7 +5,9 @@ For each chain: writes a regtest chain into node A's data directory with
 peerchain-make-chain, starts A on it, starts a fresh node B that dials A over loopback,
 and times from B's start until B's tip is A's tip (every block downloaded, its proof of
 work and merkle root checked, every signature verified, connected and stored). Reports
-the median over the runs and the peak resident memory (VmHWM) of both processes.
+the median over the runs and the peak resident memory (VmHWM) of both processes, and
+the syncing node's peak anonymous memory (RssAnon, sampled as it syncs): VmHWM also
+counts the pages of LevelDB's table files, which LevelDB maps to read them.
 
 Blocks mode (the default): chains of coinbase-only blocks of each length; reports blocks
 per second, the cost per block and the CPU time each node used.
@@ -55,6 +57,16 @@ def peak_rss_mib(pid):
     return float("nan")
 
 
+def anon_rss_mib(pid):
+    """The process's anonymous resident memory now (RssAnon): its heap and stacks, without
+    the file pages it maps (LevelDB maps its table files, whose pages VmHWM also counts)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def cpu_seconds(pid):
     """User plus system CPU time the process has used so far."""
     with open(f"/proc/{pid}/stat") as f:
@@ -73,12 +85,17 @@ def run_once(blocks, chain_dir, b_args=(), b_binary=None, transport="ws"):
             b.extra_args += ["--assume-valid", a.tip()] if arg == "--assume-valid" else [arg]
         start = time.monotonic()
         b.start()
-        wait_until(lambda: b.height() == blocks, timeout=3600, interval=0.01,
-                   what=f"B to sync {blocks} blocks")
+        anon_peak = [0.0]
+
+        def synced():
+            anon_peak[0] = max(anon_peak[0], anon_rss_mib(b.proc.pid))
+            return b.height() == blocks
+
+        wait_until(synced, timeout=3600, interval=0.01, what=f"B to sync {blocks} blocks")
         elapsed = time.monotonic() - start
         assert b.tip() == a.tip()
         return (elapsed, peak_rss_mib(a.proc.pid), peak_rss_mib(b.proc.pid),
-                cpu_seconds(a.proc.pid), cpu_seconds(b.proc.pid))
+                cpu_seconds(a.proc.pid), cpu_seconds(b.proc.pid), anon_peak[0])
     finally:
         a.stop()
         b.stop()
@@ -109,7 +126,8 @@ def report(results, items, unit):
         print(f"{label:>8} {items:>8} {seconds:>8.2f} {items / seconds:>9.0f} "
               f"{seconds / items * 1e6:>8.1f} "
               f"{max(r[1] for r in runs):>10.1f} {max(r[2] for r in runs):>10.1f} "
-              f"{statistics.median(r[3] for r in runs):>7.2f} {cpu_b:>7.2f}", flush=True)
+              f"{statistics.median(r[3] for r in runs):>7.2f} {cpu_b:>7.2f} "
+              f"{max(r[5] for r in runs):>10.1f}", flush=True)
     if len(medians) == 2:
         (first, (wall_1, cpu_1)), (second, (wall_2, cpu_2)) = medians.items()
         pairs = [a[0] / b[0] for a, b in zip(*results.values())]
@@ -119,12 +137,13 @@ def report(results, items, unit):
 
 def header(unit):
     print(f"{'B':>8} {unit:>8} {'seconds':>8} {unit + '/s':>9} {'us/' + unit[:-1]:>8} "
-          f"{'A peak MiB':>10} {'B peak MiB':>10} {'A cpu s':>7} {'B cpu s':>7}")
+          f"{'A peak MiB':>10} {'B peak MiB':>10} {'A cpu s':>7} {'B cpu s':>7} {'B anon MiB':>10}")
 
 
 def sync_transactions(make_chain, args):
     print(f"{'B':>8} {'txs':>8} {'blocks':>7} {'seconds':>8} {'txs/s':>8} {'blocks/s':>9} "
-          f"{'us/tx':>7} {'A peak MiB':>10} {'B peak MiB':>10} {'A cpu s':>7} {'B cpu s':>7}")
+          f"{'us/tx':>7} {'A peak MiB':>10} {'B peak MiB':>10} {'A cpu s':>7} {'B cpu s':>7} "
+          f"{'B anon MiB':>10}")
     for txs in args.txs:
         chain_dir = tempfile.mkdtemp(prefix="peerchain-bench-")
         results = {label: [] for label, _, _ in variants(args)}
@@ -147,7 +166,7 @@ def sync_transactions(make_chain, args):
                   f"{blocks / seconds:>9.0f} {seconds / txs * 1e6:>7.1f} "
                   f"{max(r[1] for r in runs):>10.1f} {max(r[2] for r in runs):>10.1f} "
                   f"{statistics.median(r[3] for r in runs):>7.2f} "
-                  f"{medians[label][1]:>7.2f}", flush=True)
+                  f"{medians[label][1]:>7.2f} {max(r[5] for r in runs):>10.1f}", flush=True)
         if len(medians) == 2:
             (first, (wall_1, cpu_1)), (second, (wall_2, cpu_2)) = medians.items()
             print(f"{first} / {second}: {wall_1 / wall_2:.3f} wall, {cpu_1 / cpu_2:.3f} B cpu",
