@@ -54,7 +54,8 @@ TEST(BackgroundWriter, WritesInQueueOrderAndWaitWrittenSeesThemAll) {
     ASSERT_TRUE(writer.wait_written());
     EXPECT_EQ(writer.queued_bytes(), 0u);
     EXPECT_EQ(get_text(*db, "same"), "499");
-    for (int i = 0; i < 500; ++i) EXPECT_EQ(get_text(*db, "k" + std::to_string(i)), std::to_string(i));
+    for (int i = 0; i < 500; ++i)
+        EXPECT_EQ(get_text(*db, "k" + std::to_string(i)), std::to_string(i));
 }
 
 TEST(BackgroundWriter, ABatchOverTheBoundStillGoesAndTheDestructorWritesWhatIsQueued) {
