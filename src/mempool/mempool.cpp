@@ -398,6 +398,8 @@ ValidationResult Mempool::Impl::accept(const TxPtr& tx, std::int64_t time, Uint2
 
 void Mempool::Impl::remove_for_block(const core::Block& block) {
     util::LockGuard lock(mutex_);
+    // Nothing to confirm or to conflict with (the rule during a sync): no txids to hash.
+    if (nodes_.empty()) return;
     std::set<Uint256> confirmed;
     std::set<Uint256> conflicts;
     for (std::size_t t = 1; t < block.txs.size(); ++t) {

@@ -87,7 +87,9 @@ class PeerManager::Impl final : public PeerContext {
     void on_tick();
     void on_tip_changed(const BlockIndex* new_tip, const BlockIndex* old_tip,
                         const BlockIndex* fork);
-    void on_block_connected(const core::Block& block) { relay_.on_block_connected(block); }
+    void on_block_connected(const core::Block& block, std::uint32_t height) {
+        relay_.on_block_connected(block, height);
+    }
     void relay_transaction(const Uint256& txid) { relay_.relay_transaction(txid); }
     // After every event: queued announcements go out, and the API copy is refreshed.
     void finish_event();
@@ -727,9 +729,9 @@ void PeerManager::on_tip_changed(const chain::BlockIndex* new_tip, const chain::
     guarded("tip change", [&] { impl_->on_tip_changed(new_tip, old_tip, fork); });
     guarded("tip change", [&] { impl_->finish_event(); });
 }
-void PeerManager::on_block_connected(const core::BlockPtr& block, const chain::BlockIndex*) {
-    if (block == nullptr) return;
-    guarded("block connected", [&] { impl_->on_block_connected(*block); });
+void PeerManager::on_block_connected(const core::BlockPtr& block, const chain::BlockIndex* index) {
+    if (block == nullptr || index == nullptr) return;
+    guarded("block connected", [&] { impl_->on_block_connected(*block, index->height); });
 }
 void PeerManager::relay_transaction(const core::Uint256& txid) {
     guarded("relay", [&] { impl_->relay_transaction(txid); });

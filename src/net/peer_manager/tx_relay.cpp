@@ -326,7 +326,15 @@ void TxRelay::retry_orphans(std::deque<Uint256> candidates, bool candidates_are_
 
 // --- Chain events -----------------------------------------------------------------------------
 
-void TxRelay::on_block_connected(const core::Block& block) {
+void TxRelay::on_block_connected(const core::Block& block, std::uint32_t height) {
+    // A block a sync connects far below the best header: its transactions are asked for by
+    // no one (ready() is false, so nothing is requested), and by the time the sync is over
+    // only the last blocks' are worth remembering as confirmed. Hashing every transaction
+    // of every block of a sync again for nothing is what this skips (issue 10).
+    if (chain_.best_header()->height > height + kRememberBelowBest) {
+        for (const auto& txid : orphans_.erase_for_block(block)) orphans_to_retry_.push_back(txid);
+        return;
+    }
     for (const auto& tx : block.txs) {
         // A coinbase is never relayed on its own, so nobody announces it to be asked for
         // or refused (a sync of coinbase-only blocks would hash each one for nothing).

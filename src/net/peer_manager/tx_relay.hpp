@@ -59,7 +59,11 @@ class TxRelay {
     void relay_transaction(const core::Uint256& txid);
 
     // --- Chain events (after the pool has seen them) ---
-    void on_block_connected(const core::Block& block);
+    // Blocks further than this below the best header (a sync) leave no trace in the
+    // requests and the recently-confirmed filter: a day of blocks at Bitcoin's pace.
+    static constexpr std::uint32_t kRememberBelowBest = 144;
+    // `block` joined the active chain at `height`.
+    void on_block_connected(const core::Block& block, std::uint32_t height);
     void on_tip_changed(bool reorg);
 
     // --- Peers and time ---
