@@ -228,7 +228,15 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
         out.append(index_entries);
         index_entries.clear();
     }
-    if (defer_starts) out.put(storage::history_tip_key(), node->prev->hash.span());
+    if (defer_starts) {
+        // The mark vouches for the entries of every block up to the parent: those still
+        // queued for the index writer land first, or a kill could leave the mark without
+        // them (the roll-forward does not write the history of blocks below a mark).
+        if (index_writer_) {
+            if (auto w = index_writer_->wait_written(); !w) return store_failure(w.error());
+        }
+        out.put(storage::history_tip_key(), node->prev->hash.span());
+    }
     if (node == pending_node_) {
         if (auto w = write_pending(kHaveUndo, hold_records); !w) return store_failure(w.error());
     } else {
