@@ -237,6 +237,14 @@ void add_status_route(Router& router, NodeApi& node) {
                    out["headers"] = stats.headers;
                    out["peers"] = node.peers().size();
                    out["genesisHash"] = chain.params().genesis_hash.to_hex();
+                   if (chain.has_indexes()) {
+                       const auto progress = chain.index_progress();
+                       out["indexes"] = {{"enabled", true},
+                                         {"complete", progress.complete},
+                                         {"height", progress.height}};
+                   } else {
+                       out["indexes"] = {{"enabled", false}};
+                   }
                    out["mining"] = {{"continuous", mining.continuous},
                                     {"threads", mining.threads},
                                     {"hashesPerSecond", mining.hashes_per_second},

@@ -51,6 +51,9 @@ class IndexBuild(NodeTestCase):
 
         wait_until(lambda: "indexes built to the tip" in b.log_text(), timeout=240,
                    what="B to build its indexes")
+        status = b.status()
+        self.assertEqual(status["indexes"],
+                         {"enabled": True, "complete": True, "height": status["height"]})
         self.assertIn("building the transaction and address indexes from height 0", b.log_text())
         for txid in sample:
             self.assertEqual(b.get(f"/transactions/{txid}"), a.get(f"/transactions/{txid}"))

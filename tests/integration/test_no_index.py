@@ -31,6 +31,7 @@ class NoIndex(NodeTestCase):
         node.extra_args = ["--no-index"]
         node.start()
         self.assertIn("running without indexes", node.log_text())
+        self.assertEqual(node.status()["indexes"], {"enabled": False})
         # The pool is served as before.
         pooled = node.get(f"/transactions/{paid}")
         self.assertTrue(pooled["inMempool"])
