@@ -104,17 +104,11 @@ util::Result<void> BlockStorage::upgrade_indexes(std::span<const BlockIndex* con
         auto block = read_block(node);
         if (!block) return util::Unexpected(std::move(block).error());
         const core::Block& b = **block;
-        std::size_t spends = 0;
-        for (std::size_t t = 1; t < b.txs.size(); ++t) spends += b.txs[t].inputs.size();
-        std::vector<Coin> undo;
-        if (spends != 0) {
-            auto read = read_undo_range(node, 0, spends);
-            if (!read) return util::Unexpected(std::move(read).error());
-            undo = std::move(*read);
-        }
+        auto undo = read_undo(node, b);
+        if (!undo) return util::Unexpected(std::move(undo).error());
         txids.clear();
         for (const auto& tx : b.txs) txids.push_back(tx.txid());
-        const IndexedBlock indexed{b, node->hash, node->height, txids, undo};
+        const IndexedBlock indexed{b, node->hash, node->height, txids, *undo};
         for (Index* index : indexes) index->index_stored_block(indexed, batch);
         if (auto r = write_if_full(); !r) return r;
         if (node->height % 10000 == 0 && node->height > 0) {
@@ -220,7 +214,9 @@ util::Result<core::BlockPtr> BlockStorage::read_block(const BlockIndex* index) c
 }
 
 util::Result<std::vector<Coin>> BlockStorage::read_undo(const BlockIndex* index,
-                                                        std::size_t spends) const {
+                                                        const core::Block& block) const {
+    std::size_t spends = 0;
+    for (std::size_t t = 1; t < block.txs.size(); ++t) spends += block.txs[t].inputs.size();
     std::vector<Coin> undo;
     if (spends != 0) {
         auto undo_bytes = db_.get(storage::hash_key(storage::kUndoPrefix, index->hash));

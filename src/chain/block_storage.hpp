@@ -72,10 +72,11 @@ class BlockStorage {
     util::Result<util::Bytes> read_block_bytes(const BlockIndex* index) const;
     // The stored block, decoded; kNotFound, or kCorruption when it does not decode.
     util::Result<core::BlockPtr> read_block(const BlockIndex* index) const;
-    // The whole undo data of a block whose transactions spend `spends` coins (empty, and no
-    // read, when it spends none). kCorruption when the record is missing, damaged, or holds
-    // another number of coins.
-    util::Result<std::vector<Coin>> read_undo(const BlockIndex* index, std::size_t spends) const;
+    // The whole undo data of `block` (stored at `index`): the coins its inputs spent, in
+    // order; empty, and no read, when it spends none. kCorruption when the record is
+    // missing, damaged, or holds another number of coins than the block spends.
+    util::Result<std::vector<Coin>> read_undo(const BlockIndex* index,
+                                              const core::Block& block) const;
     // Coins [first, first + count) of the block's undo data, without decoding the rest.
     // kCorruption when the record is missing, damaged or shorter.
     util::Result<std::vector<Coin>> read_undo_range(const BlockIndex* index, std::size_t first,

@@ -302,9 +302,7 @@ ValidationResult Chainstate::Impl::disconnect_tip() {
     auto loaded = get_block(node);
     if (!loaded) return store_failure(loaded.error());
     const core::Block& block = **loaded;
-    std::size_t spends = 0;
-    for (std::size_t t = 1; t < block.txs.size(); ++t) spends += block.txs[t].inputs.size();
-    auto read = storage_.read_undo(node, spends);
+    auto read = storage_.read_undo(node, block);
     if (!read) return store_failure(read.error());
     const std::vector<Coin>& undo = *read;
 

@@ -76,17 +76,11 @@ util::Result<bool> Chainstate::Impl::build_indexes(std::chrono::milliseconds bud
         auto loaded = get_block(next);
         if (!loaded) return util::Unexpected(std::move(loaded).error());
         const core::Block& block = **loaded;
-        std::size_t spends = 0;
-        for (std::size_t t = 1; t < block.txs.size(); ++t) spends += block.txs[t].inputs.size();
-        std::vector<Coin> undo;
-        if (spends != 0) {
-            auto read = storage_.read_undo(next, spends);
-            if (!read) return util::Unexpected(std::move(read).error());
-            undo = std::move(*read);
-        }
+        auto undo = storage_.read_undo(next, block);
+        if (!undo) return util::Unexpected(std::move(undo).error());
         txids.clear();
         for (const auto& tx : block.txs) txids.push_back(tx.txid());
-        const IndexedBlock indexed{block, next->hash, next->height, txids, undo};
+        const IndexedBlock indexed{block, next->hash, next->height, txids, *undo};
         for (Index* index : indexes_) index->index_stored_block(indexed, batch);
         done = next;
     }

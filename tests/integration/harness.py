@@ -371,19 +371,22 @@ class NodeTestCase(unittest.TestCase):
         self.addCleanup(shutil.rmtree, d, True)
         return d
 
-    def make_chain(self, data_dir, blocks, tag=None):
+    def make_chain(self, data_dir, blocks, tag=None, txs=None, txs_per_block=None):
         """Writes a `blocks`-long regtest chain into data_dir (tests/integration/
-        make_chain.cpp); the same blocks and tag give the same chain."""
+        make_chain.cpp); the same blocks and tag give the same chain. With `txs`, signed
+        transactions, at most `txs_per_block` a block, from the first mature coinbase on."""
         args = [MAKE_CHAIN, "--network", "regtest", "--data-dir", data_dir,
                 "--blocks", str(blocks)]
         if tag:
             args += ["--tag", tag]
+        if txs:
+            args += ["--txs", str(txs), "--txs-per-block", str(txs_per_block or 1)]
         subprocess.run(args, check=True, timeout=300, capture_output=True)
         return data_dir
 
-    def node_with_chain(self, name, blocks, tag=None, **kwargs):
+    def node_with_chain(self, name, blocks, tag=None, txs=None, txs_per_block=None, **kwargs):
         """A started node whose data directory got a make_chain chain first."""
-        data_dir = self.make_chain(self.tmpdir(), blocks, tag)
+        data_dir = self.make_chain(self.tmpdir(), blocks, tag, txs, txs_per_block)
         node = Node(name, data_dir=data_dir, **kwargs)
         self.nodes.append(node)
         return node.start()

@@ -4,11 +4,9 @@ up, then builds them in the background, and from then on answers every transacti
 address route exactly as its source does. While it builds, a transaction it cannot find
 yet answers 503 index-building with the height reached, never a wrong 404."""
 
-import os
-import subprocess
 import unittest
 
-from harness import MAKE_CHAIN, Node, NodeTestCase, wait_until
+from harness import NodeTestCase, wait_until
 
 BLOCKS = 600
 TXS = 4000
@@ -17,15 +15,7 @@ TXS_PER_BLOCK = 20
 
 class IndexBuild(NodeTestCase):
     def test_a_synced_node_builds_its_indexes_and_answers_like_its_source(self):
-        data_dir = os.path.join(self.tmpdir(), "source")
-        os.makedirs(data_dir)
-        subprocess.run([MAKE_CHAIN, "--network", "regtest", "--data-dir", data_dir,
-                        "--blocks", str(BLOCKS), "--txs", str(TXS),
-                        "--txs-per-block", str(TXS_PER_BLOCK)],
-                       check=True, timeout=300, capture_output=True)
-        a = Node("A", data_dir=data_dir)
-        self.nodes.append(a)
-        a.start()
+        a = self.node_with_chain("A", BLOCKS, txs=TXS, txs_per_block=TXS_PER_BLOCK)
 
         # Transactions from early, middle and late blocks that carry them (from 101 on),
         # and the addresses their outputs pay.

@@ -17,11 +17,10 @@ import concurrent.futures
 import os
 import random
 import signal
-import subprocess
 import time
 import unittest
 
-from harness import MAKE_CHAIN, Node, NodeTestCase, wait_until
+from harness import NodeTestCase, wait_until
 
 BLOCKS = 100_000
 # A signed transaction in each block from block 101 until 20,000 are in, each spending up
@@ -41,15 +40,7 @@ class SyncCrash(NodeTestCase):
         self.rng = random.Random(self.seed)
 
     def make_source(self):
-        data_dir = os.path.join(self.tmpdir(), "source")
-        os.makedirs(data_dir)
-        subprocess.run([MAKE_CHAIN, "--network", "regtest", "--data-dir", data_dir,
-                        "--blocks", str(BLOCKS), "--txs", str(TXS),
-                        "--txs-per-block", str(TXS_PER_BLOCK)],
-                       check=True, timeout=300, capture_output=True)
-        a = Node("A", data_dir=data_dir)
-        self.nodes.append(a)
-        return a.start()
+        return self.node_with_chain("A", BLOCKS, txs=TXS, txs_per_block=TXS_PER_BLOCK)
 
     def a_hash_at(self, a, height):
         return a.get(f"/blocks/{height}")["hash"]
@@ -173,14 +164,7 @@ class SyncCrash(NodeTestCase):
         # --coins-cache 4 (MiB) makes the node write its coins and empty its cache many
         # times during this sync (20,000 spends fan out to about 40,000 coins, each spend
         # leaving a dirty entry until the next write): it must end where the source is.
-        data_dir = os.path.join(self.tmpdir(), "small-source")
-        os.makedirs(data_dir)
-        subprocess.run([MAKE_CHAIN, "--network", "regtest", "--data-dir", data_dir,
-                        "--blocks", "300", "--txs", "20000", "--txs-per-block", "100"],
-                       check=True, timeout=300, capture_output=True)
-        a = Node("A", data_dir=data_dir)
-        self.nodes.append(a)
-        a.start()
+        a = self.node_with_chain("A", 300, txs=20000, txs_per_block=100)
         b = self.start_node("B", peers=[a.ws_url], extra_args=["--coins-cache", "4"])
         wait_until(lambda: b.tip() == a.tip(), timeout=300, what="B to sync")
         self.assertEqual(b.get("/chain/coins"), a.get("/chain/coins"))
