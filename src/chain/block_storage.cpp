@@ -99,17 +99,8 @@ util::Result<void> BlockStorage::upgrade_indexes(std::span<const BlockIndex* con
         if (auto r = it->status(); !r) return r;
     }
     if (stale != 0) spdlog::info("chain: erased {} address coin entries to rebuild", stale);
-    std::vector<core::Uint256> txids;
     for (const BlockIndex* node : chain) {
-        auto block = read_block(node);
-        if (!block) return util::Unexpected(std::move(block).error());
-        const core::Block& b = **block;
-        auto undo = read_undo(node, b);
-        if (!undo) return util::Unexpected(std::move(undo).error());
-        txids.clear();
-        for (const auto& tx : b.txs) txids.push_back(tx.txid());
-        const IndexedBlock indexed{b, node->hash, node->height, txids, *undo};
-        for (Index* index : indexes) index->index_stored_block(indexed, batch);
+        if (auto r = index_stored_block(node, indexes, batch); !r) return r;
         if (auto r = write_if_full(); !r) return r;
         if (node->height % 10000 == 0 && node->height > 0) {
             spdlog::info("chain: indexed {} of {} blocks", node->height, chain.size());
@@ -211,6 +202,22 @@ util::Result<core::BlockPtr> BlockStorage::read_block(const BlockIndex* index) c
                                                              ": " + block.error().message);
     }
     return core::BlockPtr(std::make_shared<const core::Block>(std::move(*block)));
+}
+
+util::Result<void> BlockStorage::index_stored_block(const BlockIndex* index,
+                                                    std::span<Index* const> indexes,
+                                                    store::WriteBatch& batch) const {
+    auto block = read_block(index);
+    if (!block) return util::Unexpected(std::move(block).error());
+    const core::Block& b = **block;
+    auto undo = read_undo(index, b);
+    if (!undo) return util::Unexpected(std::move(undo).error());
+    std::vector<core::Uint256> txids;
+    txids.reserve(b.txs.size());
+    for (const auto& tx : b.txs) txids.push_back(tx.txid());
+    const IndexedBlock indexed{b, index->hash, index->height, txids, *undo};
+    for (Index* i : indexes) i->index_stored_block(indexed, batch);
+    return {};
 }
 
 util::Result<std::vector<Coin>> BlockStorage::read_undo(const BlockIndex* index,

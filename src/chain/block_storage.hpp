@@ -72,6 +72,11 @@ class BlockStorage {
     util::Result<util::Bytes> read_block_bytes(const BlockIndex* index) const;
     // The stored block, decoded; kNotFound, or kCorruption when it does not decode.
     util::Result<core::BlockPtr> read_block(const BlockIndex* index) const;
+    // Reads the stored block at `index` and its undo data and appends what `indexes` write
+    // for it (Index::index_stored_block) to `batch`: the upgrade from format 1 and the
+    // index history built after a sync (chainstate_indexes.cpp) both go through here.
+    util::Result<void> index_stored_block(const BlockIndex* index, std::span<Index* const> indexes,
+                                          store::WriteBatch& batch) const;
     // The whole undo data of `block` (stored at `index`): the coins its inputs spent, in
     // order; empty, and no read, when it spends none. kCorruption when the record is
     // missing, damaged, or holds another number of coins than the block spends.

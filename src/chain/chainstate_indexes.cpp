@@ -62,7 +62,6 @@ util::Result<bool> Chainstate::Impl::build_indexes(std::chrono::milliseconds bud
 
     const auto started = std::chrono::steady_clock::now();
     store::WriteBatch batch;
-    std::vector<core::Uint256> txids;
     while (done != tip) {
         if (!batch.empty() && (std::chrono::steady_clock::now() - started >= budget ||
                                batch.approximate_size() >= kMaxBuildBatchBytes)) {
@@ -73,15 +72,10 @@ util::Result<bool> Chainstate::Impl::build_indexes(std::chrono::milliseconds bud
             util::LockGuard lock(mutex_);
             next = active_[done->height + 1];
         }
-        auto loaded = get_block(next);
-        if (!loaded) return util::Unexpected(std::move(loaded).error());
-        const core::Block& block = **loaded;
-        auto undo = storage_.read_undo(next, block);
-        if (!undo) return util::Unexpected(std::move(undo).error());
-        txids.clear();
-        for (const auto& tx : block.txs) txids.push_back(tx.txid());
-        const IndexedBlock indexed{block, next->hash, next->height, txids, *undo};
-        for (Index* index : indexes_) index->index_stored_block(indexed, batch);
+        // Every block up to the tip is in the store now (the sync batch was written above).
+        if (auto r = storage_.index_stored_block(next, indexes_, batch); !r) {
+            return util::Unexpected(r.error());
+        }
         done = next;
     }
     const bool complete = done == tip;

@@ -83,8 +83,10 @@ class Index {
     // --- Building the index over blocks already connected ------------------------------
 
     // `block` is in the active chain and its coins are applied: the genesis block of a new
-    // store, or, when a store of format 1 is upgraded, each block from genesis to the
-    // coins tip in order. Appends the entries that name the block to `batch`. No I/O.
+    // store; when a store of format 1 is upgraded, each block from genesis to the coins
+    // tip in order; after an initial sync, each block whose history it left out, in order
+    // (Chainstate::build_indexes). Appends the entries that name the block to `batch`. No
+    // I/O.
     virtual void index_stored_block(const IndexedBlock& block, store::WriteBatch& batch) = 0;
     // After the upgrade's blocks: one coin of the stored coins set. No I/O.
     virtual void index_stored_coin(const core::OutPoint& /*outpoint*/, const Coin& /*coin*/,
