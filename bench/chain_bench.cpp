@@ -79,6 +79,7 @@ class ScratchChain {
         auto db = store::open_leveldb(dir_.path(), {});
         if (!db) throw std::runtime_error(db.error().to_string());
         db_ = std::move(*db);
+        options.blocks_dir = dir_.path() / "blocks";
         auto opened = chain::Chainstate::open(*db_, regtest(), clock, nullptr, options);
         if (!opened) throw std::runtime_error(opened.error().to_string());
         chain_ = std::move(*opened);

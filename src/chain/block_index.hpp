@@ -4,8 +4,8 @@
 // Ownership: the Chainstate owns every BlockIndex and never frees one while it lives, so a
 // `const BlockIndex*` stays valid for the Chainstate's lifetime.
 // Thread-safety: hash, header, prev, height and chain_work never change after insertion
-// and may be read from any thread without a lock. `status` changes on the chain executor
-// only; read it through Chainstate (under its lock) from other threads.
+// and may be read from any thread without a lock. `status` and `data_pos` change on the
+// chain executor only; read them through Chainstate (under its lock) from other threads.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +14,7 @@
 #include "core/arith_uint256.hpp"
 #include "core/block.hpp"
 #include "core/uint256.hpp"
+#include "store/flat_files.hpp"
 
 namespace peerchain::chain {
 
@@ -34,6 +35,9 @@ struct BlockIndex {
     std::uint32_t height = 0;
     core::ArithUint256 chain_work;  // work of every block from genesis to this one
     std::uint32_t status = 0;
+    // Where the body is in the flat files (docs/STORAGE.md); null when it is not stored,
+    // or stored under 'b' by an older format.
+    store::FlatPos data_pos;
 
     bool failed() const noexcept { return (status & (kFailedValid | kFailedChild)) != 0; }
     // The ancestor at `h` (this block when h == height); nullptr when h > height.

@@ -115,19 +115,19 @@ TEST(BlockTree, ChainWorkAndBestHeader) {
 TEST(BlockTree, DataOutOfOrderLinksWhenTheGapCloses) {
     BlockTree tree;
     const auto chain = grow(tree, nullptr, 6, 9);
-    tree.set_have_data(chain[0]);
+    tree.set_have_data(chain[0], {});
     EXPECT_EQ(tree.best_candidate(), chain[0]);
-    tree.set_have_data(chain[3]);
-    tree.set_have_data(chain[5]);
-    tree.set_have_data(chain[2]);
+    tree.set_have_data(chain[3], {});
+    tree.set_have_data(chain[5], {});
+    tree.set_have_data(chain[2], {});
     EXPECT_EQ(tree.best_candidate(), chain[0]);
     EXPECT_FALSE(chain[2]->linked);
-    tree.set_have_data(chain[1]);
+    tree.set_have_data(chain[1], {});
     // 1, 2 and 3 link; 5 waits for 4.
     EXPECT_TRUE(chain[3]->linked);
     EXPECT_FALSE(chain[5]->linked);
     EXPECT_EQ(tree.best_candidate(), chain[3]);
-    tree.set_have_data(chain[4]);
+    tree.set_have_data(chain[4], {});
     EXPECT_EQ(tree.best_candidate(), chain[5]);
     tree.prune_candidates(chain[5]);
     EXPECT_EQ(tree.candidate_count(), 1u);
@@ -138,9 +138,9 @@ TEST(BlockTree, MarkFailedTaintsDescendantsOnly) {
     const auto stem = grow(tree, nullptr, 5, 10);
     const auto a = grow(tree, stem[2], 6, 11);
     const auto b = grow(tree, stem[2], 3, 12);
-    for (auto* n : stem) tree.set_have_data(n);
-    for (auto* n : a) tree.set_have_data(n);
-    for (auto* n : b) tree.set_have_data(n);
+    for (auto* n : stem) tree.set_have_data(n, {});
+    for (auto* n : a) tree.set_have_data(n, {});
+    for (auto* n : b) tree.set_have_data(n, {});
     EXPECT_EQ(tree.best_candidate(), a.back());
     EXPECT_EQ(tree.best_header(), a.back());
     const auto changed = tree.mark_failed(a[1]);

@@ -7,10 +7,18 @@
 #include <string>
 #include <utility>
 
+#include "crypto/sha256.hpp"
+
 namespace peerchain::chain {
 
-BlockStorage::BlockStorage(store::Database& db, const core::Params& params)
-    : db_(db), params_(params) {}
+BlockStorage::BlockStorage(store::Database& db, store::FlatFiles& files, const core::Params& params)
+    : db_(db), files_(files), params_(params) {}
+
+util::Result<void> BlockStorage::write_version(std::uint32_t version) {
+    store::WriteBatch batch;
+    batch.put(storage::version_key(), storage::encode_u32(version));
+    return db_.write(batch, /*sync=*/true);
+}
 
 // --- Opening -----------------------------------------------------------------------------
 
@@ -27,17 +35,28 @@ util::Result<bool> BlockStorage::open_format(std::span<Index* const> indexes) {
                                         std::to_string(storage::kFormatVersion) + ")");
         }
         if (*v == 0) return util::Unexpected(util::Errc::kCorruption, "chain database version 0");
-        if (!indexes.empty()) return *v < storage::kFormatVersion;
+        if (!indexes.empty()) {
+            if (*v == storage::kFormatVersion) return false;
+            // Format 2 has its indexes: it only learns that new bodies go to the flat files.
+            if (*v == storage::kLastDatabaseBodiesFormat) {
+                if (auto r = write_version(storage::kFormatVersion); !r) {
+                    return util::Unexpected(r.error());
+                }
+                return false;
+            }
+            return true;  // 1 or 3: upgrade_indexes builds them, then writes the version
+        }
         // Without indexes, the blocks connected from now on get no index entries: the store
         // must stop saying its indexes are complete before the first of them is written.
-        if (*v > storage::kUnindexedFormatVersion) {
-            store::WriteBatch batch;
-            batch.put(storage::version_key(),
-                      storage::encode_u32(storage::kUnindexedFormatVersion));
-            if (auto r = db_.write(batch, /*sync=*/true); !r) return util::Unexpected(r.error());
-            spdlog::warn(
-                "chain: running without indexes; the next start with them rebuilds them from "
-                "the stored blocks");
+        if (*v != storage::kUnindexedFormatVersion) {
+            if (auto r = write_version(storage::kUnindexedFormatVersion); !r) {
+                return util::Unexpected(r.error());
+            }
+            if (storage::indexes_complete(*v)) {
+                spdlog::warn(
+                    "chain: running without indexes; the next start with them rebuilds them "
+                    "from the stored blocks");
+            }
         }
         return false;
     }
@@ -54,15 +73,17 @@ util::Result<bool> BlockStorage::open_format(std::span<Index* const> indexes) {
     batch.put(storage::version_key(),
               storage::encode_u32(indexes.empty() ? storage::kUnindexedFormatVersion
                                                   : storage::kFormatVersion));
-    batch.put(storage::hash_key(storage::kBlockPrefix, params_.genesis_hash), genesis.encode());
+    auto pos = files_.append(genesis.encode());
+    if (!pos) return util::Unexpected(std::move(pos).error());
     batch.put(storage::hash_key(storage::kIndexPrefix, params_.genesis_hash),
-              storage::encode_index(genesis.header, 0, kHaveData | kHaveUndo));
+              storage::encode_index(genesis.header, 0, kHaveData | kHaveUndo, *pos).span());
     // Genesis spends nothing, so it has no undo record.
     std::vector<core::Uint256> txids;
     for (const auto& tx : genesis.txs) txids.push_back(tx.txid());
     const IndexedBlock indexed{genesis, params_.genesis_hash, 0, txids, {}};
     for (Index* index : indexes) index->index_stored_block(indexed, batch);
     batch.put(storage::coins_tip_key(), params_.genesis_hash.span());
+    if (auto r = files_.sync(); !r) return util::Unexpected(r.error());
     if (auto r = db_.write(batch, /*sync=*/true); !r) return util::Unexpected(r.error());
     return false;
 }
@@ -183,23 +204,52 @@ util::Result<core::Uint256> BlockStorage::coins_tip() const {
 
 // --- Reading -----------------------------------------------------------------------------
 
-util::Result<util::Bytes> BlockStorage::read_block_bytes(const BlockIndex* index) const {
-    auto value = db_.get(storage::hash_key(storage::kBlockPrefix, index->hash));
-    if (!value) return util::Unexpected(std::move(value).error());
-    if (!*value) {
-        return util::Unexpected(util::Errc::kNotFound,
-                                "block " + index->hash.to_hex() + " is not stored");
-    }
-    return std::move(**value);
+util::Result<store::FlatPos> BlockStorage::append_block(util::ByteSpan bytes) {
+    return files_.append(bytes);
 }
 
-util::Result<core::BlockPtr> BlockStorage::read_block(const BlockIndex* index) const {
-    auto bytes = read_block_bytes(index);
+util::Result<void> BlockStorage::flush_blocks() { return files_.flush(); }
+
+util::Result<void> BlockStorage::sync_blocks() { return files_.sync(); }
+
+util::Result<util::Bytes> BlockStorage::read_block_bytes(const core::Uint256& hash,
+                                                         store::FlatPos pos) const {
+    if (pos.null()) {
+        // Stored by format 2 or before, under 'b'.
+        auto value = db_.get(storage::hash_key(storage::kBlockPrefix, hash));
+        if (!value) return util::Unexpected(std::move(value).error());
+        if (!*value) {
+            return util::Unexpected(util::Errc::kNotFound,
+                                    "block " + hash.to_hex() + " is not stored");
+        }
+        return std::move(**value);
+    }
+    auto bytes = files_.read(pos);
+    if (!bytes) {
+        return util::Unexpected(bytes.error().code,
+                                "block " + hash.to_hex() + ": " + bytes.error().message);
+    }
+    // A position that survived while the file's bytes did not (a power loss between them)
+    // would name another block, or none: the header must be this block's.
+    if (bytes->size() < core::kHeaderSize ||
+        core::Uint256(crypto::sha256d(util::ByteSpan(*bytes).first(core::kHeaderSize))) != hash) {
+        return util::Unexpected(util::Errc::kCorruption,
+                                "block " + hash.to_hex() +
+                                    ": the flat files hold another block at " +
+                                    files_.file_path(pos.file).filename().string() + " offset " +
+                                    std::to_string(pos.offset));
+    }
+    return std::move(*bytes);
+}
+
+util::Result<core::BlockPtr> BlockStorage::read_block(const core::Uint256& hash,
+                                                      store::FlatPos pos) const {
+    auto bytes = read_block_bytes(hash, pos);
     if (!bytes) return util::Unexpected(std::move(bytes).error());
     auto block = core::decode_block(*bytes, params_.max_block_size);
     if (!block) {
-        return util::Unexpected(util::Errc::kCorruption, "stored block " + index->hash.to_hex() +
-                                                             ": " + block.error().message);
+        return util::Unexpected(util::Errc::kCorruption,
+                                "stored block " + hash.to_hex() + ": " + block.error().message);
     }
     return core::BlockPtr(std::make_shared<const core::Block>(std::move(*block)));
 }
@@ -207,7 +257,7 @@ util::Result<core::BlockPtr> BlockStorage::read_block(const BlockIndex* index) c
 util::Result<void> BlockStorage::index_stored_block(const BlockIndex* index,
                                                     std::span<Index* const> indexes,
                                                     store::WriteBatch& batch) const {
-    auto block = read_block(index);
+    auto block = read_block(index->hash, index->data_pos);
     if (!block) return util::Unexpected(std::move(block).error());
     const core::Block& b = **block;
     auto undo = read_undo(index, b);

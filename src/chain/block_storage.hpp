@@ -4,7 +4,10 @@
 // bodies and undo data. Keys and encodings are in storage_format.hpp; what is written
 // when, and why a crash leaves a consistent store, in docs/STORAGE.md.
 //
-// Ownership: borrows the database and the params, which must outlive it.
+// Block bodies go to the flat files (store/flat_files.hpp, the data directory's blocks/);
+// bodies of a store of format 2 or before stay under 'b' and are read from there.
+//
+// Ownership: borrows the database, the flat files and the params, which must outlive it.
 // Thread-safety: the reading functions may run on any thread (the database allows
 // concurrent reads beside its one writer). open_format and upgrade_indexes write; they run
 // while the Chainstate opens, before anyone else can read.
@@ -22,6 +25,7 @@
 #include "core/params.hpp"
 #include "core/uint256.hpp"
 #include "store/database.hpp"
+#include "store/flat_files.hpp"
 #include "util/bytes.hpp"
 #include "util/result.hpp"
 
@@ -35,20 +39,22 @@ struct StoredHeader {
 
 class BlockStorage {
   public:
-    BlockStorage(store::Database& db, const core::Params& params);
+    BlockStorage(store::Database& db, store::FlatFiles& files, const core::Params& params);
 
     // --- Opening ---------------------------------------------------------------------------
 
     // Checks the store's format version, first creating the store when the database is
     // empty: the version, the genesis block with its entries in `indexes`, and the coins
-    // tip (genesis), in one synced batch. Returns whether the store is of an older format,
-    // whose indexes upgrade_indexes must build. Fails with kInvalidArgument on a newer
+    // tip (genesis), in one synced batch (the genesis body goes to the flat files first).
+    // Returns whether the store's indexes are incomplete (format 1 or 3), so that
+    // upgrade_indexes must build them; a store of format 2 is set to the current version,
+    // its bodies left under 'b'. Fails with kInvalidArgument on a newer
     // format, kCorruption on version 0 or on block index records without a version, and
     // with the store's error when a read or write fails. With no `indexes` (--no-index) the
     // store is created at, or set back to, kUnindexedFormatVersion (synced, before any
     // block is connected), and false is returned.
     util::Result<bool> open_format(std::span<Index* const> indexes);
-    // Builds `indexes` over a store of format 1 and then writes the current version,
+    // Builds `indexes` over a store of format 1 or 3 and then writes the current version,
     // synced: first it erases every 'o' entry (left by a run with indexes before a run
     // without), then writes the entries of each block of `chain` (genesis to the coins tip,
     // in order) from the stored blocks and undo data, then those of each stored coin. Written in
@@ -68,13 +74,29 @@ class BlockStorage {
 
     // --- Reading ---------------------------------------------------------------------------
 
-    // The stored block bytes as they go on the wire, or kNotFound.
-    util::Result<util::Bytes> read_block_bytes(const BlockIndex* index) const;
-    // The stored block, decoded; kNotFound, or kCorruption when it does not decode.
-    util::Result<core::BlockPtr> read_block(const BlockIndex* index) const;
+    // The stored block `hash`, whose body is at `pos` (a block's data_pos, read under the
+    // chain's lock; null: under 'b'), as its bytes go on the wire. kNotFound when it is
+    // not stored, kCorruption when the bytes there are not that block's.
+    util::Result<util::Bytes> read_block_bytes(const core::Uint256& hash, store::FlatPos pos) const;
+    // The same, decoded; kCorruption when it does not decode.
+    util::Result<core::BlockPtr> read_block(const core::Uint256& hash, store::FlatPos pos) const;
+
+    // --- Writing ---------------------------------------------------------------------------
+
+    // Appends a block's bytes to the flat files (in memory until flush_blocks); the
+    // position goes into its index record (docs/STORAGE.md, section 4). Chain executor
+    // only.
+    util::Result<store::FlatPos> append_block(util::ByteSpan bytes);
+    // Writes the bodies appended so far (write(2): they survive a kill); before every
+    // write to the database that may name them.
+    util::Result<void> flush_blocks();
+    // Flushes and makes them durable; before every synced write (a coins flush).
+    util::Result<void> sync_blocks();
+
     // Reads the stored block at `index` and its undo data and appends what `indexes` write
     // for it (Index::index_stored_block) to `batch`: the upgrade from format 1 and the
-    // index history built after a sync (chainstate_indexes.cpp) both go through here.
+    // index history built after a sync (chainstate_indexes.cpp) both go through here. Chain
+    // executor only: reads the block's data_pos without the chain's lock.
     util::Result<void> index_stored_block(const BlockIndex* index, std::span<Index* const> indexes,
                                           store::WriteBatch& batch) const;
     // The whole undo data of `block` (stored at `index`): the coins its inputs spent, in
@@ -88,7 +110,10 @@ class BlockStorage {
                                                     std::size_t count) const;
 
   private:
+    util::Result<void> write_version(std::uint32_t version);
+
     store::Database& db_;
+    store::FlatFiles& files_;
     const core::Params& params_;
 };
 

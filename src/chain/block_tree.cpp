@@ -83,8 +83,9 @@ BlockNode* BlockTree::insert(const core::Uint256& hash, const core::BlockHeader&
     return &node;
 }
 
-void BlockTree::set_have_data(BlockNode* node) {
+void BlockTree::set_have_data(BlockNode* node, store::FlatPos pos) {
     node->status |= kHaveData;
+    node->data_pos = pos;
     if (node->linked) return;
     const auto* parent = static_cast<const BlockNode*>(node->prev);
     if (parent == nullptr || parent->linked) {

@@ -56,9 +56,10 @@ class BlockTree {
     BlockNode* insert(const core::Uint256& hash, const core::BlockHeader& header, BlockNode* prev,
                       std::uint32_t status);
 
-    // Records that the block's data is stored, links it (and any waiting descendants) when
-    // its parent is linked, and makes every newly linked non-failed block a candidate.
-    void set_have_data(BlockNode* node);
+    // Records that the block's data is stored (at `pos` in the flat files; null for a body
+    // under 'b'), links it (and any waiting descendants) when its parent is linked, and
+    // makes every newly linked non-failed block a candidate.
+    void set_have_data(BlockNode* node, store::FlatPos pos);
 
     // The linked, non-failed block with the most work (the earliest of equal ones), or
     // nullptr when there is none.

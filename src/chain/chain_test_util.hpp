@@ -233,6 +233,7 @@ class ChainHarness {
         auto db = store::open_leveldb(dir_.path() / "db", {});
         ASSERT_TRUE(db) << db.error().to_string();
         db_ = std::move(*db);
+        options_.blocks_dir = dir_.path() / "db" / "blocks";
         auto chain = Chainstate::open(*db_, *params_, clock_, &recorder_, options_);
         ASSERT_TRUE(chain) << chain.error().to_string();
         chain_ = std::move(*chain);
@@ -242,6 +243,7 @@ class ChainHarness {
         auto db = store::open_leveldb(dir_.path() / "db", {});
         if (!db) return util::Unexpected(db.error());
         db_ = std::move(*db);
+        options_.blocks_dir = dir_.path() / "db" / "blocks";
         return Chainstate::open(*db_, p, clock_, &recorder_, options_);
     }
 

@@ -54,7 +54,7 @@ util::Result<void> Chainstate::Impl::load() {
             BlockNode* node =
                 tree_.insert(l.hash, l.record.header, prev, l.record.status & ~kHaveData);
             if (prev == nullptr) genesis_ = node;
-            if ((l.record.status & kHaveData) != 0) tree_.set_have_data(node);
+            if ((l.record.status & kHaveData) != 0) tree_.set_have_data(node, l.record.pos);
         }
 
         auto tip_hash = storage_.coins_tip();
@@ -174,7 +174,7 @@ ValidationResult Chainstate::Impl::accept_header(const core::BlockHeader& header
     }
     if (batch != nullptr) {
         batch->put(storage::hash_key(storage::kIndexPrefix, hash),
-                   storage::encode_index(header, node->height, node->status));
+                   storage::encode_index(header, node->height, node->status).span());
     }
     *out = node;
     return ValidationResult::ok();
@@ -227,7 +227,7 @@ void Chainstate::Impl::mark_failed(BlockNode* node, const ValidationResult& why,
     }
     for (const BlockNode* n : changed) {
         batch.put(storage::hash_key(storage::kIndexPrefix, n->hash),
-                  storage::encode_index(n->header, n->height, n->status));
+                  storage::encode_index(n->header, n->height, n->status, n->data_pos).span());
     }
     if (changed.size() > 1) {
         spdlog::warn("chain: {} descendants of {} marked invalid", changed.size() - 1,
@@ -275,13 +275,19 @@ ValidationResult Chainstate::Impl::process_block(const core::BlockPtr& block, bo
         return refused;
     }
 
+    // The body goes to the flat files now; its index record, which names it, follows in a
+    // later write (docs/STORAGE.md, section 4).
+    auto pos = storage_.append_block(block->encode());
+    if (!pos) {
+        ValidationResult failed = store_failure(pos.error());
+        flush_events();
+        return failed;
+    }
     pending_.clear();
-    pending_.put(storage::hash_key(storage::kBlockPrefix, hash), block->encode());
     pending_node_ = node;
-    pending_block_ = block;
     {
         util::LockGuard lock(mutex_);
-        tree_.set_have_data(node);
+        tree_.set_have_data(node, *pos);
     }
     if (is_new != nullptr) *is_new = true;
 
@@ -450,8 +456,13 @@ util::Result<std::unique_ptr<Chainstate>> Chainstate::open(store::Database& db,
                                                            const util::Clock& clock,
                                                            ChainObserver* observer,
                                                            ChainstateOptions options) {
+    if (options.blocks_dir.empty()) {
+        return util::Unexpected(util::Errc::kInvalidArgument, "no directory for the block files");
+    }
+    auto files = store::FlatFiles::open(options.blocks_dir, {});
+    if (!files) return util::Unexpected(std::move(files).error());
     std::unique_ptr<Chainstate> chain(new Chainstate());
-    chain->impl_ = std::make_unique<Impl>(db, params, clock, observer, options);
+    chain->impl_ = std::make_unique<Impl>(db, std::move(*files), params, clock, observer, options);
     if (auto r = chain->impl_->load(); !r) return util::Unexpected(r.error());
     return chain;
 }

@@ -41,6 +41,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -63,6 +64,9 @@
 namespace peerchain::chain {
 
 struct ChainstateOptions {
+    // The directory of the block bodies' flat files (docs/STORAGE.md; the node's is
+    // <data dir>/blocks). Required: opening fails without it.
+    std::filesystem::path blocks_dir;
     // Flush the coins cache when it holds more than this many bytes, or after this many
     // blocks were connected since the last flush, whichever comes first.
     std::size_t coins_cache_bytes = 256u << 20;

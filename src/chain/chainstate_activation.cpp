@@ -242,7 +242,7 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
     } else {
         if (status != node->status) {
             batch.put(storage::hash_key(storage::kIndexPrefix, node->hash),
-                      storage::encode_index(node->header, height, status));
+                      storage::encode_index(node->header, height, status, node->data_pos).span());
         }
         if (auto w = hold_records ? hold(batch) : write(batch); !w) {
             return store_failure(w.error());
@@ -400,18 +400,18 @@ util::Result<void> Chainstate::Impl::flush_coins() {
 util::Result<void> Chainstate::Impl::write_pending(std::uint32_t extra_status, bool hold) {
     if (pending_node_ == nullptr) return {};
     const BlockNode* node = std::exchange(pending_node_, nullptr);
-    core::BlockPtr block = std::move(pending_block_);
     pending_.put(storage::hash_key(storage::kIndexPrefix, node->hash),
-                 storage::encode_index(node->header, node->height, node->status | extra_status));
+                 storage::encode_index(node->header, node->height, node->status | extra_status,
+                                       node->data_pos)
+                     .span());
     if (hold) {
         if (sync_batch_.empty()) sync_batch_started_ = std::chrono::steady_clock::now();
         sync_batch_.append(pending_);
         pending_.clear();
-        util::LockGuard lock(mutex_);
-        sync_bodies_.emplace(node->hash, std::move(block));
         return {};
     }
     if (auto r = write_sync_batch(); !r) return r;
+    if (auto r = storage_.flush_blocks(); !r) return r;
     auto r = db_.write(pending_);
     pending_.clear();
     return r;
@@ -425,6 +425,9 @@ util::Result<void> Chainstate::Impl::queue_index_entries(store::WriteBatch entri
 util::Result<void> Chainstate::Impl::write(const store::WriteBatch& batch, bool sync) {
     if (auto r = write_pending(0); !r) return r;
     if (auto r = write_sync_batch(); !r) return r;
+    // The bodies `batch` may name are written first; a synced write (a coins flush) must
+    // not outlive them either.
+    if (auto r = sync ? storage_.sync_blocks() : storage_.flush_blocks(); !r) return r;
     return db_.write(batch, sync);
 }
 
@@ -457,34 +460,31 @@ util::Result<void> Chainstate::Impl::write_sync_batch_if_full() {
 
 util::Result<void> Chainstate::Impl::write_sync_batch() {
     if (sync_batch_.empty()) return {};
+    if (auto r = storage_.flush_blocks(); !r) return r;
     if (auto r = db_.write(sync_batch_); !r) return r;
     sync_batch_.clear();
     sync_batch_blocks_ = 0;
-    // Only now may readers go to the store for these bodies. Freed after the lock.
-    std::unordered_map<core::Uint256, core::BlockPtr, core::Uint256Hasher> written;
-    {
-        util::LockGuard lock(mutex_);
-        written.swap(sync_bodies_);
-    }
     return {};
 }
 
-util::Result<core::BlockPtr> Chainstate::Impl::read_block(const BlockIndex* index) const {
-    {
-        util::LockGuard lock(mutex_);
-        if (auto it = sync_bodies_.find(index->hash); it != sync_bodies_.end()) return it->second;
+util::Result<store::FlatPos> Chainstate::Impl::body_position(const BlockIndex* index) const {
+    util::LockGuard lock(mutex_);
+    if ((index->status & kHaveData) == 0) {
+        return util::Unexpected(util::Errc::kNotFound, describe(index) + " is not stored");
     }
-    return storage_.read_block(index);
+    return index->data_pos;
+}
+
+util::Result<core::BlockPtr> Chainstate::Impl::read_block(const BlockIndex* index) const {
+    auto pos = body_position(index);
+    if (!pos) return util::Unexpected(std::move(pos).error());
+    return storage_.read_block(index->hash, *pos);
 }
 
 util::Result<util::Bytes> Chainstate::Impl::read_block_bytes(const BlockIndex* index) const {
-    core::BlockPtr held;
-    {
-        util::LockGuard lock(mutex_);
-        if (auto it = sync_bodies_.find(index->hash); it != sync_bodies_.end()) held = it->second;
-    }
-    if (held != nullptr) return held->encode();
-    return storage_.read_block_bytes(index);
+    auto pos = body_position(index);
+    if (!pos) return util::Unexpected(std::move(pos).error());
+    return storage_.read_block_bytes(index->hash, *pos);
 }
 
 }  // namespace peerchain::chain

@@ -129,6 +129,7 @@ class ChildNode {
     // Half of the runs also flush (and drop the cache) for size.
     options.coins_cache_bytes = seed % 2 == 0 ? std::size_t{16} << 10 : std::size_t{64} << 20;
     options.script_threads = 2;
+    options.blocks_dir = dir / "blocks";
     const auto& p = test::regtest();
     util::ManualClock clock(p.genesis.header.time + 100'000'000);
     auto chain = Chainstate::open(**db, p, clock, nullptr, options);
@@ -197,7 +198,9 @@ TEST(ChainCrash, KilledNodeReopensAtAConsistentTip) {
 
         auto db = store::open_leveldb(dir, {});
         ASSERT_TRUE(db) << db.error().to_string();
-        auto opened = Chainstate::open(**db, p, clock, nullptr, {});
+        ChainstateOptions reopen_options;
+        reopen_options.blocks_dir = dir / "blocks";
+        auto opened = Chainstate::open(**db, p, clock, nullptr, reopen_options);
         ASSERT_TRUE(opened) << opened.error().to_string();
         Chainstate& chain = **opened;
         // Every block the child was told was stored is there, and the tip has at least
@@ -214,7 +217,9 @@ TEST(ChainCrash, KilledNodeReopensAtAConsistentTip) {
         testutil::TempDir replay_dir;
         auto replay_db = store::open_leveldb(replay_dir.path(), {});
         ASSERT_TRUE(replay_db);
-        auto replay = Chainstate::open(**replay_db, p, clock, nullptr, {});
+        ChainstateOptions replay_options;
+        replay_options.blocks_dir = replay_dir.path() / "blocks";
+        auto replay = Chainstate::open(**replay_db, p, clock, nullptr, replay_options);
         ASSERT_TRUE(replay);
         for (std::uint32_t height = 1; height <= tip->height; ++height) {
             auto block = chain.read_block(chain.at_height(height));

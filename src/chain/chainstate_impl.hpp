@@ -39,14 +39,15 @@ namespace peerchain::chain {
 
 class Chainstate::Impl final : public ChainView {
   public:
-    Impl(store::Database& db, const core::Params& params, const util::Clock& clock,
-         ChainObserver* observer, ChainstateOptions options)
+    Impl(store::Database& db, std::unique_ptr<store::FlatFiles> files, const core::Params& params,
+         const util::Clock& clock, ChainObserver* observer, ChainstateOptions options)
         : db_(db),
           params_(params),
           clock_(clock),
           observer_(observer),
           options_(options),
-          storage_(db, params),
+          files_(std::move(files)),
+          storage_(db, *files_, params),
           tx_index_(db, storage_, *this),
           address_index_(db, *this),
           indexes_(options.indexes ? std::vector<Index*>{&tx_index_, &address_index_}
@@ -105,9 +106,13 @@ class Chainstate::Impl final : public ChainView {
     ChainStats stats() const EXCLUDES(mutex_);
     std::vector<core::Uint256> locator(const BlockIndex* from) const;
     const BlockIndex* find_fork(const std::vector<core::Uint256>& locator) const EXCLUDES(mutex_);
-    // From the store, or from memory for a block whose records wait in sync_batch_.
-    util::Result<util::Bytes> read_block_bytes(const BlockIndex* index) const EXCLUDES(mutex_);
+    // kNotFound when the block's body is not stored.
+    util::Result<util::Bytes> read_block_bytes(const BlockIndex* index) const override
+        EXCLUDES(mutex_);
     util::Result<core::BlockPtr> read_block(const BlockIndex* index) const EXCLUDES(mutex_);
+    // Where the body of `index` is (null: under 'b'), under the lock; kNotFound when the
+    // block is not stored.
+    util::Result<store::FlatPos> body_position(const BlockIndex* index) const EXCLUDES(mutex_);
     std::optional<Coin> coin(const core::OutPoint& outpoint) const EXCLUDES(mutex_);
     // Without indexes their records may be those of an earlier run, which no longer follow
     // the chain: nothing is read from them.
@@ -222,6 +227,7 @@ class Chainstate::Impl final : public ChainView {
     const util::Clock& clock_;
     ChainObserver* const observer_;
     const ChainstateOptions options_;
+    const std::unique_ptr<store::FlatFiles> files_;  // the block bodies
     BlockStorage storage_;
     TxIndex tx_index_;
     AddressIndex address_index_;
@@ -259,22 +265,20 @@ class Chainstate::Impl final : public ChainView {
     core::Uint256 current_hash_;
     core::BlockPtr current_block_;
     std::vector<core::Uint256> current_txids_;  // of current_block_, by check_block
-    // Its body, held back until it connects (the common case in sync) or process_block
-    // returns, so that body, undo data and index record reach the store in one write. Any
-    // other write goes after it (write()), so records of one key keep their order.
+    // Its index record (with the body's position in the flat files), held back until it
+    // connects (the common case in sync) or process_block returns, so that the record, the
+    // undo data and the connection reach the store in one write. Any other write goes
+    // after it (write()), so records of one key keep their order.
     store::WriteBatch pending_;
     BlockNode* pending_node_ = nullptr;
-    core::BlockPtr pending_block_;
     // During initial sync, the records of the blocks accepted or connected since the last
     // write, in order, written as one batch before any other write (write()), before a
     // disconnect reads undo data, and when it is full, old or the sync is over. Their
-    // bodies stay readable from sync_bodies_ until then. sync_batch_blocks_ counts the
-    // blocks connected into it, since sync_batch_started_.
+    // bodies are in the flat files already. sync_batch_blocks_ counts the blocks connected
+    // into it, since sync_batch_started_.
     store::WriteBatch sync_batch_;
     std::uint32_t sync_batch_blocks_ = 0;
     std::chrono::steady_clock::time_point sync_batch_started_;
-    std::unordered_map<core::Uint256, core::BlockPtr, core::Uint256Hasher> sync_bodies_
-        GUARDED_BY(mutex_);
 };
 
 }  // namespace peerchain::chain

@@ -49,8 +49,11 @@ std::vector<core::BlockHeader> headers_of(const std::vector<BlockPtr>& blocks) {
 
 // Batches of 16 blocks, never written for their age (the tests count blocks, not time),
 // and a coins flush every 50 blocks.
-ChainstateOptions sync_options() {
+// `db_dir`'s blocks go beside its LevelDB files, as the test harness keeps them (which
+// sets blocks_dir itself).
+ChainstateOptions sync_options(const std::filesystem::path& db_dir = {}) {
     ChainstateOptions o;
+    if (!db_dir.empty()) o.blocks_dir = db_dir / "blocks";
     o.sync_lag_blocks = 4;
     o.sync_batch_blocks = 16;
     o.sync_batch_interval = std::chrono::hours(1);
@@ -72,7 +75,8 @@ Reopened reopen_copy(ChainHarness& h, const testutil::TempDir& image) {
         return out;
     }
     out.db = std::move(*db);
-    auto opened = Chainstate::open(*out.db, test::regtest(), h.clock(), nullptr, sync_options());
+    auto opened = Chainstate::open(*out.db, test::regtest(), h.clock(), nullptr,
+                                   sync_options(image.path() / "db"));
     if (!opened) {
         ADD_FAILURE() << opened.error().to_string();
         return out;
@@ -227,7 +231,7 @@ TEST(ChainSyncChild, DISABLED_Run) {
     auto db = store::open_leveldb(dir, {});
     if (!db) _exit(3);
     util::ManualClock clock(test::regtest().genesis.header.time + 100'000'000);
-    auto opened = Chainstate::open(**db, test::regtest(), clock, nullptr, sync_options());
+    auto opened = Chainstate::open(**db, test::regtest(), clock, nullptr, sync_options(dir));
     if (!opened) _exit(4);
     Chainstate& c = **opened;
     auto report = [fd](std::uint32_t height) {
@@ -286,7 +290,7 @@ TEST(ChainstateSync, KilledWhileSyncingReopensAtMostOneBatchBehind) {
 
         auto db = store::open_leveldb(dir, {});
         ASSERT_TRUE(db) << db.error().to_string();
-        auto opened = Chainstate::open(**db, test::regtest(), clock, nullptr, sync_options());
+        auto opened = Chainstate::open(**db, test::regtest(), clock, nullptr, sync_options(dir));
         ASSERT_TRUE(opened) << opened.error().to_string();
         Chainstate& c = **opened;
         const BlockIndex* tip = c.tip();

@@ -40,6 +40,7 @@ struct BusChain {
         db = std::move(*opened);
         ChainstateOptions options;
         options.script_threads = 1;
+        options.blocks_dir = dir.path() / "db" / "blocks";
         auto c = Chainstate::open(*db, test::regtest(), clock, &bus, options);
         EXPECT_TRUE(c);
         chain = std::move(*c);

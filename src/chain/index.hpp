@@ -114,6 +114,9 @@ class ChainView {
     // in the store: they are written a little after the block joins or leaves the active
     // chain. A query calls it before it reads them.
     virtual void wait_for_index_entries() const = 0;
+    // The stored bytes of the block `index` (one the view returned); kNotFound when its
+    // body is not stored, the store's error when the read fails.
+    virtual util::Result<util::Bytes> read_block_bytes(const BlockIndex* index) const = 0;
 };
 
 }  // namespace peerchain::chain

@@ -268,6 +268,7 @@ Opened open_at(const std::filesystem::path& dir, const util::Clock& clock,
                ChainstateOptions options = {}) {
     Opened o;
     options.script_threads = 2;
+    options.blocks_dir = dir / "blocks";
     auto db = store::open_leveldb(dir, {});
     EXPECT_TRUE(db) << db.error().to_string();
     if (!db) return o;

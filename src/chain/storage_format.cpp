@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "chain/block_index.hpp"
 #include "core/amount.hpp"
 #include "core/serialize.hpp"
 
@@ -89,19 +90,25 @@ util::Bytes coins_tip_key() { return meta_key("coins_tip"); }
 util::Bytes version_key() { return meta_key("version"); }
 util::Bytes history_tip_key() { return meta_key("history_tip"); }
 
-std::array<std::uint8_t, kIndexRecordSize> encode_index(const core::BlockHeader& header,
-                                                        std::uint32_t height,
-                                                        std::uint32_t status) noexcept {
-    std::array<std::uint8_t, kIndexRecordSize> out;
+EncodedIndex encode_index(const core::BlockHeader& header, std::uint32_t height,
+                          std::uint32_t status, store::FlatPos pos) noexcept {
+    EncodedIndex out;
     const auto h = header.encode();
-    std::memcpy(out.data(), h.data(), h.size());
-    put_u32(out.data() + core::kHeaderSize, height);
-    put_u32(out.data() + core::kHeaderSize + 4, status);
+    std::memcpy(out.bytes.data(), h.data(), h.size());
+    put_u32(out.bytes.data() + core::kHeaderSize, height);
+    put_u32(out.bytes.data() + core::kHeaderSize + 4, status);
+    out.size = kIndexRecordSize;
+    if (!pos.null()) {
+        put_u32(out.bytes.data() + kIndexRecordSize, pos.file);
+        put_u32(out.bytes.data() + kIndexRecordSize + 4, pos.offset);
+        put_u32(out.bytes.data() + kIndexRecordSize + 8, pos.size);
+        out.size = kIndexRecordWithPosSize;
+    }
     return out;
 }
 
 util::Result<IndexRecord> decode_index(util::ByteSpan bytes) {
-    if (bytes.size() != kIndexRecordSize) {
+    if (bytes.size() != kIndexRecordSize && bytes.size() != kIndexRecordWithPosSize) {
         return corrupt("index record of " + std::to_string(bytes.size()) + " bytes");
     }
     auto header = core::decode_header(bytes.first(core::kHeaderSize));
@@ -110,6 +117,14 @@ util::Result<IndexRecord> decode_index(util::ByteSpan bytes) {
     record.header = *header;
     record.height = get_u32(bytes.data() + core::kHeaderSize);
     record.status = get_u32(bytes.data() + core::kHeaderSize + 4);
+    if (bytes.size() == kIndexRecordWithPosSize) {
+        record.pos.file = get_u32(bytes.data() + kIndexRecordSize);
+        record.pos.offset = get_u32(bytes.data() + kIndexRecordSize + 4);
+        record.pos.size = get_u32(bytes.data() + kIndexRecordSize + 8);
+        if (record.pos.null() || (record.status & kHaveData) == 0) {
+            return corrupt("index record: a block position without the block");
+        }
+    }
     return record;
 }
 

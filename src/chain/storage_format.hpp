@@ -13,6 +13,7 @@
 #include "core/block.hpp"
 #include "core/transaction.hpp"
 #include "core/uint256.hpp"
+#include "store/flat_files.hpp"
 #include "util/bytes.hpp"
 #include "util/result.hpp"
 
@@ -28,12 +29,18 @@ inline constexpr std::uint8_t kAddressTxPrefix = 'a';
 inline constexpr std::uint8_t kAddressCoinPrefix = 'o';
 
 // 1: blocks, index, undo, coins. 2: adds the transaction and address indexes ('t', 'a',
-// 'o'), complete for the chain; a version 1 store is upgraded on open.
-inline constexpr std::uint32_t kFormatVersion = 2;
+// 'o'), complete for the chain. 3 and 4: block bodies in flat files (blocks/), their
+// positions in the index records; 'b' records of blocks stored before stay and are read
+// (docs/STORAGE.md). Odd versions are without complete indexes, even ones with them.
+inline constexpr std::uint32_t kFormatVersion = 4;
 // What a node without indexes (--no-index) keeps its store at: the index records it may
 // hold from an earlier run stop following the chain, so the next open with indexes must
 // build them again, which is what the upgrade from format 1 does (docs/STORAGE.md).
-inline constexpr std::uint32_t kUnindexedFormatVersion = 1;
+inline constexpr std::uint32_t kUnindexedFormatVersion = 3;
+// Formats before the flat files: 2 with indexes, 1 without.
+inline constexpr std::uint32_t kLastDatabaseBodiesFormat = 2;
+// Whether a store of format `version` holds complete indexes.
+inline constexpr bool indexes_complete(std::uint32_t version) noexcept { return version % 2 == 0; }
 
 using HashKey = std::array<std::uint8_t, 33>;  // prefix hash:32
 using CoinKey = std::array<std::uint8_t, 37>;  // 'c' txid:32 index:u32be
@@ -49,16 +56,26 @@ util::Bytes version_key();    // 'm' "version"
 // the hash of the block up to which (it and its ancestors) they are complete.
 util::Bytes history_tip_key();  // 'm' "history_tip"
 
-//   index_record := header:80 height:u32 status:u32
+//   index_record := header:80 height:u32 status:u32 [file:u32 offset:u32 size:u32]
+// The position (store/flat_files.hpp) is there when the body is in the flat files: status
+// has kHaveData, and the record is 100 bytes. A record of 88 bytes with kHaveData names a
+// body stored under 'b' (format 2 and before).
 struct IndexRecord {
     core::BlockHeader header;
     std::uint32_t height = 0;
     std::uint32_t status = 0;
+    store::FlatPos pos;  // null: no body in the flat files
 };
 inline constexpr std::size_t kIndexRecordSize = core::kHeaderSize + 8;
-std::array<std::uint8_t, kIndexRecordSize> encode_index(const core::BlockHeader& header,
-                                                        std::uint32_t height,
-                                                        std::uint32_t status) noexcept;
+inline constexpr std::size_t kIndexRecordWithPosSize = kIndexRecordSize + 12;
+struct EncodedIndex {
+    std::array<std::uint8_t, kIndexRecordWithPosSize> bytes;
+    std::size_t size = 0;
+    util::ByteSpan span() const noexcept { return util::ByteSpan(bytes.data(), size); }
+};
+// `pos` is written when it is not null (and then status must have kHaveData).
+EncodedIndex encode_index(const core::BlockHeader& header, std::uint32_t height,
+                          std::uint32_t status, store::FlatPos pos = {}) noexcept;
 util::Result<IndexRecord> decode_index(util::ByteSpan bytes);
 
 //   coin := amount:u64 recipient:32 height:u32 coinbase:u8   (coinbase is 0 or 1)

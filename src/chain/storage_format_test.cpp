@@ -14,16 +14,39 @@ namespace {
 
 TEST(StorageFormat, IndexRecordRoundTrip) {
     const auto& genesis = core::params(core::Network::kRegtest).genesis.header;
+    // A header, or a body stored under 'b' by format 2: no position, 88 bytes.
     const auto bytes = encode_index(genesis, 77, chain::kHaveData | chain::kFailedChild);
-    ASSERT_EQ(bytes.size(), 88u);
-    auto record = decode_index(bytes);
+    ASSERT_EQ(bytes.size, 88u);
+    auto record = decode_index(bytes.span());
     ASSERT_TRUE(record);
     EXPECT_EQ(record->header, genesis);
     EXPECT_EQ(record->height, 77u);
     EXPECT_EQ(record->status, chain::kHaveData | chain::kFailedChild);
-    auto shorter = decode_index(util::ByteSpan(bytes).first(87));
+    EXPECT_TRUE(record->pos.null());
+    auto shorter = decode_index(bytes.span().first(87));
     ASSERT_FALSE(shorter);
     EXPECT_EQ(shorter.error().code, util::Errc::kCorruption);
+
+    // A body in the flat files: its position follows, 100 bytes.
+    const store::FlatPos pos{3, 1000, 250};
+    const auto with_pos = encode_index(genesis, 9, chain::kHaveData | chain::kHaveUndo, pos);
+    ASSERT_EQ(with_pos.size, 100u);
+    auto decoded = decode_index(with_pos.span());
+    ASSERT_TRUE(decoded);
+    EXPECT_EQ(decoded->pos, pos);
+    EXPECT_EQ(decoded->height, 9u);
+    for (std::size_t size : {89u, 99u, 101u}) {
+        util::Bytes odd(with_pos.bytes.begin(),
+                        with_pos.bytes.begin() + std::min<std::size_t>(size, 100));
+        odd.resize(size);
+        EXPECT_FALSE(decode_index(odd)) << size;
+    }
+    // A position without kHaveData, or a null one, is damage.
+    auto no_data = encode_index(genesis, 9, chain::kHaveUndo, pos);
+    EXPECT_EQ(decode_index(no_data.span()).error().code, util::Errc::kCorruption);
+    auto null_pos = with_pos;
+    std::fill(null_pos.bytes.begin() + 96, null_pos.bytes.end(), 0);
+    EXPECT_EQ(decode_index(null_pos.span()).error().code, util::Errc::kCorruption);
 }
 
 TEST(StorageFormat, CoinKeysSortByTransactionThenIndex) {

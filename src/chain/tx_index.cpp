@@ -61,7 +61,7 @@ std::optional<TxLocation> TxIndex::find(const core::Uint256& txid) const {
     }
     if (block == nullptr) return std::nullopt;
 
-    auto bytes = blocks_.read_block_bytes(block);
+    auto bytes = chain_.read_block_bytes(block);
     if (!bytes) return fail(bytes.error().to_string());
     if (loc.offset > bytes->size() || loc.size > bytes->size() - loc.offset) {
         return fail("its location lies outside block " + describe(block));

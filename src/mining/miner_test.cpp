@@ -57,6 +57,7 @@ class Node final : public chain::ChainObserver, public BlockSink {
         db_ = std::move(*db);
         chain::ChainstateOptions options;
         options.script_threads = 1;
+        options.blocks_dir = dir_.path() / "chain" / "blocks";
         auto chain = chain::Chainstate::open(*db_, params_, clock_, this, options);
         NODE_ASSERT(chain);
         chain_ = std::move(*chain);

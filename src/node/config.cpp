@@ -19,6 +19,9 @@ std::filesystem::path default_data_dir(core::Network network) {
 std::filesystem::path chain_db_dir(const std::filesystem::path& data_dir) {
     return data_dir / "chaindata";
 }
+std::filesystem::path blocks_dir(const std::filesystem::path& data_dir) {
+    return data_dir / "blocks";
+}
 std::filesystem::path node_info_file(const std::filesystem::path& data_dir) {
     return data_dir / "node.json";
 }

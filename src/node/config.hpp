@@ -59,7 +59,8 @@ struct NodeConfig {
 std::filesystem::path default_data_dir(core::Network network);
 
 // Where things live in a data directory:
-//   chaindata/   the LevelDB store (blocks, index, coins)
+//   chaindata/   the LevelDB store (block index, undo data, coins, indexes)
+//   blocks/      the block bodies, blk00000.dat ... (docs/STORAGE.md)
 //   .cookie      the API token, mode 0600, while the node runs
 //   node.json    {"pid", "network", "httpPort", "p2pPort", ...} while the node runs
 //   miner.key    the key earlier versions paid mined coins to; a new wallet imports it
@@ -69,6 +70,7 @@ std::filesystem::path default_data_dir(core::Network network);
 //   banlist.dat  the manual bans (net/addrman/ban_man.hpp)
 //   manual-peers the peers to keep, one URL per line (net/connman/connman.hpp)
 std::filesystem::path chain_db_dir(const std::filesystem::path& data_dir);
+std::filesystem::path blocks_dir(const std::filesystem::path& data_dir);
 std::filesystem::path node_info_file(const std::filesystem::path& data_dir);
 std::filesystem::path miner_key_file(const std::filesystem::path& data_dir);
 std::filesystem::path mempool_file(const std::filesystem::path& data_dir);

@@ -238,6 +238,7 @@ util::Result<void> Node::Impl::start() {
     chain_options.assume_valid = assume_valid_block(config_);
     chain_options.indexes = !config_.no_index;
     chain_options.coins_cache_bytes = config_.coins_cache_mib << 20;
+    chain_options.blocks_dir = blocks_dir(config_.data_dir);
     auto chain = chain::Chainstate::open(*db_, *params_, util::SystemClock::instance(), &bus_,
                                          chain_options);
     if (!chain) return util::Unexpected(chain.error());

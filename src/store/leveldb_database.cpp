@@ -110,7 +110,21 @@ class LevelDbDatabase final : public Database {
     }
 
     util::Result<void> write(const WriteBatch& batch, bool sync) override {
-        leveldb::WriteBatch lb;
+        // Reused by each writing thread: a sync batch of 1,000 blocks is a few hundred KB,
+        // and a new buffer for each would grow through fresh pages every time (page faults
+        // were a tenth of the chain thread's time in a sync). One larger than 8 MiB is let
+        // go after its write.
+        thread_local leveldb::WriteBatch lb;
+        struct Reset {
+            leveldb::WriteBatch& batch;
+            ~Reset() {
+                if (batch.ApproximateSize() > (std::size_t{8} << 20)) {
+                    batch = leveldb::WriteBatch();
+                } else {
+                    batch.Clear();
+                }
+            }
+        } reset{lb};
         for (std::size_t i = 0; i < batch.size(); ++i) {
             const WriteBatch::Op op = batch.op(i);
             if (op.kind == WriteBatch::Kind::kPut) {

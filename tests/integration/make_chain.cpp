@@ -93,7 +93,10 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "%s\n", db.error().to_string().c_str());
         return 1;
     }
-    auto chain = chain::Chainstate::open(**db, params, util::SystemClock::instance(), nullptr);
+    chain::ChainstateOptions options;
+    options.blocks_dir = node::blocks_dir(data_dir);
+    auto chain =
+        chain::Chainstate::open(**db, params, util::SystemClock::instance(), nullptr, options);
     if (!chain) {
         std::fprintf(stderr, "%s\n", chain.error().to_string().c_str());
         return 1;

@@ -74,6 +74,7 @@ class PeerManagerTest : public ::testing::Test {
         db_ = std::move(*db);
         chain::ChainstateOptions options;
         options.script_threads = 1;
+        options.blocks_dir = dir_.path() / "db" / "blocks";
         auto chain = chain::Chainstate::open(*db_, regtest(), clock_, &bus_, options);
         NODE_ASSERT(chain.has_value());
         chain_ = std::move(*chain);

@@ -157,6 +157,7 @@ TestNode::TestNode(std::string name, const util::Clock& clock, Config config)
     db_ = std::move(*db);
     chain::ChainstateOptions options;
     options.script_threads = 1;
+    options.blocks_dir = dir_.path() / "db" / "blocks";
     auto chain = chain::Chainstate::open(*db_, regtest(), clock, &bus_, options);
     if (!chain) ADD_FAILURE() << chain.error().to_string();
     NODE_ASSERT(chain.has_value());

@@ -1,0 +1,153 @@
+// Block bodies in flat files (docs/STORAGE.md): where they go, a store of the format before
+// them, and bytes on disk that are not the block an index record names.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "chain/chain_test_util.hpp"
+#include "chain/chainstate.hpp"
+#include "chain/storage_format.hpp"
+#include "store/leveldb_database.hpp"
+
+namespace peerchain::chain {
+namespace {
+
+using test::build_branch;
+using test::ChainHarness;
+using test::parent_of;
+using test::regtest;
+
+std::size_t count_prefix(const store::Database& db, std::uint8_t prefix) {
+    std::size_t n = 0;
+    auto it = db.new_iterator(util::Bytes{prefix});
+    for (it->seek_to_first(); it->valid(); it->next()) ++n;
+    return n;
+}
+
+std::uint32_t stored_version(const store::Database& db) {
+    auto v = db.get(storage::version_key());
+    return v && *v ? *storage::decode_u32(**v) : 0;
+}
+
+TEST(BlockFiles, BodiesGoToTheFlatFilesAndReadBack) {
+    ChainHarness h;
+    const auto key = test::test_key(1);
+    const auto blocks = test::extend_with_spends({}, regtest().coinbase_maturity + 20, "f", key);
+    h.feed(blocks);
+    // No body in the database: every one, genesis included, is in blocks/.
+    EXPECT_EQ(count_prefix(h.db(), storage::kBlockPrefix), 0u);
+    EXPECT_GT(std::filesystem::file_size(h.dir() / "db" / "blocks" / "blk00000.dat"), 0u);
+    h.reopen();
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
+        const BlockIndex* index = h.chain().at_height(static_cast<std::uint32_t>(i + 1));
+        ASSERT_NE(index, nullptr);
+        auto bytes = h.chain().read_block_bytes(index);
+        ASSERT_TRUE(bytes) << bytes.error().to_string();
+        EXPECT_EQ(*bytes, blocks[i]->encode());
+    }
+    auto genesis = h.chain().read_block(h.chain().at_height(0));
+    ASSERT_TRUE(genesis);
+    EXPECT_EQ((*genesis)->hash(), regtest().genesis_hash);
+}
+
+// Turns the harness's store into one of format 2: bodies under 'b', index records
+// without positions, no blocks/ directory.
+void make_format_2(ChainHarness& h) {
+    h.close();
+    auto db = store::open_leveldb(h.dir() / "db", {});
+    ASSERT_TRUE(db);
+    auto files = store::FlatFiles::open(h.dir() / "db" / "blocks", {});
+    ASSERT_TRUE(files);
+    store::WriteBatch batch;
+    auto it = (*db)->new_iterator(util::Bytes{storage::kIndexPrefix});
+    for (it->seek_to_first(); it->valid(); it->next()) {
+        auto record = storage::decode_index(it->value());
+        ASSERT_TRUE(record);
+        if (record->pos.null()) continue;
+        auto body = (*files)->read(record->pos);
+        ASSERT_TRUE(body);
+        const auto hash = core::Uint256::from_bytes(it->key().subspan(1));
+        batch.put(storage::hash_key(storage::kBlockPrefix, hash), *body);
+        batch.put(it->key(),
+                  storage::encode_index(record->header, record->height, record->status).span());
+    }
+    batch.put(storage::version_key(), storage::encode_u32(storage::kLastDatabaseBodiesFormat));
+    ASSERT_TRUE((*db)->write(batch, true));
+    files->reset();
+    std::filesystem::remove_all(h.dir() / "db" / "blocks");
+}
+
+TEST(BlockFiles, AStoreOfTheFormatBeforeKeepsItsBodiesAndReorgsThroughThem) {
+    ChainHarness h;
+    const auto key = test::test_key(2);
+    const int n = regtest().coinbase_maturity + 10;
+    const auto blocks = test::extend_with_spends({}, n, "old", key);
+    h.feed(blocks);
+    make_format_2(h);
+
+    h.reopen();
+    EXPECT_EQ(stored_version(h.db()), storage::kFormatVersion);
+    EXPECT_EQ(h.chain().tip()->hash, blocks.back()->hash());
+    EXPECT_EQ(count_prefix(h.db(), storage::kBlockPrefix), static_cast<std::size_t>(n) + 1);
+    auto old = h.chain().read_block(h.chain().at_height(5));
+    ASSERT_TRUE(old) << old.error().to_string();
+    EXPECT_EQ((*old)->hash(), blocks[4]->hash());
+
+    // A longer branch from 5 blocks down: the old bodies and undo data are read to
+    // disconnect, the new blocks go to the flat files.
+    const auto fork_at = static_cast<std::uint32_t>(n - 5);
+    const auto branch = build_branch(parent_of(*blocks[fork_at - 1], fork_at), 7, "new");
+    h.feed(branch);
+    EXPECT_EQ(h.chain().tip()->hash, branch.back()->hash());
+    EXPECT_TRUE(std::filesystem::exists(h.dir() / "db" / "blocks" / "blk00000.dat"));
+    EXPECT_EQ(count_prefix(h.db(), storage::kBlockPrefix), static_cast<std::size_t>(n) + 1);
+
+    // And back: the old branch, longer again, reconnects from its bodies under 'b'.
+    const auto more = test::extend_with_spends(blocks, 3, "old", key);
+    h.feed(std::vector<core::BlockPtr>(more.end() - 3, more.end()));
+    EXPECT_EQ(h.chain().tip()->hash, more.back()->hash());
+    h.reopen();
+    EXPECT_EQ(h.chain().tip()->hash, more.back()->hash());
+    const auto stats_before = h.chain().stats();
+    EXPECT_EQ(stats_before.height, static_cast<std::uint32_t>(n + 3));
+}
+
+TEST(BlockFiles, BytesOnDiskThatAreNotTheBlockReadAsCorruption) {
+    ChainHarness h;
+    const auto blocks = build_branch(test::genesis_parent(), 3, "c");
+    h.feed(blocks);
+    const BlockIndex* second = h.chain().at_height(2);
+    const BlockIndex* third = h.chain().at_height(3);
+    ASSERT_EQ(second->data_pos.size, third->data_pos.size);  // same shape, other bytes
+    // The third block's bytes where the second's should be, frame and all intact.
+    auto bytes = h.chain().read_block_bytes(third);
+    ASSERT_TRUE(bytes);
+    {
+        std::fstream file(h.dir() / "db" / "blocks" / "blk00000.dat",
+                          std::ios::binary | std::ios::in | std::ios::out);
+        file.seekp(second->data_pos.offset);
+        file.write(reinterpret_cast<const char*>(bytes->data()),
+                   static_cast<std::streamsize>(bytes->size()));
+    }
+    auto read = h.chain().read_block_bytes(second);
+    ASSERT_FALSE(read);
+    EXPECT_EQ(read.error().code, util::Errc::kCorruption);
+    EXPECT_NE(read.error().message.find("another block"), std::string::npos)
+        << read.error().message;
+    EXPECT_FALSE(h.chain().read_block(second));
+    EXPECT_TRUE(h.chain().read_block(third));
+}
+
+TEST(BlockFiles, OpeningWithoutABlocksDirectoryFails) {
+    testutil::TempDir dir;
+    auto db = store::open_leveldb(dir.path() / "db", {});
+    ASSERT_TRUE(db);
+    util::ManualClock clock(regtest().genesis.header.time);
+    auto chain = Chainstate::open(**db, regtest(), clock, nullptr, {});
+    ASSERT_FALSE(chain);
+    EXPECT_EQ(chain.error().code, util::Errc::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace peerchain::chain
