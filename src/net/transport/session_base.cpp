@@ -122,25 +122,27 @@ void SessionBase::enqueue(Queued queued) {
         return;
     }
     write_queue_.push_back(std::move(queued));
-    if (!writing_) {
-        writing_ = true;
-        write_message(*write_queue_.front().payload);
-    }
+    if (writing_ == 0) write_front();
+}
+
+void SessionBase::write_front() {
+    writing_ = std::min(write_queue_.size(), std::max<std::size_t>(1, max_write_batch()));
+    write_batch_.clear();
+    for (std::size_t i = 0; i < writing_; ++i)
+        write_batch_.push_back(write_queue_[i].payload.get());
+    write_messages(write_batch_);
 }
 
 void SessionBase::on_write(boost::system::error_code ec, std::size_t /*bytes*/) {
     guarded("on_write", [&] {
-        writing_ = false;
-        if (!write_queue_.empty()) {
+        for (std::size_t i = 0; i < writing_ && !write_queue_.empty(); ++i) {
             queued_bytes_.fetch_sub(write_queue_.front().held);
             write_queue_.pop_front();
         }
+        writing_ = 0;
         if (phase_ == Phase::kDown) return;
         if (ec) return hard_close("write failed: " + describe(ec));
-        if (phase_ == Phase::kOpen && !write_queue_.empty()) {
-            writing_ = true;
-            write_message(*write_queue_.front().payload);
-        }
+        if (phase_ == Phase::kOpen && !write_queue_.empty()) write_front();
     });
 }
 
@@ -193,8 +195,8 @@ void SessionBase::start_close(CloseCode code, std::string reason) {
 }
 
 void SessionBase::drop_queue() noexcept {
-    // The message being written stays until its write completes.
-    const std::size_t keep = writing_ ? 1 : 0;
+    // The messages being written stay until their write completes.
+    const std::size_t keep = writing_;
     while (write_queue_.size() > keep) {
         queued_bytes_.fetch_sub(write_queue_.back().held);
         write_queue_.pop_back();

@@ -18,9 +18,11 @@
 #include <deque>
 #include <exception>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "net/transport/session.hpp"
 #include "net/transport/transport_state.hpp"
@@ -77,9 +79,13 @@ class SessionBase : public Session, public std::enable_shared_from_this<SessionB
                 std::string local_address, std::string url, Slot slot);
 
     // --- For the framing, on the strand ------------------------------------------------
-    // Starts writing payload as one message; the write must complete in on_write. At most
-    // one write is in progress; payload stays alive and unchanged until on_write.
-    virtual void write_message(const util::Bytes& payload) = 0;
+    // Starts writing `payloads` (1 to max_write_batch() of them, in order), each as one
+    // message; the write must complete in on_write, once for all of them. At most one
+    // write is in progress; the payloads stay alive and unchanged until on_write.
+    virtual void write_messages(std::span<const util::Bytes* const> payloads) = 0;
+    // How many queued messages one write may take: a framing that can put several into one
+    // system call (TCP: one writev) says more than 1.
+    virtual std::size_t max_write_batch() const noexcept { return 1; }
     // Reads the first message after on_open.
     virtual void start_reading() = 0;
     // Closes the link on purpose; phase_ is kClosing and close_reason_ set. Must end in
@@ -116,7 +122,7 @@ class SessionBase : public Session, public std::enable_shared_from_this<SessionB
     bool open();
     // Hands one whole message to on_message. True when the next one should be read.
     bool deliver(util::Bytes payload);
-    // The completion of write_message.
+    // The completion of write_messages.
     void on_write(boost::system::error_code ec, std::size_t bytes);
     // Starts a close on purpose (a handshake in progress is just dropped). Does nothing if
     // already closing.
@@ -141,6 +147,8 @@ class SessionBase : public Session, public std::enable_shared_from_this<SessionB
     };
 
     void enqueue(Queued queued);
+    // Starts the write of the messages at the front of the queue.
+    void write_front();
     void drop_queue() noexcept;
     void go_down() noexcept;
 
@@ -153,7 +161,8 @@ class SessionBase : public Session, public std::enable_shared_from_this<SessionB
     // Strand only.
     Slot slot_;
     std::deque<Queued> write_queue_;
-    bool writing_ = false;
+    std::size_t writing_ = 0;  // messages at the front of write_queue_ being written
+    std::vector<const util::Bytes*> write_batch_;
 };
 
 }  // namespace peerchain::net::transport::detail

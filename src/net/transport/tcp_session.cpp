@@ -56,22 +56,17 @@ void TcpSession::start(std::optional<FramePrefix> first_prefix) {
             if (!self->open()) return;
             self->last_read_ = std::chrono::steady_clock::now();
             self->arm_idle_timer();
-            if (!first_prefix) return self->read_prefix();
-            self->read_prefix_ = *first_prefix;
-            self->prefix_filled_ = kFramePrefixSize;
-            self->begin_message();
+            self->read_buffer_ = std::make_unique<std::uint8_t[]>(kReadBufferSize);
+            if (first_prefix) {
+                std::copy(first_prefix->begin(), first_prefix->end(), self->read_buffer_.get());
+                self->read_end_ = kFramePrefixSize;
+            }
+            self->consume();
         });
     });
 }
 
-void TcpSession::start_reading() { read_prefix(); }
-
-void TcpSession::read_prefix() {
-    prefix_filled_ = 0;
-    socket_.async_read_some(
-        net::buffer(read_prefix_),
-        boost::beast::bind_front_handler(&TcpSession::on_prefix, self<TcpSession>()));
-}
+void TcpSession::start_reading() { consume(); }
 
 bool TcpSession::read_done(boost::system::error_code ec, std::size_t bytes) {
     if (phase_ == Phase::kDown) return false;
@@ -84,32 +79,56 @@ bool TcpSession::read_done(boost::system::error_code ec, std::size_t bytes) {
     return true;
 }
 
-void TcpSession::on_prefix(boost::system::error_code ec, std::size_t bytes) {
-    guarded("on_read", [&] {
-        if (!read_done(ec, bytes)) return;
-        prefix_filled_ += bytes;
-        if (prefix_filled_ < kFramePrefixSize) {
-            socket_.async_read_some(
-                net::buffer(read_prefix_.data() + prefix_filled_,
-                            kFramePrefixSize - prefix_filled_),
-                boost::beast::bind_front_handler(&TcpSession::on_prefix, self<TcpSession>()));
-            return;
+void TcpSession::consume() {
+    const std::uint8_t* buffer = read_buffer_.get();
+    while (read_end_ - read_begin_ >= kFramePrefixSize) {
+        FramePrefix prefix;
+        std::copy_n(buffer + read_begin_, kFramePrefixSize, prefix.begin());
+        const auto length = frame_length(prefix);
+        // Checked before a byte of the message is allocated or read.
+        if (auto refused = check_frame_length(length, state_->limits().max_message_size)) {
+            return start_close(CloseCode::kUnacceptable, std::move(*refused));
         }
-        begin_message();
-    });
+        const std::size_t have = read_end_ - read_begin_ - kFramePrefixSize;
+        const std::uint8_t* first = buffer + read_begin_ + kFramePrefixSize;
+        if (have < length && length > kReadBufferSize - kFramePrefixSize) {
+            // It cannot fit the buffer: what came of it moves to its own, which the rest
+            // is read into.
+            message_length_ = length;
+            message_ = util::Bytes();
+            grow_message();
+            std::copy_n(first, have, message_.begin());
+            message_filled_ = have;
+            read_begin_ = read_end_ = 0;
+            return read_message();
+        }
+        if (have < length) break;
+        util::Bytes payload(first, first + length);
+        read_begin_ += kFramePrefixSize + length;
+        if (!deliver(std::move(payload))) return;
+    }
+    read_chunk();
 }
 
-void TcpSession::begin_message() {
-    const auto length = frame_length(read_prefix_);
-    // Checked before a byte of the message is allocated or read.
-    if (auto refused = check_frame_length(length, state_->limits().max_message_size)) {
-        return start_close(CloseCode::kUnacceptable, std::move(*refused));
+void TcpSession::read_chunk() {
+    // What is left of a message moves to the front, so that the rest fits behind it.
+    if (read_begin_ > 0) {
+        std::copy(read_buffer_.get() + read_begin_, read_buffer_.get() + read_end_,
+                  read_buffer_.get());
+        read_end_ -= read_begin_;
+        read_begin_ = 0;
     }
-    message_length_ = length;
-    message_ = util::Bytes();
-    message_filled_ = 0;
-    grow_message();
-    read_message();
+    socket_.async_read_some(
+        net::buffer(read_buffer_.get() + read_end_, kReadBufferSize - read_end_),
+        boost::beast::bind_front_handler(&TcpSession::on_chunk, self<TcpSession>()));
+}
+
+void TcpSession::on_chunk(boost::system::error_code ec, std::size_t bytes) {
+    guarded("on_read", [&] {
+        if (!read_done(ec, bytes)) return;
+        read_end_ += bytes;
+        consume();
+    });
 }
 
 void TcpSession::grow_message() {
@@ -137,18 +156,25 @@ void TcpSession::on_message_bytes(boost::system::error_code ec, std::size_t byte
         }
         util::Bytes payload = std::move(message_);
         message_ = util::Bytes();
-        if (deliver(std::move(payload))) read_prefix();
+        if (deliver(std::move(payload))) consume();
     });
 }
 
-void TcpSession::write_message(const util::Bytes& payload) {
+void TcpSession::write_messages(std::span<const util::Bytes* const> payloads) {
     // SessionBase::send refuses empty and oversized messages, and Limits::validate keeps
-    // max_message_size far below 2^32, so the length fits its prefix.
-    write_prefix_ = frame_prefix(static_cast<std::uint32_t>(payload.size()));
-    // One gather write: the prefix and the payload go out without being copied together.
-    const std::array<net::const_buffer, 2> buffers{net::buffer(write_prefix_),
-                                                   net::buffer(payload.data(), payload.size())};
-    net::async_write(socket_, buffers,
+    // max_message_size far below 2^32, so each length fits its prefix.
+    write_prefixes_.clear();
+    for (const util::Bytes* payload : payloads) {
+        write_prefixes_.push_back(frame_prefix(static_cast<std::uint32_t>(payload->size())));
+    }
+    // One gather write: the prefixes and the payloads go out without being copied
+    // together, as many messages as are queued (up to kMaxWriteBatch) in one system call.
+    write_buffers_.clear();
+    for (std::size_t i = 0; i < payloads.size(); ++i) {
+        write_buffers_.push_back(net::buffer(write_prefixes_[i]));
+        write_buffers_.push_back(net::buffer(payloads[i]->data(), payloads[i]->size()));
+    }
+    net::async_write(socket_, write_buffers_,
                      boost::beast::bind_front_handler(&TcpSession::on_write, self<TcpSession>()));
 }
 

@@ -5,10 +5,13 @@
 //                                                ; 1 <= length <= Limits::max_message_size
 //
 // The length is checked before anything is allocated for the message; 0 or over the cap
-// closes the session. There is no upgrade: an outbound session opens when the connect
-// completes, an inbound one when the listener has read the first length prefix.
-// TCP has no keep-alive frames: Limits::idle_timeout is a timer that any byte received
-// pushes back, and the P2P ping (every 30 s) keeps an honest link alive. TCP has no close
+// closes the session. Bytes are read in chunks of up to kReadBufferSize, so that one
+// system call takes many small messages (during a sync, a block is a few hundred bytes);
+// a message larger than what the chunk holds is read straight into its own buffer. Queued
+// messages go out up to kMaxWriteBatch at a time in one gather write. There is no upgrade: an
+// outbound session opens when the connect completes, an inbound one when the listener has read the
+// first length prefix. TCP has no keep-alive frames: Limits::idle_timeout is a timer that any byte
+// received pushes back, and the P2P ping (every 30 s) keeps an honest link alive. TCP has no close
 // frame either: close(reason) shuts the socket down at once, dropping unsent messages,
 // and the reason goes to the handler and the log only.
 //
@@ -22,13 +25,18 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "net/transport/session_base.hpp"
 
 namespace peerchain::net::transport::detail {
 
 inline constexpr std::size_t kFramePrefixSize = 4;
+inline constexpr std::size_t kReadBufferSize = 64 * 1024;
+// 2 buffers a message, and Asio gives one writev at most 64.
+inline constexpr std::size_t kMaxWriteBatch = 32;
 using FramePrefix = std::array<std::uint8_t, kFramePrefixSize>;
 
 std::uint32_t frame_length(const FramePrefix& prefix) noexcept;
@@ -50,14 +58,17 @@ class TcpSession final : public SessionBase {
     void start(std::optional<FramePrefix> first_prefix);
 
   private:
-    void write_message(const util::Bytes& payload) override;
+    void write_messages(std::span<const util::Bytes* const> payloads) override;
+    std::size_t max_write_batch() const noexcept override { return kMaxWriteBatch; }
     void start_reading() override;
     void close_link(CloseCode code) override;
     void close_socket() noexcept override;
 
-    void read_prefix();
-    void on_prefix(boost::system::error_code ec, std::size_t bytes);
-    void begin_message();
+    // Delivers every whole message in the read buffer, then reads more (into the buffer,
+    // or into message_ for a message larger than the buffer holds).
+    void consume();
+    void read_chunk();
+    void on_chunk(boost::system::error_code ec, std::size_t bytes);
     void grow_message();
     void read_message();
     void on_message_bytes(boost::system::error_code ec, std::size_t bytes);
@@ -71,13 +82,18 @@ class TcpSession final : public SessionBase {
 
     // Strand only.
     std::chrono::steady_clock::time_point last_read_;
-    FramePrefix read_prefix_{};
-    std::size_t prefix_filled_ = 0;
-    // The message being read goes straight into message_, which on_message then takes.
+    // Bytes read and not yet consumed are read_buffer_[read_begin_, read_end_).
+    std::unique_ptr<std::uint8_t[]> read_buffer_;
+    std::size_t read_begin_ = 0;
+    std::size_t read_end_ = 0;
+    // A message larger than the buffer goes straight into message_, which on_message then
+    // takes.
     util::Bytes message_;
     std::size_t message_filled_ = 0;
     std::uint32_t message_length_ = 0;
-    FramePrefix write_prefix_{};  // of the message being written
+    // Of the messages being written: their prefixes, and the prefix and payload of each.
+    std::vector<FramePrefix> write_prefixes_;
+    std::vector<boost::asio::const_buffer> write_buffers_;
 };
 
 }  // namespace peerchain::net::transport::detail

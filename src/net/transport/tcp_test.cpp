@@ -3,6 +3,7 @@
 // as a failed wait, never as a hang.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -194,6 +195,69 @@ TEST_F(TransportTest, TcpFramesAreLittleEndianLengthThenMessage) {
     EXPECT_EQ(peer.read(7), (util::Bytes{3, 0, 0, 0, 'a', 'b', 'c'}));
     EXPECT_EQ(peer.read(4), (util::Bytes{0x2c, 0x01, 0, 0}));
     EXPECT_EQ(peer.read(300), big);
+}
+
+// Many frames in one write, frames cut across writes at odd places, frames around the read
+// buffer's size: each arrives whole, in order. And many messages sent at once arrive in
+// order (they go out several to a write).
+TEST_F(TransportTest, TcpManyFramesInOneReadAndFramesAcrossReads) {
+    Limits limits;
+    limits.max_message_size = 1024 * 1024;
+    Recorder server_events;
+    auto server = make_server(server_events, limits);
+    RawPeer peer(server->listen_port());
+    std::vector<util::Bytes> sent;
+    const std::vector<std::size_t> sizes{1,      5, 300,       65'531,  65'532, 65'533, 2,
+                                         70'000, 3, 64 * 1024, 200'000, 7,      1,      300'000};
+    util::Bytes stream;
+    for (int round = 0; round < 3; ++round) {
+        for (std::size_t i = 0; i < sizes.size(); ++i) {
+            util::Bytes m(sizes[i]);
+            for (std::size_t k = 0; k < m.size(); ++k) {
+                m[k] = static_cast<std::uint8_t>(round * 31 + i * 7 + k);
+            }
+            auto prefix = prefix_of(static_cast<std::uint32_t>(m.size()));
+            stream.insert(stream.end(), prefix.begin(), prefix.end());
+            stream.insert(stream.end(), m.begin(), m.end());
+            sent.push_back(std::move(m));
+        }
+    }
+    // 500 tiny frames in one go, then the rest in pieces of odd sizes.
+    for (int i = 0; i < 500; ++i) {
+        const util::Bytes m{static_cast<std::uint8_t>(i), static_cast<std::uint8_t>(i >> 8)};
+        auto prefix = prefix_of(2);
+        stream.insert(stream.end(), prefix.begin(), prefix.end());
+        stream.insert(stream.end(), m.begin(), m.end());
+        sent.push_back(m);
+    }
+    std::size_t at = 0;
+    const std::vector<std::size_t> pieces{3, 1, 65'536, 9, 100'003, 2, 131'072};
+    for (std::size_t p = 0; at < stream.size(); ++p) {
+        const std::size_t n = std::min(pieces[p % pieces.size()], stream.size() - at);
+        peer.write(util::Bytes(stream.begin() + static_cast<std::ptrdiff_t>(at),
+                               stream.begin() + static_cast<std::ptrdiff_t>(at + n)));
+        at += n;
+    }
+    ASSERT_TRUE(server_events.wait_messages(sent.size()));
+    const auto got = server_events.messages();
+    ASSERT_EQ(got.size(), sent.size());
+    for (std::size_t i = 0; i < sent.size(); ++i) {
+        ASSERT_EQ(got[i].second, sent[i]) << "message " << i;
+        EXPECT_EQ(got[i].second.capacity(), sent[i].size()) << "message " << i;
+    }
+
+    // The other way: 1,000 messages queued at once reach the peer whole and in order.
+    const auto session = server_events.opened().at(0);
+    util::Bytes expected;
+    for (int i = 0; i < 1000; ++i) {
+        util::Bytes m(1 + i % 300, static_cast<std::uint8_t>(i));
+        auto prefix = prefix_of(static_cast<std::uint32_t>(m.size()));
+        expected.insert(expected.end(), prefix.begin(), prefix.end());
+        expected.insert(expected.end(), m.begin(), m.end());
+        ASSERT_TRUE(session->send(std::make_shared<const util::Bytes>(std::move(m))));
+    }
+    EXPECT_EQ(peer.read(expected.size()), expected);
+    EXPECT_TRUE(eventually([&] { return session->queued_bytes() == 0; }));
 }
 
 TEST_F(TransportTest, TcpLengthOverTheCapClosesBeforeThePayload) {

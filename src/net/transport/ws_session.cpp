@@ -125,7 +125,9 @@ void WsSession::on_read(beast::error_code ec, std::size_t /*bytes*/) {
     });
 }
 
-void WsSession::write_message(const util::Bytes& payload) {
+void WsSession::write_messages(std::span<const util::Bytes* const> payloads) {
+    // One message a write (max_write_batch() is 1): Beast frames and writes each alone.
+    const util::Bytes& payload = *payloads.front();
     ws_.async_write(net::buffer(payload.data(), payload.size()),
                     beast::bind_front_handler(&WsSession::on_write, self<WsSession>()));
 }

@@ -33,7 +33,7 @@ class WsSession final : public SessionBase {
     void start_client(std::string host_header, std::string target);
 
   private:
-    void write_message(const util::Bytes& payload) override;
+    void write_messages(std::span<const util::Bytes* const> payloads) override;
     void start_reading() override;
     void close_link(CloseCode code) override;
     void close_socket() noexcept override;
