@@ -98,6 +98,14 @@ EventHub::EventHub(const util::Clock& clock, EventHubOptions options)
 
 std::uint64_t EventHub::publish(EventType type, const boost::json::object& data,
                                 std::vector<std::string> addresses) {
+    // "{...}" without its braces.
+    const std::string text = to_json_text(data);
+    return publish_fields(type, std::string_view(text).substr(1, text.size() - 2),
+                          std::move(addresses));
+}
+
+std::uint64_t EventHub::publish_fields(EventType type, std::string_view fields,
+                                       std::vector<std::string> addresses) {
     // One publisher at a time takes the next number and renders the frame outside the
     // ring's lock: readers wait only for the store itself, and nobody sees a half-written
     // frame.
@@ -112,19 +120,24 @@ std::uint64_t EventHub::publish(EventType type, const boost::json::object& data,
     event->seq = seq;
     event->type = type;
     event->addresses = std::move(addresses);
-    boost::json::object full;
-    full.reserve(data.size() + 2);
-    full["seq"] = seq;
-    full["type"] = event_type_name(type);
-    for (const auto& field : data) full[field.key()] = field.value();
-    event->frame.reserve(192);
-    event->frame += "id: ";
-    event->frame += std::to_string(seq);
-    event->frame += "\nevent: ";
-    event->frame += event_type_name(type);
-    event->frame += "\ndata: ";
-    event->frame += to_json_text(full);
-    event->frame += "\n\n";
+    const std::string number = std::to_string(seq);
+    const std::string_view name = event_type_name(type);
+    std::string& frame = event->frame;
+    frame.reserve(48 + 2 * number.size() + 2 * name.size() + fields.size());
+    frame += "id: ";
+    frame += number;
+    frame += "\nevent: ";
+    frame += name;
+    frame += "\ndata: {\"seq\":";
+    frame += number;
+    frame += ",\"type\":\"";
+    frame += name;
+    frame += '"';
+    if (!fields.empty()) {
+        frame += ',';
+        frame += fields;
+    }
+    frame += "}\n\n";
     std::unordered_map<std::uint64_t, Waiter> woken;
     {
         util::LockGuard lock(mutex_);

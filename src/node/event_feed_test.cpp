@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "api/json_text.hpp"
 #include "core/address.hpp"
 #include "util/clock.hpp"
 
@@ -61,6 +62,42 @@ TEST_F(EventFeedTest, AConnectedBlockGivesBlockThenTxConfirmed) {
     EXPECT_EQ(c.at("blockHash"), json::value(block->hash().to_hex()));
     EXPECT_EQ(c.at("addresses").as_array().at(0),
               json::value(core::encode_address(alice, params_)));
+}
+
+// Block events are rendered as text, not built as JSON objects: each frame's data is
+// exactly what the JSON writer of every other event writes, addresses and all.
+TEST_F(EventFeedTest, BlockEventsRenderAsTheJsonWriterWould) {
+    core::XOnlyKey alice{};
+    alice[0] = 1;
+    core::XOnlyKey bob{};
+    bob[0] = 2;
+    auto block = std::make_shared<core::Block>();
+    block->header.time = 99;
+    block->txs.push_back(core::make_coinbase(7, 5000, alice, {}));
+    core::Transaction pays_two;
+    pays_two.inputs.emplace_back();
+    pays_two.outputs = {core::TxOut{10, bob}, core::TxOut{20, alice}, core::TxOut{30, bob}};
+    block->txs.push_back(pays_two);
+    chain::ChainEvent e;
+    e.kind = chain::ChainEvent::Kind::kBlockConnected;
+    e.hash = block->hash();
+    e.height = 7;
+    e.block = block;
+    feed_.convert(e);
+    const auto read = hub_.read_after(0, 100);
+    ASSERT_EQ(read.events.size(), 3u);
+    for (const auto& event : read.events) {
+        const auto& frame = event->frame;
+        const auto at = frame.find("data: ") + 6;
+        ASSERT_TRUE(frame.ends_with("}\n\n")) << frame;
+        const std::string text = frame.substr(at, frame.size() - at - 2);
+        EXPECT_EQ(text, api::to_json_text(json::parse(text))) << text;
+    }
+    const auto two = data(2).at("addresses").as_array();
+    ASSERT_EQ(two.size(), 2u);
+    EXPECT_EQ(two.at(0), json::value(core::encode_address(bob, params_)));
+    EXPECT_EQ(two.at(1), json::value(core::encode_address(alice, params_)));
+    EXPECT_EQ(read.events[2]->addresses.size(), 2u);
 }
 
 TEST_F(EventFeedTest, AReorgTipChangeGivesReorgAndGrowthGivesNothing) {
