@@ -56,6 +56,8 @@ class BlockDownloader {
     const Config& config_;
     // Every block requested and not yet received, and from whom (one peer per block).
     std::unordered_map<core::Uint256, PeerId, core::Uint256Hasher> in_flight_;
+    // request()'s scratch: the blocks of the window it walks, lowest first.
+    std::vector<const chain::BlockIndex*> path_;
 };
 
 }  // namespace peerchain::net::peer_manager
