@@ -661,6 +661,14 @@ std::size_t ConnMan::queued_bytes(peer_manager::PeerId id) const {
     return s ? s->queued_bytes() : 0;
 }
 
+void ConnMan::notify_when_drained(peer_manager::PeerId id, std::size_t below) {
+    if (auto s = session(id)) {
+        s->when_drained(below, [this, id] {
+            executor_.post([this, id] { peers_.load()->on_send_drained(id); });
+        });
+    }
+}
+
 void ConnMan::peer_ready(peer_manager::PeerId id, std::uint16_t listen_port) {
     std::optional<addrman::NetAddress> good;
     std::optional<addrman::NetAddress> heard;

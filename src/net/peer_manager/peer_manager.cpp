@@ -85,6 +85,9 @@ class PeerManager::Impl final : public PeerContext {
     const core::Params& params() const { return params_; }
     void on_peer_disconnected(PeerId id, const std::string& reason);
     void on_tick();
+    void on_send_drained(PeerId id) {
+        if (Peer* peer = find(id); peer != nullptr && !peer->disconnecting) serve(*peer);
+    }
     void on_tip_changed(const BlockIndex* new_tip, const BlockIndex* old_tip,
                         const BlockIndex* fork);
     void on_block_connected(const core::Block& block, std::uint32_t height) {
@@ -627,6 +630,15 @@ void PeerManager::Impl::serve(Peer& peer) {
         relay_.maybe_request_mempool(peer);
     }
     if (!not_found.items.empty()) send(peer, not_found);
+    // Held back by a full link, not by the tick's budget: go on once it has read half of
+    // its backlog (a sync asks for blocks only as it receives them, so waiting for the
+    // tick would leave both sides idle for up to a second).
+    const bool waiting = !peer.serve_queue.empty() || !peer.tx_serve_queue.empty() ||
+                         peer.deferred_getheaders.has_value();
+    if (waiting && !peer.disconnecting &&
+        sender_.queued_bytes(peer.id) > config_.max_send_backlog) {
+        sender_.notify_when_drained(peer.id, config_.max_send_backlog / 2);
+    }
 }
 
 void PeerManager::Impl::handle(Peer& peer, const wire::NotFoundMessage& m) {
@@ -720,6 +732,11 @@ void PeerManager::on_peer_disconnected(PeerId peer, const std::string& reason) {
 }
 void PeerManager::set_listen_port(std::uint16_t port) { impl_->set_listen_port(port); }
 void PeerManager::set_observer(PeerObserver* observer) { impl_->set_observer(observer); }
+void PeerManager::on_send_drained(PeerId peer) {
+    guarded("drained", [&] { impl_->on_send_drained(peer); });
+    guarded("drained", [&] { impl_->finish_event(); });
+}
+
 void PeerManager::on_tick() {
     guarded("tick", [&] { impl_->on_tick(); });
     guarded("tick", [&] { impl_->finish_event(); });

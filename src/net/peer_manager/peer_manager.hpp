@@ -225,6 +225,9 @@ class PeerManager final : public chain::ChainObserver {
     // The link is gone (after our disconnect or the peer's). `reason` is for the log.
     // Its requested blocks go to other peers.
     void on_peer_disconnected(PeerId peer, const std::string& reason = {});
+    // The peer's link has read what held its serving back (PeerSender::notify_when_drained):
+    // serving goes on. Unknown ids are ignored.
+    void on_send_drained(PeerId peer);
     // About once a second: timeouts, pings, stalled downloads, deferred block serving.
     // Reads the clock given to the constructor.
     void on_tick();

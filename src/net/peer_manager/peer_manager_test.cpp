@@ -384,9 +384,15 @@ TEST_F(PeerManagerTest, APeerThatDoesNotReadIsServedWhenItHasReadNotDropped) {
     // Others are served meanwhile.
     feed(other, wire::GetHeadersMessage{{regtest().genesis_hash}, {}});
     EXPECT_EQ(drain_of<wire::HeadersMessage>(other).size(), 1u);
-    // It reads: the newest getheaders is answered, then the block.
+    // It asked to hear when the link has read half of its backlog...
+    ASSERT_EQ(sender_.drain_wished.count(slow), 1u);
+    EXPECT_EQ(sender_.drain_wished[slow], Config{}.max_send_backlog / 2);
+    EXPECT_EQ(sender_.drain_wished.count(other), 0u);
+    // ...and when it has, serving goes on at once, not at the next tick: the newest
+    // getheaders is answered, then the block.
     sender_.backlog[slow] = 0;
-    pm_->on_tick();
+    pm_->on_send_drained(slow);
+    pm_->on_send_drained(12345);  // a peer that is gone: nothing happens
     auto sent = drain(slow);
     std::vector<wire::HeadersMessage> headers;
     std::size_t blocks = 0;

@@ -40,6 +40,11 @@ class RecordingSender final : public PeerSender {
     std::map<PeerId, std::string> disconnected;
     // What each peer's link holds unread, as the test says.
     std::map<PeerId, std::size_t> backlog;
+    // The last drain wish for each peer (notify_when_drained's `below`).
+    std::map<PeerId, std::size_t> drain_wished;
+    void notify_when_drained(PeerId peer, std::size_t below) override {
+        drain_wished[peer] = below;
+    }
 };
 
 // Blocks built outside any Chainstate: a chain of `n` on `parent` (at `parent_height`).

@@ -60,6 +60,11 @@ class PeerSender {
     // serving a peer with a large backlog (a slow link), instead of letting the queue grow
     // until the link is closed as too slow. 0 when unknown.
     virtual std::size_t queued_bytes(PeerId /*peer*/) const { return 0; }
+    // Asks for PeerManager::on_send_drained(peer), on the chain executor, once the peer's
+    // backlog has fallen to `below` bytes or less: serving paused for a slow link goes on
+    // as soon as the link has read, not at the next tick. One wish per peer; a later one
+    // replaces it. An owner whose backlog is always 0 need not do anything.
+    virtual void notify_when_drained(PeerId /*peer*/, std::size_t /*below*/) {}
 
     // The handshake with `peer` completed; it listens on `listen_port` (0: it does not).
     // The connection owner learns which dials succeeded and where inbound peers listen.

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -84,6 +85,12 @@ class Session {
     // What is queued to go out and not yet written, counted as held_bytes(): how far the
     // peer is behind in reading what we send.
     virtual std::size_t queued_bytes() const noexcept = 0;
+
+    // Calls `callback` once, on the session's strand, when queued_bytes() has fallen to
+    // `below` or less (soon, if it is already): a sender that paused for a slow reader
+    // learns when to go on. A later call replaces a wish that has not fired; none fires
+    // once the session is down.
+    virtual void when_drained(std::size_t below, std::function<void()> callback) = 0;
 
   protected:
     Session(SessionId id, Direction direction, Scheme transport, std::string remote_address,

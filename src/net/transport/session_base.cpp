@@ -125,6 +125,28 @@ void SessionBase::enqueue(Queued queued) {
     if (writing_ == 0) write_front();
 }
 
+void SessionBase::when_drained(std::size_t below, std::function<void()> callback) {
+    net::post(executor_, [self = shared_from_this(), below, cb = std::move(callback)]() mutable {
+        self->guarded("when_drained", [&] {
+            if (self->phase_ == Phase::kDown) return;
+            self->drained_below_ = below;
+            self->on_drained_ = std::move(cb);
+            self->check_drained();
+        });
+    });
+}
+
+void SessionBase::check_drained() noexcept {
+    if (!on_drained_ || queued_bytes_.load() > drained_below_) return;
+    auto callback = std::move(on_drained_);
+    on_drained_ = nullptr;
+    try {
+        callback();
+    } catch (const std::exception& e) {
+        spdlog::error("p2p session {}: drain callback threw: {}", id(), e.what());
+    }
+}
+
 void SessionBase::write_front() {
     writing_ = std::min(write_queue_.size(), std::max<std::size_t>(1, max_write_batch()));
     write_batch_.clear();
@@ -143,6 +165,7 @@ void SessionBase::on_write(boost::system::error_code ec, std::size_t /*bytes*/) 
         if (phase_ == Phase::kDown) return;
         if (ec) return hard_close("write failed: " + describe(ec));
         if (phase_ == Phase::kOpen && !write_queue_.empty()) write_front();
+        check_drained();
     });
 }
 
@@ -218,6 +241,7 @@ void SessionBase::hard_close(std::string reason) noexcept {
 
 void SessionBase::go_down() noexcept {
     phase_ = Phase::kDown;
+    on_drained_ = nullptr;
     drop_queue();
     slot_.release();
     if (opened_.load()) {

@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -50,6 +51,7 @@ class SessionBase : public Session, public std::enable_shared_from_this<SessionB
     void abort(std::string reason) final;
     bool is_open() const noexcept final;
     std::size_t queued_bytes() const noexcept final { return queued_bytes_.load(); }
+    void when_drained(std::size_t below, std::function<void()> callback) final;
 
     // For TransportState::stop(): close as "going away" without notifying the handler, and
     // take over the duty of calling on_close (true when the session had on_open and nobody
@@ -147,6 +149,8 @@ class SessionBase : public Session, public std::enable_shared_from_this<SessionB
     };
 
     void enqueue(Queued queued);
+    // Calls the drain wish when the queue is down to its level.
+    void check_drained() noexcept;
     // Starts the write of the messages at the front of the queue.
     void write_front();
     void drop_queue() noexcept;
@@ -163,6 +167,8 @@ class SessionBase : public Session, public std::enable_shared_from_this<SessionB
     std::deque<Queued> write_queue_;
     std::size_t writing_ = 0;  // messages at the front of write_queue_ being written
     std::vector<const util::Bytes*> write_batch_;
+    std::size_t drained_below_ = 0;
+    std::function<void()> on_drained_;  // empty: no wish
 };
 
 }  // namespace peerchain::net::transport::detail

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -14,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "net/transport/test_support.hpp"
@@ -413,6 +415,42 @@ TEST_F(TransportTest, TcpSlowReaderIsClosedWhenSendQueueFills) {
     const auto session = server_events.opened().at(0);
 
     expect_closed_when_queue_fills(server_events, limits, session);
+}
+
+// A sender that paused for a slow reader hears when the reader has caught up: the wish
+// fires once the queue is down to its level, not before, and once.
+TEST_F(TransportTest, WhenDrainedFiresOnceTheReaderHasCaughtUp) {
+    Limits limits;
+    limits.max_message_size = 1024 * 1024;
+    limits.max_send_queue_bytes = 64 * 1024 * 1024;
+    Recorder server_events;
+    auto server = make_server(server_events, limits);
+    RawPeer peer(server->listen_port());
+    peer.write(frame_of("hello"));
+    ASSERT_TRUE(server_events.wait_opened(1));
+    const auto session = server_events.opened().at(0);
+
+    // Already below: fires soon.
+    std::atomic<int> fired{0};
+    session->when_drained(1u << 30, [&] { ++fired; });
+    EXPECT_TRUE(eventually([&] { return fired.load() == 1; }));
+
+    // 16 MiB the peer does not read: far more than the kernel's buffers take.
+    const auto chunk = std::make_shared<const util::Bytes>(512 * 1024, 0x5a);
+    for (int i = 0; i < 32; ++i) ASSERT_TRUE(session->send(chunk));
+    EXPECT_TRUE(eventually([&] { return session->queued_bytes() > 4u * 1024 * 1024; }));
+    std::atomic<int> drained{0};
+    session->when_drained(1024 * 1024, [&] { ++drained; });
+    std::this_thread::sleep_for(200ms);
+    EXPECT_EQ(drained.load(), 0) << "fired while " << session->queued_bytes() << " bytes wait";
+    // The peer reads everything: the wish fires, once.
+    const std::size_t frame = std::size_t{4} + chunk->size();
+    ASSERT_TRUE(peer.read(32 * frame, 30s));
+    EXPECT_TRUE(eventually([&] { return drained.load() == 1; }));
+    EXPECT_LE(session->queued_bytes(), 1024u * 1024);
+    std::this_thread::sleep_for(50ms);
+    EXPECT_EQ(drained.load(), 1);
+    EXPECT_EQ(fired.load(), 1);
 }
 
 TEST_F(TransportTest, TcpSendQueueCountsTheOverheadOfEachMessage) {
