@@ -150,6 +150,7 @@ struct World {
         db = std::move(*opened);
         chain::ChainstateOptions chain_options;
         chain_options.script_threads = 1;
+        chain_options.blocks_dir = dir / "blocks";
         auto c = chain::Chainstate::open(*db, core::params(core::Network::kRegtest), clock, nullptr,
                                          chain_options);
         NODE_ASSERT(c.has_value());

@@ -191,7 +191,8 @@ class World {
     void build_clean_copy() {
         auto db = store::open_leveldb(clean_dir(), db_options());
         NODE_ASSERT(db.has_value());
-        auto c = chain::Chainstate::open(**db, regtest(), clock_, nullptr, chain_options());
+        auto c =
+            chain::Chainstate::open(**db, regtest(), clock_, nullptr, chain_options(clean_dir()));
         NODE_ASSERT(c.has_value());
         auto& chain = **c;
         for (std::uint32_t h = 1; h <= kChainBlocks; ++h) {
@@ -203,9 +204,11 @@ class World {
         NODE_ASSERT(chain.flush().has_value());
     }
 
-    static chain::ChainstateOptions chain_options() {
+    // The block files go inside the store's directory, so that copying it copies them.
+    static chain::ChainstateOptions chain_options(const std::filesystem::path& db_dir) {
         chain::ChainstateOptions o;
         o.script_threads = 1;
+        o.blocks_dir = db_dir / "blocks";
         return o;
     }
 
@@ -215,7 +218,7 @@ class World {
         auto db = store::open_leveldb(work_dir(), db_options());
         NODE_ASSERT(db.has_value());
         db_ = std::move(*db);
-        auto c = chain::Chainstate::open(*db_, regtest(), clock_, &bus_, chain_options());
+        auto c = chain::Chainstate::open(*db_, regtest(), clock_, &bus_, chain_options(work_dir()));
         NODE_ASSERT(c.has_value());
         chain_ = std::move(*c);
         NODE_ASSERT(chain_->tip()->height == kChainBlocks);
