@@ -144,6 +144,8 @@ void SessionBase::check_drained() noexcept {
         callback();
     } catch (const std::exception& e) {
         spdlog::error("p2p session {}: drain callback threw: {}", id(), e.what());
+    } catch (...) {
+        spdlog::error("p2p session {}: drain callback threw", id());
     }
 }
 
