@@ -28,9 +28,11 @@
 // calls its indexes (TxIndex, AddressIndex) through the Index interface (index.hpp) and
 // answers their queries by delegating to them.
 //
-// Storage layout: one LevelDB database, one key prefix per kind ('i' block index, 'b'
-// blocks, 'u' undo, 'c' coins, 'm' meta, 't' transactions, 'a' address history, 'o'
-// address coins). The grammars are in storage_format.hpp and docs/STORAGE.md.
+// Storage layout: one LevelDB database, one key prefix per kind ('i' block index, 'u'
+// undo, 'c' coins, 'm' meta, 't' transactions, 'a' address history, 'o' address coins;
+// 'b' the bodies an older format stored), and the block bodies in append-only files
+// (store/flat_files.hpp) in options.blocks_dir. The grammars are in storage_format.hpp
+// and docs/STORAGE.md.
 //
 // Thread-safety: every mutating call (process_header(s), process_block, flush, write_held,
 // invalidate) must come from one thread, the node's chain executor. Queries may come from
@@ -101,14 +103,15 @@ struct ChainStats {
 
 class Chainstate {
   public:
-    // Opens the chain in `db`: loads the header tree, writes the genesis block if the
-    // database is new, and rolls the coins forward to the best stored chain. Fails on a
-    // database of another network (genesis mismatch), a newer store format, or a read
-    // error. A store of format 1 (before the indexes, or last run without them) is upgraded
-    // first: the indexes of its coins tip chain are built from the stored blocks, undo data
-    // and coins (logged). Without indexes (options.indexes false) a store of format 2 is
-    // set back to format 1 instead. `db`,
-    // `params`, `clock` and `observer` (may be null) must outlive it.
+    // Opens the chain in `db` and the block files in options.blocks_dir: loads the header
+    // tree, writes the genesis block if the database is new, and rolls the coins forward to
+    // the best stored chain. Fails without a blocks directory, on a database of another
+    // network (genesis mismatch), a newer store format, or a read error. A store whose
+    // indexes are incomplete (format 1 or 3: before the indexes, or last run without them)
+    // has them built first from the stored blocks, undo data and coins (logged); one of
+    // format 2 is set to 4. Without indexes (options.indexes false) the store is set to
+    // format 3 instead (docs/STORAGE.md, "Formats"). `db`, `params`, `clock` and
+    // `observer` (may be null) must outlive it.
     static util::Result<std::unique_ptr<Chainstate>> open(store::Database& db,
                                                           const core::Params& params,
                                                           const util::Clock& clock,

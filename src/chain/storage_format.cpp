@@ -23,14 +23,8 @@ util::Bytes meta_key(std::string_view name) {
     return key;
 }
 
-void put_u32(std::uint8_t* at, std::uint32_t v) noexcept {
-    for (int i = 0; i < 4; ++i) at[i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
-
-std::uint32_t get_u32(const std::uint8_t* at) noexcept {
-    return std::uint32_t{at[0]} | (std::uint32_t{at[1]} << 8) | (std::uint32_t{at[2]} << 16) |
-           (std::uint32_t{at[3]} << 24);
-}
+using util::get_u32;
+using util::put_u32;
 
 void put_u32be(std::uint8_t* at, std::uint32_t v) noexcept {
     for (int i = 0; i < 4; ++i) at[i] = static_cast<std::uint8_t>(v >> (8 * (3 - i)));

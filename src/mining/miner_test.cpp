@@ -33,7 +33,6 @@ using NextBlockContext = chain::Chainstate::NextBlockContext;
 // the limit); the chain refuses a block that carries it, but none is ever found.
 constexpr std::uint32_t kHardBits = 0x1b00ffff;
 
-util::Bytes bytes(const std::string& s) { return util::Bytes(s.begin(), s.end()); }
 std::string text(const util::Bytes& b) { return std::string(b.begin(), b.end()); }
 
 template <typename Pred>
@@ -244,7 +243,9 @@ class MinerTest : public ::testing::Test {
         return options;
     }
 
-    CoinbaseSpec spec(const std::string& data) const { return CoinbaseSpec{key_, bytes(data)}; }
+    CoinbaseSpec spec(const std::string& data) const {
+        return CoinbaseSpec{key_, testutil::bytes_of_text(data)};
+    }
 
     core::BlockPtr block_at(std::uint32_t height) {
         const chain::BlockIndex* index = node_->chain().at_height(height);

@@ -17,12 +17,24 @@ namespace json = boost::json;
 
 class EventFeedTest : public ::testing::Test {
   protected:
-    // The data of held event `i` (0-based) and its type.
-    json::object data(std::size_t i) const {
+    // The JSON text after `data: ` of held event `i` (0-based), without the blank line.
+    std::string data_text(std::size_t i) const {
         const auto read = hub_.read_after(0, 100);
         const auto& frame = read.events.at(i)->frame;
-        const auto at = frame.find("data: ");
-        return json::parse(frame.substr(at + 6)).as_object();
+        const auto at = frame.find("data: ") + 6;
+        EXPECT_TRUE(frame.ends_with("}\n\n")) << frame;
+        return frame.substr(at, frame.size() - at - 2);
+    }
+    // The data of held event `i` and its type.
+    json::object data(std::size_t i) const { return json::parse(data_text(i)).as_object(); }
+    // Feeds the feed a connected `block` at `height`.
+    void connect(const std::shared_ptr<core::Block>& block, std::uint32_t height) {
+        chain::ChainEvent e;
+        e.kind = chain::ChainEvent::Kind::kBlockConnected;
+        e.hash = block->hash();
+        e.height = height;
+        e.block = block;
+        feed_.convert(e);
     }
     std::size_t held() const { return hub_.read_after(0, 100).events.size(); }
 
@@ -40,12 +52,7 @@ TEST_F(EventFeedTest, AConnectedBlockGivesBlockThenTxConfirmed) {
     block->header.time = 1234;
     block->header.prev_hash.data()[0] = 7;
     block->txs.push_back(core::make_coinbase(5, 5000, alice, {}));
-    chain::ChainEvent e;
-    e.kind = chain::ChainEvent::Kind::kBlockConnected;
-    e.hash = block->hash();
-    e.height = 5;
-    e.block = block;
-    feed_.convert(e);
+    connect(block, 5);
     ASSERT_EQ(held(), 2u);
     const auto b = data(0);
     EXPECT_EQ(b.at("type"), "block");
@@ -78,19 +85,11 @@ TEST_F(EventFeedTest, BlockEventsRenderAsTheJsonWriterWould) {
     pays_two.inputs.emplace_back();
     pays_two.outputs = {core::TxOut{10, bob}, core::TxOut{20, alice}, core::TxOut{30, bob}};
     block->txs.push_back(pays_two);
-    chain::ChainEvent e;
-    e.kind = chain::ChainEvent::Kind::kBlockConnected;
-    e.hash = block->hash();
-    e.height = 7;
-    e.block = block;
-    feed_.convert(e);
+    connect(block, 7);
     const auto read = hub_.read_after(0, 100);
     ASSERT_EQ(read.events.size(), 3u);
-    for (const auto& event : read.events) {
-        const auto& frame = event->frame;
-        const auto at = frame.find("data: ") + 6;
-        ASSERT_TRUE(frame.ends_with("}\n\n")) << frame;
-        const std::string text = frame.substr(at, frame.size() - at - 2);
+    for (std::size_t i = 0; i < read.events.size(); ++i) {
+        const std::string text = data_text(i);
         EXPECT_EQ(text, api::to_json_text(json::parse(text))) << text;
     }
     const auto two = data(2).at("addresses").as_array();

@@ -14,12 +14,8 @@
 namespace peerchain::store {
 namespace {
 
+using testutil::bytes_of_text;
 using testutil::TempDir;
-
-util::Bytes bytes(const std::string& s) {
-    const auto span = util::as_bytes(s);
-    return {span.begin(), span.end()};
-}
 
 std::unique_ptr<Database> open_ok(const std::filesystem::path& dir) {
     auto db = open_leveldb(dir, {});
@@ -28,14 +24,14 @@ std::unique_ptr<Database> open_ok(const std::filesystem::path& dir) {
 }
 
 std::string get_text(const Database& db, const std::string& key) {
-    auto value = db.get(bytes(key));
+    auto value = db.get(bytes_of_text(key));
     if (!value || !*value) return "<none>";
     return std::string((*value)->begin(), (*value)->end());
 }
 
 WriteBatch one_put(const std::string& key, const std::string& value) {
     WriteBatch b;
-    b.put(bytes(key), bytes(value));
+    b.put(bytes_of_text(key), bytes_of_text(value));
     return b;
 }
 
@@ -48,7 +44,7 @@ TEST(BackgroundWriter, WritesInQueueOrderAndWaitWrittenSeesThemAll) {
     // every batch must be there once wait_written returns.
     for (int i = 0; i < 500; ++i) {
         WriteBatch b = one_put("same", std::to_string(i));
-        b.put(bytes("k" + std::to_string(i)), bytes(std::to_string(i)));
+        b.put(bytes_of_text("k" + std::to_string(i)), bytes_of_text(std::to_string(i)));
         ASSERT_TRUE(writer.enqueue(std::move(b)));
     }
     ASSERT_TRUE(writer.wait_written());

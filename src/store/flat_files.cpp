@@ -22,15 +22,8 @@ util::Unexpected io_error(const std::string& what, int err) {
     return util::Unexpected(util::Errc::kIo, what + ": " + std::strerror(err));
 }
 
-void put_u32(std::uint8_t* out, std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) out[i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
-
-std::uint32_t get_u32(const std::uint8_t* in) {
-    std::uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v |= std::uint32_t{in[i]} << (8 * i);
-    return v;
-}
+using util::get_u32;
+using util::put_u32;
 
 // Writes all of `bytes` at `offset`, going on after short writes.
 bool write_all(int fd, const std::uint8_t* bytes, std::size_t size, off_t offset) {

@@ -85,7 +85,7 @@ class FlatFiles {
     // Makes every record appended so far durable (see above). kIo when a sync fails.
     util::Result<void> sync();
 
-    const std::filesystem::path& dir() const noexcept { return dir_; }
+    // Where the records of file number `file` are (for messages and tests).
     std::filesystem::path file_path(std::uint32_t file) const;
 
   private:

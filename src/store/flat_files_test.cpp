@@ -13,12 +13,8 @@
 namespace peerchain::store {
 namespace {
 
+using testutil::bytes_of_text;
 using testutil::TempDir;
-
-util::Bytes bytes(const std::string& s) {
-    const auto span = util::as_bytes(s);
-    return {span.begin(), span.end()};
-}
 
 std::unique_ptr<FlatFiles> open_ok(const std::filesystem::path& dir,
                                    FlatFiles::Options options = {}) {
@@ -39,7 +35,7 @@ TEST(FlatFiles, ReadsBackWhatWasAppendedAfterReopening) {
     {
         auto files = open_ok(dir.path() / "blocks");
         for (int i = 0; i < 50; ++i) {
-            auto pos = files->append(bytes("record " + std::to_string(i)));
+            auto pos = files->append(bytes_of_text("record " + std::to_string(i)));
             ASSERT_TRUE(pos) << pos.error().to_string();
             positions.push_back(*pos);
         }
@@ -50,7 +46,7 @@ TEST(FlatFiles, ReadsBackWhatWasAppendedAfterReopening) {
     for (int i = 0; i < 50; ++i)
         EXPECT_EQ(read_text(*files, positions[i]), "record " + std::to_string(i));
     // Appending goes on after the last record: nothing written before moves.
-    auto next = files->append(bytes("after reopening"));
+    auto next = files->append(bytes_of_text("after reopening"));
     ASSERT_TRUE(next);
     EXPECT_GT(next->offset, positions.back().offset);
     EXPECT_EQ(read_text(*files, *next), "after reopening");
@@ -65,7 +61,7 @@ TEST(FlatFiles, StartsANewFileWhenTheNextRecordWouldNotFit) {
     const std::string forty(40, 'x');
     std::vector<FlatPos> positions;
     for (int i = 0; i < 5; ++i) {
-        auto pos = files->append(bytes(forty + std::to_string(i)));
+        auto pos = files->append(bytes_of_text(forty + std::to_string(i)));
         ASSERT_TRUE(pos);
         positions.push_back(*pos);
     }
@@ -81,13 +77,13 @@ TEST(FlatFiles, StartsANewFileWhenTheNextRecordWouldNotFit) {
     for (int i = 0; i < 5; ++i)
         EXPECT_EQ(read_text(*files, positions[i]), forty + std::to_string(i));
     // A record larger than a file is refused; an empty one too.
-    EXPECT_EQ(files->append(bytes(std::string(93, 'y'))).error().code,
+    EXPECT_EQ(files->append(bytes_of_text(std::string(93, 'y'))).error().code,
               util::Errc::kInvalidArgument);
     EXPECT_EQ(files->append({}).error().code, util::Errc::kInvalidArgument);
     // Reopened, appending goes on in the last file.
     files.reset();
     files = open_ok(dir.path(), options);
-    auto pos = files->append(bytes("z"));
+    auto pos = files->append(bytes_of_text("z"));
     ASSERT_TRUE(pos);
     EXPECT_EQ(pos->file, 2u);
     EXPECT_EQ(read_text(*files, positions[3]), forty + "3");
@@ -96,8 +92,8 @@ TEST(FlatFiles, StartsANewFileWhenTheNextRecordWouldNotFit) {
 TEST(FlatFiles, APositionThatNamesNoRecordReadsAsCorruption) {
     TempDir dir;
     auto files = open_ok(dir.path());
-    auto a = files->append(bytes("first record"));
-    auto b = files->append(bytes("second"));
+    auto a = files->append(bytes_of_text("first record"));
+    auto b = files->append(bytes_of_text("second"));
     ASSERT_TRUE(a && b);
     // Inside a record, with a wrong size, past the end, in a file that is not there.
     EXPECT_EQ(read_text(*files, {a->file, a->offset + 2, a->size - 2}), "<corruption>");
@@ -114,8 +110,8 @@ TEST(FlatFiles, AFileCutShortByACrashLosesOnlyItsTail) {
     FlatPos cut;
     {
         auto files = open_ok(dir.path());
-        kept = *files->append(bytes("kept"));
-        cut = *files->append(bytes("cut in the middle"));
+        kept = *files->append(bytes_of_text("kept"));
+        cut = *files->append(bytes_of_text("cut in the middle"));
         ASSERT_TRUE(files->flush());
     }
     // A power loss that kept part of the last record, then garbage a torn write left.
@@ -127,7 +123,7 @@ TEST(FlatFiles, AFileCutShortByACrashLosesOnlyItsTail) {
     auto files = open_ok(dir.path());
     EXPECT_EQ(read_text(*files, kept), "kept");
     EXPECT_EQ(read_text(*files, cut), "<corruption>");
-    auto next = files->append(bytes("next"));
+    auto next = files->append(bytes_of_text("next"));
     ASSERT_TRUE(next);
     EXPECT_EQ(read_text(*files, *next), "next");
     EXPECT_EQ(read_text(*files, kept), "kept");
@@ -140,12 +136,12 @@ TEST(FlatFiles, RecordsAreWrittenByFlushAndReadFromMemoryBefore) {
     FlatPos lost;
     {
         auto files = open_ok(dir.path());
-        flushed = *files->append(bytes("flushed"));
+        flushed = *files->append(bytes_of_text("flushed"));
         EXPECT_FALSE(std::filesystem::exists(dir.path() / "blk00000.dat"));
         ASSERT_TRUE(files->flush());
         EXPECT_EQ(std::filesystem::file_size(dir.path() / "blk00000.dat"),
                   FlatFiles::kFrameSize + 7);
-        lost = *files->append(bytes("never flushed"));
+        lost = *files->append(bytes_of_text("never flushed"));
         EXPECT_EQ(read_text(*files, lost), "never flushed");
         EXPECT_EQ(read_text(*files, flushed), "flushed");
         // Gone with the process, as after a kill: nothing stored could name it yet.
@@ -153,11 +149,12 @@ TEST(FlatFiles, RecordsAreWrittenByFlushAndReadFromMemoryBefore) {
     auto files = open_ok(dir.path());
     EXPECT_EQ(read_text(*files, flushed), "flushed");
     EXPECT_EQ(read_text(*files, lost), "<corruption>");
-    auto next = files->append(bytes("next"));
+    auto next = files->append(bytes_of_text("next"));
     ASSERT_TRUE(next);
     EXPECT_EQ(next->offset, lost.offset);
     // A large batch of records is written without a flush being asked for.
-    for (int i = 0; i < 1000; ++i) ASSERT_TRUE(files->append(bytes(std::string(2000, 'b'))));
+    for (int i = 0; i < 1000; ++i)
+        ASSERT_TRUE(files->append(bytes_of_text(std::string(2000, 'b'))));
     EXPECT_GT(std::filesystem::file_size(dir.path() / "blk00000.dat"), FlatFiles::kBufferBytes);
     ASSERT_TRUE(files->sync());
 }
@@ -169,7 +166,7 @@ TEST(FlatFiles, ReadsRunBesideAppends) {
     auto files = open_ok(dir.path(), options);
     std::vector<FlatPos> positions;
     for (int i = 0; i < 200; ++i)
-        positions.push_back(*files->append(bytes(std::string(100, 'a' + i % 26))));
+        positions.push_back(*files->append(bytes_of_text(std::string(100, 'a' + i % 26))));
     std::thread reader([&] {
         for (int round = 0; round < 20; ++round) {
             for (int i = 0; i < 200; ++i) {
@@ -177,7 +174,7 @@ TEST(FlatFiles, ReadsRunBesideAppends) {
             }
         }
     });
-    for (int i = 0; i < 400; ++i) ASSERT_TRUE(files->append(bytes(std::string(100, 'q'))));
+    for (int i = 0; i < 400; ++i) ASSERT_TRUE(files->append(bytes_of_text(std::string(100, 'q'))));
     reader.join();
 }
 

@@ -9,6 +9,7 @@
 #include <functional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "util/bytes.hpp"
@@ -19,6 +20,10 @@ namespace peerchain::testutil {
 // clock, and is printed so that a failing run can be repeated.
 std::mt19937_64& rng();
 util::Bytes random_bytes(std::size_t n);
+// The bytes of `text`, for keys, values and records written as readable text.
+inline util::Bytes bytes_of_text(std::string_view text) {
+    return util::Bytes(text.begin(), text.end());
+}
 
 // A fresh directory under the system temp dir, removed with everything in it on
 // destruction.

@@ -69,6 +69,14 @@ class RawPeer {
     tcp::socket socket_;
 };
 
+// The server's session with `peer` once it has sent its first frame; nullptr if none
+// opened in time.
+std::shared_ptr<Session> said_hello(RawPeer& peer, Recorder& server_events) {
+    peer.write(frame_of("hello"));
+    if (!server_events.wait_opened(1)) return nullptr;
+    return server_events.opened().at(0);
+}
+
 Limits tcp_only() {
     Limits limits;
     limits.websocket = false;
@@ -410,9 +418,8 @@ TEST_F(TransportTest, TcpSlowReaderIsClosedWhenSendQueueFills) {
 
     // Says hello, then never reads: the kernel buffers fill, then our queue.
     RawPeer peer(server->listen_port());
-    peer.write(frame_of("hello"));
-    ASSERT_TRUE(server_events.wait_opened(1));
-    const auto session = server_events.opened().at(0);
+    const auto session = said_hello(peer, server_events);
+    ASSERT_NE(session, nullptr);
 
     expect_closed_when_queue_fills(server_events, limits, session);
 }
@@ -426,9 +433,8 @@ TEST_F(TransportTest, WhenDrainedFiresOnceTheReaderHasCaughtUp) {
     Recorder server_events;
     auto server = make_server(server_events, limits);
     RawPeer peer(server->listen_port());
-    peer.write(frame_of("hello"));
-    ASSERT_TRUE(server_events.wait_opened(1));
-    const auto session = server_events.opened().at(0);
+    const auto session = said_hello(peer, server_events);
+    ASSERT_NE(session, nullptr);
 
     // Already below: fires soon.
     std::atomic<int> fired{0};
