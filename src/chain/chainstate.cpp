@@ -11,6 +11,7 @@
 #include "core/check.hpp"
 #include "core/merkle.hpp"
 #include "core/pow.hpp"
+#include "util/assert.hpp"
 
 namespace peerchain::chain {
 
@@ -194,13 +195,17 @@ ValidationResult Chainstate::Impl::process_header(const core::BlockHeader& heade
 }
 
 ValidationResult Chainstate::Impl::process_headers(const std::vector<core::BlockHeader>& headers,
-                                                   const BlockIndex** last) {
+                                                   const BlockIndex** last,
+                                                   std::span<const core::Uint256> hashes) {
+    NODE_ASSERT(hashes.empty() || hashes.size() == headers.size());
     store::WriteBatch batch;
     const BlockIndex* last_ok = nullptr;
     ValidationResult result;
-    for (const auto& header : headers) {
+    for (std::size_t i = 0; i < headers.size(); ++i) {
+        const core::BlockHeader& header = headers[i];
         BlockNode* node = nullptr;
-        ValidationResult r = accept_header(header, header.hash(), &node, &batch);
+        ValidationResult r =
+            accept_header(header, hashes.empty() ? header.hash() : hashes[i], &node, &batch);
         if (r.is_ok() || r.code == ValidationCode::kDuplicate) {
             last_ok = node;
             continue;
@@ -473,8 +478,9 @@ core::ValidationResult Chainstate::process_header(const core::BlockHeader& heade
 }
 
 core::ValidationResult Chainstate::process_headers(const std::vector<core::BlockHeader>& headers,
-                                                   const BlockIndex** last) {
-    return impl_->process_headers(headers, last);
+                                                   const BlockIndex** last,
+                                                   std::span<const core::Uint256> hashes) {
+    return impl_->process_headers(headers, last, hashes);
 }
 
 core::ValidationResult Chainstate::process_block(const core::BlockPtr& block, bool* is_new) {

@@ -46,6 +46,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -127,9 +128,11 @@ class Chainstate {
     core::ValidationResult process_header(const core::BlockHeader& header,
                                           const BlockIndex** out = nullptr);
     // A batch from one `headers` message, in order; stops at the first failure, which it
-    // returns. *last is the last header accepted (or already known).
+    // returns. *last is the last header accepted (or already known). `hashes`, when given,
+    // are the headers' hashes, in order (a caller that computed them off this thread).
     core::ValidationResult process_headers(const std::vector<core::BlockHeader>& headers,
-                                           const BlockIndex** last = nullptr);
+                                           const BlockIndex** last = nullptr,
+                                           std::span<const core::Uint256> hashes = {});
 
     // Checks a full block (header as above, then check_block), stores it, and activates
     // the most-work chain, connecting this block and any stored descendants when they

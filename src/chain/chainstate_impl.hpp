@@ -64,7 +64,8 @@ class Chainstate::Impl final : public ChainView {
 
     core::ValidationResult process_header(const core::BlockHeader& header, const BlockIndex** out);
     core::ValidationResult process_headers(const std::vector<core::BlockHeader>& headers,
-                                           const BlockIndex** last);
+                                           const BlockIndex** last,
+                                           std::span<const core::Uint256> hashes);
     // `checked`: check_block_alone of `block`, or null to run it here.
     core::ValidationResult process_block(const core::BlockPtr& block, bool* is_new,
                                          const core::CheckedBlock* checked);

@@ -180,12 +180,14 @@ util::Result<util::Bytes> FlatFiles::read(FlatPos pos) const {
         }
         fd = fd_locked(pos.file, /*create=*/false);
     }
-    const auto path = file_path(pos.file);
+    // The file's name only for an error: building it for every read was a visible part
+    // of a serving node's chain executor (issue 10).
+    const auto path = [&] { return file_path(pos.file).string(); };
     if (fd < 0) {
-        if (errno == ENOENT) {
-            return util::Unexpected(util::Errc::kNotFound, path.string() + " does not exist");
-        }
-        return io_error(path.string(), errno);
+        const int err = errno;
+        if (err == ENOENT)
+            return util::Unexpected(util::Errc::kNotFound, path() + " does not exist");
+        return io_error(path(), err);
     }
     // The frame and the record in one read.
     std::uint8_t frame[kFrameSize];
@@ -201,8 +203,9 @@ util::Result<util::Bytes> FlatFiles::read(FlatPos pos) const {
         const ssize_t n =
             ::preadv(fd, parts, count, static_cast<off_t>(pos.offset - kFrameSize + got));
         if (n < 0) {
-            if (errno == EINTR) continue;
-            return io_error(path.string(), errno);
+            const int err = errno;
+            if (err == EINTR) continue;
+            return io_error(path(), err);
         }
         if (n == 0) break;
         got += static_cast<std::size_t>(n);
@@ -210,7 +213,7 @@ util::Result<util::Bytes> FlatFiles::read(FlatPos pos) const {
     if (got < want || std::memcmp(frame, options_.magic.data(), 4) != 0 ||
         get_u32(frame + 4) != pos.size) {
         return util::Unexpected(util::Errc::kCorruption,
-                                path.string() + ": no record of " + std::to_string(pos.size) +
+                                path() + ": no record of " + std::to_string(pos.size) +
                                     " bytes at offset " + std::to_string(pos.offset));
     }
     return bytes;

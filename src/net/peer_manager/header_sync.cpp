@@ -91,10 +91,17 @@ void HeaderSync::answer_getheaders(Peer& peer, const wire::GetHeadersMessage& m)
 
 // --- Receiving ------------------------------------------------------------------------------
 
-void HeaderSync::on_headers(Peer& peer, const wire::HeadersMessage& m) {
+void HeaderSync::on_headers(Peer& peer, const wire::HeadersMessage& m,
+                            std::span<const core::Uint256> hashes) {
     const auto& headers = m.headers;
+    std::vector<core::Uint256> computed;
+    if (hashes.size() != headers.size()) {
+        computed.reserve(headers.size());
+        for (const auto& header : headers) computed.push_back(header.hash());
+        hashes = computed;
+    }
     for (std::size_t i = 1; i < headers.size(); ++i) {
-        if (headers[i].prev_hash != headers[i - 1].hash()) {
+        if (headers[i].prev_hash != hashes[i - 1]) {
             context_.drop(peer, "non-continuous headers", true);
             return;
         }
@@ -129,7 +136,7 @@ void HeaderSync::on_headers(Peer& peer, const wire::HeadersMessage& m) {
     std::size_t first_new = 0;
     const BlockIndex* fork = parent;
     while (first_new < headers.size()) {
-        const BlockIndex* known = chain_.lookup(headers[first_new].hash());
+        const BlockIndex* known = chain_.lookup(hashes[first_new]);
         if (known == nullptr) break;
         fork = known;
         ++first_new;
@@ -151,7 +158,7 @@ void HeaderSync::on_headers(Peer& peer, const wire::HeadersMessage& m) {
     }
 
     const BlockIndex* last = nullptr;
-    const auto result = chain_.process_headers(headers, &last);
+    const auto result = chain_.process_headers(headers, &last, hashes);
     switch (result.code) {
         case core::ValidationCode::kTimeFuture:  // keep what came before it; no punishment
             remember_future_header(peer, headers);

@@ -19,6 +19,7 @@
 // Thread-safety: none; the chain executor only.
 #pragma once
 
+#include <span>
 #include <vector>
 
 #include "chain/chainstate.hpp"
@@ -50,7 +51,10 @@ class HeaderSync {
     void on_getheaders(Peer& peer, const wire::GetHeadersMessage& message);
     // The waiting getheaders, if the peer can take its answer now (each tick).
     void serve_deferred(Peer& peer);
-    void on_headers(Peer& peer, const wire::HeadersMessage& message);
+    // `hashes`: each header's hash, when the caller has them (prepare_message computes them
+    // on a transport thread); computed here otherwise.
+    void on_headers(Peer& peer, const wire::HeadersMessage& message,
+                    std::span<const core::Uint256> hashes = {});
     // The block items of an inv: a block we do not know leads to a getheaders.
     void on_inv(Peer& peer, const std::vector<wire::InvItem>& items);
     // A block arrived whose parent we do not know: ask for the headers (once per block

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <span>
 #include <unordered_map>
 #include <utility>
 #include <variant>
@@ -172,7 +173,9 @@ class PeerManager::Impl final : public PeerContext {
     void handle(Peer& peer, const wire::GetDataMessage& m);
     void handle(Peer& peer, const wire::NotFoundMessage& m);
     void handle(Peer& peer, const wire::GetHeadersMessage& m) { headers_.on_getheaders(peer, m); }
-    void handle(Peer& peer, const wire::HeadersMessage& m) { headers_.on_headers(peer, m); }
+    void handle(Peer& peer, const wire::HeadersMessage& m) {
+        headers_.on_headers(peer, m, header_hashes_);
+    }
     void handle(Peer& peer, wire::BlockMessage& m) {
         if (checked_block_ != nullptr) {
             blocks_.on_block(peer, *checked_block_);
@@ -204,6 +207,8 @@ class PeerManager::Impl final : public PeerContext {
     const wire::DecodeLimits limits_;
     // The block of the message being handled, as prepare_message checked it.
     const core::CheckedBlock* checked_block_ = nullptr;
+    // The header hashes of the message being handled, from prepare_message.
+    std::span<const core::Uint256> header_hashes_;
     std::mt19937_64 rng_;
 
     // A std::map keeps references to peers valid while others come and go.
@@ -363,6 +368,7 @@ void PeerManager::Impl::on_message(PeerId id, PreparedMessage prepared) {
         return;
     }
     checked_block_ = prepared.block ? &*prepared.block : nullptr;
+    header_hashes_ = prepared.header_hashes;
     try {
         dispatch(*peer, *message);
     } catch (const std::exception& e) {
@@ -371,6 +377,7 @@ void PeerManager::Impl::on_message(PeerId id, PreparedMessage prepared) {
         drop(*peer, std::string("internal error: ") + e.what(), false);
     }
     checked_block_ = nullptr;
+    header_hashes_ = {};
     publish(*peer);
 }
 

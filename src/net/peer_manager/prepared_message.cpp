@@ -19,7 +19,7 @@ std::size_t PreparedMessage::memory() const noexcept {
                      tx.outputs.capacity() * sizeof(core::TxOut);
         }
     }
-    return bytes;
+    return bytes + header_hashes.capacity() * sizeof(core::Uint256);
 }
 
 PreparedMessage prepare_message(util::ByteSpan bytes, const wire::DecodeLimits& limits,
@@ -31,6 +31,9 @@ PreparedMessage prepare_message(util::ByteSpan bytes, const wire::DecodeLimits& 
         if (auto* m = std::get_if<wire::BlockMessage>(&*out.message)) {
             out.block = core::check_block_alone(
                 std::make_shared<const core::Block>(std::move(m->block)), params);
+        } else if (auto* h = std::get_if<wire::HeadersMessage>(&*out.message)) {
+            out.header_hashes.reserve(h->headers.size());
+            for (const auto& header : h->headers) out.header_hashes.push_back(header.hash());
         }
     }
     return out;

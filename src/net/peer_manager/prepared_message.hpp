@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <vector>
 
 #include "core/check.hpp"
 #include "core/params.hpp"
@@ -24,6 +25,9 @@ struct PreparedMessage {
     util::Result<wire::Message> message{wire::Message{}};  // the error when it did not decode
     // For a block message, its block (moved out of `message`) and check_block's verdict.
     std::optional<core::CheckedBlock> block;
+    // For a headers message, each header's hash, in order: the chain executor needs them
+    // to check that the headers chain, to skip those it knows and to store the rest.
+    std::vector<core::Uint256> header_hashes;
 
     // The memory it holds while it waits for the chain executor, at least its wire size:
     // what a peer's queue of unprocessed messages is bounded by.
