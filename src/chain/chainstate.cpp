@@ -21,7 +21,7 @@ using core::ValidationResult;
 // --- Opening -----------------------------------------------------------------------------
 
 Chainstate::Impl::~Impl() {
-    if (auto r = flush_coins(); !r) {
+    if (auto r = flush_all(); !r) {
         spdlog::error("chain: flushing the coins at shutdown failed: {}", r.error().to_string());
     }
 }
@@ -199,6 +199,7 @@ ValidationResult Chainstate::Impl::process_headers(const std::vector<core::Block
                                                    std::span<const core::Uint256> hashes) {
     NODE_ASSERT(hashes.empty() || hashes.size() == headers.size());
     store::WriteBatch batch;
+    std::vector<BlockNode*> accepted;
     const BlockIndex* last_ok = nullptr;
     ValidationResult result;
     for (std::size_t i = 0; i < headers.size(); ++i) {
@@ -206,6 +207,7 @@ ValidationResult Chainstate::Impl::process_headers(const std::vector<core::Block
         BlockNode* node = nullptr;
         ValidationResult r =
             accept_header(header, hashes.empty() ? header.hash() : hashes[i], &node, &batch);
+        if (r.is_ok()) accepted.push_back(node);
         if (r.is_ok() || r.code == ValidationCode::kDuplicate) {
             last_ok = node;
             continue;
@@ -214,8 +216,15 @@ ValidationResult Chainstate::Impl::process_headers(const std::vector<core::Block
         break;
     }
     if (last != nullptr) *last = last_ok;
-    if (!batch.empty()) {
-        if (auto w = write(batch); !w) result = store_failure(w.error());
+    if (!accepted.empty() && syncing()) {
+        // Far behind: their records wait, most of them until their blocks connect. Lost
+        // in a kill, they are fetched again; a header costs a peer 81 bytes to send.
+        unwritten_headers_.insert(unwritten_headers_.end(), accepted.begin(), accepted.end());
+    } else {
+        if (!batch.empty()) {
+            if (auto w = write(batch); !w) result = store_failure(w.error());
+        }
+        if (auto w = write_unwritten_headers(); !w) result = store_failure(w.error());
     }
     flush_events();
     return result;
@@ -491,7 +500,7 @@ core::ValidationResult Chainstate::process_block(const core::CheckedBlock& check
     return impl_->process_block(checked.block, is_new, &checked);
 }
 
-util::Result<void> Chainstate::flush() { return impl_->flush_coins(); }
+util::Result<void> Chainstate::flush() { return impl_->flush_all(); }
 util::Result<void> Chainstate::write_held() { return impl_->write_held(); }
 
 const core::Params& Chainstate::params() const noexcept { return impl_->params(); }

@@ -433,6 +433,24 @@ util::Result<void> Chainstate::Impl::write(const store::WriteBatch& batch, bool 
 
 // --- Initial sync ------------------------------------------------------------------------
 
+util::Result<void> Chainstate::Impl::write_unwritten_headers() {
+    if (unwritten_headers_.empty()) return {};
+    store::WriteBatch batch;
+    for (const BlockNode* n : unwritten_headers_) {
+        if ((n->status & (kHaveData | kFailedValid | kFailedChild)) != 0) continue;
+        batch.put(storage::hash_key(storage::kIndexPrefix, n->hash),
+                  storage::encode_index(n->header, n->height, n->status).span());
+    }
+    unwritten_headers_.clear();
+    if (batch.empty()) return {};
+    return write(batch);
+}
+
+util::Result<void> Chainstate::Impl::flush_all() {
+    if (auto w = write_unwritten_headers(); !w) return w;
+    return flush_coins();
+}
+
 bool Chainstate::Impl::syncing() const {
     if (options_.sync_batch_blocks <= 1) return false;
     util::LockGuard lock(mutex_);

@@ -70,6 +70,8 @@ class Chainstate::Impl final : public ChainView {
     core::ValidationResult process_block(const core::BlockPtr& block, bool* is_new,
                                          const core::CheckedBlock* checked);
     util::Result<void> flush_coins();
+    // write_unwritten_headers, then flush_coins: everything in memory reaches the store.
+    util::Result<void> flush_all();
     util::Result<void> write_held() { return write_sync_batch(); }
 
     // Queries.
@@ -222,6 +224,10 @@ class Chainstate::Impl final : public ChainView {
     util::Result<void> hold(const store::WriteBatch& batch);
     util::Result<void> write_sync_batch_if_full();
     util::Result<void> write_sync_batch();
+    // Writes the records of the headers process_headers left out during initial sync
+    // (unwritten_headers_) that are still headers only: a block stored, connected or
+    // failed since had its record written with it.
+    util::Result<void> write_unwritten_headers();
 
     store::Database& db_;
     const core::Params& params_;
@@ -279,6 +285,10 @@ class Chainstate::Impl final : public ChainView {
     // into it, since sync_batch_started_.
     store::WriteBatch sync_batch_;
     std::uint32_t sync_batch_blocks_ = 0;
+    // Headers accepted during initial sync whose records were not written (docs/
+    // STORAGE.md, section 3): as Bitcoin Core writes block-index entries at a flush, most
+    // of them are written once, when their block connects, not a first time as headers.
+    std::vector<BlockNode*> unwritten_headers_;
     std::chrono::steady_clock::time_point sync_batch_started_;
 };
 
