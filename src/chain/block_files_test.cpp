@@ -1,5 +1,7 @@
 // Block bodies in flat files (docs/STORAGE.md): where they go, a store of the format before
-// them, and bytes on disk that are not the block an index record names.
+// them, and bytes on disk that are not the block an index record names. Also the index
+// records' keys by height (format 5 and 6): a store keyed by hash is moved to them, and a
+// record filed under another height is damage.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -52,7 +54,7 @@ TEST(BlockFiles, BodiesGoToTheFlatFilesAndReadBack) {
 }
 
 // Turns the harness's store into one of format 2: bodies under 'b', index records
-// without positions, no blocks/ directory.
+// without positions and keyed by hash, no blocks/ directory.
 void make_format_2(ChainHarness& h) {
     h.close();
     auto db = store::open_leveldb(h.dir() / "db", {});
@@ -67,13 +69,14 @@ void make_format_2(ChainHarness& h) {
         if (record->pos.null()) continue;
         auto body = (*files)->read(record->pos);
         ASSERT_TRUE(body);
-        const auto hash = core::Uint256::from_bytes(it->key().subspan(1));
+        const auto hash = core::Uint256::from_bytes(it->key().subspan(5));
         batch.put(storage::hash_key(storage::kBlockPrefix, hash), *body);
         batch.put(it->key(),
                   storage::encode_index(record->header, record->height, record->status).span());
     }
     batch.put(storage::version_key(), storage::encode_u32(storage::kLastDatabaseBodiesFormat));
     ASSERT_TRUE((*db)->write(batch, true));
+    test::key_index_by_hash(**db);
     files->reset();
     std::filesystem::remove_all(h.dir() / "db" / "blocks");
 }
@@ -147,6 +150,73 @@ TEST(BlockFiles, OpeningWithoutABlocksDirectoryFails) {
     auto chain = Chainstate::open(**db, regtest(), clock, nullptr, {});
     ASSERT_FALSE(chain);
     EXPECT_EQ(chain.error().code, util::Errc::kInvalidArgument);
+}
+
+// Index records keyed by the hash alone (formats 1 to 4) move to their keys by height on
+// open, also from a store where an earlier open was killed part way through the move.
+TEST(BlockIndexKeys, AStoreKeyedByHashMovesToKeysByHeightEvenHalfMoved) {
+    ChainHarness h;
+    const auto blocks = build_branch(test::genesis_parent(), 40, "k");
+    h.feed(blocks);
+    h.close();
+    {
+        auto db = store::open_leveldb(h.dir() / "db", {});
+        ASSERT_TRUE(db);
+        test::key_index_by_hash(**db);
+        // Half of them moved already, as a kill during the move leaves it.
+        store::WriteBatch batch;
+        auto it = (*db)->new_iterator(util::Bytes{storage::kIndexPrefix});
+        for (it->seek_to_first(); it->valid(); it->next()) {
+            auto record = storage::decode_index(it->value());
+            ASSERT_TRUE(record);
+            if (record->height % 2 != 0) continue;
+            batch.put(
+                storage::index_key(record->height, core::Uint256::from_bytes(it->key().subspan(1))),
+                it->value());
+            batch.erase(it->key());
+        }
+        batch.put(storage::version_key(), storage::encode_u32(4));
+        ASSERT_TRUE((*db)->write(batch, true));
+    }
+    h.reopen();
+    EXPECT_EQ(stored_version(h.db()), storage::kFormatVersion);
+    EXPECT_EQ(h.chain().tip()->hash, blocks.back()->hash());
+    std::size_t records = 0;
+    auto it = h.db().new_iterator(util::Bytes{storage::kIndexPrefix});
+    std::uint32_t last_height = 0;
+    for (it->seek_to_first(); it->valid(); it->next(), ++records) {
+        ASSERT_EQ(it->key().size(), storage::IndexKey{}.size());
+        auto record = storage::decode_index(it->value());
+        ASSERT_TRUE(record);
+        EXPECT_GE(record->height, last_height) << "records in height order";
+        last_height = record->height;
+    }
+    EXPECT_EQ(records, blocks.size() + 1);
+    // It goes on as any store.
+    h.feed(build_branch(parent_of(*blocks.back(), 40), 3, "more"));
+    EXPECT_EQ(h.chain().tip()->height, 43u);
+}
+
+TEST(BlockIndexKeys, ARecordFiledUnderAnotherHeightIsCorruption) {
+    ChainHarness h;
+    const auto blocks = build_branch(test::genesis_parent(), 5, "w");
+    h.feed(blocks);
+    h.close();
+    {
+        auto db = store::open_leveldb(h.dir() / "db", {});
+        ASSERT_TRUE(db);
+        const auto hash = blocks[2]->hash();  // height 3
+        auto value = (*db)->get(storage::index_key(3, hash));
+        ASSERT_TRUE(value && *value);
+        store::WriteBatch batch;
+        batch.erase(storage::index_key(3, hash));
+        batch.put(storage::index_key(7, hash), **value);
+        ASSERT_TRUE((*db)->write(batch, true));
+    }
+    auto r = h.try_open(regtest());
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, util::Errc::kCorruption);
+    EXPECT_NE(r.error().message.find("another height"), std::string::npos) << r.error().message;
 }
 
 }  // namespace

@@ -35,16 +35,19 @@ util::Result<bool> BlockStorage::open_format(std::span<Index* const> indexes) {
                                         std::to_string(storage::kFormatVersion) + ")");
         }
         if (*v == 0) return util::Unexpected(util::Errc::kCorruption, "chain database version 0");
+        if (*v <= storage::kLastHashKeyedIndexFormat) {
+            // Formats 1 to 4 differ from 5 and 6 in the index records' keys; those of format
+            // 1 and 2 learn on the way that new bodies go to the flat files.
+            if (auto r = rekey_index(); !r) return util::Unexpected(r.error());
+            const std::uint32_t now = storage::indexes_complete(*v)
+                                          ? storage::kFormatVersion
+                                          : storage::kUnindexedFormatVersion;
+            if (auto r = write_version(now); !r) return util::Unexpected(r.error());
+            *v = now;
+        }
         if (!indexes.empty()) {
             if (*v == storage::kFormatVersion) return false;
-            // Format 2 has its indexes: it only learns that new bodies go to the flat files.
-            if (*v == storage::kLastDatabaseBodiesFormat) {
-                if (auto r = write_version(storage::kFormatVersion); !r) {
-                    return util::Unexpected(r.error());
-                }
-                return false;
-            }
-            return true;  // 1 or 3: upgrade_indexes builds them, then writes the version
+            return true;  // upgrade_indexes builds them, then writes the version
         }
         // Without indexes, the blocks connected from now on get no index entries: the store
         // must stop saying its indexes are complete before the first of them is written.
@@ -75,7 +78,7 @@ util::Result<bool> BlockStorage::open_format(std::span<Index* const> indexes) {
                                                   : storage::kFormatVersion));
     auto pos = files_.append(genesis.encode());
     if (!pos) return util::Unexpected(std::move(pos).error());
-    batch.put(storage::hash_key(storage::kIndexPrefix, params_.genesis_hash),
+    batch.put(storage::index_key(0, params_.genesis_hash),
               storage::encode_index(genesis.header, 0, kHaveData | kHaveUndo, *pos).span());
     // Genesis spends nothing, so it has no undo record.
     std::vector<core::Uint256> txids;
@@ -86,6 +89,36 @@ util::Result<bool> BlockStorage::open_format(std::span<Index* const> indexes) {
     if (auto r = files_.sync(); !r) return util::Unexpected(r.error());
     if (auto r = db_.write(batch, /*sync=*/true); !r) return util::Unexpected(r.error());
     return false;
+}
+
+util::Result<void> BlockStorage::rekey_index() {
+    constexpr std::size_t kBatchBytes = 8u << 20;
+    store::WriteBatch batch;
+    std::size_t moved = 0;
+    auto it = db_.new_iterator(util::Bytes{storage::kIndexPrefix});
+    for (it->seek_to_first(); it->valid(); it->next()) {
+        const util::ByteSpan key = it->key();
+        if (key.size() != 1 + core::Uint256::kSize) continue;  // moved by an earlier try
+        const core::Uint256 hash = core::Uint256::from_bytes(key.subspan(1));
+        auto record = storage::decode_index(it->value());
+        if (!record) {
+            return util::Unexpected(util::Errc::kCorruption,
+                                    "block " + hash.to_hex() + ": " + record.error().message);
+        }
+        // Each record moves in one batch with its old key's erasure: a crash part way
+        // leaves every record under one key, and the next open moves the rest.
+        batch.put(storage::index_key(record->height, hash), it->value());
+        batch.erase(key);
+        ++moved;
+        if (batch.approximate_size() >= kBatchBytes) {
+            if (auto r = db_.write(batch); !r) return r;
+            batch.clear();
+        }
+    }
+    if (auto r = it->status(); !r) return r;
+    if (auto r = db_.write(batch, /*sync=*/true); !r) return r;
+    if (moved != 0) spdlog::info("chain: {} block index records keyed by height", moved);
+    return {};
 }
 
 util::Result<void> BlockStorage::upgrade_indexes(std::span<const BlockIndex* const> chain,
@@ -155,16 +188,22 @@ util::Result<std::vector<StoredHeader>> BlockStorage::load_headers() const {
         auto it = db_.new_iterator(util::Bytes{storage::kIndexPrefix});
         for (it->seek_to_first(); it->valid(); it->next()) {
             const util::ByteSpan key = it->key();
-            if (key.size() != 1 + core::Uint256::kSize) {
+            if (key.size() != storage::IndexKey{}.size()) {
                 return util::Unexpected(
                     util::Errc::kCorruption,
                     "block index key of " + std::to_string(key.size()) + " bytes");
             }
-            const core::Uint256 hash = core::Uint256::from_bytes(key.subspan(1));
+            const core::Uint256 hash = core::Uint256::from_bytes(key.subspan(5));
             auto record = storage::decode_index(it->value());
             if (!record) {
                 return util::Unexpected(util::Errc::kCorruption,
                                         "block " + hash.to_hex() + ": " + record.error().message);
+            }
+            const auto expected = storage::index_key(record->height, hash);
+            if (!std::equal(key.begin(), key.end(), expected.begin())) {
+                return util::Unexpected(
+                    util::Errc::kCorruption,
+                    "block index entry " + hash.to_hex() + " is filed under another height");
             }
             if (record->header.hash() != hash) {
                 return util::Unexpected(

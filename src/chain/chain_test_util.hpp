@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "chain/chainstate.hpp"
+#include "chain/storage_format.hpp"
 #include "core/merkle.hpp"
 #include "core/params.hpp"
 #include "core/sighash.hpp"
@@ -291,6 +292,22 @@ inline std::vector<std::pair<util::Bytes, util::Bytes>> stored_coins(const store
     }
     EXPECT_TRUE(it->status());
     return out;
+}
+
+// Files every block index record under its hash alone ('i' hash:32), as stores of format 4
+// and before did; the caller then writes such a version.
+inline void key_index_by_hash(store::Database& db) {
+    store::WriteBatch batch;
+    auto it = db.new_iterator(util::Bytes{storage::kIndexPrefix});
+    for (it->seek_to_first(); it->valid(); it->next()) {
+        ASSERT_EQ(it->key().size(), storage::IndexKey{}.size());
+        batch.put(storage::hash_key(storage::kIndexPrefix,
+                                    core::Uint256::from_bytes(it->key().subspan(5))),
+                  it->value());
+        batch.erase(it->key());
+    }
+    ASSERT_TRUE(it->status());
+    ASSERT_TRUE(db.write(batch, /*sync=*/true));
 }
 
 }  // namespace peerchain::chain::test

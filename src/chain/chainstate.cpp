@@ -174,7 +174,7 @@ ValidationResult Chainstate::Impl::accept_header(const core::BlockHeader& header
         node = tree_.insert(hash, header, prev, 0);
     }
     if (batch != nullptr) {
-        batch->put(storage::hash_key(storage::kIndexPrefix, hash),
+        batch->put(storage::index_key(node->height, hash),
                    storage::encode_index(header, node->height, node->status).span());
     }
     *out = node;
@@ -240,7 +240,7 @@ void Chainstate::Impl::mark_failed(BlockNode* node, const ValidationResult& why,
         changed = tree_.mark_failed(node);
     }
     for (const BlockNode* n : changed) {
-        batch.put(storage::hash_key(storage::kIndexPrefix, n->hash),
+        batch.put(storage::index_key(n->height, n->hash),
                   storage::encode_index(n->header, n->height, n->status, n->data_pos).span());
     }
     if (changed.size() > 1) {

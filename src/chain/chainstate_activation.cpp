@@ -241,7 +241,7 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
         if (auto w = write_pending(kHaveUndo, hold_records); !w) return store_failure(w.error());
     } else {
         if (status != node->status) {
-            batch.put(storage::hash_key(storage::kIndexPrefix, node->hash),
+            batch.put(storage::index_key(node->height, node->hash),
                       storage::encode_index(node->header, height, status, node->data_pos).span());
         }
         if (auto w = hold_records ? hold(batch) : write(batch); !w) {
@@ -400,7 +400,7 @@ util::Result<void> Chainstate::Impl::flush_coins() {
 util::Result<void> Chainstate::Impl::write_pending(std::uint32_t extra_status, bool hold) {
     if (pending_node_ == nullptr) return {};
     const BlockNode* node = std::exchange(pending_node_, nullptr);
-    pending_.put(storage::hash_key(storage::kIndexPrefix, node->hash),
+    pending_.put(storage::index_key(node->height, node->hash),
                  storage::encode_index(node->header, node->height, node->status | extra_status,
                                        node->data_pos)
                      .span());
@@ -438,7 +438,7 @@ util::Result<void> Chainstate::Impl::write_unwritten_headers() {
     store::WriteBatch batch;
     for (const BlockNode* n : unwritten_headers_) {
         if ((n->status & (kHaveData | kFailedValid | kFailedChild)) != 0) continue;
-        batch.put(storage::hash_key(storage::kIndexPrefix, n->hash),
+        batch.put(storage::index_key(n->height, n->hash),
                   storage::encode_index(n->header, n->height, n->status).span());
     }
     unwritten_headers_.clear();

@@ -595,6 +595,7 @@ TEST(Index, UpgradesAStoreOfFormatOne) {
         }
         batch.put(storage::version_key(), storage::encode_u32(1));
         ASSERT_TRUE((*db)->write(batch));
+        test::key_index_by_hash(**db);
         auto tip = (*db)->get(storage::coins_tip_key());
         ASSERT_TRUE(tip && *tip);
         EXPECT_NE(core::Uint256::from_bytes(**tip), main.back()->hash());

@@ -58,6 +58,17 @@ HashKey hash_key(std::uint8_t prefix, const core::Uint256& hash) noexcept {
     return key;
 }
 
+IndexKey index_key(std::uint32_t height, const core::Uint256& hash) noexcept {
+    IndexKey key;
+    key[0] = kIndexPrefix;
+    key[1] = static_cast<std::uint8_t>(height >> 24);
+    key[2] = static_cast<std::uint8_t>(height >> 16);
+    key[3] = static_cast<std::uint8_t>(height >> 8);
+    key[4] = static_cast<std::uint8_t>(height);
+    std::memcpy(key.data() + 5, hash.data(), core::Uint256::kSize);
+    return key;
+}
+
 CoinKey coin_key(const core::OutPoint& outpoint) noexcept {
     CoinKey key;
     key[0] = kCoinPrefix;

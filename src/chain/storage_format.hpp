@@ -31,14 +31,17 @@ inline constexpr std::uint8_t kAddressCoinPrefix = 'o';
 // 1: blocks, index, undo, coins. 2: adds the transaction and address indexes ('t', 'a',
 // 'o'), complete for the chain. 3 and 4: block bodies in flat files (blocks/), their
 // positions in the index records; 'b' records of blocks stored before stay and are read
-// (docs/STORAGE.md). Odd versions are without complete indexes, even ones with them.
-inline constexpr std::uint32_t kFormatVersion = 4;
+// (docs/STORAGE.md). 5 and 6: index records keyed by height, then hash, instead of by hash
+// alone. Odd versions are without complete indexes, even ones with them.
+inline constexpr std::uint32_t kFormatVersion = 6;
 // What a node without indexes (--no-index) keeps its store at: the index records it may
 // hold from an earlier run stop following the chain, so the next open with indexes must
 // build them again, which is what the upgrade from format 1 does (docs/STORAGE.md).
-inline constexpr std::uint32_t kUnindexedFormatVersion = 3;
+inline constexpr std::uint32_t kUnindexedFormatVersion = 5;
 // Formats before the flat files: 2 with indexes, 1 without.
 inline constexpr std::uint32_t kLastDatabaseBodiesFormat = 2;
+// Formats whose index records are keyed by hash alone ('i' hash:32): 1 to 4.
+inline constexpr std::uint32_t kLastHashKeyedIndexFormat = 4;
 // Whether a store of format `version` holds complete indexes.
 inline constexpr bool indexes_complete(std::uint32_t version) noexcept { return version % 2 == 0; }
 
@@ -46,6 +49,11 @@ using HashKey = std::array<std::uint8_t, 33>;  // prefix hash:32
 using CoinKey = std::array<std::uint8_t, 37>;  // 'c' txid:32 index:u32be
 
 HashKey hash_key(std::uint8_t prefix, const core::Uint256& hash) noexcept;
+// A block index record's key: by height first, so that the records of a sync arrive in key
+// order and LevelDB's compactions, which rewrite the key ranges that new records overlap,
+// leave the older ones where they are (issue 10; a hash spreads them over every range).
+using IndexKey = std::array<std::uint8_t, 37>;  // 'i' height:u32be hash:32
+IndexKey index_key(std::uint32_t height, const core::Uint256& hash) noexcept;
 CoinKey coin_key(const core::OutPoint& outpoint) noexcept;
 // The outpoint of a 'c' key; kCorruption for another length or prefix.
 util::Result<core::OutPoint> decode_coin_key(util::ByteSpan key);
