@@ -35,6 +35,9 @@ std::uint32_t skip_height(std::uint32_t height) noexcept;
 struct BlockNode : BlockIndex {
     std::uint64_t sequence = 0;  // insertion order: of two tips with equal work, the first wins
     bool linked = false;         // this block and all its ancestors have data
+    // Initial sync: its index record has not been written yet (Chainstate; in the padding
+    // after `linked`, so it costs no memory).
+    bool record_unwritten = false;
 };
 
 class BlockTree {
@@ -79,7 +82,13 @@ class BlockTree {
 
     template <typename F>
     void for_each(F&& f) {
-        for (std::size_t i = 0; i < size_; ++i) f(node_at(i));
+        for_each_from(0, f);
+    }
+    // The nodes from the `first`-th inserted on, in insertion order (size() before an
+    // insert is the index of the node it adds).
+    template <typename F>
+    void for_each_from(std::size_t first, F&& f) {
+        for (std::size_t i = first; i < size_; ++i) f(node_at(i));
     }
 
   private:

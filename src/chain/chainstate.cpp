@@ -200,6 +200,11 @@ ValidationResult Chainstate::Impl::process_headers(const std::vector<core::Block
     NODE_ASSERT(hashes.empty() || hashes.size() == headers.size());
     store::WriteBatch batch;
     std::vector<BlockNode*> accepted;
+    std::size_t first_position = 0;
+    {
+        util::LockGuard lock(mutex_);
+        first_position = tree_.size();
+    }
     const BlockIndex* last_ok = nullptr;
     ValidationResult result;
     for (std::size_t i = 0; i < headers.size(); ++i) {
@@ -219,7 +224,9 @@ ValidationResult Chainstate::Impl::process_headers(const std::vector<core::Block
     if (!accepted.empty() && syncing()) {
         // Far behind: their records wait, most of them until their blocks connect. Lost
         // in a kill, they are fetched again; a header costs a peer 81 bytes to send.
-        unwritten_headers_.insert(unwritten_headers_.end(), accepted.begin(), accepted.end());
+        if (unwritten_headers_ == 0) unwritten_from_ = first_position;
+        for (BlockNode* n : accepted) n->record_unwritten = true;
+        unwritten_headers_ += accepted.size();
     } else {
         if (!batch.empty()) {
             if (auto w = write(batch); !w) result = store_failure(w.error());

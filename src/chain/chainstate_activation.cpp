@@ -434,14 +434,19 @@ util::Result<void> Chainstate::Impl::write(const store::WriteBatch& batch, bool 
 // --- Initial sync ------------------------------------------------------------------------
 
 util::Result<void> Chainstate::Impl::write_unwritten_headers() {
-    if (unwritten_headers_.empty()) return {};
+    if (unwritten_headers_ == 0) return {};
     store::WriteBatch batch;
-    for (const BlockNode* n : unwritten_headers_) {
-        if ((n->status & (kHaveData | kFailedValid | kFailedChild)) != 0) continue;
-        batch.put(storage::index_key(n->height, n->hash),
-                  storage::encode_index(n->header, n->height, n->status).span());
+    {
+        util::LockGuard lock(mutex_);
+        tree_.for_each_from(unwritten_from_, [&](BlockNode& n) {
+            if (!n.record_unwritten) return;
+            n.record_unwritten = false;
+            if ((n.status & (kHaveData | kFailedValid | kFailedChild)) != 0) return;
+            batch.put(storage::index_key(n.height, n.hash),
+                      storage::encode_index(n.header, n.height, n.status).span());
+        });
     }
-    unwritten_headers_.clear();
+    unwritten_headers_ = 0;
     if (batch.empty()) return {};
     return write(batch);
 }

@@ -285,10 +285,13 @@ class Chainstate::Impl final : public ChainView {
     // into it, since sync_batch_started_.
     store::WriteBatch sync_batch_;
     std::uint32_t sync_batch_blocks_ = 0;
-    // Headers accepted during initial sync whose records were not written (docs/
-    // STORAGE.md, section 3): as Bitcoin Core writes block-index entries at a flush, most
-    // of them are written once, when their block connects, not a first time as headers.
-    std::vector<BlockNode*> unwritten_headers_;
+    // Headers accepted during initial sync whose records were not written, marked
+    // BlockNode::record_unwritten (docs/STORAGE.md, section 3): as Bitcoin Core writes
+    // block-index entries at a flush, most of them are written once, when their block
+    // connects, not a first time as headers. How many were marked, and the tree position
+    // (insertion order) of the first.
+    std::size_t unwritten_headers_ = 0;
+    std::size_t unwritten_from_ = 0;
     std::chrono::steady_clock::time_point sync_batch_started_;
 };
 
