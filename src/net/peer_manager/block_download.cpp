@@ -73,8 +73,11 @@ void BlockDownloader::request(Peer& peer) {
     // slot by slot would cost both sides a getdata message and this walk for every block
     // received (issue 10): ask again once a sixteenth of the slots is free, or the peer
     // has nothing in flight. The blocks in flight keep the link busy meanwhile.
+    // The same holds for the window as a whole: with two peers, where one holds most of
+    // it, each freed slot went to the other in a getdata of its own.
     const std::size_t batch = std::max<std::size_t>(1, config_.max_blocks_in_flight / 16);
-    if (!peer.in_flight.empty() && peer.in_flight.size() + batch > config_.max_blocks_in_flight) {
+    if (!peer.in_flight.empty() && (peer.in_flight.size() + batch > config_.max_blocks_in_flight ||
+                                    in_flight_.size() + batch > config_.block_download_window)) {
         return;
     }
     const BlockIndex* target = peer.best_known;

@@ -55,6 +55,47 @@ TEST_F(PeerManagerTest, BlocksAreRequestedOnlyWithinTheWindow) {
     EXPECT_EQ(requests[0].items[1].hash, blocks[4].hash());
 }
 
+// Issue 10: with the window full, blocks delivered by one peer free its slots one at a
+// time. They are asked for again a batch at a time (a sixteenth of the in-flight limit),
+// whichever peer asks, not one getdata per block: with two peers, where one holds most of
+// the window, a sync used to fall back to one-block requests for the rest of its length.
+TEST_F(PeerManagerTest, WithTwoPeersAFullWindowRefillsABatchAtATime) {
+    Config config;
+    config.max_blocks_in_flight = 64;  // batches of 4
+    config.block_download_window = 64;
+    make_manager(config);
+    const auto blocks = build_chain(regtest().genesis.header, 0, 200, "remote");
+    const PeerId first = ready_peer(200);
+    const PeerId second = ready_peer(200);
+    feed(first, wire::HeadersMessage{headers_of(blocks)});
+    feed(second, wire::HeadersMessage{headers_of(blocks)});
+    std::size_t asked = 0;
+    for (const auto& r : drain_of<wire::GetDataMessage>(first)) asked += r.items.size();
+    for (const auto& r : drain_of<wire::GetDataMessage>(second)) asked += r.items.size();
+    ASSERT_EQ(asked, 64u);
+
+    // The first peer delivers what it was asked for, in order; the second delivers nothing.
+    std::size_t requests = 0;
+    std::size_t small = 0;  // fewer blocks than a batch
+    std::size_t items = 0;
+    for (std::size_t height = 1; height <= 40; ++height) {
+        feed(first, wire::BlockMessage{blocks[height - 1]});
+        ASSERT_EQ(chain_->tip()->height, height);
+        for (PeerId id : {first, second}) {
+            for (const auto& r : drain_of<wire::GetDataMessage>(id)) {
+                ++requests;
+                items += r.items.size();
+                if (r.items.size() < 4) ++small;
+            }
+        }
+    }
+    // 40 slots freed: the idle second peer takes the first at once (a peer with nothing
+    // in flight always asks), the rest go 4 at a time; at most 3 wait for a batch.
+    EXPECT_LE(small, 1u);
+    EXPECT_GE(items, 37u);
+    EXPECT_LE(requests, 11u);
+}
+
 TEST_F(PeerManagerTest, StallingPeerIsDroppedAndItsBlocksGoElsewhere) {
     const auto blocks = build_chain(regtest().genesis.header, 0, 3, "remote");
     const PeerId slow = ready_peer(3);
