@@ -221,10 +221,10 @@ ValidationResult Chainstate::Impl::process_headers(const std::vector<core::Block
         break;
     }
     if (last != nullptr) *last = last_ok;
-    if (!accepted.empty() && syncing()) {
+    if (syncing()) {
         // Far behind: their records wait, most of them until their blocks connect. Lost
         // in a kill, they are fetched again; a header costs a peer 81 bytes to send.
-        if (unwritten_headers_ == 0) unwritten_from_ = first_position;
+        if (!accepted.empty() && unwritten_headers_ == 0) unwritten_from_ = first_position;
         for (BlockNode* n : accepted) n->record_unwritten = true;
         unwritten_headers_ += accepted.size();
     } else {

@@ -358,7 +358,8 @@ ValidationResult Chainstate::Impl::maybe_flush() {
         over = bytes > options_.coins_cache_bytes;
     }
     if (!over && changed_since_flush_ < options_.flush_every_blocks) return ValidationResult::ok();
-    if (auto r = flush_coins(); !r) return store_failure(r.error());
+    // Once the sync is over, the header records it left waiting go too.
+    if (auto r = syncing() ? flush_coins() : flush_all(); !r) return store_failure(r.error());
     return ValidationResult::ok();
 }
 
