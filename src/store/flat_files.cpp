@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -24,6 +26,35 @@ util::Unexpected io_error(const std::string& what, int err) {
 
 using util::get_u32;
 using util::put_u32;
+
+std::atomic<std::uint64_t> g_next_id{1};
+
+// This thread's read-ahead (FlatFiles::kReadAheadBytes): `len` bytes of one file of one
+// FlatFiles, from `start`, and where its last read ended.
+struct ReadAhead {
+    std::uint64_t owner = 0;  // FlatFiles::id_; 0: empty
+    std::uint32_t file = 0;
+    std::uint64_t start = 0;
+    std::size_t len = 0;
+    std::uint64_t last_end = 0;
+    std::unique_ptr<std::uint8_t[]> buf;
+};
+thread_local ReadAhead t_read_ahead;
+
+// pread(2) of up to `size` bytes, going on after short reads; fewer only at the file's end.
+long pread_all(int fd, std::uint8_t* out, std::size_t size, std::uint64_t offset) {
+    std::size_t got = 0;
+    while (got < size) {
+        const ssize_t n = ::pread(fd, out + got, size - got, static_cast<off_t>(offset + got));
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        if (n == 0) break;
+        got += static_cast<std::size_t>(n);
+    }
+    return static_cast<long>(got);
+}
 
 // Writes all of `bytes` at `offset`, going on after short writes.
 bool write_all(int fd, const std::uint8_t* bytes, std::size_t size, off_t offset) {
@@ -57,7 +88,7 @@ long file_number(const std::string& name, const std::string& prefix) {
 }  // namespace
 
 FlatFiles::FlatFiles(std::filesystem::path dir, Options options)
-    : dir_(std::move(dir)), options_(std::move(options)) {}
+    : dir_(std::move(dir)), options_(std::move(options)), id_(g_next_id.fetch_add(1)) {}
 
 FlatFiles::~FlatFiles() {
     util::LockGuard lock(mutex_);
@@ -194,7 +225,17 @@ util::Result<util::Bytes> FlatFiles::read(FlatPos pos) const {
     util::Bytes bytes(pos.size);
     std::size_t got = 0;
     const std::size_t want = kFrameSize + bytes.size();
-    while (got < want) {
+    if (want <= kReadAheadBytes / 2) {
+        const std::uint8_t* in = nullptr;
+        const long n = read_ahead(fd, pos.file, pos.offset - kFrameSize, want, &in);
+        if (n < 0) return io_error(path(), errno);
+        got = static_cast<std::size_t>(n);
+        if (got == want) {
+            std::memcpy(frame, in, kFrameSize);
+            std::memcpy(bytes.data(), in + kFrameSize, bytes.size());
+        }
+    }
+    while (got < want && want > kReadAheadBytes / 2) {
         iovec parts[2];
         int count = 0;
         if (got < kFrameSize) parts[count++] = {frame + got, kFrameSize - got};
@@ -217,6 +258,31 @@ util::Result<util::Bytes> FlatFiles::read(FlatPos pos) const {
                                     " bytes at offset " + std::to_string(pos.offset));
     }
     return bytes;
+}
+
+long FlatFiles::read_ahead(int fd, std::uint32_t file, std::uint64_t offset, std::size_t size,
+                           const std::uint8_t** out) const {
+    ReadAhead& ahead = t_read_ahead;
+    const bool same_file = ahead.owner == id_ && ahead.file == file;
+    const bool held =
+        same_file && offset >= ahead.start && offset + size <= ahead.start + ahead.len;
+    if (!held) {
+        // Ahead only for a read that starts where the last one ended: a random read (an
+        // API lookup, a reorg) costs what it did, one record.
+        const bool sequential = same_file && offset == ahead.last_end;
+        if (!ahead.buf) ahead.buf = std::make_unique<std::uint8_t[]>(kReadAheadBytes);
+        ahead.owner = 0;
+        const long n = pread_all(fd, ahead.buf.get(), sequential ? kReadAheadBytes : size, offset);
+        if (n < 0) return -1;
+        ahead.owner = id_;
+        ahead.file = file;
+        ahead.start = offset;
+        ahead.len = static_cast<std::size_t>(n);
+    }
+    ahead.last_end = offset + size;
+    const std::uint64_t at = offset - ahead.start;
+    *out = ahead.buf.get() + at;
+    return static_cast<long>(std::min<std::uint64_t>(size, ahead.len - at));
 }
 
 util::Result<void> FlatFiles::sync() {

@@ -62,6 +62,12 @@ class FlatFiles {
     };
     static constexpr std::size_t kFrameSize = 8;  // magic:4 size:u32
     static constexpr std::size_t kBufferBytes = 1u << 20;
+    // A read of a record smaller than half of this reads this much from where its frame
+    // starts, and each thread keeps what it read for the next reads: serving a sync,
+    // which asks for blocks in the order they were written, then takes one system call
+    // for many blocks instead of one each (issue 10). Records never change once written,
+    // so what a thread kept stays true.
+    static constexpr std::size_t kReadAheadBytes = 256u << 10;
 
     // Opens the files in `dir`, creating the directory if need be; appending goes on at
     // the end of the highest-numbered file. kIo when the directory cannot be made or read.
@@ -90,12 +96,19 @@ class FlatFiles {
 
   private:
     FlatFiles(std::filesystem::path dir, Options options);
+    // `size` bytes at `offset` of `file` (descriptor `fd`), from this thread's read-ahead,
+    // which is filled from `offset` when it does not hold them: fewer when the file ends
+    // first. -1 with errno when a read fails. The bytes stay valid until this thread's next
+    // read.
+    long read_ahead(int fd, std::uint32_t file, std::uint64_t offset, std::size_t size,
+                    const std::uint8_t** out) const;
     // The descriptor of `file`, opened on first use; -1 with errno set when it fails.
     int fd_locked(std::uint32_t file, bool create) const REQUIRES(mutex_);
     util::Result<void> flush_locked() REQUIRES(mutex_);
 
     const std::filesystem::path dir_;
     const Options options_;
+    const std::uint64_t id_;  // tells this thread's read-ahead which FlatFiles it holds
     mutable util::Mutex mutex_;
     mutable std::vector<int> fds_ GUARDED_BY(mutex_);  // by file number; -1: not open
     std::uint32_t current_ GUARDED_BY(mutex_) = 0;     // the file appended to
