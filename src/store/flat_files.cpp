@@ -228,7 +228,10 @@ util::Result<util::Bytes> FlatFiles::read(FlatPos pos) const {
     if (want <= kReadAheadBytes / 2) {
         const std::uint8_t* in = nullptr;
         const long n = read_ahead(fd, pos.file, pos.offset - kFrameSize, want, &in);
-        if (n < 0) return io_error(path(), errno);
+        if (n < 0) {
+            const int err = errno;  // before path() allocates
+            return io_error(path(), err);
+        }
         got = static_cast<std::size_t>(n);
         if (got == want) {
             std::memcpy(frame, in, kFrameSize);
