@@ -61,10 +61,7 @@ HashKey hash_key(std::uint8_t prefix, const core::Uint256& hash) noexcept {
 IndexKey index_key(std::uint32_t height, const core::Uint256& hash) noexcept {
     IndexKey key;
     key[0] = kIndexPrefix;
-    key[1] = static_cast<std::uint8_t>(height >> 24);
-    key[2] = static_cast<std::uint8_t>(height >> 16);
-    key[3] = static_cast<std::uint8_t>(height >> 8);
-    key[4] = static_cast<std::uint8_t>(height);
+    put_u32be(key.data() + 1, height);
     std::memcpy(key.data() + 5, hash.data(), core::Uint256::kSize);
     return key;
 }
@@ -74,10 +71,7 @@ CoinKey coin_key(const core::OutPoint& outpoint) noexcept {
     key[0] = kCoinPrefix;
     std::memcpy(key.data() + 1, outpoint.txid.data(), core::Uint256::kSize);
     // Big-endian, so that the outputs of one transaction sort together and in order.
-    for (int i = 0; i < 4; ++i) {
-        key[33 + static_cast<std::size_t>(i)] =
-            static_cast<std::uint8_t>(outpoint.index >> (8 * (3 - i)));
-    }
+    put_u32be(key.data() + 33, outpoint.index);
     return key;
 }
 
@@ -87,7 +81,7 @@ util::Result<core::OutPoint> decode_coin_key(util::ByteSpan key) {
     }
     core::OutPoint out;
     out.txid = core::Uint256::from_bytes(key.subspan(1, 32));
-    for (std::size_t i = 33; i < 37; ++i) out.index = (out.index << 8) | key[i];
+    out.index = get_u32be(key.data() + 33);
     return out;
 }
 

@@ -70,6 +70,22 @@ TEST(StorageFormat, CoinKeysSortByTransactionThenIndex) {
     EXPECT_FALSE(decode_coin_key(util::ByteSpan(key).first(36)));
 }
 
+// Format 5 and 6: block index records sort by height first, whatever their hashes.
+TEST(StorageFormat, IndexKeysSortByHeightThenHash) {
+    core::Uint256 low;
+    low.data()[0] = 1;
+    core::Uint256 high;
+    high.data()[0] = 0xff;
+    EXPECT_LT(index_key(255, high), index_key(256, low));
+    EXPECT_LT(index_key(7, low), index_key(7, high));
+    const auto key = index_key(0x01020304, high);
+    EXPECT_EQ(key[0], 'i');
+    EXPECT_EQ(key[1], 1);  // big-endian
+    EXPECT_EQ(key[4], 4);
+    EXPECT_EQ(key[5], 0xff);
+    EXPECT_EQ(core::Uint256::from_bytes(util::ByteSpan(key).subspan(5)), high);
+}
+
 TEST(StorageFormat, CoinAndUndoRoundTrip) {
     Coin coin;
     coin.out.amount = 50 * core::kCoin;
