@@ -198,12 +198,11 @@ ValidationResult Chainstate::Impl::process_headers(const std::vector<core::Block
                                                    const BlockIndex** last,
                                                    std::span<const core::Uint256> hashes) {
     NODE_ASSERT(hashes.empty() || hashes.size() == headers.size());
-    store::WriteBatch batch;
-    std::vector<BlockNode*> accepted;
-    std::size_t first_position = 0;
-    {
+    // The new headers' records are marked to be written, not built here: during a sync
+    // they wait (most of them until their blocks connect), otherwise they go below.
+    if (unwritten_headers_ == 0) {
         util::LockGuard lock(mutex_);
-        first_position = tree_.size();
+        unwritten_from_ = tree_.size();  // the position of the first node inserted next
     }
     const BlockIndex* last_ok = nullptr;
     ValidationResult result;
@@ -211,8 +210,11 @@ ValidationResult Chainstate::Impl::process_headers(const std::vector<core::Block
         const core::BlockHeader& header = headers[i];
         BlockNode* node = nullptr;
         ValidationResult r =
-            accept_header(header, hashes.empty() ? header.hash() : hashes[i], &node, &batch);
-        if (r.is_ok()) accepted.push_back(node);
+            accept_header(header, hashes.empty() ? header.hash() : hashes[i], &node, nullptr);
+        if (r.is_ok()) {
+            node->record_unwritten = true;
+            ++unwritten_headers_;
+        }
         if (r.is_ok() || r.code == ValidationCode::kDuplicate) {
             last_ok = node;
             continue;
@@ -221,16 +223,9 @@ ValidationResult Chainstate::Impl::process_headers(const std::vector<core::Block
         break;
     }
     if (last != nullptr) *last = last_ok;
-    if (syncing()) {
-        // Far behind: their records wait, most of them until their blocks connect. Lost
-        // in a kill, they are fetched again; a header costs a peer 81 bytes to send.
-        if (!accepted.empty() && unwritten_headers_ == 0) unwritten_from_ = first_position;
-        for (BlockNode* n : accepted) n->record_unwritten = true;
-        unwritten_headers_ += accepted.size();
-    } else {
-        if (!batch.empty()) {
-            if (auto w = write(batch); !w) result = store_failure(w.error());
-        }
+    // Far behind, the records wait; lost in a kill, the headers are fetched again (81
+    // bytes each). Otherwise these and any left from a sync are written now.
+    if (!syncing()) {
         if (auto w = write_unwritten_headers(); !w) result = store_failure(w.error());
     }
     flush_events();

@@ -224,9 +224,9 @@ class Chainstate::Impl final : public ChainView {
     util::Result<void> hold(const store::WriteBatch& batch);
     util::Result<void> write_sync_batch_if_full();
     util::Result<void> write_sync_batch();
-    // Writes the records of the headers process_headers left out during initial sync
-    // (unwritten_headers_) that are still headers only: a block stored, connected or
-    // failed since had its record written with it.
+    // Writes the records of the headers process_headers marked (every header it accepts;
+    // during initial sync they wait) that are still headers only: a block stored,
+    // connected or failed since had its record written with it.
     util::Result<void> write_unwritten_headers();
 
     store::Database& db_;
