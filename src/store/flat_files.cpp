@@ -220,7 +220,8 @@ util::Result<util::Bytes> FlatFiles::read(FlatPos pos) const {
             return util::Unexpected(util::Errc::kNotFound, path() + " does not exist");
         return io_error(path(), err);
     }
-    // The frame and the record in one read.
+    // The frame and the record in one read: through the read-ahead when small, else
+    // straight into the frame and the record.
     std::uint8_t frame[kFrameSize];
     util::Bytes bytes(pos.size);
     std::size_t got = 0;
@@ -237,22 +238,23 @@ util::Result<util::Bytes> FlatFiles::read(FlatPos pos) const {
             std::memcpy(frame, in, kFrameSize);
             std::memcpy(bytes.data(), in + kFrameSize, bytes.size());
         }
-    }
-    while (got < want && want > kReadAheadBytes / 2) {
-        iovec parts[2];
-        int count = 0;
-        if (got < kFrameSize) parts[count++] = {frame + got, kFrameSize - got};
-        const std::size_t in_record = got < kFrameSize ? 0 : got - kFrameSize;
-        parts[count++] = {bytes.data() + in_record, bytes.size() - in_record};
-        const ssize_t n =
-            ::preadv(fd, parts, count, static_cast<off_t>(pos.offset - kFrameSize + got));
-        if (n < 0) {
-            const int err = errno;
-            if (err == EINTR) continue;
-            return io_error(path(), err);
+    } else {
+        while (got < want) {
+            iovec parts[2];
+            int count = 0;
+            if (got < kFrameSize) parts[count++] = {frame + got, kFrameSize - got};
+            const std::size_t in_record = got < kFrameSize ? 0 : got - kFrameSize;
+            parts[count++] = {bytes.data() + in_record, bytes.size() - in_record};
+            const ssize_t n =
+                ::preadv(fd, parts, count, static_cast<off_t>(pos.offset - kFrameSize + got));
+            if (n < 0) {
+                const int err = errno;
+                if (err == EINTR) continue;
+                return io_error(path(), err);
+            }
+            if (n == 0) break;
+            got += static_cast<std::size_t>(n);
         }
-        if (n == 0) break;
-        got += static_cast<std::size_t>(n);
     }
     if (got < want || std::memcmp(frame, options_.magic.data(), 4) != 0 ||
         get_u32(frame + 4) != pos.size) {

@@ -215,6 +215,15 @@ TEST(FlatFiles, ReadingInOrderReadsAheadAndSeesLaterAppends) {
     for (int i : {7, 2999, 15, 3050, 0}) EXPECT_EQ(read_text(*files, positions[i]), record_text(i));
     EXPECT_EQ(read_text(*files, {positions[5].file, positions[5].offset + 1, positions[5].size}),
               "<corruption>");
+    // A record larger than half the read-ahead is read on its own, between small ones.
+    const std::string large(FlatFiles::kReadAheadBytes, 'L');
+    const FlatPos big = *files->append(bytes_of_text(large));
+    const FlatPos after = *files->append(bytes_of_text(record_text(9999)));
+    ASSERT_TRUE(files->flush());
+    EXPECT_EQ(read_text(*files, positions.back()), record_text(3099));
+    EXPECT_EQ(read_text(*files, big), large);
+    EXPECT_EQ(read_text(*files, after), record_text(9999));
+    EXPECT_EQ(read_text(*files, {big.file, big.offset, big.size - 1}), "<corruption>");
 }
 
 // Each FlatFiles has its own records: what one read ahead is never served for another,
