@@ -53,16 +53,24 @@ TEST(BlockFiles, BodiesGoToTheFlatFilesAndReadBack) {
     EXPECT_EQ((*genesis)->hash(), regtest().genesis_hash);
 }
 
+// The harness's store, closed and opened as a bare database, to be changed as an older
+// node or a damaged disk would have left it; null (and a failure) when it does not open.
+std::unique_ptr<store::Database> closed_database(ChainHarness& h) {
+    h.close();
+    auto db = store::open_leveldb(h.dir() / "db", {});
+    EXPECT_TRUE(db) << db.error().to_string();
+    return db ? std::move(*db) : nullptr;
+}
+
 // Turns the harness's store into one of format 2: bodies under 'b', index records
 // without positions and keyed by hash, no blocks/ directory.
 void make_format_2(ChainHarness& h) {
-    h.close();
-    auto db = store::open_leveldb(h.dir() / "db", {});
+    auto db = closed_database(h);
     ASSERT_TRUE(db);
     auto files = store::FlatFiles::open(h.dir() / "db" / "blocks", {});
     ASSERT_TRUE(files);
     store::WriteBatch batch;
-    auto it = (*db)->new_iterator(util::Bytes{storage::kIndexPrefix});
+    auto it = db->new_iterator(util::Bytes{storage::kIndexPrefix});
     for (it->seek_to_first(); it->valid(); it->next()) {
         auto record = storage::decode_index(it->value());
         ASSERT_TRUE(record);
@@ -75,8 +83,8 @@ void make_format_2(ChainHarness& h) {
                   storage::encode_index(record->header, record->height, record->status).span());
     }
     batch.put(storage::version_key(), storage::encode_u32(storage::kLastDatabaseBodiesFormat));
-    ASSERT_TRUE((*db)->write(batch, true));
-    test::key_index_by_hash(**db);
+    ASSERT_TRUE(db->write(batch, true));
+    test::key_index_by_hash(*db);
     files->reset();
     std::filesystem::remove_all(h.dir() / "db" / "blocks");
 }
@@ -158,14 +166,13 @@ TEST(BlockIndexKeys, AStoreKeyedByHashMovesToKeysByHeightEvenHalfMoved) {
     ChainHarness h;
     const auto blocks = build_branch(test::genesis_parent(), 40, "k");
     h.feed(blocks);
-    h.close();
     {
-        auto db = store::open_leveldb(h.dir() / "db", {});
+        auto db = closed_database(h);
         ASSERT_TRUE(db);
-        test::key_index_by_hash(**db);
+        test::key_index_by_hash(*db);
         // Half of them moved already, as a kill during the move leaves it.
         store::WriteBatch batch;
-        auto it = (*db)->new_iterator(util::Bytes{storage::kIndexPrefix});
+        auto it = db->new_iterator(util::Bytes{storage::kIndexPrefix});
         for (it->seek_to_first(); it->valid(); it->next()) {
             auto record = storage::decode_index(it->value());
             ASSERT_TRUE(record);
@@ -176,7 +183,7 @@ TEST(BlockIndexKeys, AStoreKeyedByHashMovesToKeysByHeightEvenHalfMoved) {
             batch.erase(it->key());
         }
         batch.put(storage::version_key(), storage::encode_u32(4));
-        ASSERT_TRUE((*db)->write(batch, true));
+        ASSERT_TRUE(db->write(batch, true));
     }
     h.reopen();
     EXPECT_EQ(stored_version(h.db()), storage::kFormatVersion);
@@ -201,17 +208,16 @@ TEST(BlockIndexKeys, ARecordFiledUnderAnotherHeightIsCorruption) {
     ChainHarness h;
     const auto blocks = build_branch(test::genesis_parent(), 5, "w");
     h.feed(blocks);
-    h.close();
     {
-        auto db = store::open_leveldb(h.dir() / "db", {});
+        auto db = closed_database(h);
         ASSERT_TRUE(db);
         const auto hash = blocks[2]->hash();  // height 3
-        auto value = (*db)->get(storage::index_key(3, hash));
+        auto value = db->get(storage::index_key(3, hash));
         ASSERT_TRUE(value && *value);
         store::WriteBatch batch;
         batch.erase(storage::index_key(3, hash));
         batch.put(storage::index_key(7, hash), **value);
-        ASSERT_TRUE((*db)->write(batch, true));
+        ASSERT_TRUE(db->write(batch, true));
     }
     auto r = h.try_open(regtest());
     ASSERT_FALSE(r);
