@@ -84,6 +84,13 @@ void add_node_options(CLI::App& cmd, NodeConfig& cfg, std::string& network, std:
                    "port)")
         ->envname("MAX_INBOUND_PER_GROUP")
         ->default_val(cfg.max_inbound_per_group);
+    cmd.add_option("--max-receive-buffer", cfg.receive_buffer_kib,
+                   "KiB of one peer's messages waiting to be handled before the node stops "
+                   "reading from that peer until it has caught up (the peer is slowed, not "
+                   "dropped)")
+        ->envname("MAX_RECEIVE_BUFFER")
+        ->check(CLI::Range(std::size_t{64}, std::size_t{4} << 20))
+        ->capture_default_str();
     cmd.add_option("--event-buffer", cfg.event_buffer,
                    "Events GET /events keeps for clients that reconnect (Last-Event-ID)")
         ->envname("EVENT_BUFFER")

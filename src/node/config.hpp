@@ -32,6 +32,9 @@ struct NodeConfig {
     unsigned max_outbound = 8;
     unsigned max_inbound = 64;
     unsigned max_inbound_per_group = 8;
+    // --max-receive-buffer: KiB of one peer's messages waiting to be handled before we
+    // stop reading from it, as Bitcoin Core's -maxreceivebuffer (connman's ReceiveQueue).
+    std::size_t receive_buffer_kib = 16 * 1024;
     // The host advertised to peers as ours; empty: our end of each peer's link.
     std::string external_address;
 

@@ -292,6 +292,7 @@ util::Result<void> Node::Impl::start() {
     connman_config.max_outbound = config_.max_outbound;
     connman_config.max_inbound = config_.max_inbound;
     connman_config.max_inbound_per_group = config_.max_inbound_per_group;
+    connman_config.receive_buffer_bytes = config_.receive_buffer_kib * 1024;
     connman_config.data_dir = config_.data_dir;
     connman_config.metrics = &metrics_;
     pm_config.transports = static_cast<std::uint8_t>((connman_config.websocket ? 1 : 0) |

@@ -82,6 +82,10 @@ ConnMan::ConnMan(boost::asio::io_context& io, util::SerialExecutor& executor,
             bytes_in_[t] = &bytes.labels({"in", name});
             bytes_out_[t] = &bytes.labels({"out", name});
         }
+        receive_pauses_ = &config_.metrics->counter(
+            "peerchain_p2p_receive_pauses_total",
+            "Times reading from a peer paused because its messages waiting to be handled "
+            "passed the receive buffer (--max-receive-buffer).");
     }
     crypto::random_bytes(eviction_key_);
     std::uint64_t seed = 0;
@@ -506,7 +510,7 @@ void ConnMan::on_open(std::shared_ptr<transport::Session> session) {
     bool over = false;
     {
         util::LockGuard lock(mutex_);
-        sessions_[id] = SessionEntry{session, std::make_shared<std::atomic<std::size_t>>(0)};
+        sessions_[id] = SessionEntry{session, make_receive_queue(session)};
         if (inbound) {
             const std::string host = host_of(session->remote_address());
             inbound_[id] = Inbound{now(), host, "inbound:" + host, false};
@@ -561,37 +565,45 @@ std::optional<transport::SessionId> ConnMan::pick_eviction(transport::SessionId 
     return select_inbound_to_evict(std::move(candidates), eviction_key_);
 }
 
+std::shared_ptr<ReceiveQueue> ConnMan::make_receive_queue(
+    const std::shared_ptr<transport::Session>& session) {
+    std::weak_ptr<transport::Session> link = session;
+    return std::make_shared<ReceiveQueue>(
+        config_.receive_buffer_bytes, [link, pauses = receive_pauses_](bool pause) {
+            const auto s = link.lock();
+            if (!s) return;
+            if (!pause) return s->resume_reading();
+            spdlog::debug("p2p peer {}: reading paused, its messages wait to be handled", s->id());
+            if (pauses != nullptr) pauses->inc();
+            s->pause_reading();
+        });
+}
+
 void ConnMan::on_message(std::shared_ptr<transport::Session> session, util::Bytes payload) {
-    std::shared_ptr<std::atomic<std::size_t>> pending;
+    std::shared_ptr<ReceiveQueue> queue;
     {
         util::LockGuard lock(mutex_);
         auto it = sessions_.find(session->id());
         if (it == sessions_.end()) return;
-        pending = it->second.pending;
+        queue = it->second.queue;
     }
     count(bytes_in_, payload);
-    // Counted as the memory the message holds while it waits (its buffer, or what decoding
-    // made of it, and what the queue keeps of it), not only its payload: many tiny
-    // messages are not free. Checked before decoding too, so that a flood costs no CPU.
-    const std::size_t raw = transport::held_bytes(payload);
-    const std::size_t max = config_.max_pending_bytes_per_peer;
-    if (pending->load() + raw > max) {
-        session->close("flooding: too much unprocessed data");
-        return;
-    }
     // Decoded (and a block checked on its own) here, on the transport's thread, beside the
     // chain executor's work rather than in it.
+    const std::size_t raw = transport::held_bytes(payload);
     peer_manager::PreparedMessage prepared = peers_.load()->prepare(payload);
     payload = util::Bytes{};
+    // Counted as the memory the message holds while it waits (its buffer, or what decoding
+    // made of it, and what the queue keeps of it), not only its payload: many tiny
+    // messages are not free. Over the receive buffer, the queue pauses this link.
     const std::size_t held = std::max(raw, prepared.memory() + transport::kQueuedMessageOverhead);
-    if (pending->fetch_add(held) + held > max) {
-        pending->fetch_sub(held);
+    if (!queue->add(held)) {
         session->close("flooding: too much unprocessed data");
         return;
     }
     executor_.post(
-        [this, id = session->id(), pending, held, prepared = std::move(prepared)]() mutable {
-            pending->fetch_sub(held);
+        [this, id = session->id(), queue, held, prepared = std::move(prepared)]() mutable {
+            queue->remove(held);
             peers_.load()->on_message(id, std::move(prepared));
         });
 }

@@ -1,9 +1,9 @@
 // ConnMan: the node's connections to its peers (Bitcoin Core's CConnman, btcd's connmgr).
 // It owns the transport (one P2P port for WebSocket and TCP), the address book and the ban
-// list, keeps the table of open sessions, bounds what each peer may have waiting for the
-// chain executor, and connects the transport to the peer manager: session events become
-// PeerManager calls posted to the chain executor, and the peer manager's sends and
-// disconnects reach the sessions.
+// list, keeps the table of open sessions, pauses reading from a peer whose messages wait
+// for the chain executor beyond its receive buffer (receive_queue.hpp), and connects the transport
+// to the peer manager: session events become PeerManager calls posted to the chain executor, and
+// the peer manager's sends and disconnects reach the sessions.
 //
 //   Transport (I/O threads) --Handler--> ConnMan --post--> chain executor: PeerManager
 //   PeerManager (chain executor) --PeerSender--> ConnMan --> Session send queue
@@ -50,6 +50,7 @@
 
 #include "net/addrman/addr_man.hpp"
 #include "net/addrman/ban_man.hpp"
+#include "net/connman/receive_queue.hpp"
 #include "net/peer_manager/peer_manager.hpp"
 #include "net/peer_manager/peer_sender.hpp"
 #include "net/transport/handler.hpp"
@@ -86,8 +87,10 @@ struct Config {
     std::size_t max_inbound = 64;
     std::size_t max_inbound_per_group = 8;
     // What one peer may have waiting on the chain executor (its messages not yet handled,
-    // counted as the memory they hold: transport::held_bytes) before it is dropped.
-    std::size_t max_pending_bytes_per_peer = 64u << 20;
+    // counted as the memory they hold: transport::held_bytes) before reading from it
+    // pauses; it resumes at half (ReceiveQueue). A peer's queue holds at most this plus
+    // one message.
+    std::size_t receive_buffer_bytes = 16u << 20;
     // Redial backoff of a manual peer: from min, doubling on each failure, up to max.
     std::chrono::seconds min_backoff{1};
     std::chrono::seconds max_backoff{300};
@@ -197,11 +200,14 @@ class ConnMan final : public transport::Handler, public peer_manager::PeerSender
     };
     struct SessionEntry {
         std::shared_ptr<transport::Session> session;
-        // Bytes of its messages waiting on the chain executor (held_bytes).
-        std::shared_ptr<std::atomic<std::size_t>> pending;
+        // Its messages waiting on the chain executor, and the pause on its reading.
+        std::shared_ptr<ReceiveQueue> queue;
     };
 
     std::shared_ptr<transport::Session> session(transport::SessionId id) const;
+    // The queue of a new session's messages, which pauses its reading when full.
+    std::shared_ptr<ReceiveQueue> make_receive_queue(
+        const std::shared_ptr<transport::Session>& session);
     std::int64_t now() const { return clock_.now_seconds(); }
     // The next attempt after `failures` failures: min_backoff doubled, capped, +-25%.
     std::int64_t backoff(int failures) REQUIRES(mutex_);
@@ -243,6 +249,7 @@ class ConnMan final : public transport::Handler, public peer_manager::PeerSender
     // metrics. Set in the constructor.
     std::array<util::metrics::Counter*, kMessageTypes> bytes_in_{};
     std::array<util::metrics::Counter*, kMessageTypes> bytes_out_{};
+    util::metrics::Counter* receive_pauses_ = nullptr;
     static void count(std::array<util::metrics::Counter*, kMessageTypes>& counters,
                       const util::Bytes& message) noexcept;
     mutable util::Mutex save_mutex_;  // one writer of manual-peers at a time

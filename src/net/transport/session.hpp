@@ -92,6 +92,17 @@ class Session {
     // once the session is down.
     virtual void when_drained(std::size_t below, std::function<void()> callback) = 0;
 
+    // Backpressure on what the peer sends, for an owner whose queue of received messages
+    // is full: after pause_reading(), once the message being handed over (if any) has
+    // been, no on_message comes until resume_reading(). What the peer sends meanwhile
+    // waits in the socket buffers, and TCP's flow control slows the peer down: the peer
+    // waits instead of being dropped (Bitcoin Core pauses a peer's receive the same way).
+    // The idle timeout does not run while reading is paused, as the quiet is ours. A
+    // resume without a pause does nothing. The owner must order its own calls: a resume
+    // that races a pause from another thread may lose to it.
+    virtual void pause_reading() = 0;
+    virtual void resume_reading() = 0;
+
   protected:
     Session(SessionId id, Direction direction, Scheme transport, std::string remote_address,
             std::string local_address, std::string url)

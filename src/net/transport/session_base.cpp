@@ -78,7 +78,25 @@ bool SessionBase::deliver(util::Bytes payload) {
         hard_close("handler error in on_message");
         return false;
     }
+    if (read_paused_.load() && phase_ == Phase::kOpen) {
+        read_parked_ = true;
+        on_reading_paused();
+        return false;
+    }
     return true;
+}
+
+void SessionBase::resume_reading() {
+    read_paused_.store(false);
+    net::post(executor_, [self = shared_from_this()] {
+        self->guarded("resume", [&] {
+            // A pause that came after this resume keeps the session parked.
+            if (!self->read_parked_ || self->read_paused_.load()) return;
+            if (self->phase_ != Phase::kOpen) return;
+            self->read_parked_ = false;
+            self->start_reading();
+        });
+    });
 }
 
 bool SessionBase::send(std::shared_ptr<const util::Bytes> payload) {

@@ -52,6 +52,8 @@ class SessionBase : public Session, public std::enable_shared_from_this<SessionB
     bool is_open() const noexcept final;
     std::size_t queued_bytes() const noexcept final { return queued_bytes_.load(); }
     void when_drained(std::size_t below, std::function<void()> callback) final;
+    void pause_reading() final { read_paused_.store(true); }
+    void resume_reading() final;
 
     // For TransportState::stop(): close as "going away" without notifying the handler, and
     // take over the duty of calling on_close (true when the session had on_open and nobody
@@ -88,8 +90,10 @@ class SessionBase : public Session, public std::enable_shared_from_this<SessionB
     // How many queued messages one write may take: a framing that can put several into one
     // system call (TCP: one writev) says more than 1.
     virtual std::size_t max_write_batch() const noexcept { return 1; }
-    // Reads the first message after on_open.
+    // Reads the first message after on_open, and goes on reading after a pause.
     virtual void start_reading() = 0;
+    // Reading stopped for pause_reading(); start_reading() follows on resume.
+    virtual void on_reading_paused() {}
     // Closes the link on purpose; phase_ is kClosing and close_reason_ set. Must end in
     // hard_close().
     virtual void close_link(CloseCode code) = 0;
@@ -122,8 +126,12 @@ class SessionBase : public Session, public std::enable_shared_from_this<SessionB
     // Makes the session open and calls on_open. False when the session went down instead
     // (stop() has begun, or the handler threw); then nothing more may be started.
     bool open();
-    // Hands one whole message to on_message. True when the next one should be read.
+    // Hands one whole message to on_message. True when the next one should be read; false
+    // when the session went down, or when reading is paused (then resume_reading() calls
+    // start_reading()).
     bool deliver(util::Bytes payload);
+    // Whether reading stopped for pause_reading() and waits for resume_reading().
+    bool reading_paused() const noexcept { return read_parked_; }
     // The completion of write_messages.
     void on_write(boost::system::error_code ec, std::size_t bytes);
     // Starts a close on purpose (a handshake in progress is just dropped). Does nothing if
@@ -161,6 +169,7 @@ class SessionBase : public Session, public std::enable_shared_from_this<SessionB
     std::atomic<bool> opened_{false};
     std::atomic<bool> close_notified_{false};
     std::atomic<std::size_t> queued_bytes_{0};
+    std::atomic<bool> read_paused_{false};  // what the owner asked for
 
     // Strand only.
     Slot slot_;
@@ -169,6 +178,7 @@ class SessionBase : public Session, public std::enable_shared_from_this<SessionB
     std::vector<const util::Bytes*> write_batch_;
     std::size_t drained_below_ = 0;
     std::function<void()> on_drained_;  // empty: no wish
+    bool read_parked_ = false;          // reading stopped at read_paused_
 };
 
 }  // namespace peerchain::net::transport::detail

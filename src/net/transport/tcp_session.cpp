@@ -66,7 +66,12 @@ void TcpSession::start(std::optional<FramePrefix> first_prefix) {
     });
 }
 
-void TcpSession::start_reading() { consume(); }
+void TcpSession::start_reading() {
+    // After a pause (SessionBase calls this only then): the quiet was ours, and what the
+    // peer sent meanwhile waits in the socket; the idle timeout counts from now.
+    last_read_ = std::chrono::steady_clock::now();
+    consume();
+}
 
 bool TcpSession::read_done(boost::system::error_code ec, std::size_t bytes) {
     if (phase_ == Phase::kDown) return false;
@@ -191,6 +196,8 @@ void TcpSession::arm_idle_timer() {
 void TcpSession::on_idle_timer(boost::system::error_code ec) {
     guarded("on_idle_timer", [&] {
         if (ec || phase_ != Phase::kOpen) return;
+        // While reading is paused the quiet is ours: the time counts as heard from.
+        if (reading_paused()) last_read_ = std::chrono::steady_clock::now();
         if (std::chrono::steady_clock::now() - last_read_ >= state_->limits().idle_timeout) {
             return hard_close("timed out");
         }

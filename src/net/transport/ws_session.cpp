@@ -29,11 +29,11 @@ WsSession::WsSession(std::shared_ptr<TransportState> state, SessionId id, Direct
                   std::move(slot)),
       ws_(std::move(socket)) {}
 
-void WsSession::configure(bool server) {
+void WsSession::set_timeouts(bool idle) {
     const auto& limits = state_->limits();
     websocket::stream_base::timeout timeout{};
     timeout.handshake_timeout = limits.handshake_timeout;
-    if (limits.idle_timeout.count() > 0) {
+    if (idle && limits.idle_timeout.count() > 0) {
         timeout.idle_timeout = limits.idle_timeout;
         timeout.keep_alive_pings = true;
     } else {
@@ -41,6 +41,12 @@ void WsSession::configure(bool server) {
         timeout.keep_alive_pings = false;
     }
     ws_.set_option(timeout);
+    idle_timeout_off_ = !idle;
+}
+
+void WsSession::configure(bool server) {
+    const auto& limits = state_->limits();
+    set_timeouts(true);
     // The frame header is checked against this before the payload is read (RFC 6455
     // section 10.4), so a peer cannot make us buffer more than one maximum message.
     ws_.read_message_max(limits.max_message_size);
@@ -100,7 +106,15 @@ void WsSession::on_handshake(beast::error_code ec) {
     });
 }
 
+void WsSession::on_reading_paused() {
+    // Beast's idle timer runs whether or not a read is pending, and would close a link
+    // that is quiet only because we stopped reading it. With the idle timeout off its
+    // timer lapses; the next read sets it again.
+    set_timeouts(false);
+}
+
 void WsSession::start_reading() {
+    if (idle_timeout_off_) set_timeouts(true);
     read_bytes_.clear();
     read_view_.emplace(read_bytes_, state_->limits().max_message_size);
     ws_.async_read(*read_view_, beast::bind_front_handler(&WsSession::on_read, self<WsSession>()));

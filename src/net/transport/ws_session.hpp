@@ -35,16 +35,21 @@ class WsSession final : public SessionBase {
   private:
     void write_messages(std::span<const util::Bytes* const> payloads) override;
     void start_reading() override;
+    void on_reading_paused() override;
     void close_link(CloseCode code) override;
     void close_socket() noexcept override;
     std::string describe(boost::beast::error_code ec) const override;
 
     void configure(bool server);
+    // Beast's handshake and idle timeouts from the limits; with idle false, no idle
+    // timeout and no keep-alive pings (while reading is paused).
+    void set_timeouts(bool idle);
     void on_handshake(boost::beast::error_code ec);
     void on_read(boost::beast::error_code ec, std::size_t bytes);
     void on_closed(boost::beast::error_code ec);
 
     boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+    bool idle_timeout_off_ = false;  // strand only
 
     // Strand only. The message being read goes straight into read_bytes_, which
     // on_message then takes.
