@@ -88,7 +88,7 @@ struct Config {
     // its requests wait for the next on_tick), and the backlog of its link above which
     // serving it pauses until it has read more: what we queue for a peer that reads slowly
     // stays bounded without dropping it.
-    std::size_t serve_bytes_per_tick = 16u << 20;
+    std::size_t serve_bytes_per_tick = 64u << 20;
     std::size_t max_send_backlog = 4u << 20;
     // A new tip is announced with the headers from what the peer knows up to the tip when
     // that is at most this many, else with the tip header alone.
