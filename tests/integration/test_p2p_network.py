@@ -413,6 +413,25 @@ class IdleFlood(threading.Thread):
 
 
 class IdleInbound(NodeTestCase):
+    def test_a_node_offered_its_own_address_does_not_dial_itself(self):
+        # A learns B's listening address from B's version and dials B back; B's addr
+        # answer hands A its own address (and A's to B, through A's). Each knows the host
+        # from its own end of a link and the port as its own, so neither dials itself:
+        # no connection to itself for the handshake's nonce to catch.
+        a = self.start_node("A")
+        b = self.start_node("B", peers=[a.tcp_url])
+        wait_until(lambda: b.outbound_to(a) and a.outbound_to(b), what="links both ways")
+        for node in (a, b):
+            wait_until(lambda: any(e["address"] == node.p2p_address
+                                   for e in node.known()["addresses"]),
+                       what=node.name + " to learn its own address")
+        # The connection managers pick an address to dial every second; their books hold
+        # nothing else they may dial.
+        time.sleep(4)
+        for node in (a, b):
+            self.assertFalse("self-connection" in node.log_text(), node.name + " dialed itself")
+        self.assertEqual(len(b.handshaken("outbound")), 1)
+
     def test_idle_connections_do_not_keep_an_honest_peer_out(self):
         b = self.start_node("B")
         c = self.start_node("C")

@@ -28,6 +28,8 @@ constexpr std::int64_t kRetryAfter = 60;
 constexpr std::size_t kMaxManualFileBytes = 128 * 1024;
 // Room for connections that have not opened yet, beside max_inbound open sessions.
 constexpr std::size_t kPendingInbound = 32;
+// Our own hosts remembered from the local end of links (a node has few addresses).
+constexpr std::size_t kMaxLocalHosts = 16;
 
 peer_manager::Direction to_peer_direction(transport::Direction d) {
     return d == transport::Direction::kInbound ? peer_manager::Direction::kInbound
@@ -403,6 +405,7 @@ std::optional<ConnMan::Outbound> ConnMan::pick_outbound() {
     std::set<std::string> groups;
     std::set<std::string> busy;  // host:port we are connected to or dialing
     std::set<std::string> self;
+    std::set<std::string> local_hosts;
     {
         util::LockGuard lock(mutex_);
         for (const auto& [url, d] : dialing_) {
@@ -417,14 +420,21 @@ std::optional<ConnMan::Outbound> ConnMan::pick_outbound() {
         // outbound peers are the ones we chose (an inbound peer is anyone's choice), and
         // only an outbound link asks the peer for its addresses.
         self = self_;
+        local_hosts = local_hosts_;
     }
+    // Our own listening address is not dialed (Bitcoin Core skips its local addresses):
+    // the handshake's nonce would catch it, after a connection and a log line each time.
+    const std::uint16_t listening = listen_port();
+    const auto ours_too = [&](const addrman::NetAddress& a) {
+        return a.port == listening && local_hosts.contains(a.host);
+    };
     const std::uint8_t ours = transports();
     const std::int64_t t = now();
     for (int tries = 0; tries < 8; ++tries) {
         auto picked = book_.select(false, [&](const addrman::NetAddress& a) {
             const std::string hp = a.host_port();
             return (a.transports & ours) != 0 && !busy.contains(hp) && !self.contains(hp) &&
-                   !groups.contains(a.group()) && !refused(a.host, a.port);
+                   !ours_too(a) && !groups.contains(a.group()) && !refused(a.host, a.port);
         });
         if (!picked) return std::nullopt;
         if (picked->last_try > t - kRetryAfter) {
@@ -511,6 +521,10 @@ void ConnMan::on_open(std::shared_ptr<transport::Session> session) {
     {
         util::LockGuard lock(mutex_);
         sessions_[id] = SessionEntry{session, make_receive_queue(session)};
+        // The host we are reached at on this link: with our listening port, an address
+        // of ours, which peers' addr messages may offer back to us.
+        const std::string local = host_of(session->local_address());
+        if (!local.empty() && local_hosts_.size() < kMaxLocalHosts) local_hosts_.insert(local);
         if (inbound) {
             const std::string host = host_of(session->remote_address());
             inbound_[id] = Inbound{now(), host, "inbound:" + host, false};

@@ -244,6 +244,8 @@ class ConnMan final : public transport::Handler, public peer_manager::PeerSender
     std::map<std::string, Manual> manual_ GUARDED_BY(mutex_);  // by canonical URL
     // Our own addresses ("host:port"), learned from connections to ourselves.
     std::set<std::string> self_ GUARDED_BY(mutex_);
+    // The hosts our end of each link had: with our listening port, ourselves.
+    std::set<std::string> local_hosts_ GUARDED_BY(mutex_);
     std::mt19937_64 rng_ GUARDED_BY(mutex_);
     // Byte counters by message type byte (0: a type we do not know), or null without
     // metrics. Set in the constructor.
