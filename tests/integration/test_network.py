@@ -10,7 +10,6 @@ import urllib.request
 from harness import NodeTestCase, Node, RawWebSocket, raw_tcp, wait_until
 
 
-
 class SeedNetwork(NodeTestCase):
     def test_three_nodes_reach_the_same_tip_and_blocks_flow_back(self):
         a = self.start_node("A")

@@ -1,6 +1,7 @@
 """A network that holds itself together (issue 7): links that heal after restarts, both
-transports on one port, manual peers and bans, and the floods a node must shrug off
-(addresses, low-work headers, idle connections). Real peerchain processes on loopback.
+transports on one port, manual peers and bans, a node never dialing its own address, and
+the floods a node must shrug off (addresses, low-work headers, idle connections). Real
+peerchain processes on loopback.
 
 The 30-node discovery test is in test_p2p_discovery.py and the partition across network
 namespaces in test_netns.py, so that ctest can run them beside this file."""
@@ -412,7 +413,7 @@ class IdleFlood(threading.Thread):
         self.join(timeout=10)
 
 
-class IdleInbound(NodeTestCase):
+class OwnAddress(NodeTestCase):
     def test_a_node_offered_its_own_address_does_not_dial_itself(self):
         # A learns B's listening address from B's version and dials B back; B's addr
         # answer hands A its own address (and A's to B, through A's). Each knows the host
@@ -432,6 +433,8 @@ class IdleInbound(NodeTestCase):
             self.assertFalse("self-connection" in node.log_text(), node.name + " dialed itself")
         self.assertEqual(len(b.handshaken("outbound")), 1)
 
+
+class IdleInbound(NodeTestCase):
     def test_idle_connections_do_not_keep_an_honest_peer_out(self):
         b = self.start_node("B")
         c = self.start_node("C")
