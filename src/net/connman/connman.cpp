@@ -687,6 +687,12 @@ std::size_t ConnMan::queued_bytes(peer_manager::PeerId id) const {
     return s ? s->queued_bytes() : 0;
 }
 
+bool ConnMan::reading_paused(peer_manager::PeerId id) const {
+    util::LockGuard lock(mutex_);
+    auto it = sessions_.find(id);
+    return it != sessions_.end() && it->second.queue->paused();
+}
+
 void ConnMan::notify_when_drained(peer_manager::PeerId id, std::size_t below) {
     if (auto s = session(id)) {
         s->when_drained(below, [this, id] {

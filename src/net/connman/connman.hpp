@@ -171,6 +171,7 @@ class ConnMan final : public transport::Handler, public peer_manager::PeerSender
     void disconnect(peer_manager::PeerId id, std::string reason) override;
     std::size_t queued_bytes(peer_manager::PeerId id) const override;
     void notify_when_drained(peer_manager::PeerId id, std::size_t below) override;
+    bool reading_paused(peer_manager::PeerId id) const override;
     void peer_ready(peer_manager::PeerId id, std::uint16_t listen_port) override;
     void self_connection(peer_manager::PeerId id) override;
 

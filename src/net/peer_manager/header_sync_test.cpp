@@ -116,6 +116,29 @@ TEST_F(PeerManagerTest, StallingPeerIsDroppedAndItsBlocksGoElsewhere) {
     EXPECT_EQ(requests[0].items.size(), 3u);
 }
 
+// Blocks that wait unread on our side while we do not read the peer are not its stall.
+TEST_F(PeerManagerTest, APeerWeDoNotReadIsNotStalling) {
+    const auto blocks = build_chain(regtest().genesis.header, 0, 3, "remote");
+    const PeerId peer = ready_peer(3);
+    feed(peer, wire::HeadersMessage{headers_of(blocks)});
+    ASSERT_EQ(drain_of<wire::GetDataMessage>(peer).size(), 1u);
+    sender_.paused.insert(peer);
+    clock_.advance(120);
+    pm_->on_tick();
+    EXPECT_FALSE(disconnected(peer));
+    sender_.paused.erase(peer);
+    // It answers the ping that tick sent, so that only the stall clock runs.
+    for (const auto& ping : drain_of<wire::PingMessage>(peer)) {
+        feed(peer, wire::PongMessage{ping.nonce});
+    }
+    clock_.advance(59);
+    pm_->on_tick();
+    EXPECT_FALSE(disconnected(peer));
+    clock_.advance(1);
+    pm_->on_tick();
+    EXPECT_NE(reason(peer).find("stalling"), std::string::npos) << reason(peer);
+}
+
 TEST_F(PeerManagerTest, DisconnectReleasesBlocksInFlight) {
     const auto blocks = build_chain(regtest().genesis.header, 0, 2, "remote");
     const PeerId first = ready_peer(2);

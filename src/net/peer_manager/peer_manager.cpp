@@ -423,6 +423,11 @@ void PeerManager::Impl::on_tick() {
             }
             continue;
         }
+        if (sender_.reading_paused(peer.id)) {
+            // Its answers wait unread on our side: the clocks start again once we read.
+            peer.ping_sent_at = t;
+            peer.last_block_progress = t;
+        }
         if (peer.ping_pending && t - peer.ping_sent_at >= config_.ping_timeout.count()) {
             drop(peer, "ping timeout", false);
             continue;

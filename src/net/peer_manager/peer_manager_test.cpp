@@ -239,6 +239,27 @@ TEST_F(PeerManagerTest, PingsAndDropsPeerThatStopsAnswering) {
     EXPECT_EQ(reason(id), "ping timeout");
 }
 
+// While we do not read from a peer (our queue of its messages is full), its pong may be
+// among what waits: the ping's clock starts again when reading resumes.
+TEST_F(PeerManagerTest, APingDoesNotTimeOutWhileWeDoNotReadThePeer) {
+    const PeerId id = ready_peer();
+    pm_->on_tick();
+    ASSERT_EQ(drain_of<wire::PingMessage>(id).size(), 1u);
+    sender_.paused.insert(id);
+    for (int i = 0; i < 5; ++i) {
+        clock_.advance(60);
+        pm_->on_tick();
+    }
+    EXPECT_FALSE(disconnected(id));
+    sender_.paused.erase(id);
+    clock_.advance(59);
+    pm_->on_tick();
+    EXPECT_FALSE(disconnected(id));
+    clock_.advance(1);
+    pm_->on_tick();
+    EXPECT_EQ(reason(id), "ping timeout");
+}
+
 TEST_F(PeerManagerTest, AnswersPingWithItsNonce) {
     const PeerId id = ready_peer();
     feed(id, wire::PingMessage{0xabcdef});

@@ -8,6 +8,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,9 @@ class RecordingSender final : public PeerSender {
     void notify_when_drained(PeerId peer, std::size_t below) override {
         drain_wished[peer] = below;
     }
+    // Peers whose reading the test says is paused.
+    std::set<PeerId> paused;
+    bool reading_paused(PeerId peer) const override { return paused.contains(peer); }
 };
 
 // Blocks built outside any Chainstate: a chain of `n` on `parent` (at `parent_height`).

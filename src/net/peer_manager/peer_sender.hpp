@@ -65,6 +65,11 @@ class PeerSender {
     // as soon as the link has read, not at the next tick. One wish per peer; a later one
     // replaces it. An owner whose backlog is always 0 need not do anything.
     virtual void notify_when_drained(PeerId /*peer*/, std::size_t /*below*/) {}
+    // Whether the owner stopped reading from the peer because too much of what it sent
+    // waits to be handled (connman's receive queue). What the peer sent meanwhile, a pong
+    // or a block among it, is late by our fault: the peer manager's ping and stall clocks
+    // do not run for it then.
+    virtual bool reading_paused(PeerId /*peer*/) const { return false; }
 
     // The handshake with `peer` completed; it listens on `listen_port` (0: it does not).
     // The connection owner learns which dials succeeded and where inbound peers listen.
