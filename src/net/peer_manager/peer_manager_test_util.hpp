@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
@@ -179,6 +180,16 @@ class PeerManagerTest : public ::testing::Test {
     std::string reason(PeerId id) const {
         auto it = sender_.disconnected.find(id);
         return it == sender_.disconnected.end() ? "" : it->second;
+    }
+    // A timeout to the second: ticks `seconds - 1` from now, when the peer must still be
+    // there, then one second later; returns why the peer was dropped ("" if it was not).
+    std::string reason_after(PeerId id, std::int64_t seconds) {
+        clock_.advance(seconds - 1);
+        pm_->on_tick();
+        EXPECT_FALSE(disconnected(id)) << "dropped a second early: " << reason(id);
+        clock_.advance(1);
+        pm_->on_tick();
+        return reason(id);
     }
 
     testutil::TempDir dir_;
