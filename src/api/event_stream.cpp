@@ -18,10 +18,25 @@ constexpr std::string_view kRetry = "retry: 2000\n\n";
 constexpr std::string_view kKeepAlive = ": keep-alive\n\n";
 constexpr std::size_t kMaxReadBatch = 512;
 
-// What an event holds in memory, roughly: its frame, its addresses and their bookkeeping.
-std::size_t event_bytes(const StreamEvent& event) {
-    std::size_t n = sizeof(StreamEvent) + 64 + event.frame.capacity();
-    for (const auto& a : event.addresses) n += sizeof(std::string) + a.capacity();
+// The header of an event's frame, up to where its own fields go.
+void frame_head(std::string& frame, std::uint64_t seq, EventType type, std::size_t fields) {
+    const std::string number = std::to_string(seq);
+    const std::string_view name = event_type_name(type);
+    frame.reserve(48 + 2 * number.size() + 2 * name.size() + fields);
+    frame += "id: ";
+    frame += number;
+    frame += "\nevent: ";
+    frame += name;
+    frame += "\ndata: {\"seq\":";
+    frame += number;
+    frame += ",\"type\":\"";
+    frame += name;
+    frame += '"';
+}
+
+std::size_t eager_bytes(const std::string& frame, const std::vector<std::string>& addresses) {
+    std::size_t n = sizeof(StreamEvent) + 64 + frame.capacity();
+    for (const auto& a : addresses) n += sizeof(std::string) + a.capacity();
     return n;
 }
 
@@ -39,11 +54,52 @@ std::optional<EventType> parse_event_type(std::string_view name) noexcept {
     return std::nullopt;
 }
 
+StreamEvent::StreamEvent(std::uint64_t seq, EventType type, std::string frame,
+                         std::vector<std::string> addresses)
+    : seq_(seq),
+      type_(type),
+      bytes_(eager_bytes(frame, addresses)),
+      frame_(std::move(frame)),
+      addresses_(std::move(addresses)) {}
+
+StreamEvent::StreamEvent(std::uint64_t seq, EventType type,
+                         std::unique_ptr<const LazyFields> fields)
+    : seq_(seq),
+      type_(type),
+      bytes_(sizeof(StreamEvent) + 64 + 96 + fields->size_hint()),
+      lazy_(std::move(fields)) {}
+
+void StreamEvent::render() const {
+    std::call_once(rendered_, [this] {
+        if (!lazy_) return;
+        std::string fields;
+        lazy_->render(fields);
+        frame_head(frame_, seq_, type_, fields.size());
+        if (!fields.empty()) {
+            frame_ += ',';
+            frame_ += fields;
+        }
+        frame_ += "}\n\n";
+        addresses_ = lazy_->addresses();
+        lazy_.reset();
+    });
+}
+
+const std::string& StreamEvent::frame() const {
+    render();
+    return frame_;
+}
+
+const std::vector<std::string>& StreamEvent::addresses() const {
+    render();
+    return addresses_;
+}
+
 bool EventFilter::accepts(const StreamEvent& event) const noexcept {
-    if ((types & (1u << static_cast<unsigned>(event.type))) == 0) return false;
+    if ((types & (1u << static_cast<unsigned>(event.type()))) == 0) return false;
     if (address.empty()) return true;
-    if (event.type != EventType::kTx && event.type != EventType::kTxConfirmed) return false;
-    for (const auto& a : event.addresses) {
+    if (event.type() != EventType::kTx && event.type() != EventType::kTxConfirmed) return false;
+    for (const auto& a : event.addresses()) {
         if (a == address) return true;
     }
     return false;
@@ -106,9 +162,31 @@ std::uint64_t EventHub::publish(EventType type, const boost::json::object& data,
 
 std::uint64_t EventHub::publish_fields(EventType type, std::string_view fields,
                                        std::vector<std::string> addresses) {
-    // One publisher at a time takes the next number and renders the frame outside the
-    // ring's lock: readers wait only for the store itself, and nobody sees a half-written
-    // frame.
+    return store([&](std::uint64_t seq) {
+        std::string frame;
+        frame_head(frame, seq, type, fields.size());
+        if (!fields.empty()) {
+            frame += ',';
+            frame += fields;
+        }
+        frame += "}\n\n";
+        return std::make_shared<const StreamEvent>(seq, type, std::move(frame),
+                                                   std::move(addresses));
+    });
+}
+
+std::uint64_t EventHub::publish_lazy(EventType type, std::unique_ptr<const LazyFields> fields) {
+    NODE_ASSERT(fields != nullptr);
+    return store([&](std::uint64_t seq) {
+        return std::make_shared<const StreamEvent>(seq, type, std::move(fields));
+    });
+}
+
+template <typename Make>
+std::uint64_t EventHub::store(Make&& make) {
+    // One publisher at a time takes the next number and builds the event outside the
+    // ring's lock: readers wait only for the store itself, and nobody sees a half-built
+    // event.
     util::LockGuard publishing(publish_mutex_);
     std::uint64_t seq = 0;
     {
@@ -116,44 +194,23 @@ std::uint64_t EventHub::publish_fields(EventType type, std::string_view fields,
         if (closed_) return 0;
         seq = last_ + 1;
     }
-    auto event = std::make_shared<StreamEvent>();
-    event->seq = seq;
-    event->type = type;
-    event->addresses = std::move(addresses);
-    const std::string number = std::to_string(seq);
-    const std::string_view name = event_type_name(type);
-    std::string& frame = event->frame;
-    frame.reserve(48 + 2 * number.size() + 2 * name.size() + fields.size());
-    frame += "id: ";
-    frame += number;
-    frame += "\nevent: ";
-    frame += name;
-    frame += "\ndata: {\"seq\":";
-    frame += number;
-    frame += ",\"type\":\"";
-    frame += name;
-    frame += '"';
-    if (!fields.empty()) {
-        frame += ',';
-        frame += fields;
-    }
-    frame += "}\n\n";
+    StreamEventPtr event = make(seq);
     std::unordered_map<std::uint64_t, Waiter> woken;
     {
         util::LockGuard lock(mutex_);
         if (closed_) return 0;
         last_ = seq;
-        bytes_ += event_bytes(*event);
+        bytes_ += event->memory_bytes();
         auto& slot = ring_[static_cast<std::size_t>(seq % options_.capacity)];
         if (slot) {  // full: the oldest goes
-            bytes_ -= event_bytes(*slot);
+            bytes_ -= slot->memory_bytes();
             ++oldest_;
         }
         slot = std::move(event);
         // Big events (a transaction paying thousands of addresses) make room by bytes too.
         while (bytes_ > options_.max_bytes && oldest_ < last_) {
             auto& old = ring_[static_cast<std::size_t>(oldest_ % options_.capacity)];
-            bytes_ -= event_bytes(*old);
+            bytes_ -= old->memory_bytes();
             old.reset();
             ++oldest_;
         }
@@ -317,8 +374,8 @@ void EventStream::produce(Next next, std::string piece) {
         from_oldest_ = false;
         for (const auto& event : read.events) {
             if (piece.size() >= kMaxPiece) break;
-            if (filter_.accepts(*event)) piece += event->frame;
-            after_ = event->seq;
+            if (filter_.accepts(*event)) piece += event->frame();
+            after_ = event->seq();
         }
         if (!piece.empty()) {
             quiet_since_ = hub_->now();

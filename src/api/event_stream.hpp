@@ -3,8 +3,9 @@
 // client's view of it.
 //
 // EventHub holds the last `capacity` events (and at most max_bytes of them), each numbered (1, 2,
-// 3, ... over all types) and already rendered as its SSE frame, so that a hundred clients cost one
-// rendering per event. One producer publishes (node/event_feed.hpp, on its own thread; never the
+// 3, ... over all types) and rendered as its SSE frame once, at publish or (LazyFields) when a
+// client first reads it, so that a hundred clients cost one rendering per event and events
+// nobody reads cost none. One producer publishes (node/event_feed.hpp, on its own thread; never the
 // chain executor). A client that is waiting for the next event registers a one-shot wake-up;
 // publish() calls the wake-ups after releasing its lock, so that there is no thread and
 // no polling per client. tick() (the node's 1 s tick) wakes clients that have been quiet
@@ -27,6 +28,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,14 +60,50 @@ std::string_view event_type_name(EventType type) noexcept;
 // client can ask for, it always comes).
 std::optional<EventType> parse_event_type(std::string_view name) noexcept;
 
-// One published event. `frame` is the whole SSE text:
+// The fields of an event that are written only when a client first reads it. A node
+// publishes thousands of block and tx-confirmed events a second while it syncs, and with
+// no client following most of them leave the ring unread: holding a few hashes and numbers
+// costs a fraction of writing their hex and bech32 text. Implementations must be
+// immutable once published (render() runs on whichever thread reads first).
+class LazyFields {
+  public:
+    virtual ~LazyFields() = default;
+    // Appends the event's members: JSON text without braces, as publish_fields takes it.
+    virtual void render(std::string& out) const = 0;
+    // The addresses the event pays, each once (tx and tx-confirmed; what ?address= matches).
+    virtual std::vector<std::string> addresses() const { return {}; }
+    // About the bytes the rendered fields and addresses will take, for the ring's bound.
+    virtual std::size_t size_hint() const noexcept = 0;
+};
+
+// One published event. frame() is the whole SSE text:
 //   id: <seq>\nevent: <type>\ndata: {"seq":<seq>,"type":"<type>",<fields>}\n\n
-struct StreamEvent {
-    std::uint64_t seq = 0;
-    EventType type = EventType::kBlock;
-    std::string frame;
+// written at publish, or at the first frame() or addresses() call for an event published
+// with LazyFields (once, whichever thread asks first).
+class StreamEvent {
+  public:
+    StreamEvent(std::uint64_t seq, EventType type, std::string frame,
+                std::vector<std::string> addresses = {});
+    StreamEvent(std::uint64_t seq, EventType type, std::unique_ptr<const LazyFields> fields);
+
+    std::uint64_t seq() const noexcept { return seq_; }
+    EventType type() const noexcept { return type_; }
+    const std::string& frame() const;
     // The addresses a tx or tx-confirmed event pays (what ?address= matches).
-    std::vector<std::string> addresses;
+    const std::vector<std::string>& addresses() const;
+    // What the event holds in memory, roughly, rendered or not (the ring's byte bound).
+    std::size_t memory_bytes() const noexcept { return bytes_; }
+
+  private:
+    void render() const;
+
+    const std::uint64_t seq_;
+    const EventType type_;
+    const std::size_t bytes_;
+    mutable std::once_flag rendered_;
+    mutable std::unique_ptr<const LazyFields> lazy_;  // null once rendered
+    mutable std::string frame_;
+    mutable std::vector<std::string> addresses_;
 };
 using StreamEventPtr = std::shared_ptr<const StreamEvent>;
 
@@ -122,6 +160,8 @@ class EventHub {
     // its few numbers and hex strings without building a JSON object.
     std::uint64_t publish_fields(EventType type, std::string_view fields,
                                  std::vector<std::string> addresses = {});
+    // The same, with fields written only when a client first reads the event.
+    std::uint64_t publish_lazy(EventType type, std::unique_ptr<const LazyFields> fields);
 
     struct Read {
         std::vector<StreamEventPtr> events;  // oldest first
@@ -161,6 +201,10 @@ class EventHub {
     std::int64_t now() const { return clock_.now_seconds(); }
 
   private:
+    // Numbers the event `make(seq)` builds, stores it and wakes the waiting streams.
+    template <typename Make>
+    std::uint64_t store(Make&& make);
+
     struct Waiter {
         std::int64_t quiet_since = 0;
         Wake wake;

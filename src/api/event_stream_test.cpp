@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/json.hpp>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -82,8 +84,8 @@ TEST_F(EventStreamTest, PublishNumbersAndRendersEachEvent) {
     const auto read = hub->read_after(0, 10);
     ASSERT_EQ(read.events.size(), 2u);
     EXPECT_FALSE(read.gap);
-    EXPECT_EQ(read.events[0]->frame, block_frame(1, 7));
-    EXPECT_EQ(read.events[1]->frame, block_frame(2, 8));
+    EXPECT_EQ(read.events[0]->frame(), block_frame(1, 7));
+    EXPECT_EQ(read.events[1]->frame(), block_frame(2, 8));
     EXPECT_EQ(reset_frame("fell-behind", 5, 9),
               "event: reset\ndata: {\"seq\":0,\"type\":\"reset\",\"reason\":\"fell-behind\","
               "\"oldest\":5,\"last\":9}\n\n");
@@ -96,7 +98,7 @@ TEST_F(EventStreamTest, DecimalsAreWrittenAsDecimals) {
     data["progress"] = 0.25;
     data["eta"] = nullptr;
     hub->publish(EventType::kSync, data);
-    EXPECT_EQ(hub->read_after(0, 1).events.at(0)->frame,
+    EXPECT_EQ(hub->read_after(0, 1).events.at(0)->frame(),
               "id: 1\nevent: sync\ndata: {\"seq\":1,\"type\":\"sync\",\"rate\":40.0,"
               "\"progress\":0.25,\"eta\":null}\n\n");
 }
@@ -107,12 +109,12 @@ TEST_F(EventStreamTest, ReadAfterReportsAGapPastTheRing) {
     auto read = hub->read_after(2, 10);
     EXPECT_FALSE(read.gap);
     ASSERT_EQ(read.events.size(), 3u);
-    EXPECT_EQ(read.events[0]->seq, 3u);
+    EXPECT_EQ(read.events[0]->seq(), 3u);
     read = hub->read_after(1, 10);
     EXPECT_TRUE(read.gap);
     EXPECT_EQ(read.oldest, 3u);
     EXPECT_EQ(read.last, 5u);
-    EXPECT_EQ(read.events.front()->seq, 3u);
+    EXPECT_EQ(read.events.front()->seq(), 3u);
     EXPECT_TRUE(hub->read_after(5, 10).events.empty());
 }
 
@@ -132,7 +134,69 @@ TEST_F(EventStreamTest, BigEventsMakeRoomByBytesButTheNewestStays) {
     read = hub->read_after(0, 10);
     EXPECT_EQ(read.oldest, 5u);
     ASSERT_EQ(read.events.size(), 1u);
-    EXPECT_EQ(read.events[0]->seq, 5u);
+    EXPECT_EQ(read.events[0]->seq(), 5u);
+}
+
+// Lazy fields that count their renderings.
+class CountedFields final : public LazyFields {
+  public:
+    CountedFields(int height, std::atomic<int>& renders, std::size_t hint = 100)
+        : height_(height), renders_(renders), hint_(hint) {}
+    void render(std::string& out) const override {
+        ++renders_;
+        out += "\"height\":" + std::to_string(height_);
+    }
+    std::vector<std::string> addresses() const override { return {"pcrt1a", "pcrt1b"}; }
+    std::size_t size_hint() const noexcept override { return hint_; }
+
+  private:
+    int height_;
+    std::atomic<int>& renders_;
+    std::size_t hint_;
+};
+
+TEST_F(EventStreamTest, LazyEventsAreRenderedOnceAndOnlyWhenRead) {
+    auto hub = make_hub(10);
+    std::atomic<int> renders{0};
+    for (int i = 1; i <= 3; ++i) {
+        hub->publish_lazy(EventType::kBlock, std::make_unique<CountedFields>(i, renders));
+    }
+    EXPECT_EQ(renders, 0);  // nobody has read them
+    auto read = hub->read_after(1, 1);
+    ASSERT_EQ(read.events.size(), 1u);
+    EXPECT_EQ(read.events[0]->seq(), 2u);
+    EXPECT_EQ(read.events[0]->frame(), block_frame(2, 2));  // as an eager event's frame
+    EXPECT_EQ(renders, 1);
+    // A second client, a filter on an address, the frame again: no second rendering.
+    Sink a, b;
+    auto one = EventStream::open(hub, {}, 0);
+    EventFilter paying;
+    paying.address = "pcrt1b";
+    paying.types = 1u << static_cast<unsigned>(EventType::kBlock);
+    EXPECT_FALSE(paying.accepts(*read.events[0]));  // a block pays nobody
+    one->pull(a.next());
+    EXPECT_EQ(a.text(),
+              "retry: 2000\n\n" + block_frame(1, 1) + block_frame(2, 2) + block_frame(3, 3));
+    EXPECT_EQ(renders, 3);
+    auto two = EventStream::open(hub, {}, 0);
+    two->pull(b.next());
+    EXPECT_EQ(b.text(), a.text());
+    EXPECT_EQ(renders, 3);
+}
+
+TEST_F(EventStreamTest, LazyEventsMatchTheirAddressesAndCountTowardsTheByteBound) {
+    auto hub = std::make_shared<EventHub>(clock_, EventHubOptions{100, 8192, 10, 15, 1});
+    std::atomic<int> renders{0};
+    hub->publish_lazy(EventType::kTxConfirmed, std::make_unique<CountedFields>(1, renders));
+    EventFilter paying;
+    paying.address = "pcrt1b";
+    EXPECT_TRUE(paying.accepts(*hub->read_after(0, 1).events.at(0)));
+    EXPECT_EQ(renders, 1);
+    // Unrendered events count at their hint: a big one makes room before anyone reads it.
+    hub->publish_lazy(EventType::kTxConfirmed, std::make_unique<CountedFields>(2, renders, 8000));
+    auto read = hub->read_after(0, 10);
+    EXPECT_EQ(read.oldest, 2u);
+    EXPECT_EQ(renders, 1);
 }
 
 TEST_F(EventStreamTest, LiveStreamSendsRetryThenWakesOnPublish) {

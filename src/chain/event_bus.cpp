@@ -37,6 +37,7 @@ void EventBus::publish_block(ChainEvent::Kind kind, const core::BlockPtr& block,
     e.height = index->height;
     e.tx_count = block ? block->txs.size() : 0;
     e.block = block;
+    e.size = index->data_pos.size;
     publish(std::move(e));
 }
 

@@ -55,8 +55,10 @@ struct ChainEvent {
     // The last block the old and new chains share; old_height when the chain only grew.
     std::uint32_t fork_height = 0;
     std::string reason;
-    // kBlockConnected, kBlockDisconnected: the block itself (never null for those).
+    // kBlockConnected, kBlockDisconnected: the block itself (never null for those), and
+    // its serialized size when the store knows it (0: ask the block).
     core::BlockPtr block;
+    std::size_t size = 0;
     // kTransactionAdded.
     std::shared_ptr<const core::Transaction> tx;
     core::Amount fee = 0;

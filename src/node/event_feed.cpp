@@ -8,6 +8,8 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cmath>
+#include <iterator>
+#include <set>
 #include <thread>
 #include <utility>
 
@@ -41,6 +43,83 @@ json::array to_json(const std::vector<std::string>& strings) {
     for (const auto& s : strings) a.emplace_back(s);
     return a;
 }
+
+// The addresses `keys` name, each once, in order.
+std::vector<std::string> addresses_of(const std::vector<core::XOnlyKey>& keys,
+                                      const core::Params& params) {
+    std::vector<std::string> out;
+    std::set<core::XOnlyKey> seen;
+    for (const auto& key : keys) {
+        if (seen.insert(key).second) out.push_back(core::encode_address(key, params));
+    }
+    return out;
+}
+
+// A connected block's `block` fields, written when a client first reads them: during a
+// sync thousands of these a second leave the ring unread.
+class BlockFields final : public api::LazyFields {
+  public:
+    BlockFields(const chain::ChainEvent& e, const core::Block& block)
+        : hash_(e.hash),
+          prev_(block.header.prev_hash),
+          height_(e.height),
+          time_(block.header.time),
+          tx_count_(block.txs.size()),
+          size_(e.size != 0 ? e.size : block.serialized_size()) {}
+
+    void render(std::string& out) const override {
+        // Hex needs no escaping: the text is written without JSON objects.
+        fmt::format_to(std::back_inserter(out),
+                       R"("height":{},"hash":"{}","previousHash":"{}","time":{},"txCount":{},)"
+                       R"("size":{})",
+                       height_, hash_.to_hex(), prev_.to_hex(), time_, tx_count_, size_);
+    }
+    std::size_t size_hint() const noexcept override { return 220; }
+
+  private:
+    core::Uint256 hash_;
+    core::Uint256 prev_;
+    std::uint32_t height_;
+    std::uint32_t time_;
+    std::size_t tx_count_;
+    std::size_t size_;
+};
+
+// A confirmed transaction's `tx-confirmed` fields, written when a client first reads them
+// (or filters on an address).
+class TxConfirmedFields final : public api::LazyFields {
+  public:
+    TxConfirmedFields(const core::Transaction& tx, const core::Uint256& block_hash,
+                      std::uint32_t height, const core::Params& params)
+        : txid_(tx.txid()), block_hash_(block_hash), height_(height), params_(params) {
+        keys_.reserve(tx.outputs.size());
+        for (const auto& output : tx.outputs) keys_.push_back(output.recipient);
+    }
+
+    void render(std::string& out) const override {
+        fmt::format_to(std::back_inserter(out), R"("txid":"{}","blockHash":"{}","height":{},)",
+                       txid_.to_hex(), block_hash_.to_hex(), height_);
+        out += "\"addresses\":[";
+        bool first = true;
+        for (const auto& address : addresses()) {  // bech32: no escaping needed
+            if (!first) out += ',';
+            first = false;
+            out += '"';
+            out += address;
+            out += '"';
+        }
+        out += ']';
+    }
+    std::vector<std::string> addresses() const override { return addresses_of(keys_, params_); }
+    std::size_t size_hint() const noexcept override { return 200 + 2 * 110 * keys_.size(); }
+
+  private:
+    core::Uint256 txid_;
+    core::Uint256 block_hash_;
+    std::uint32_t height_;
+    const core::Params& params_;
+    std::vector<core::XOnlyKey> keys_;  // every output's, in order (repeats left in)
+};
 
 }  // namespace
 
@@ -89,16 +168,15 @@ void EventFeed::run() {
     pthread_setname_np(pthread_self(), "events");
     std::uint64_t next = tap_.last_sequence() + 1;
     while (true) {
-        auto read = tap_.read(next, kTapBatch, std::chrono::seconds(60));
+        // This thread is the tap's one reader: what it takes (blocks, transactions) need
+        // not stay in memory for the tap's next 10,000 events.
+        auto read = tap_.take(next, kTapBatch, std::chrono::seconds(60));
         if (read.reset) {
             spdlog::warn("events: the stream fell {} chain events behind; those are not sent",
                          read.events.empty() ? 0 : read.events.front().first - next);
         }
         for (const auto& [seq, event] : read.events) convert(event);
         next = read.next;
-        // This thread is the tap's one reader: what it converted (blocks, transactions)
-        // need not stay in memory for the tap's next 10,000 events.
-        tap_.discard_through(next - 1);
         drain_side();
         if (read.closed && read.events.empty()) break;
         if (!read.events.empty() && !read.closed) std::this_thread::sleep_for(kGather);
@@ -151,26 +229,11 @@ void EventFeed::convert(const chain::ChainEvent& e) {
         case Kind::kBlockConnected: {
             if (!e.block) return;
             const auto& block = *e.block;
-            // Two events a block or more, thousands a second during a sync: rendered as
-            // text, without JSON objects (hex and bech32 need no escaping).
-            const std::string hash = e.hash.to_hex();
-            std::string fields = fmt::format(
-                R"("height":{},"hash":"{}","previousHash":"{}","time":{},"txCount":{},"size":{})",
-                e.height, hash, block.header.prev_hash.to_hex(), block.header.time,
-                block.txs.size(), block.serialized_size());
-            hub_.publish_fields(api::EventType::kBlock, fields);
+            // A block and its transactions: rendered only if a client reads them.
+            hub_.publish_lazy(api::EventType::kBlock, std::make_unique<BlockFields>(e, block));
             for (const auto& tx : block.txs) {
-                auto addresses = paid(tx);
-                fields = fmt::format(R"("txid":"{}","blockHash":"{}","height":{},"addresses":[)",
-                                     tx.txid().to_hex(), hash, e.height);
-                for (std::size_t i = 0; i < addresses.size(); ++i) {
-                    if (i > 0) fields += ',';
-                    fields += '"';
-                    fields += addresses[i];
-                    fields += '"';
-                }
-                fields += ']';
-                hub_.publish_fields(api::EventType::kTxConfirmed, fields, std::move(addresses));
+                hub_.publish_lazy(api::EventType::kTxConfirmed, std::make_unique<TxConfirmedFields>(
+                                                                    tx, e.hash, e.height, params_));
             }
             return;
         }

@@ -20,7 +20,7 @@ class EventFeedTest : public ::testing::Test {
     // The JSON text after `data: ` of held event `i` (0-based), without the blank line.
     std::string data_text(std::size_t i) const {
         const auto read = hub_.read_after(0, 100);
-        const auto& frame = read.events.at(i)->frame;
+        const auto& frame = read.events.at(i)->frame();
         const auto at = frame.find("data: ") + 6;
         EXPECT_TRUE(frame.ends_with("}\n\n")) << frame;
         return frame.substr(at, frame.size() - at - 2);
@@ -96,7 +96,7 @@ TEST_F(EventFeedTest, BlockEventsRenderAsTheJsonWriterWould) {
     ASSERT_EQ(two.size(), 2u);
     EXPECT_EQ(two.at(0), json::value(core::encode_address(bob, params_)));
     EXPECT_EQ(two.at(1), json::value(core::encode_address(alice, params_)));
-    EXPECT_EQ(read.events[2]->addresses.size(), 2u);
+    EXPECT_EQ(read.events[2]->addresses().size(), 2u);
 }
 
 TEST_F(EventFeedTest, AReorgTipChangeGivesReorgAndGrowthGivesNothing) {
@@ -138,7 +138,7 @@ TEST_F(EventFeedTest, AnAcceptedTransactionGivesTx) {
     EXPECT_EQ(t.at("size"), tx->serialized_size());
     EXPECT_EQ(t.at("addresses").as_array().size(), 1u);
     const auto read = hub_.read_after(0, 1);
-    EXPECT_EQ(read.events[0]->addresses.at(0), core::encode_address(bob, params_));
+    EXPECT_EQ(read.events[0]->addresses().at(0), core::encode_address(bob, params_));
 }
 
 TEST_F(EventFeedTest, PeersAndSyncReportsGoThroughTheThreadInOrder) {
@@ -170,7 +170,7 @@ TEST_F(EventFeedTest, PeersAndSyncReportsGoThroughTheThreadInOrder) {
     EXPECT_EQ(s.at("blocksPerSecond").as_double(), 12.5);
     EXPECT_TRUE(s.at("etaSeconds").is_null());
     EXPECT_EQ(data(2).at("event"), "disconnected");
-    const auto frame = hub_.read_after(1, 1).events[0]->frame;
+    const auto frame = hub_.read_after(1, 1).events[0]->frame();
     EXPECT_NE(frame.find("\"progress\":0.25,"), std::string::npos) << frame;
 }
 

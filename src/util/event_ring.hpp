@@ -7,9 +7,9 @@
 // it left off while the ring still holds the events after it (the HTTP event stream's
 // Last-Event-ID).
 //
-// Thread-safety: publish(), read(), discard_through(), last_sequence(), nudge() and close()
-// may be called from any thread. publish() holds the internal lock only to store one event; readers
-// copy events out under it. T must be copyable.
+// Thread-safety: publish(), read(), take(), last_sequence(), nudge() and close() may be
+// called from any thread. publish() holds the internal lock only to store one event;
+// read() copies events out under it, take() moves them. T must be copyable.
 #pragma once
 
 #include <chrono>
@@ -62,21 +62,8 @@ class EventRing {
     Read read(std::uint64_t since, std::size_t max,
               std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) const {
         UniqueLock lock(mutex_);
-        if (since == 0) since = events_.empty() ? last_ + 1 : events_.front().first;
-        if (timeout.count() > 0) {
-            const std::uint64_t nudges = nudges_;
-            cv_.wait_for(lock, timeout, [&]() REQUIRES(mutex_) {
-                return closed_ || last_ >= since || nudges_ != nudges;
-            });
-        }
         Read out;
-        out.closed = closed_;
-        const std::uint64_t oldest = events_.empty() ? last_ + 1 : events_.front().first;
-        if (since < oldest && since <= last_) {
-            out.reset = true;
-            since = oldest;
-        }
-        if (since > last_ + 1) since = last_ + 1;  // from the future: start at the next one
+        const std::uint64_t oldest = wait_for(lock, since, timeout, out);
         for (std::uint64_t seq = since; seq <= last_ && out.events.size() < max; ++seq) {
             out.events.push_back(events_[static_cast<std::size_t>(seq - oldest)]);
         }
@@ -84,12 +71,21 @@ class EventRing {
         return out;
     }
 
-    // Drops every held event numbered `seq` or lower. For a ring whose one reader has
-    // consumed them: what an event holds (a block, say) is then not kept alive for
-    // `capacity` more events. A later read() from before `seq` gets `reset`.
-    void discard_through(std::uint64_t seq) {
-        LockGuard lock(mutex_);
-        while (!events_.empty() && events_.front().first <= seq) events_.pop_front();
+    // read() for a ring's one reader: moves the events out and drops them, with every
+    // older one, from the ring. Their destructors then
+    // run on the reader's thread, outside the lock the producer needs.
+    Read take(std::uint64_t since, std::size_t max,
+              std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) {
+        UniqueLock lock(mutex_);
+        Read out;
+        wait_for(lock, since, timeout, out);
+        while (!events_.empty() && events_.front().first < since) events_.pop_front();
+        while (!events_.empty() && out.events.size() < max) {
+            out.events.push_back(std::move(events_.front()));
+            events_.pop_front();
+        }
+        out.next = out.events.empty() ? since : out.events.back().first + 1;
+        return out;
     }
 
     // The number of the newest event (0 before the first).
@@ -120,6 +116,27 @@ class EventRing {
     }
 
   private:
+    // Waits as read() says, sets out.closed and out.reset, and moves `since` to the first
+    // event to hand out. Returns the number of the oldest event held.
+    std::uint64_t wait_for(UniqueLock& lock, std::uint64_t& since,
+                           std::chrono::milliseconds timeout, Read& out) const REQUIRES(mutex_) {
+        if (since == 0) since = events_.empty() ? last_ + 1 : events_.front().first;
+        if (timeout.count() > 0) {
+            const std::uint64_t nudges = nudges_;
+            cv_.wait_for(lock, timeout, [&]() REQUIRES(mutex_) {
+                return closed_ || last_ >= since || nudges_ != nudges;
+            });
+        }
+        out.closed = closed_;
+        const std::uint64_t oldest = events_.empty() ? last_ + 1 : events_.front().first;
+        if (since < oldest && since <= last_) {
+            out.reset = true;
+            since = oldest;
+        }
+        if (since > last_ + 1) since = last_ + 1;  // from the future: start at the next one
+        return oldest;
+    }
+
     const std::size_t capacity_;
     mutable Mutex mutex_;
     mutable std::condition_variable cv_;

@@ -108,28 +108,42 @@ TEST(EventRing, TheProducerNeverWaitsForReaders) {
 namespace peerchain::util {
 namespace {
 
-TEST(EventRingDiscard, ConsumedEventsAreDroppedAndAReaderFromBeforeGetsReset) {
+TEST(EventRingTake, TakenEventsLeaveTheRingAndAReaderFromBeforeGetsReset) {
     EventRing<std::shared_ptr<int>> ring(100);
     auto held = std::make_shared<int>(7);
     ring.publish(held);
     ring.publish(std::make_shared<int>(8));
     ring.publish(std::make_shared<int>(9));
     EXPECT_EQ(held.use_count(), 2);
-    ring.discard_through(2);
+    auto r = ring.take(1, 2);
+    ASSERT_EQ(r.events.size(), 2u);
+    EXPECT_EQ(r.next, 3u);
+    EXPECT_EQ(held.use_count(), 2);  // moved out, not copied
+    r = {};
     EXPECT_EQ(held.use_count(), 1);  // the ring no longer keeps it alive
-    auto r = ring.read(3, 10);
-    EXPECT_FALSE(r.reset);
-    ASSERT_EQ(r.events.size(), 1u);
-    EXPECT_EQ(*r.events[0].second, 9);
     r = ring.read(1, 10);
     EXPECT_TRUE(r.reset);
-    EXPECT_EQ(r.events.front().first, 3u);
-    ring.discard_through(3);
+    ASSERT_EQ(r.events.size(), 1u);
+    EXPECT_EQ(*r.events[0].second, 9);
     EXPECT_EQ(ring.publish(std::make_shared<int>(10)), 4u);
-    r = ring.read(4, 10);
+    // Taking from 4 drops 3, which the reader had already seen, with it.
+    r = ring.take(4, 10);
     EXPECT_FALSE(r.reset);
     ASSERT_EQ(r.events.size(), 1u);
     EXPECT_EQ(*r.events[0].second, 10);
+    r = ring.read(0, 10);
+    EXPECT_TRUE(r.events.empty());
+    EXPECT_EQ(r.next, 5u);
+}
+
+TEST(EventRingTake, ATakerThatFellBehindGetsResetAndTheOldestHeld) {
+    EventRing<int> ring(3);
+    for (int i = 1; i <= 5; ++i) ring.publish(i);
+    auto r = ring.take(1, 10);
+    EXPECT_TRUE(r.reset);
+    ASSERT_EQ(r.events.size(), 3u);
+    EXPECT_EQ(r.events.front().first, 3u);
+    EXPECT_EQ(r.next, 6u);
 }
 
 }  // namespace
