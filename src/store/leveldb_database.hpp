@@ -23,7 +23,7 @@ struct Options {
     std::size_t cache_bytes = std::size_t{64} << 20;
     // Size of the in-memory table (and log) before it is written out as a sorted file.
     // LevelDB may hold two of them at once while one is being written.
-    std::size_t write_buffer_bytes = std::size_t{16} << 20;
+    std::size_t write_buffer_bytes = std::size_t{8} << 20;
     // Table files kept open by LevelDB's table cache.
     int max_open_files = 1000;
 };
