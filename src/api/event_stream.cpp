@@ -72,15 +72,15 @@ StreamEvent::StreamEvent(std::uint64_t seq, EventType type,
 void StreamEvent::render() const {
     std::call_once(rendered_, [this] {
         if (!lazy_) return;
+        addresses_ = lazy_->addresses();
         std::string fields;
-        lazy_->render(fields);
+        lazy_->render(fields, addresses_);
         frame_head(frame_, seq_, type_, fields.size());
         if (!fields.empty()) {
             frame_ += ',';
             frame_ += fields;
         }
         frame_ += "}\n\n";
-        addresses_ = lazy_->addresses();
         lazy_.reset();
     });
 }

@@ -68,10 +68,12 @@ std::optional<EventType> parse_event_type(std::string_view name) noexcept;
 class LazyFields {
   public:
     virtual ~LazyFields() = default;
-    // Appends the event's members: JSON text without braces, as publish_fields takes it.
-    virtual void render(std::string& out) const = 0;
     // The addresses the event pays, each once (tx and tx-confirmed; what ?address= matches).
+    // Asked once, before render().
     virtual std::vector<std::string> addresses() const { return {}; }
+    // Appends the event's members: JSON text without braces, as publish_fields takes it.
+    // `addresses` is what addresses() returned.
+    virtual void render(std::string& out, const std::vector<std::string>& addresses) const = 0;
     // About the bytes the rendered fields and addresses will take, for the ring's bound.
     virtual std::size_t size_hint() const noexcept = 0;
 };

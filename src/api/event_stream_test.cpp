@@ -142,8 +142,9 @@ class CountedFields final : public LazyFields {
   public:
     CountedFields(int height, std::atomic<int>& renders, std::size_t hint = 100)
         : height_(height), renders_(renders), hint_(hint) {}
-    void render(std::string& out) const override {
+    void render(std::string& out, const std::vector<std::string>& addresses) const override {
         ++renders_;
+        EXPECT_EQ(addresses, this->addresses());
         out += "\"height\":" + std::to_string(height_);
     }
     std::vector<std::string> addresses() const override { return {"pcrt1a", "pcrt1b"}; }

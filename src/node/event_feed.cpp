@@ -67,7 +67,7 @@ class BlockFields final : public api::LazyFields {
           tx_count_(block.txs.size()),
           size_(e.size != 0 ? e.size : block.serialized_size()) {}
 
-    void render(std::string& out) const override {
+    void render(std::string& out, const std::vector<std::string>&) const override {
         // Hex needs no escaping: the text is written without JSON objects.
         fmt::format_to(std::back_inserter(out),
                        R"("height":{},"hash":"{}","previousHash":"{}","time":{},"txCount":{},)"
@@ -96,12 +96,12 @@ class TxConfirmedFields final : public api::LazyFields {
         for (const auto& output : tx.outputs) keys_.push_back(output.recipient);
     }
 
-    void render(std::string& out) const override {
+    void render(std::string& out, const std::vector<std::string>& addresses) const override {
         fmt::format_to(std::back_inserter(out), R"("txid":"{}","blockHash":"{}","height":{},)",
                        txid_.to_hex(), block_hash_.to_hex(), height_);
         out += "\"addresses\":[";
         bool first = true;
-        for (const auto& address : addresses()) {  // bech32: no escaping needed
+        for (const auto& address : addresses) {  // bech32: no escaping needed
             if (!first) out += ',';
             first = false;
             out += '"';
