@@ -29,14 +29,26 @@ std::optional<SyncReport> SyncProgress::tick(std::uint32_t headers_height,
                                              std::uint32_t blocks_height) {
     const std::int64_t now = clock_.now_seconds();
     if (!syncing()) {
+        const std::optional<std::pair<std::int64_t, std::uint32_t>> before = quiet_;
+        quiet_ = std::pair{now, blocks_height};
         if (headers_height <= blocks_height + 1) return std::nullopt;
         syncing_.store(true, std::memory_order_relaxed);
-        started_at_ = last_at_ = now;
-        started_blocks_ = last_blocks_ = blocks_height;
-        return report(headers_height, blocks_height, 0);
+        // The sync began after the last quiet tick: it counts from there, so that the first
+        // report has a rate when blocks came in already (a fast sync can be half done by
+        // the first tick that sees it).
+        started_at_ = last_at_ = before ? before->first : now;
+        started_blocks_ = last_blocks_ = before ? before->second : blocks_height;
+        const double rate = now > started_at_
+                                ? double(blocks_height - std::min(blocks_height, started_blocks_)) /
+                                      double(now - started_at_)
+                                : 0;
+        last_at_ = now;
+        last_blocks_ = blocks_height;
+        return report(headers_height, blocks_height, rate);
     }
     if (blocks_height >= headers_height) {
         syncing_.store(false, std::memory_order_relaxed);
+        quiet_ = std::pair{now, blocks_height};
         const std::int64_t took = now - started_at_;
         const double rate =
             took > 0 ? double(blocks_height - std::min(blocks_height, started_blocks_)) / took : 0;

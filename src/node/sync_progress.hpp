@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "util/clock.hpp"
 
@@ -56,6 +57,8 @@ class SyncProgress {
     std::uint32_t started_blocks_ = 0;
     std::int64_t last_at_ = 0;
     std::uint32_t last_blocks_ = 0;
+    // The time and tip height of the last tick that found no sync.
+    std::optional<std::pair<std::int64_t, std::uint32_t>> quiet_;
 };
 
 }  // namespace peerchain::node

@@ -56,5 +56,31 @@ TEST(SyncProgressTest, ReportsEveryIntervalThenCaughtUpOnce) {
     EXPECT_FALSE(sync.tick(1200, 1200));  // said once
 }
 
+// A sync that is already under way at the first tick that sees it (60,000 blocks a second
+// on loopback): the first report has the rate since the last quiet tick, and the average
+// counts from there too.
+TEST(SyncProgressTest, ASyncFoundUnderWayCountsFromTheLastQuietTick) {
+    util::ManualClock clock(1000);
+    SyncProgress sync(clock, 5);
+    EXPECT_FALSE(sync.tick(10, 10));
+    clock.advance(1);
+    auto first = sync.tick(100'000, 60'010);
+    ASSERT_TRUE(first);
+    EXPECT_DOUBLE_EQ(first->blocks_per_second, 60'000.0);
+    ASSERT_TRUE(first->eta_seconds);
+    EXPECT_EQ(*first->eta_seconds, 1);  // 39,990 left
+    EXPECT_EQ(SyncProgress::describe(*first),
+              "sync: headers 100000, blocks 60010 (60.0%), 60000.0 blocks/s, about 1 s left");
+    clock.advance(1);
+    auto done = sync.tick(100'000, 100'000);
+    ASSERT_TRUE(done);
+    EXPECT_DOUBLE_EQ(done->blocks_per_second, 49'995.0);  // 99,990 blocks in 2 s
+    // The next sync counts from the caught-up tick, not from the first one.
+    clock.advance(10);
+    auto next = sync.tick(100'100, 100'050);
+    ASSERT_TRUE(next);
+    EXPECT_DOUBLE_EQ(next->blocks_per_second, 5.0);
+}
+
 }  // namespace
 }  // namespace peerchain::node
