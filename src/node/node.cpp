@@ -349,6 +349,7 @@ util::Result<void> Node::Impl::start() {
         }
         spdlog::info("mining continuously on {} threads", miner_->stats().threads);
     }
+    sync_.start_at(chain_->tip()->height);
     ticker_ = std::thread([this] { tick_loop(); });
     for (const auto& url : config_.peers) {
         if (url.empty()) continue;

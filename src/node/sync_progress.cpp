@@ -25,6 +25,10 @@ SyncReport SyncProgress::report(std::uint32_t headers, std::uint32_t blocks, dou
     return r;
 }
 
+void SyncProgress::start_at(std::uint32_t blocks_height) {
+    quiet_ = std::pair{clock_.now_seconds(), blocks_height};
+}
+
 std::optional<SyncReport> SyncProgress::tick(std::uint32_t headers_height,
                                              std::uint32_t blocks_height) {
     const std::int64_t now = clock_.now_seconds();

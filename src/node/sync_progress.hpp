@@ -40,6 +40,9 @@ class SyncProgress {
     // report that is due: the first when a sync begins, then one per interval, then the
     // caught-up one; nullopt otherwise.
     std::optional<SyncReport> tick(std::uint32_t headers_height, std::uint32_t blocks_height);
+    // Where the tip stands before the first tick (when the node starts): a sync already
+    // under way at the first tick counts from here.
+    void start_at(std::uint32_t blocks_height);
 
     bool syncing() const noexcept { return syncing_.load(std::memory_order_relaxed); }
 

@@ -82,5 +82,16 @@ TEST(SyncProgressTest, ASyncFoundUnderWayCountsFromTheLastQuietTick) {
     EXPECT_DOUBLE_EQ(next->blocks_per_second, 5.0);
 }
 
+// The node starts and syncs half the chain before its first tick.
+TEST(SyncProgressTest, ASyncUnderWayAtTheFirstTickCountsFromTheStart) {
+    util::ManualClock clock(1000);
+    SyncProgress sync(clock, 5);
+    sync.start_at(500);
+    clock.advance(1);
+    auto first = sync.tick(100'000, 50'500);
+    ASSERT_TRUE(first);
+    EXPECT_DOUBLE_EQ(first->blocks_per_second, 50'000.0);
+}
+
 }  // namespace
 }  // namespace peerchain::node
