@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "util/clock.hpp"
@@ -183,6 +184,21 @@ TEST_F(EventStreamTest, LazyEventsAreRenderedOnceAndOnlyWhenRead) {
     two->pull(b.next());
     EXPECT_EQ(b.text(), a.text());
     EXPECT_EQ(renders, 3);
+}
+
+TEST_F(EventStreamTest, ALazyEventReadByTwoThreadsAtOnceIsRenderedOnce) {
+    auto hub = make_hub(10);
+    std::atomic<int> renders{0};
+    hub->publish_lazy(EventType::kTxConfirmed, std::make_unique<CountedFields>(4, renders));
+    const StreamEventPtr event = hub->read_after(0, 1).events.at(0);
+    std::string seen[2];
+    std::thread other([&] { seen[1] = event->frame(); });
+    EXPECT_EQ(event->addresses().size(), 2u);
+    seen[0] = event->frame();
+    other.join();
+    EXPECT_EQ(seen[0], seen[1]);
+    EXPECT_NE(seen[0].find("\"height\":4"), std::string::npos);
+    EXPECT_EQ(renders, 1);
 }
 
 TEST_F(EventStreamTest, LazyEventsMatchTheirAddressesAndCountTowardsTheByteBound) {
