@@ -26,7 +26,7 @@ namespace {
 // enough to hold both spans the whole key range, so every compaction into the next level
 // rewrote all of it, index records included: a 1,000,000-block sync compacted 1.6 GB for
 // 220 MB of records. Files of a few MiB mostly hold one kind, and a file of new index
-// records overlaps nothing below and moves down without a rewrite: 0.8 GB, and that sync
+// records overlaps nothing below and moves down without a rewrite: about 1 GB, and the sync
 // 1.11x faster with 0.86x the CPU (docs/STORAGE.md, "LevelDB options"). 1,000 open files
 // then cover a store of 4 GB.
 constexpr std::size_t kMaxFileBytes = std::size_t{4} << 20;
