@@ -40,8 +40,8 @@ std::optional<SyncReport> SyncProgress::tick(std::uint32_t headers_height,
         // The sync began after the last quiet tick: it counts from there, so that the first
         // report has a rate when blocks came in already (a fast sync can be half done by
         // the first tick that sees it).
-        started_at_ = last_at_ = before ? before->first : now;
-        started_blocks_ = last_blocks_ = before ? before->second : blocks_height;
+        started_at_ = before ? before->first : now;
+        started_blocks_ = before ? before->second : blocks_height;
         const double rate = now > started_at_
                                 ? double(blocks_height - std::min(blocks_height, started_blocks_)) /
                                       double(now - started_at_)

@@ -72,8 +72,8 @@ class EventRing {
     }
 
     // read() for a ring's one reader: moves the events out and drops them, with every
-    // older one, from the ring. Their destructors then
-    // run on the reader's thread, outside the lock the producer needs.
+    // older one, from the ring. Their destructors then run on the reader's thread,
+    // outside the lock the producer needs.
     Read take(std::uint64_t since, std::size_t max,
               std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) {
         UniqueLock lock(mutex_);
