@@ -4,7 +4,6 @@
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cmath>
@@ -123,27 +122,18 @@ class TxConfirmedFields final : public api::LazyFields {
 
 }  // namespace
 
-std::vector<std::string> paid_addresses(const core::Transaction& tx, const core::Params& params) {
-    std::vector<std::string> out;
-    for (const auto& output : tx.outputs) {
-        auto address = core::encode_address(output.recipient, params);
-        if (std::find(out.begin(), out.end(), address) == out.end()) {
-            out.push_back(std::move(address));
-        }
-    }
-    return out;
-}
-
 std::vector<std::string> EventFeed::paid(const core::Transaction& tx) {
     std::vector<std::string> out;
+    std::set<core::XOnlyKey> seen;  // not a search of `out`: a transaction may pay thousands
     for (const auto& output : tx.outputs) {
+        if (!seen.insert(output.recipient).second) continue;
         auto it = names_.find(output.recipient);
         if (it == names_.end()) {
             if (names_.size() >= kMaxNames) names_.clear();
             it = names_.emplace(output.recipient, core::encode_address(output.recipient, params_))
                      .first;
         }
-        if (std::find(out.begin(), out.end(), it->second) == out.end()) out.push_back(it->second);
+        out.push_back(it->second);
     }
     return out;
 }

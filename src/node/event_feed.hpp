@@ -46,9 +46,6 @@
 
 namespace peerchain::node {
 
-// The addresses `tx`'s outputs pay, each once, in output order.
-std::vector<std::string> paid_addresses(const core::Transaction& tx, const core::Params& params);
-
 class EventFeed final : public net::peer_manager::PeerObserver {
   public:
     static constexpr std::size_t kMaxSideItems = 1000;
@@ -83,8 +80,8 @@ class EventFeed final : public net::peer_manager::PeerObserver {
     void drain_side();
     void convert_peer(const PeerItem& item);
     void convert_sync(const SyncReport& report);
-    // paid_addresses through names_: most blocks pay a handful of keys (a miner's), and
-    // their bech32 text was a third of this thread's time during a sync.
+    // The addresses `tx`'s outputs pay, each once, in output order (a `tx` event's), their
+    // bech32 text through names_: most pay keys seen before.
     std::vector<std::string> paid(const core::Transaction& tx);
 
     // Keys' addresses, from the thread only; emptied when it reaches kMaxNames.
