@@ -88,7 +88,7 @@ util::Result<void> Chainstate::Impl::load() {
     if (auto r = activate_best_chain(nullptr, &unused); !r) {
         return util::Unexpected(util::Errc::kIo, "rolling the chain forward: " + r.to_string());
     }
-    if (auto w = write_sync_batch(); !w) return w;
+    if (auto w = write_held(); !w) return w;
     events_.clear();
     pending_blocks_ = 0;
     notify_ = observer_ != nullptr;
@@ -400,14 +400,17 @@ const BlockIndex* Chainstate::Impl::find_fork(const std::vector<core::Uint256>& 
 }
 
 std::optional<Coin> Chainstate::Impl::coin(const core::OutPoint& outpoint) const {
+    store::BackgroundWriter::Ticket flushed = 0;
     {
         util::LockGuard lock(mutex_);
         if (const CoinsCache::Entry* e = coins_.find(outpoint)) {
             return e->spent ? std::nullopt : std::optional<Coin>(e->coin);
         }
+        flushed = coins_written_;
     }
-    // Not cached: the store holds what the last flush wrote, which is never older than
-    // the moment the cache missed.
+    // Not cached: once the last flush is in (the writer may still hold it), the store
+    // holds what it wrote, which is never older than the moment the cache missed.
+    if (!wait_coins_written(flushed)) return std::nullopt;
     auto value = db_.get(storage::coin_key(outpoint));
     if (!value || !*value) return std::nullopt;
     auto c = storage::decode_coin(**value);
@@ -416,10 +419,9 @@ std::optional<Coin> Chainstate::Impl::coin(const core::OutPoint& outpoint) const
 }
 
 void Chainstate::Impl::wait_for_index_entries() const {
-    if (!index_writer_) return;
     // A failed write has stopped the node (the chain executor saw it first or will); the
     // query reads what is there.
-    if (auto r = index_writer_->wait_written(); !r) {
+    if (auto r = wait_written(); !r) {
         spdlog::error("chain: index entries not written: {}", r.error().to_string());
     }
 }
@@ -428,6 +430,7 @@ util::Result<std::vector<std::pair<core::OutPoint, Coin>>> Chainstate::Impl::uns
     const std::vector<core::OutPoint>& outpoints) const {
     std::vector<std::pair<core::OutPoint, Coin>> out;
     std::vector<core::OutPoint> uncached;
+    store::BackgroundWriter::Ticket flushed = 0;
     {
         util::LockGuard lock(mutex_);
         for (const core::OutPoint& outpoint : outpoints) {
@@ -438,8 +441,12 @@ util::Result<std::vector<std::pair<core::OutPoint, Coin>>> Chainstate::Impl::uns
                 out.emplace_back(outpoint, e->coin);
             }
         }
+        flushed = coins_written_;
     }
     // Not cached: the store holds what the last flush wrote (see coin()).
+    if (!uncached.empty()) {
+        if (auto w = wait_coins_written(flushed); !w) return util::Unexpected(w.error());
+    }
     for (const core::OutPoint& outpoint : uncached) {
         auto value = db_.get(storage::coin_key(outpoint));
         if (!value) return util::Unexpected(std::move(value).error());

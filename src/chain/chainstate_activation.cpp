@@ -40,12 +40,16 @@ util::Result<core::BlockPtr> Chainstate::Impl::get_block(const BlockIndex* index
 util::Result<std::optional<Coin>> Chainstate::Impl::fetch_coin(
     const CoinsDelta& delta, const core::OutPoint& outpoint) const {
     if (const std::optional<Coin>* d = delta.find(outpoint)) return *d;
+    store::BackgroundWriter::Ticket flushed = 0;
     {
         util::LockGuard lock(mutex_);
         if (const CoinsCache::Entry* e = coins_.find(outpoint)) {
             return e->spent ? std::optional<Coin>() : std::optional<Coin>(e->coin);
         }
+        flushed = coins_written_;
     }
+    // The last coins flush may still be with the writer (see coin()).
+    if (auto w = wait_coins_written(flushed); !w) return util::Unexpected(w.error());
     auto value = db_.get(storage::coin_key(outpoint));
     if (!value) return util::Unexpected(std::move(value).error());
     if (!*value) return std::optional<Coin>();
@@ -232,9 +236,7 @@ ValidationResult Chainstate::Impl::connect_block(BlockNode* node) {
         // The mark vouches for the entries of every block up to the parent: those still
         // queued for the index writer land first, or a kill could leave the mark without
         // them (the roll-forward does not write the history of blocks below a mark).
-        if (index_writer_) {
-            if (auto w = index_writer_->wait_written(); !w) return store_failure(w.error());
-        }
+        if (auto w = wait_written(); !w) return store_failure(w.error());
         out.put(storage::history_tip_key(), node->prev->hash.span());
     }
     if (node == pending_node_) {
@@ -297,8 +299,9 @@ bool Chainstate::Impl::signatures_assumed_valid(const BlockNode* node) const {
 ValidationResult Chainstate::Impl::disconnect_tip() {
     BlockNode* node = tip_node();
     NODE_ASSERT(node != genesis_);
-    // The undo data read below may still wait in the sync batch; reorgs are rare in a sync.
-    if (auto w = write_sync_batch(); !w) return store_failure(w.error());
+    // The undo data read below may still wait in the sync batch or for the writer; reorgs
+    // are rare in a sync.
+    if (auto w = write_held(); !w) return store_failure(w.error());
     auto loaded = get_block(node);
     if (!loaded) return store_failure(loaded.error());
     const core::Block& block = **loaded;
@@ -359,8 +362,58 @@ ValidationResult Chainstate::Impl::maybe_flush() {
     }
     if (!over && changed_since_flush_ < options_.flush_every_blocks) return ValidationResult::ok();
     // Once the sync is over, the header records it left waiting go too.
-    if (auto r = syncing() ? flush_coins() : flush_all(); !r) return store_failure(r.error());
+    if (auto r = syncing() ? flush_coins_behind() : flush_all(); !r) {
+        return store_failure(r.error());
+    }
     return ValidationResult::ok();
+}
+
+util::Result<void> Chainstate::Impl::flush_coins_behind() {
+    if (changed_since_flush_ == 0) return {};
+    // The block records up to this tip go to the writer first, so they land first.
+    if (auto w = write_pending(0, /*hold=*/true); !w) return w;
+    if (auto w = write_sync_batch(); !w) return w;
+    store::WriteBatch batch;
+    {
+        util::LockGuard lock(mutex_);
+        coins_.write_dirty(batch);
+        batch.put(storage::coins_tip_key(), active_.back()->hash.span());
+    }
+    for (Index* index : indexes_) index->on_flush(batch);
+    // Synced, after the block files are: the coins tip must not outlive the bodies below
+    // it, nor the records the batches before it hold (the same log syncs those).
+    store::BackgroundWriter::WriteOptions options;
+    options.sync = true;
+    options.before = [this] { return storage_.sync_blocks(); };
+    auto ticket = writer_.enqueue(std::move(batch), std::move(options));
+    if (!ticket) return util::Unexpected(ticket.error());
+    records_queued_ = *ticket;
+    for (Index* index : indexes_) index->after_flush();
+    CoinsCache dropped;  // freed after the lock is released
+    {
+        util::LockGuard lock(mutex_);
+        // From here a read that misses the cache waits for this write (wait_coins_written).
+        coins_written_ = *ticket;
+        if (coins_.memory_usage() > options_.coins_cache_bytes) {
+            std::swap(coins_, dropped);
+        } else {
+            coins_.mark_flushed(false);
+        }
+    }
+    changed_since_flush_ = 0;
+    return {};
+}
+
+util::Result<void> Chainstate::Impl::wait_written() const { return writer_.wait_written(); }
+
+util::Result<void> Chainstate::Impl::wait_coins_written(
+    store::BackgroundWriter::Ticket ticket) const {
+    return writer_.wait_written(ticket);
+}
+
+util::Result<void> Chainstate::Impl::write_held() {
+    if (auto w = write_sync_batch(); !w) return w;
+    return writer_.wait_written(records_queued_);
 }
 
 util::Result<void> Chainstate::Impl::flush_coins() {
@@ -378,9 +431,8 @@ util::Result<void> Chainstate::Impl::flush_coins() {
     // The index entries of every block up to this tip land first: a crash after this
     // write then reopens at a tip whose entries are all in the store, and the entries this
     // batch erases were put before.
-    if (index_writer_) {
-        if (auto w = index_writer_->wait_written(); !w) return w;
-    }
+    if (auto w = write_sync_batch(); !w) return w;
+    if (auto w = wait_written(); !w) return w;
     if (auto w = write(batch, /*sync=*/true); !w) return w;
     for (Index* index : indexes_) index->after_flush();
     CoinsCache dropped;  // freed after the lock is released
@@ -411,21 +463,24 @@ util::Result<void> Chainstate::Impl::write_pending(std::uint32_t extra_status, b
         pending_.clear();
         return {};
     }
-    if (auto r = write_sync_batch(); !r) return r;
-    if (auto r = storage_.flush_blocks(); !r) return r;
-    auto r = db_.write(pending_);
+    // pending_node_ is null now: write() goes straight to the sync batch and the writer.
+    auto r = write(pending_);
     pending_.clear();
     return r;
 }
 
 util::Result<void> Chainstate::Impl::queue_index_entries(store::WriteBatch entries) {
-    if (!index_writer_) return {};
-    return index_writer_->enqueue(std::move(entries));
+    if (auto r = writer_.enqueue(std::move(entries)); !r) return util::Unexpected(r.error());
+    return {};
 }
 
 util::Result<void> Chainstate::Impl::write(const store::WriteBatch& batch, bool sync) {
     if (auto r = write_pending(0); !r) return r;
     if (auto r = write_sync_batch(); !r) return r;
+    // Records of one key keep their order: the chain's own records the writer holds land
+    // first. (The index entries it holds have keys of their own; a write that must follow
+    // them, a coins flush, waits for them itself.)
+    if (auto r = writer_.wait_written(records_queued_); !r) return r;
     // The bodies `batch` may name are written first; a synced write (a coins flush) must
     // not outlive them either.
     if (auto r = sync ? storage_.sync_blocks() : storage_.flush_blocks(); !r) return r;
@@ -454,7 +509,8 @@ util::Result<void> Chainstate::Impl::write_unwritten_headers() {
 
 util::Result<void> Chainstate::Impl::flush_all() {
     if (auto w = write_unwritten_headers(); !w) return w;
-    return flush_coins();
+    if (auto w = flush_coins(); !w) return w;
+    return wait_written();  // flush_coins wrote nothing when nothing changed
 }
 
 bool Chainstate::Impl::syncing() const {
@@ -484,10 +540,16 @@ util::Result<void> Chainstate::Impl::write_sync_batch_if_full() {
 
 util::Result<void> Chainstate::Impl::write_sync_batch() {
     if (sync_batch_.empty()) return {};
+    // The bodies the records name reach the files before the writer can write them.
     if (auto r = storage_.flush_blocks(); !r) return r;
-    if (auto r = db_.write(sync_batch_); !r) return r;
-    sync_batch_.clear();
+    // Behind the batch being written, no further: a kill loses at most the batch being
+    // gathered and this one (docs/STORAGE.md, section 4).
+    store::BackgroundWriter::WriteOptions options;
+    options.wait_idle = true;
+    auto queued = writer_.enqueue(std::exchange(sync_batch_, store::WriteBatch{}), options);
     sync_batch_blocks_ = 0;
+    if (!queued) return util::Unexpected(queued.error());
+    records_queued_ = *queued;
     return {};
 }
 

@@ -52,11 +52,8 @@ class Chainstate::Impl final : public ChainView {
           address_index_(db, *this),
           indexes_(options.indexes ? std::vector<Index*>{&tx_index_, &address_index_}
                                    : std::vector<Index*>{}),
-          script_pool_(options.script_threads) {
-        if (!indexes_.empty()) {
-            index_writer_.emplace(db, kMaxIndexQueueBytes, "index-writer");
-        }
-    }
+          script_pool_(options.script_threads),
+          writer_(db, kMaxWriterQueueBytes, "chain-writer") {}
 
     ~Impl() override;  // flushes
 
@@ -72,7 +69,9 @@ class Chainstate::Impl final : public ChainView {
     util::Result<void> flush_coins();
     // write_unwritten_headers, then flush_coins: everything in memory reaches the store.
     util::Result<void> flush_all();
-    util::Result<void> write_held() { return write_sync_batch(); }
+    // Writes the block records held for the sync batch and waits until the writer has
+    // them, and every record before them, in the store.
+    util::Result<void> write_held();
 
     // Queries.
     const BlockIndex* tip() const EXCLUDES(mutex_) {
@@ -153,9 +152,9 @@ class Chainstate::Impl final : public ChainView {
     util::Result<bool> build_indexes(std::chrono::milliseconds budget);
 
   private:
-    // What the index entries queued for the index writer may hold, at most, before the
-    // chain waits for it: a few large blocks' worth.
-    static constexpr std::size_t kMaxIndexQueueBytes = std::size_t{32} << 20;
+    // What the batches queued for the writer may hold, at most, before the chain waits for
+    // it: a few large blocks' index entries.
+    static constexpr std::size_t kMaxWriterQueueBytes = std::size_t{32} << 20;
 
     // Blocks (connected or disconnected) and refusals, held until flush_events() tells the
     // observer, with no lock held.
@@ -208,12 +207,22 @@ class Chainstate::Impl final : public ChainView {
                                                  const core::OutPoint& outpoint) const
         EXCLUDES(mutex_);
     core::ValidationResult maybe_flush();
+    // flush_coins with the write left to the writer (during initial sync): it syncs the
+    // block files and writes the coins, synced, while the chain goes on (docs/STORAGE.md,
+    // section 4). Reads of the store that miss the cache wait for it (coins_written_).
+    util::Result<void> flush_coins_behind();
+    // Waits until every batch queued for the writer is in the store.
+    util::Result<void> wait_written() const;
+    // Waits until the last coins flush is in the store, when a read of a coin missed the
+    // cache after `ticket` was taken from coins_written_ (under mutex_).
+    util::Result<void> wait_coins_written(store::BackgroundWriter::Ticket ticket) const;
     // Writes the held-back block with its index record (status plus `extra_status`), or
     // adds them to sync_batch_ when `hold`.
     util::Result<void> write_pending(std::uint32_t extra_status, bool hold = false);
-    // Writes `batch` after the held-back block and sync_batch_.
+    // Writes `batch` after the held-back block, sync_batch_ and the records the writer
+    // holds (records_queued_); returns once it is in the store.
     util::Result<void> write(const store::WriteBatch& batch, bool sync = false);
-    // Hands a block's index entries to the index writer (waits while its queue is full).
+    // Hands a block's index entries to the writer (waits while its queue is full).
     util::Result<void> queue_index_entries(store::WriteBatch entries);
     // In chainstate_indexes.cpp: reads history_tip_ from the store (load()).
     util::Result<void> load_history_tip();
@@ -240,10 +249,6 @@ class Chainstate::Impl final : public ChainView {
     AddressIndex address_index_;
     // Every index the chain keeps up to date, in the order they write.
     const std::vector<Index*> indexes_;
-    // Writes the indexes' entries, block after block, off the chain executor; present when
-    // there are indexes. A coins flush waits for it first (docs/STORAGE.md, section 4).
-    // Mutable: readers wait on it.
-    mutable std::optional<store::BackgroundWriter> index_writer_;
 
     // Guards the tree, the active chain and the coins cache, and every node's status.
     // Only the chain executor changes them (holding the lock); it also reads node fields
@@ -259,6 +264,9 @@ class Chainstate::Impl final : public ChainView {
     // missing after it, until build_indexes() writes them; nullptr when complete. Changed
     // by the chain executor only (docs/STORAGE.md, section 3).
     const BlockIndex* history_tip_ GUARDED_BY(mutex_) = nullptr;
+    // The writer's ticket of the last coins flush left to it (0: none): the cache forgot
+    // what that flush holds, so a read that misses the cache waits for it.
+    store::BackgroundWriter::Ticket coins_written_ GUARDED_BY(mutex_) = 0;
     BlockNode* genesis_ = nullptr;  // set once by load()
 
     // Chain executor only.
@@ -293,6 +301,17 @@ class Chainstate::Impl final : public ChainView {
     std::size_t unwritten_headers_ = 0;
     std::size_t unwritten_from_ = 0;
     std::chrono::steady_clock::time_point sync_batch_started_;
+    // The writer's ticket of the last batch of the chain's own records it was given (a
+    // sync batch or a coins flush, not index entries): write() and write_held() wait for
+    // it, so that those records land in order.
+    store::BackgroundWriter::Ticket records_queued_ = 0;
+
+    // Writes, off the chain executor and in the order they were given, the indexes'
+    // entries of each block and, during initial sync, sync_batch_ and the coins flushes
+    // (docs/STORAGE.md, sections 3 and 4). Any other write waits for the records it holds
+    // first (write()), and any read of what it may hold waits for that. Mutable: readers wait on
+    // it. Last: it writes what is queued when destroyed, before the members above go.
+    mutable store::BackgroundWriter writer_;
 };
 
 }  // namespace peerchain::chain

@@ -57,8 +57,8 @@ util::Result<bool> Chainstate::Impl::build_indexes(std::chrono::milliseconds bud
     }
     // The sync goes first; its blocks would only be left behind again.
     if (syncing()) return false;
-    // The undo data read below may still wait in the sync batch.
-    if (auto w = write_sync_batch(); !w) return util::Unexpected(w.error());
+    // The undo data read below may still wait in the sync batch or for the writer.
+    if (auto w = write_held(); !w) return util::Unexpected(w.error());
 
     const auto started = std::chrono::steady_clock::now();
     store::WriteBatch batch;

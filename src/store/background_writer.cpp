@@ -29,31 +29,45 @@ util::Result<void> BackgroundWriter::failure_locked() const {
     return {};
 }
 
-util::Result<void> BackgroundWriter::enqueue(WriteBatch batch) {
+util::Result<BackgroundWriter::Ticket> BackgroundWriter::enqueue(WriteBatch batch,
+                                                                 WriteOptions options) {
     if (batch.empty()) {
         util::LockGuard lock(mutex_);
-        return failure_locked();
+        if (failed_) return util::Unexpected(*failed_);
+        return queued_count_;
     }
     const std::size_t bytes = batch.approximate_size();
+    Ticket ticket = 0;
     {
         util::UniqueLock lock(mutex_);
-        // One batch larger than the bound still goes, alone.
+        // One batch larger than the bound still goes, alone. The batch being written counts
+        // toward queued_bytes_ until it is in the store.
         changed_.wait(lock, [&]() REQUIRES(mutex_) {
-            return failed_ || queued_bytes_ == 0 || queued_bytes_ + bytes <= max_queued_bytes_;
+            if (failed_) return true;
+            if (options.wait_idle) return queued_bytes_ == 0;
+            return queued_bytes_ == 0 || queued_bytes_ + bytes <= max_queued_bytes_;
         });
         if (failed_) return util::Unexpected(*failed_);
-        queue_.push_back(std::move(batch));
+        queue_.push_back({std::move(batch), std::move(options)});
         queued_bytes_ += bytes;
-        ++queued_count_;
+        ticket = ++queued_count_;
     }
     changed_.notify_all();
-    return {};
+    return ticket;
 }
 
 util::Result<void> BackgroundWriter::wait_written() {
+    Ticket target = 0;
+    {
+        util::LockGuard lock(mutex_);
+        target = queued_count_;
+    }
+    return wait_written(target);
+}
+
+util::Result<void> BackgroundWriter::wait_written(Ticket ticket) {
     util::UniqueLock lock(mutex_);
-    const std::uint64_t target = queued_count_;
-    changed_.wait(lock, [&]() REQUIRES(mutex_) { return failed_ || written_count_ >= target; });
+    changed_.wait(lock, [&]() REQUIRES(mutex_) { return failed_ || written_count_ >= ticket; });
     return failure_locked();
 }
 
@@ -64,22 +78,23 @@ std::size_t BackgroundWriter::queued_bytes() const {
 
 void BackgroundWriter::run() {
     for (;;) {
-        WriteBatch batch;
+        Queued next;
         {
             util::UniqueLock lock(mutex_);
             changed_.wait(lock, [&]() REQUIRES(mutex_) { return stopping_ || !queue_.empty(); });
             // Stopping still writes what is queued: it was promised to the store.
             if (queue_.empty()) return;
-            batch = std::move(queue_.front());
+            next = std::move(queue_.front());
             queue_.pop_front();
         }
-        // Not synced: a synced write that must follow these (a coins flush) calls
-        // wait_written() first, and syncs them with it. After a failure the queue is
-        // empty and stays so: nothing reaches this point.
-        auto written = db_.write(batch);
+        // A synced write syncs the batches before it with it (they are in the same log).
+        // After a failure the queue is empty and stays so: nothing reaches this point.
+        util::Result<void> written;
+        if (next.options.before) written = next.options.before();
+        if (written) written = db_.write(next.batch, next.options.sync);
         {
             util::LockGuard lock(mutex_);
-            queued_bytes_ -= batch.approximate_size();
+            queued_bytes_ -= next.batch.approximate_size();
             ++written_count_;
             if (!written && !failed_) failed_ = written.error();
             if (failed_) {

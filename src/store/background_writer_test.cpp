@@ -4,8 +4,12 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
+#include <future>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/leveldb_database.hpp"
@@ -68,6 +72,99 @@ TEST(BackgroundWriter, ABatchOverTheBoundStillGoesAndTheDestructorWritesWhatIsQu
     }
     EXPECT_EQ(get_text(*db, "big"), std::string(4096, 'x'));
     EXPECT_EQ(get_text(*db, "n"), "49");
+}
+
+// Issue 10: a synced write runs its `before` on the writer thread first, after every
+// batch queued ahead of it is in the store; a ticket names a batch, and waiting for it
+// does not wait for the batches behind it.
+TEST(BackgroundWriter, ASyncedWriteRunsItsBeforeFirstAndTicketsNameBatches) {
+    TempDir tmp;
+    auto db = open_ok(tmp.path() / "db");
+    ASSERT_TRUE(db);
+    BackgroundWriter writer(*db, std::size_t{1} << 20, "test-writer");
+    std::promise<void> release;
+    std::shared_future<void> released = release.get_future().share();
+    std::promise<std::string> seen_before;
+    auto first = writer.enqueue(one_put("first", "1"));
+    ASSERT_TRUE(first);
+    BackgroundWriter::WriteOptions options;
+    options.sync = true;
+    options.before = [&]() -> util::Result<void> {
+        seen_before.set_value(get_text(*db, "first") + "," + get_text(*db, "synced"));
+        released.wait();
+        return {};
+    };
+    auto synced = writer.enqueue(one_put("synced", "2"), std::move(options));
+    ASSERT_TRUE(synced);
+    EXPECT_EQ(*synced, *first + 1);
+    // `before` saw the first batch written and its own not yet.
+    EXPECT_EQ(seen_before.get_future().get(), "1,<none>");
+    ASSERT_TRUE(writer.wait_written(*first));  // does not wait for the held one
+    EXPECT_EQ(get_text(*db, "synced"), "<none>");
+    release.set_value();
+    ASSERT_TRUE(writer.wait_written(*synced));
+    EXPECT_EQ(get_text(*db, "synced"), "2");
+    auto empty = writer.enqueue(WriteBatch{});
+    ASSERT_TRUE(empty);
+    EXPECT_EQ(*empty, *synced);  // nothing queued: the last batch's ticket
+    EXPECT_TRUE(writer.wait_written(0));
+}
+
+// A batch queued with wait_idle goes in only once the writer has written the one before.
+TEST(BackgroundWriter, WaitIdleQueuesOnlyBehindAnIdleWriter) {
+    TempDir tmp;
+    auto db = open_ok(tmp.path() / "db");
+    ASSERT_TRUE(db);
+    BackgroundWriter writer(*db, std::size_t{1} << 20, "test-writer");
+    std::promise<void> release;
+    std::shared_future<void> released = release.get_future().share();
+    std::promise<void> started;
+    BackgroundWriter::WriteOptions held;
+    held.before = [&]() -> util::Result<void> {
+        started.set_value();
+        released.wait();
+        return {};
+    };
+    ASSERT_TRUE(writer.enqueue(one_put("held", "1"), std::move(held)));
+    started.get_future().wait();  // the writer is in the held batch
+    std::atomic<bool> queued{false};
+    std::thread second([&] {
+        BackgroundWriter::WriteOptions options;
+        options.wait_idle = true;
+        EXPECT_TRUE(writer.enqueue(one_put("second", "2"), options));
+        queued = true;
+    });
+    // Not a timing bound: the enqueue must still be waiting however long this takes.
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_FALSE(queued.load());
+    release.set_value();
+    second.join();
+    EXPECT_TRUE(queued.load());
+    ASSERT_TRUE(writer.wait_written());
+    EXPECT_EQ(get_text(*db, "second"), "2");
+}
+
+// A `before` that fails stops the writer as a failed write does: its batch and every
+// batch after it never land, and the failure is reported from then on.
+TEST(BackgroundWriter, AFailedBeforeStopsTheWriter) {
+    TempDir tmp;
+    auto db = open_ok(tmp.path() / "db");
+    ASSERT_TRUE(db);
+    BackgroundWriter writer(*db, std::size_t{1} << 20, "test-writer");
+    BackgroundWriter::WriteOptions failing;
+    failing.sync = true;
+    failing.before = []() -> util::Result<void> {
+        return util::Unexpected(util::Errc::kIo, "blocks: no space left");
+    };
+    ASSERT_TRUE(writer.enqueue(one_put("ok", "1")));
+    ASSERT_TRUE(writer.enqueue(one_put("failed", "2"), std::move(failing)));
+    auto waited = writer.wait_written();
+    ASSERT_FALSE(waited);
+    EXPECT_NE(waited.error().to_string().find("no space left"), std::string::npos);
+    EXPECT_FALSE(writer.enqueue(one_put("after", "3")));
+    EXPECT_EQ(get_text(*db, "ok"), "1");
+    EXPECT_EQ(get_text(*db, "failed"), "<none>");
+    EXPECT_EQ(get_text(*db, "after"), "<none>");
 }
 
 // A real write failure: the file size limit (RLIMIT_FSIZE, with SIGXFSZ ignored) makes the

@@ -291,21 +291,39 @@ long FlatFiles::read_ahead(int fd, std::uint32_t file, std::uint64_t offset, std
 }
 
 util::Result<void> FlatFiles::sync() {
-    util::LockGuard lock(mutex_);
-    if (auto r = flush_locked(); !r) return r;
-    for (std::uint32_t file : unsynced_) {
-        const int fd = fd_locked(file, /*create=*/false);
-        if (fd < 0 || ::fdatasync(fd) != 0) return io_error(file_path(file).string(), errno);
+    // A second sync waits here for the first's fdatasyncs, which cover its records too.
+    util::LockGuard serial(sync_mutex_);
+    std::vector<std::uint32_t> files;
+    std::vector<int> fds;
+    bool dir = false;
+    {
+        util::LockGuard lock(mutex_);
+        if (auto r = flush_locked(); !r) return r;
+        for (std::uint32_t file : unsynced_) {
+            const int fd = fd_locked(file, /*create=*/false);
+            if (fd < 0) return io_error(file_path(file).string(), errno);
+            fds.push_back(fd);
+        }
+        files = std::exchange(unsynced_, {});
+        dir = std::exchange(dir_unsynced_, false);
     }
-    unsynced_.clear();
-    if (dir_unsynced_) {
+    // Descriptors stay open until the destructor, so these are still the files' own.
+    auto failed = [&](const std::filesystem::path& path, int err) -> util::Result<void> {
+        util::LockGuard lock(mutex_);  // still unsynced: the next sync tries again
+        unsynced_.insert(unsynced_.begin(), files.begin(), files.end());
+        dir_unsynced_ = dir_unsynced_ || dir;
+        return io_error(path.string(), err);
+    };
+    for (std::size_t i = 0; i < fds.size(); ++i) {
+        if (::fdatasync(fds[i]) != 0) return failed(file_path(files[i]), errno);
+    }
+    if (dir) {
         const int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0) return io_error(dir_.string(), errno);
+        if (dfd < 0) return failed(dir_, errno);
         const int r = ::fsync(dfd);
         const int err = errno;
         ::close(dfd);
-        if (r != 0) return io_error(dir_.string(), err);
-        dir_unsynced_ = false;
+        if (r != 0) return failed(dir_, err);
     }
     return {};
 }

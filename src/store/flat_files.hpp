@@ -89,7 +89,9 @@ class FlatFiles {
     // when the read fails.
     util::Result<util::Bytes> read(FlatPos pos) const;
     // Makes every record appended so far durable (see above). kIo when a sync fails.
-    util::Result<void> sync();
+    // Appends and reads go on while it waits for the disk: only one sync runs at a time,
+    // and the lock that appends take is held only to flush and to see what to sync.
+    util::Result<void> sync() EXCLUDES(mutex_, sync_mutex_);
 
     // Where the records of file number `file` are (for messages and tests).
     std::filesystem::path file_path(std::uint32_t file) const;
@@ -109,6 +111,7 @@ class FlatFiles {
     const std::filesystem::path dir_;
     const Options options_;
     const std::uint64_t id_;  // tells this thread's read-ahead which FlatFiles it holds
+    util::Mutex sync_mutex_;  // held through a sync's fdatasyncs; taken before mutex_
     mutable util::Mutex mutex_;
     mutable std::vector<int> fds_ GUARDED_BY(mutex_);  // by file number; -1: not open
     std::uint32_t current_ GUARDED_BY(mutex_) = 0;     // the file appended to
