@@ -209,7 +209,7 @@ class Chainstate::Impl final : public ChainView {
     core::ValidationResult maybe_flush();
     // flush_coins with the write left to the writer (during initial sync): it syncs the
     // block files and writes the coins, synced, while the chain goes on (docs/STORAGE.md,
-    // section 4). Reads of the store that miss the cache wait for it (coins_written_).
+    // section 3). Reads of the store that miss the cache wait for it (coins_written_).
     util::Result<void> flush_coins_behind();
     // Waits until every batch queued for the writer is in the store.
     util::Result<void> wait_written() const;
@@ -309,8 +309,9 @@ class Chainstate::Impl final : public ChainView {
     // Writes, off the chain executor and in the order they were given, the indexes'
     // entries of each block and, during initial sync, sync_batch_ and the coins flushes
     // (docs/STORAGE.md, sections 3 and 4). Any other write waits for the records it holds
-    // first (write()), and any read of what it may hold waits for that. Mutable: readers wait on
-    // it. Last: it writes what is queued when destroyed, before the members above go.
+    // first (write()), and any read of what it may hold waits for that. Mutable: readers
+    // wait on it. Last: it writes what is queued when destroyed, before the members above
+    // go.
     mutable store::BackgroundWriter writer_;
 };
 

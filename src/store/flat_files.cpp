@@ -291,7 +291,8 @@ long FlatFiles::read_ahead(int fd, std::uint32_t file, std::uint64_t offset, std
 }
 
 util::Result<void> FlatFiles::sync() {
-    // A second sync waits here for the first's fdatasyncs, which cover its records too.
+    // One sync at a time: a sync that finds the files taken by another must not return
+    // before that one's fdatasyncs are done.
     util::LockGuard serial(sync_mutex_);
     std::vector<std::uint32_t> files;
     std::vector<int> fds;
@@ -315,7 +316,10 @@ util::Result<void> FlatFiles::sync() {
         return io_error(path.string(), err);
     };
     for (std::size_t i = 0; i < fds.size(); ++i) {
-        if (::fdatasync(fds[i]) != 0) return failed(file_path(files[i]), errno);
+        if (::fdatasync(fds[i]) != 0) {
+            const int err = errno;  // before file_path() may change it
+            return failed(file_path(files[i]), err);
+        }
     }
     if (dir) {
         const int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
