@@ -21,6 +21,20 @@ if(PEERCHAIN_BUILD_BENCH)
     find_package(benchmark REQUIRED)
 endif()
 
+# The allocator of the node and of the benchmarks it is measured against: tcmalloc
+# (libgoogle-perftools-dev, its minimal library, without the profiler); docs/ARCHITECTURE.md
+# says why. Not under sanitizers or the fuzzer, which bring their own; -DPEERCHAIN_TCMALLOC=OFF
+# builds with glibc's malloc.
+option(PEERCHAIN_TCMALLOC "Link the node and the benchmarks with tcmalloc" ON)
+add_library(peerchain_allocator INTERFACE)
+if(PEERCHAIN_TCMALLOC AND NOT PEERCHAIN_SANITIZE AND NOT PEERCHAIN_FUZZ)
+    find_library(TCMALLOC_MINIMAL_LIBRARY tcmalloc_minimal REQUIRED)
+    # Nothing calls it by name (it replaces malloc and operator new): without
+    # --no-as-needed the linker would leave it out.
+    target_link_libraries(peerchain_allocator INTERFACE
+        "-Wl,--push-state,--no-as-needed" ${TCMALLOC_MINIMAL_LIBRARY} "-Wl,--pop-state")
+endif()
+
 # Boost.Asio/Beast are header-only; keep their deprecated APIs out.
 add_library(peerchain_boost INTERFACE)
 target_include_directories(peerchain_boost SYSTEM INTERFACE ${Boost_INCLUDE_DIRS})

@@ -9,6 +9,8 @@ packages=(
     iproute2
     libboost1.81-dev libboost-json1.81-dev libssl-dev libsecp256k1-dev libleveldb-dev
     libspdlog-dev libfmt-dev libcli11-dev
+    # tcmalloc, the node's allocator (docs/ARCHITECTURE.md).
+    libgoogle-perftools-dev
     libgtest-dev libgmock-dev libbenchmark-dev
     # The second stage of scripts/test.sh: clang with its sanitizer and libFuzzer runtimes,
     # llvm-symbolizer for readable sanitizer reports, and clang-format.
