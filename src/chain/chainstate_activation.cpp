@@ -373,6 +373,19 @@ util::Result<void> Chainstate::Impl::flush_coins_behind() {
     // The block records up to this tip go to the writer first, so they land first.
     if (auto w = write_pending(0, /*hold=*/true); !w) return w;
     if (auto w = write_sync_batch(); !w) return w;
+    // Synced, after the block files are: the coins tip must not outlive the bodies below
+    // it, nor the records the batches before it hold (the same log syncs those).
+    store::BackgroundWriter::WriteOptions options;
+    options.sync = true;
+    options.before = [this] { return storage_.sync_blocks(); };
+    auto ticket = writer_.enqueue(coins_flush_batch(), std::move(options));
+    if (!ticket) return util::Unexpected(ticket.error());
+    records_queued_ = *ticket;
+    coins_flushed(*ticket);
+    return {};
+}
+
+store::WriteBatch Chainstate::Impl::coins_flush_batch() {
     store::WriteBatch batch;
     {
         util::LockGuard lock(mutex_);
@@ -380,28 +393,25 @@ util::Result<void> Chainstate::Impl::flush_coins_behind() {
         batch.put(storage::coins_tip_key(), active_.back()->hash.span());
     }
     for (Index* index : indexes_) index->on_flush(batch);
-    // Synced, after the block files are: the coins tip must not outlive the bodies below
-    // it, nor the records the batches before it hold (the same log syncs those).
-    store::BackgroundWriter::WriteOptions options;
-    options.sync = true;
-    options.before = [this] { return storage_.sync_blocks(); };
-    auto ticket = writer_.enqueue(std::move(batch), std::move(options));
-    if (!ticket) return util::Unexpected(ticket.error());
-    records_queued_ = *ticket;
+    return batch;
+}
+
+void Chainstate::Impl::coins_flushed(store::BackgroundWriter::Ticket ticket) {
     for (Index* index : indexes_) index->after_flush();
     CoinsCache dropped;  // freed after the lock is released
     {
         util::LockGuard lock(mutex_);
-        // From here a read that misses the cache waits for this write (wait_coins_written).
-        coins_written_ = *ticket;
+        // From here a read that misses the cache waits for the write (wait_coins_written).
+        if (ticket != 0) coins_written_ = ticket;
         if (coins_.memory_usage() > options_.coins_cache_bytes) {
+            // Over the limit even with only clean coins left: start empty, the store has
+            // (or the writer will have) them all.
             std::swap(coins_, dropped);
         } else {
             coins_.mark_flushed(false);
         }
     }
     changed_since_flush_ = 0;
-    return {};
 }
 
 util::Result<void> Chainstate::Impl::wait_written() const { return writer_.wait_written(); }
@@ -421,32 +431,14 @@ util::Result<void> Chainstate::Impl::flush_coins() {
         if (auto w = write_pending(0); !w) return w;
         return write_sync_batch();
     }
-    store::WriteBatch batch;
-    {
-        util::LockGuard lock(mutex_);
-        coins_.write_dirty(batch);
-        batch.put(storage::coins_tip_key(), active_.back()->hash.span());
-    }
-    for (Index* index : indexes_) index->on_flush(batch);
+    const store::WriteBatch batch = coins_flush_batch();
     // The index entries of every block up to this tip land first: a crash after this
     // write then reopens at a tip whose entries are all in the store, and the entries this
     // batch erases were put before.
     if (auto w = write_sync_batch(); !w) return w;
     if (auto w = wait_written(); !w) return w;
     if (auto w = write(batch, /*sync=*/true); !w) return w;
-    for (Index* index : indexes_) index->after_flush();
-    CoinsCache dropped;  // freed after the lock is released
-    {
-        util::LockGuard lock(mutex_);
-        if (coins_.memory_usage() > options_.coins_cache_bytes) {
-            // Over the limit even with only clean coins left: start empty, the store has
-            // them all now.
-            std::swap(coins_, dropped);
-        } else {
-            coins_.mark_flushed(false);
-        }
-    }
-    changed_since_flush_ = 0;
+    coins_flushed(0);
     return {};
 }
 

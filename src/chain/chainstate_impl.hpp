@@ -211,6 +211,12 @@ class Chainstate::Impl final : public ChainView {
     // block files and writes the coins, synced, while the chain goes on (docs/STORAGE.md,
     // section 3). Reads of the store that miss the cache wait for it (coins_written_).
     util::Result<void> flush_coins_behind();
+    // A coins flush's batch: every dirty coin, the coins tip, and what the indexes write
+    // with it.
+    store::WriteBatch coins_flush_batch();
+    // Once that batch is written, or handed to the writer as `ticket` (0: written here):
+    // the cache forgets what it holds.
+    void coins_flushed(store::BackgroundWriter::Ticket ticket);
     // Waits until every batch queued for the writer is in the store.
     util::Result<void> wait_written() const;
     // Waits until the last coins flush is in the store, when a read of a coin missed the
