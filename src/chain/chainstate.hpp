@@ -149,8 +149,9 @@ class Chainstate {
     // Writes the coins cache and its tip in one synced batch.
     util::Result<void> flush();
     // Writes the block records held back during initial sync (docs/STORAGE.md, section 3),
-    // if any. The node calls it every second, so that the blocks of a sync that stalls wait
-    // in memory (where a kill loses them) no longer than that.
+    // if any, and waits until the writer thread has them (and every record before them) in
+    // the store. The node calls it every second, so that the blocks of a sync that stalls
+    // wait in memory (where a kill loses them) no longer than that.
     util::Result<void> write_held();
     // Writes the indexes' history entries (the transaction index, the address histories)
     // of blocks connected during initial sync, which leaves them out to go at the chain's
