@@ -7,7 +7,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <future>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -74,6 +76,41 @@ TEST(BackgroundWriter, ABatchOverTheBoundStillGoesAndTheDestructorWritesWhatIsQu
     EXPECT_EQ(get_text(*db, "n"), "49");
 }
 
+// A `before` that holds the writer inside its batch until release(): on_enter (as set when
+// before() is called) runs first
+// (on the writer thread), then entered() returns. Destroyed unreleased (a failed
+// assertion), it lets the writer go, so that the writer's destructor can join it.
+class Gate {
+  public:
+    std::function<void()> on_enter;
+
+    ~Gate() {
+        if (!state_->released) release();
+    }
+    std::function<util::Result<void>()> before() {
+        return [state = state_, enter = on_enter]() -> util::Result<void> {
+            if (enter && !state->released) enter();
+            state->entered.set_value();
+            state->gate.wait();
+            return {};
+        };
+    }
+    void entered() { state_->entered.get_future().wait(); }
+    void release() {
+        state_->released = true;
+        state_->open.set_value();
+    }
+
+  private:
+    struct State {
+        std::promise<void> entered;
+        std::promise<void> open;
+        std::shared_future<void> gate = open.get_future().share();
+        std::atomic<bool> released{false};
+    };
+    std::shared_ptr<State> state_ = std::make_shared<State>();
+};
+
 // Issue 10: a synced write runs its `before` on the writer thread first, after every
 // batch queued ahead of it is in the store; a ticket names a batch, and waiting for it
 // does not wait for the batches behind it.
@@ -82,26 +119,23 @@ TEST(BackgroundWriter, ASyncedWriteRunsItsBeforeFirstAndTicketsNameBatches) {
     auto db = open_ok(tmp.path() / "db");
     ASSERT_TRUE(db);
     BackgroundWriter writer(*db, std::size_t{1} << 20, "test-writer");
-    std::promise<void> release;
-    std::shared_future<void> released = release.get_future().share();
-    std::promise<std::string> seen_before;
+    std::string seen_before;
+    Gate gate;
+    gate.on_enter = [&] { seen_before = get_text(*db, "first") + "," + get_text(*db, "synced"); };
     auto first = writer.enqueue(one_put("first", "1"));
     ASSERT_TRUE(first);
     BackgroundWriter::WriteOptions options;
     options.sync = true;
-    options.before = [&]() -> util::Result<void> {
-        seen_before.set_value(get_text(*db, "first") + "," + get_text(*db, "synced"));
-        released.wait();
-        return {};
-    };
+    options.before = gate.before();
     auto synced = writer.enqueue(one_put("synced", "2"), std::move(options));
     ASSERT_TRUE(synced);
     EXPECT_EQ(*synced, *first + 1);
+    gate.entered();
     // `before` saw the first batch written and its own not yet.
-    EXPECT_EQ(seen_before.get_future().get(), "1,<none>");
+    EXPECT_EQ(seen_before, "1,<none>");
     ASSERT_TRUE(writer.wait_written(*first));  // does not wait for the held one
     EXPECT_EQ(get_text(*db, "synced"), "<none>");
-    release.set_value();
+    gate.release();
     ASSERT_TRUE(writer.wait_written(*synced));
     EXPECT_EQ(get_text(*db, "synced"), "2");
     auto empty = writer.enqueue(WriteBatch{});
@@ -116,17 +150,11 @@ TEST(BackgroundWriter, WaitIdleQueuesOnlyBehindAnIdleWriter) {
     auto db = open_ok(tmp.path() / "db");
     ASSERT_TRUE(db);
     BackgroundWriter writer(*db, std::size_t{1} << 20, "test-writer");
-    std::promise<void> release;
-    std::shared_future<void> released = release.get_future().share();
-    std::promise<void> started;
+    Gate gate;
     BackgroundWriter::WriteOptions held;
-    held.before = [&]() -> util::Result<void> {
-        started.set_value();
-        released.wait();
-        return {};
-    };
+    held.before = gate.before();
     ASSERT_TRUE(writer.enqueue(one_put("held", "1"), std::move(held)));
-    started.get_future().wait();  // the writer is in the held batch
+    gate.entered();  // the writer is in the held batch
     std::atomic<bool> queued{false};
     std::thread second([&] {
         BackgroundWriter::WriteOptions options;
@@ -137,7 +165,7 @@ TEST(BackgroundWriter, WaitIdleQueuesOnlyBehindAnIdleWriter) {
     // Not a timing bound: the enqueue must still be waiting however long this takes.
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     EXPECT_FALSE(queued.load());
-    release.set_value();
+    gate.release();
     second.join();
     EXPECT_TRUE(queued.load());
     ASSERT_TRUE(writer.wait_written());
