@@ -160,36 +160,12 @@ TEST(BlockFiles, OpeningWithoutABlocksDirectoryFails) {
     EXPECT_EQ(chain.error().code, util::Errc::kInvalidArgument);
 }
 
-// Index records keyed by the hash alone (formats 1 to 4) move to their keys by height on
-// open, also from a store where an earlier open was killed part way through the move.
-TEST(BlockIndexKeys, AStoreKeyedByHashMovesToKeysByHeightEvenHalfMoved) {
-    ChainHarness h;
-    const auto blocks = build_branch(test::genesis_parent(), 40, "k");
-    h.feed(blocks);
-    {
-        auto db = closed_database(h);
-        ASSERT_TRUE(db);
-        test::key_index_by_hash(*db);
-        // Half of them moved already, as a kill during the move leaves it.
-        store::WriteBatch batch;
-        auto it = db->new_iterator(util::Bytes{storage::kIndexPrefix});
-        for (it->seek_to_first(); it->valid(); it->next()) {
-            auto record = storage::decode_index(it->value());
-            ASSERT_TRUE(record);
-            if (record->height % 2 != 0) continue;
-            batch.put(
-                storage::index_key(record->height, core::Uint256::from_bytes(it->key().subspan(1))),
-                it->value());
-            batch.erase(it->key());
-        }
-        batch.put(storage::version_key(), storage::encode_u32(4));
-        ASSERT_TRUE(db->write(batch, true));
-    }
-    h.reopen();
-    EXPECT_EQ(stored_version(h.db()), storage::kFormatVersion);
-    EXPECT_EQ(h.chain().tip()->hash, blocks.back()->hash());
+// Checks that every index record of the reopened store is under its key by height (format
+// 7 on), in height order, none left under the old prefix, and that there are `expected`.
+void expect_index_keyed_by_height(const store::Database& db, std::size_t expected) {
+    EXPECT_EQ(count_prefix(db, storage::kLegacyIndexPrefix), 0u);
     std::size_t records = 0;
-    auto it = h.db().new_iterator(util::Bytes{storage::kIndexPrefix});
+    auto it = db.new_iterator(util::Bytes{storage::kIndexPrefix});
     std::uint32_t last_height = 0;
     for (it->seek_to_first(); it->valid(); it->next(), ++records) {
         ASSERT_EQ(it->key().size(), storage::IndexKey{}.size());
@@ -198,10 +174,94 @@ TEST(BlockIndexKeys, AStoreKeyedByHashMovesToKeysByHeightEvenHalfMoved) {
         EXPECT_GE(record->height, last_height) << "records in height order";
         last_height = record->height;
     }
-    EXPECT_EQ(records, blocks.size() + 1);
+    EXPECT_EQ(records, expected);
+}
+
+// Index records keyed by the hash alone (formats 1 to 4) move to their keys by height on
+// open, also from a store where an earlier open was killed part way through the move: by a
+// node of format 6 (some records under the old prefix by height) or of this one.
+TEST(BlockIndexKeys, AStoreKeyedByHashMovesToKeysByHeightEvenHalfMoved) {
+    ChainHarness h;
+    const auto blocks = build_branch(test::genesis_parent(), 40, "k");
+    h.feed(blocks);
+    {
+        auto db = closed_database(h);
+        ASSERT_TRUE(db);
+        test::key_index_by_hash(*db);
+        // Two thirds of them moved already, as a kill during the move leaves it.
+        store::WriteBatch batch;
+        auto it = db->new_iterator(util::Bytes{storage::kLegacyIndexPrefix});
+        for (it->seek_to_first(); it->valid(); it->next()) {
+            auto record = storage::decode_index(it->value());
+            ASSERT_TRUE(record);
+            const auto hash = core::Uint256::from_bytes(it->key().subspan(1));
+            if (record->height % 3 == 0) continue;
+            if (record->height % 3 == 1) {
+                batch.put(test::legacy_index_key(record->height, hash), it->value());
+            } else {
+                batch.put(storage::index_key(record->height, hash), it->value());
+            }
+            batch.erase(it->key());
+        }
+        batch.put(storage::version_key(), storage::encode_u32(4));
+        ASSERT_TRUE(db->write(batch, true));
+    }
+    h.reopen();
+    EXPECT_EQ(stored_version(h.db()), storage::kFormatVersion);
+    EXPECT_EQ(h.chain().tip()->hash, blocks.back()->hash());
+    expect_index_keyed_by_height(h.db(), blocks.size() + 1);
     // It goes on as any store.
     h.feed(build_branch(parent_of(*blocks.back(), 40), 3, "more"));
     EXPECT_EQ(h.chain().tip()->height, 43u);
+}
+
+// A store of format 6 (records by height under the old prefix) moves them under the new
+// one and keeps whether its indexes are complete: 6 becomes 8, 5 becomes 7.
+TEST(BlockIndexKeys, AStoreOfFormat6MovesItsRecordsAndKeepsItsIndexes) {
+    for (const std::uint32_t format : {6u, 5u}) {
+        SCOPED_TRACE(format);
+        ChainHarness h;
+        const auto blocks = build_branch(test::genesis_parent(), 30, "f6");
+        h.feed(blocks);
+        {
+            auto db = closed_database(h);
+            ASSERT_TRUE(db);
+            test::key_index_as_format_6(*db);
+            ASSERT_TRUE(db->put(storage::version_key(), storage::encode_u32(format)));
+        }
+        h.options().indexes = format == 6;
+        h.reopen();
+        EXPECT_EQ(stored_version(h.db()),
+                  format == 6 ? storage::kFormatVersion : storage::kUnindexedFormatVersion);
+        EXPECT_EQ(h.chain().tip()->hash, blocks.back()->hash());
+        expect_index_keyed_by_height(h.db(), blocks.size() + 1);
+        h.feed(build_branch(parent_of(*blocks.back(), 30), 2, "f6-more"));
+        EXPECT_EQ(h.chain().tip()->height, 32u);
+    }
+}
+
+// A record of format 5 or 6 under another height than its own is corruption, as it was.
+TEST(BlockIndexKeys, AFormat6RecordUnderAnotherHeightIsCorruption) {
+    ChainHarness h;
+    const auto blocks = build_branch(test::genesis_parent(), 5, "w6");
+    h.feed(blocks);
+    {
+        auto db = closed_database(h);
+        ASSERT_TRUE(db);
+        test::key_index_as_format_6(*db);
+        const auto hash = blocks[2]->hash();  // height 3
+        auto value = db->get(test::legacy_index_key(3, hash));
+        ASSERT_TRUE(value && *value);
+        store::WriteBatch batch;
+        batch.erase(test::legacy_index_key(3, hash));
+        batch.put(test::legacy_index_key(7, hash), **value);
+        batch.put(storage::version_key(), storage::encode_u32(6));
+        ASSERT_TRUE(db->write(batch, true));
+    }
+    auto r = h.try_open(regtest());
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, util::Errc::kCorruption);
+    EXPECT_NE(r.error().message.find("another height"), std::string::npos) << r.error().message;
 }
 
 TEST(BlockIndexKeys, ARecordFiledUnderAnotherHeightIsCorruption) {

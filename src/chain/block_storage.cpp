@@ -35,8 +35,8 @@ util::Result<bool> BlockStorage::open_format(std::span<Index* const> indexes) {
                                         std::to_string(storage::kFormatVersion) + ")");
         }
         if (*v == 0) return util::Unexpected(util::Errc::kCorruption, "chain database version 0");
-        if (*v <= storage::kLastHashKeyedIndexFormat) {
-            // Formats 1 to 4 differ from 5 and 6 in the index records' keys; those of format
+        if (*v <= storage::kLastLegacyIndexFormat) {
+            // Formats 1 to 6 differ from 7 and 8 in the index records' keys; those of format
             // 1 and 2 learn on the way that new bodies go to the flat files.
             if (auto r = rekey_index(); !r) return util::Unexpected(r.error());
             const std::uint32_t now = storage::indexes_complete(*v)
@@ -63,13 +63,15 @@ util::Result<bool> BlockStorage::open_format(std::span<Index* const> indexes) {
         }
         return false;
     }
-    auto it = db_.new_iterator(util::Bytes{storage::kIndexPrefix});
-    it->seek_to_first();
-    if (it->valid()) {
-        return util::Unexpected(util::Errc::kCorruption,
-                                "chain database has block index entries but no version");
+    for (const std::uint8_t prefix : {storage::kIndexPrefix, storage::kLegacyIndexPrefix}) {
+        auto it = db_.new_iterator(util::Bytes{prefix});
+        it->seek_to_first();
+        if (it->valid()) {
+            return util::Unexpected(util::Errc::kCorruption,
+                                    "chain database has block index entries but no version");
+        }
+        if (auto r = it->status(); !r) return util::Unexpected(r.error());
     }
-    if (auto r = it->status(); !r) return util::Unexpected(r.error());
 
     const core::Block& genesis = params_.genesis;
     store::WriteBatch batch;
@@ -93,17 +95,29 @@ util::Result<bool> BlockStorage::open_format(std::span<Index* const> indexes) {
 
 util::Result<void> BlockStorage::rekey_index() {
     constexpr std::size_t kBatchBytes = 8u << 20;
+    constexpr std::size_t kHashKeySize = 1 + core::Uint256::kSize;  // formats 1 to 4
     store::WriteBatch batch;
     std::size_t moved = 0;
-    auto it = db_.new_iterator(util::Bytes{storage::kIndexPrefix});
+    auto it = db_.new_iterator(util::Bytes{storage::kLegacyIndexPrefix});
     for (it->seek_to_first(); it->valid(); it->next()) {
         const util::ByteSpan key = it->key();
-        if (key.size() != 1 + core::Uint256::kSize) continue;  // moved by an earlier try
-        const core::Uint256 hash = core::Uint256::from_bytes(key.subspan(1));
+        if (key.size() != kHashKeySize && key.size() != storage::IndexKey{}.size()) {
+            return util::Unexpected(util::Errc::kCorruption,
+                                    "block index key of " + std::to_string(key.size()) + " bytes");
+        }
+        const core::Uint256 hash = core::Uint256::from_bytes(key.last(core::Uint256::kSize));
         auto record = storage::decode_index(it->value());
         if (!record) {
             return util::Unexpected(util::Errc::kCorruption,
                                     "block " + hash.to_hex() + ": " + record.error().message);
+        }
+        if (key.size() != kHashKeySize) {
+            const auto expected = storage::index_key(record->height, hash);
+            if (!std::equal(key.begin() + 1, key.end(), expected.begin() + 1)) {
+                return util::Unexpected(
+                    util::Errc::kCorruption,
+                    "block index entry " + hash.to_hex() + " is filed under another height");
+            }
         }
         // Each record moves in one batch with its old key's erasure: a crash part way
         // leaves every record under one key, and the next open moves the rest.
@@ -117,7 +131,10 @@ util::Result<void> BlockStorage::rekey_index() {
     }
     if (auto r = it->status(); !r) return r;
     if (auto r = db_.write(batch, /*sync=*/true); !r) return r;
-    if (moved != 0) spdlog::info("chain: {} block index records keyed by height", moved);
+    if (moved != 0) {
+        spdlog::info("chain: {} block index records moved to the keys of format {}", moved,
+                     storage::kFormatVersion);
+    }
     return {};
 }
 

@@ -46,17 +46,17 @@ class BlockStorage {
     // Checks the store's format version, first creating the store when the database is
     // empty: the version, the genesis block with its entries in `indexes`, and the coins
     // tip (genesis), in one synced batch (the genesis body goes to the flat files first).
-    // A store of format 1 to 4 first has its index records moved to their keys by height
-    // (rekey_index), then is set to format 5 (without complete indexes) or 6 (with them);
-    // bodies stored under 'b' (formats 1 and 2) stay there.
-    // Returns whether the store's indexes are incomplete (format 5), so that
+    // A store of format 1 to 6 first has its index records moved to their keys under
+    // kIndexPrefix (rekey_index), then is set to format 7 (without complete indexes) or 8
+    // (with them); bodies stored under 'b' (formats 1 and 2) stay there.
+    // Returns whether the store's indexes are incomplete (format 7), so that
     // upgrade_indexes must build them. Fails with kInvalidArgument on a newer
     // format, kCorruption on version 0 or on block index records without a version, and
     // with the store's error when a read or write fails. With no `indexes` (--no-index) the
     // store is created at, or set back to, kUnindexedFormatVersion (synced, before any
     // block is connected), and false is returned.
     util::Result<bool> open_format(std::span<Index* const> indexes);
-    // Builds `indexes` over a store of format 5 and then writes the current version,
+    // Builds `indexes` over a store of format 7 and then writes the current version,
     // synced: first it erases every 'o' entry (left by a run with indexes before a run
     // without), then writes the entries of each block of `chain` (genesis to the coins tip,
     // in order) from the stored blocks and undo data, then those of each stored coin. Written in
@@ -113,8 +113,9 @@ class BlockStorage {
 
   private:
     util::Result<void> write_version(std::uint32_t version);
-    // Moves every index record keyed by hash alone (formats 1 to 4) to its key by height,
-    // erasing the old key in the same batch; synced at the end. Idempotent.
+    // Moves every index record under kLegacyIndexPrefix (formats 1 to 6), keyed by hash
+    // alone (1 to 4) or by height and hash (5, 6), to its key under kIndexPrefix, erasing
+    // the old key in the same batch; synced at the end. Idempotent.
     util::Result<void> rekey_index();
 
     store::Database& db_;

@@ -301,9 +301,31 @@ inline void key_index_by_hash(store::Database& db) {
     auto it = db.new_iterator(util::Bytes{storage::kIndexPrefix});
     for (it->seek_to_first(); it->valid(); it->next()) {
         ASSERT_EQ(it->key().size(), storage::IndexKey{}.size());
-        batch.put(storage::hash_key(storage::kIndexPrefix,
+        batch.put(storage::hash_key(storage::kLegacyIndexPrefix,
                                     core::Uint256::from_bytes(it->key().subspan(5))),
                   it->value());
+        batch.erase(it->key());
+    }
+    ASSERT_TRUE(it->status());
+    ASSERT_TRUE(db.write(batch, /*sync=*/true));
+}
+
+// An index record's key as formats 5 and 6 had it: 'i' height:u32be hash:32.
+inline storage::IndexKey legacy_index_key(std::uint32_t height, const core::Uint256& hash) {
+    storage::IndexKey key = storage::index_key(height, hash);
+    key[0] = storage::kLegacyIndexPrefix;
+    return key;
+}
+
+// Files every block index record under its format 5 and 6 key; the caller then writes
+// such a version.
+inline void key_index_as_format_6(store::Database& db) {
+    store::WriteBatch batch;
+    auto it = db.new_iterator(util::Bytes{storage::kIndexPrefix});
+    for (it->seek_to_first(); it->valid(); it->next()) {
+        util::Bytes key(it->key().begin(), it->key().end());
+        key[0] = storage::kLegacyIndexPrefix;
+        batch.put(key, it->value());
         batch.erase(it->key());
     }
     ASSERT_TRUE(it->status());

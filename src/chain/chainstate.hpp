@@ -28,7 +28,7 @@
 // calls its indexes (TxIndex, AddressIndex) through the Index interface (index.hpp) and
 // answers their queries by delegating to them.
 //
-// Storage layout: one LevelDB database, one key prefix per kind ('i' block index, 'u'
+// Storage layout: one LevelDB database, one key prefix per kind ('z' block index, 'u'
 // undo, 'c' coins, 'm' meta, 't' transactions, 'a' address history, 'o' address coins;
 // 'b' the bodies an older format stored), and the block bodies in append-only files
 // (store/flat_files.hpp) in options.blocks_dir. The grammars are in storage_format.hpp
@@ -108,11 +108,11 @@ class Chainstate {
     // tree, writes the genesis block if the database is new, and rolls the coins forward to
     // the best stored chain. Fails without a blocks directory, on a database of another
     // network (genesis mismatch), a newer store format, or a read error. A store whose
-    // indexes are incomplete (format 1 or 3: before the indexes, or last run without them)
-    // has them built first from the stored blocks, undo data and coins (logged); one of
-    // format 2 is set to 4. Without indexes (options.indexes false) the store is set to
-    // format 3 instead (docs/STORAGE.md, "Formats"). `db`, `params`, `clock` and
-    // `observer` (may be null) must outlive it.
+    // indexes are incomplete (an odd format: before the indexes, or last run without them)
+    // has them built first from the stored blocks, undo data and coins (logged); an older
+    // format is moved to the current one. Without indexes (options.indexes false) the store
+    // is set to kUnindexedFormatVersion instead (docs/STORAGE.md, "Formats"). `db`, `params`,
+    // `clock` and `observer` (may be null) must outlive it.
     static util::Result<std::unique_ptr<Chainstate>> open(store::Database& db,
                                                           const core::Params& params,
                                                           const util::Clock& clock,

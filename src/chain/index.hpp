@@ -83,8 +83,8 @@ class Index {
     // --- Building the index over blocks already connected ------------------------------
 
     // `block` is in the active chain and its coins are applied: the genesis block of a new
-    // store; when a store of format 1 is upgraded, each block from genesis to the coins
-    // tip in order; after an initial sync, each block whose history it left out, in order
+    // store; when a store without complete indexes is upgraded, each block from genesis to the
+    // coins tip in order; after an initial sync, each block whose history it left out, in order
     // (Chainstate::build_indexes). Appends the entries that name the block to `batch`. No
     // I/O.
     virtual void index_stored_block(const IndexedBlock& block, store::WriteBatch& batch) = 0;

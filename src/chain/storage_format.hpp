@@ -19,7 +19,12 @@
 
 namespace peerchain::chain::storage {
 
-inline constexpr std::uint8_t kIndexPrefix = 'i';
+// Index records sort after every other kind (docs/STORAGE.md, section 6): written in
+// height order, they then only ever append to the end of the key space, and LevelDB moves
+// their table files down the levels without rewriting them. Formats 1 to 6 kept them under
+// kLegacyIndexPrefix, between the coins and the address coins.
+inline constexpr std::uint8_t kIndexPrefix = 'z';
+inline constexpr std::uint8_t kLegacyIndexPrefix = 'i';
 inline constexpr std::uint8_t kBlockPrefix = 'b';
 inline constexpr std::uint8_t kUndoPrefix = 'u';
 inline constexpr std::uint8_t kCoinPrefix = 'c';
@@ -32,16 +37,19 @@ inline constexpr std::uint8_t kAddressCoinPrefix = 'o';
 // 'o'), complete for the chain. 3 and 4: block bodies in flat files (blocks/), their
 // positions in the index records; 'b' records of blocks stored before stay and are read
 // (docs/STORAGE.md). 5 and 6: index records keyed by height, then hash, instead of by hash
-// alone. Odd versions are without complete indexes, even ones with them.
-inline constexpr std::uint32_t kFormatVersion = 6;
+// alone. 7 and 8: the same records under kIndexPrefix instead of kLegacyIndexPrefix. Odd
+// versions are without complete indexes, even ones with them.
+inline constexpr std::uint32_t kFormatVersion = 8;
 // What a node without indexes (--no-index) keeps its store at: the index records it may
 // hold from an earlier run stop following the chain, so the next open with indexes must
 // build them again, which is what the upgrade from format 1 does (docs/STORAGE.md).
-inline constexpr std::uint32_t kUnindexedFormatVersion = 5;
+inline constexpr std::uint32_t kUnindexedFormatVersion = 7;
 // Formats before the flat files: 2 with indexes, 1 without.
 inline constexpr std::uint32_t kLastDatabaseBodiesFormat = 2;
 // Formats whose index records are keyed by hash alone ('i' hash:32): 1 to 4.
 inline constexpr std::uint32_t kLastHashKeyedIndexFormat = 4;
+// Formats whose index records are under kLegacyIndexPrefix: 1 to 6.
+inline constexpr std::uint32_t kLastLegacyIndexFormat = 6;
 // Whether a store of format `version` holds complete indexes.
 inline constexpr bool indexes_complete(std::uint32_t version) noexcept { return version % 2 == 0; }
 
@@ -52,7 +60,7 @@ HashKey hash_key(std::uint8_t prefix, const core::Uint256& hash) noexcept;
 // A block index record's key: by height first, so that the records of a sync arrive in key
 // order and LevelDB's compactions, which rewrite the key ranges that new records overlap,
 // leave the older ones where they are (issue 10; a hash spreads them over every range).
-using IndexKey = std::array<std::uint8_t, 37>;  // 'i' height:u32be hash:32
+using IndexKey = std::array<std::uint8_t, 37>;  // 'z' height:u32be hash:32
 IndexKey index_key(std::uint32_t height, const core::Uint256& hash) noexcept;
 CoinKey coin_key(const core::OutPoint& outpoint) noexcept;
 // The outpoint of a 'c' key; kCorruption for another length or prefix.

@@ -79,11 +79,21 @@ TEST(StorageFormat, IndexKeysSortByHeightThenHash) {
     EXPECT_LT(index_key(255, high), index_key(256, low));
     EXPECT_LT(index_key(7, low), index_key(7, high));
     const auto key = index_key(0x01020304, high);
-    EXPECT_EQ(key[0], 'i');
+    EXPECT_EQ(key[0], 'z');
     EXPECT_EQ(key[1], 1);  // big-endian
     EXPECT_EQ(key[4], 4);
     EXPECT_EQ(key[5], 0xff);
     EXPECT_EQ(core::Uint256::from_bytes(util::ByteSpan(key).subspan(5)), high);
+}
+
+// Index records are written in height order; under the last prefix of all, a newer one
+// sorts after every other record of the store (docs/STORAGE.md, section 6).
+TEST(StorageFormat, IndexKeysSortAfterEveryOtherKind) {
+    for (const std::uint8_t prefix :
+         {kLegacyIndexPrefix, kBlockPrefix, kUndoPrefix, kCoinPrefix, kMetaPrefix, kTxIndexPrefix,
+          kAddressTxPrefix, kAddressCoinPrefix}) {
+        EXPECT_LT(prefix, kIndexPrefix) << prefix;
+    }
 }
 
 TEST(StorageFormat, CoinAndUndoRoundTrip) {
