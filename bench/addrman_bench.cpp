@@ -6,7 +6,7 @@
 // told in addr-sized batches by peers in 1,024 different /16 groups, with good() on
 // addresses until the tried table is full. It reports AddrMan::memory_usage() (the book's
 // own estimate) next to two measurements of the same fill: the heap the process handed
-// out (glibc's mallinfo2, in-use chunks and mmapped blocks) and its resident set (VmRSS
+// out (the allocator's bytes in use, bench/heap_in_use.hpp) and its resident set (VmRSS
 // from /proc/self/status), before and after, and again after malloc_trim() has returned
 // what the allocator kept from chunks freed during the fill. The resident set is only
 // meaningful on the first fill of a process, before freed memory can be reused: the
@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/heap_in_use.hpp"
 #include "net/addrman/addr_man.hpp"
 #include "net/addrman/net_address.hpp"
 #include "util/clock.hpp"
@@ -139,10 +140,7 @@ std::int64_t rss_bytes() {
     return -1;
 }
 
-std::int64_t heap_bytes() {
-    const struct mallinfo2 m = mallinfo2();
-    return static_cast<std::int64_t>(m.uordblks + m.hblkhd);
-}
+std::int64_t heap_bytes() { return static_cast<std::int64_t>(peerchain::bench::heap_in_use()); }
 
 void BM_FillToCapacity(benchmark::State& state) {
     {

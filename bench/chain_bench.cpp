@@ -15,7 +15,6 @@
 // headers-first path, and
 // BM_HeaderTreeMemory weighs the header tree's memory per header.
 #include <benchmark/benchmark.h>
-#include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -29,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/heap_in_use.hpp"
 #include "bench/signed_chain.hpp"
 #include "chain/block_tree.hpp"
 #include "chain/chainstate.hpp"
@@ -388,10 +388,7 @@ void BM_ProcessHeaders(benchmark::State& state) {
 }
 BENCHMARK(BM_ProcessHeaders)->Arg(20000)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-std::size_t heap_in_use() {
-    const struct mallinfo2 m = mallinfo2();
-    return m.uordblks + m.hblkhd;  // small blocks, and the large ones mapped on their own
-}
+using bench::heap_in_use;
 
 // The header tree's memory per header (issue 10 asks for at most 250 bytes): a chain of
 // range(0) headers inserted into a chain::BlockTree, measured as the growth of the heap in

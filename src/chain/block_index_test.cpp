@@ -112,6 +112,30 @@ TEST(BlockTree, ChainWorkAndBestHeader) {
     EXPECT_EQ(tree.best_header(), longer.back());
 }
 
+// The hash table finds every node it holds and nothing else, through its growth, also
+// among hashes whose first 8 bytes (the table's hash) are equal and differ only after them.
+TEST(BlockTree, FindsEachHeaderItHoldsAndNoOther) {
+    BlockTree tree;
+    const auto chain = grow(tree, nullptr, 5000, 11);
+    core::Uint256 twin = chain.back()->hash;
+    std::vector<BlockNode*> twins;
+    BlockNode* prev = chain.back();
+    for (std::uint8_t i = 0; i < 40; ++i) {
+        twin.data()[31] = i;  // first 8 bytes as chain.back()'s
+        if (twin == chain.back()->hash) continue;
+        prev = tree.insert(twin, header_for(prev->hash, prev->header.time + 1, 900 + i), prev, 0);
+        twins.push_back(prev);
+    }
+    for (const BlockNode* n : chain) EXPECT_EQ(tree.find(n->hash), n);
+    for (const BlockNode* n : twins) EXPECT_EQ(tree.find(n->hash), n);
+    for (std::uint32_t i = 0; i < 5000; ++i) {
+        EXPECT_EQ(tree.find(header_for(core::Uint256(), 7, i).hash()), nullptr);
+    }
+    twin.data()[31] = 200;
+    EXPECT_EQ(tree.find(twin), nullptr);
+    EXPECT_EQ(tree.size(), chain.size() + twins.size());
+}
+
 TEST(BlockTree, DataOutOfOrderLinksWhenTheGapCloses) {
     BlockTree tree;
     const auto chain = grow(tree, nullptr, 6, 9);
