@@ -525,7 +525,13 @@ util::Result<void> Chainstate::Impl::write_sync_batch_if_full() {
     if (sync_batch_blocks_ >= options_.sync_batch_blocks ||
         sync_batch_.approximate_size() >= kMaxSyncBatchBytes ||
         std::chrono::steady_clock::now() - sync_batch_started_ >= options_.sync_batch_interval) {
-        return write_sync_batch();
+        const std::size_t bytes = sync_batch_.data_size();
+        const std::size_t ops = sync_batch_.size();
+        auto written = write_sync_batch();
+        // The sync goes on, and its next batch is about as large: room for it at once,
+        // instead of a dozen regrowths (each a copy) of a buffer that starts empty.
+        sync_batch_.reserve(bytes, ops);
+        return written;
     }
     return {};
 }

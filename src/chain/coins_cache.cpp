@@ -67,6 +67,11 @@ void CoinsCache::apply(const CoinsDelta& delta) {
 }
 
 void CoinsCache::write_dirty(store::WriteBatch& batch) const {
+    // At most one operation a listed outpoint: room for them all at once, rather than
+    // growing a batch of up to a few MB by doubling.
+    batch.reserve(
+        batch.data_size() + dirty_list_.size() * (storage::CoinKey{}.size() + storage::kCoinSize),
+        batch.size() + dirty_list_.size());
     for (const core::OutPoint& outpoint : dirty_list_) {
         auto it = map_.find(outpoint);
         if (it == map_.end() || !it->second.dirty) continue;

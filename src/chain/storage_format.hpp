@@ -46,8 +46,6 @@ inline constexpr std::uint32_t kFormatVersion = 8;
 inline constexpr std::uint32_t kUnindexedFormatVersion = 7;
 // Formats before the flat files: 2 with indexes, 1 without.
 inline constexpr std::uint32_t kLastDatabaseBodiesFormat = 2;
-// Formats whose index records are keyed by hash alone ('i' hash:32): 1 to 4.
-inline constexpr std::uint32_t kLastHashKeyedIndexFormat = 4;
 // Formats whose index records are under kLegacyIndexPrefix: 1 to 6.
 inline constexpr std::uint32_t kLastLegacyIndexFormat = 6;
 // Whether a store of format `version` holds complete indexes.

@@ -34,6 +34,11 @@ void WriteBatch::append(const WriteBatch& other) {
     }
 }
 
+void WriteBatch::reserve(std::size_t bytes, std::size_t ops) {
+    data_.reserve(bytes);
+    ops_.reserve(ops);
+}
+
 void WriteBatch::clear() noexcept {
     data_.clear();
     ops_.clear();

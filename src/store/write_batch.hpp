@@ -31,9 +31,14 @@ class WriteBatch {
     // Adds `other`'s operations after this batch's, in their order (one copy of the bytes).
     void append(const WriteBatch& other);
     void clear() noexcept;
+    // Makes room for `bytes` bytes of keys and values and `ops` operations in all, so that a
+    // batch whose size is known ahead grows without copying itself again.
+    void reserve(std::size_t bytes, std::size_t ops);
 
     bool empty() const noexcept { return ops_.empty(); }
     std::size_t size() const noexcept { return ops_.size(); }
+    // The bytes of keys and values the batch holds.
+    std::size_t data_size() const noexcept { return data_.size(); }
     // The i-th operation in insertion order. Assumes i < size().
     Op op(std::size_t i) const;
 

@@ -62,6 +62,22 @@ TEST(WriteBatch, SizeGrowsWithContentAndClears) {
     EXPECT_EQ(batch.approximate_size(), empty_size);
 }
 
+// Room made ahead changes nothing a reader sees: the operations and sizes are those put.
+TEST(WriteBatch, ReserveKeepsWhatIsThere) {
+    WriteBatch batch;
+    batch.put(util::as_bytes("a"), util::as_bytes("1"));
+    batch.reserve(1 << 16, 1000);
+    EXPECT_EQ(batch.size(), 1u);
+    EXPECT_EQ(batch.data_size(), 2u);
+    batch.erase(util::as_bytes("b"));
+    ASSERT_EQ(batch.size(), 2u);
+    EXPECT_EQ(bytes(batch.op(0).key), bytes("a"));
+    EXPECT_EQ(bytes(batch.op(0).value), bytes("1"));
+    EXPECT_EQ(batch.op(1).kind, WriteBatch::Kind::kErase);
+    EXPECT_EQ(bytes(batch.op(1).key), bytes("b"));
+    EXPECT_EQ(batch.data_size(), 3u);
+}
+
 TEST(WriteBatchDeathTest, OpOutOfRangeIsABug) {
     WriteBatch batch;
     EXPECT_DEATH((void)batch.op(0), "i < ops_.size");
