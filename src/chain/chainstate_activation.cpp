@@ -537,7 +537,12 @@ util::Result<void> Chainstate::Impl::write_sync_batch_if_full() {
 }
 
 util::Result<void> Chainstate::Impl::write_sync_batch() {
-    if (sync_batch_.empty()) return {};
+    if (sync_batch_.empty()) {
+        // Nothing held, and maybe the sync is over: the room write_sync_batch_if_full made
+        // for a next batch (up to kMaxSyncBatchBytes) is not kept.
+        sync_batch_ = store::WriteBatch{};
+        return {};
+    }
     // The bodies the records name reach the files before the writer can write them.
     if (auto r = storage_.flush_blocks(); !r) return r;
     // Behind the batch being written, no further: a kill loses at most the batch being
