@@ -240,49 +240,36 @@ TEST(BlockIndexKeys, AStoreOfFormat6MovesItsRecordsAndKeepsItsIndexes) {
     }
 }
 
-// A record of format 5 or 6 under another height than its own is corruption, as it was.
-TEST(BlockIndexKeys, AFormat6RecordUnderAnotherHeightIsCorruption) {
-    ChainHarness h;
-    const auto blocks = build_branch(test::genesis_parent(), 5, "w6");
-    h.feed(blocks);
-    {
-        auto db = closed_database(h);
-        ASSERT_TRUE(db);
-        test::key_index_as_format_6(*db);
-        const auto hash = blocks[2]->hash();  // height 3
-        auto value = db->get(test::legacy_index_key(3, hash));
-        ASSERT_TRUE(value && *value);
-        store::WriteBatch batch;
-        batch.erase(test::legacy_index_key(3, hash));
-        batch.put(test::legacy_index_key(7, hash), **value);
-        batch.put(storage::version_key(), storage::encode_u32(6));
-        ASSERT_TRUE(db->write(batch, true));
-    }
-    auto r = h.try_open(regtest());
-    ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().code, util::Errc::kCorruption);
-    EXPECT_NE(r.error().message.find("another height"), std::string::npos) << r.error().message;
-}
-
+// A record filed under another height than its own is corruption: in this format, and in
+// format 6 (found while moving the records to their new keys).
 TEST(BlockIndexKeys, ARecordFiledUnderAnotherHeightIsCorruption) {
-    ChainHarness h;
-    const auto blocks = build_branch(test::genesis_parent(), 5, "w");
-    h.feed(blocks);
-    {
-        auto db = closed_database(h);
-        ASSERT_TRUE(db);
-        const auto hash = blocks[2]->hash();  // height 3
-        auto value = db->get(storage::index_key(3, hash));
-        ASSERT_TRUE(value && *value);
-        store::WriteBatch batch;
-        batch.erase(storage::index_key(3, hash));
-        batch.put(storage::index_key(7, hash), **value);
-        ASSERT_TRUE(db->write(batch, true));
+    for (const bool format_6 : {false, true}) {
+        SCOPED_TRACE(format_6 ? "format 6" : "this format");
+        ChainHarness h;
+        const auto blocks = build_branch(test::genesis_parent(), 5, "w");
+        h.feed(blocks);
+        {
+            auto db = closed_database(h);
+            ASSERT_TRUE(db);
+            if (format_6) test::key_index_as_format_6(*db);
+            const auto key = [&](std::uint32_t height, const core::Uint256& hash) {
+                return format_6 ? test::legacy_index_key(height, hash)
+                                : storage::index_key(height, hash);
+            };
+            const auto hash = blocks[2]->hash();  // height 3
+            auto value = db->get(key(3, hash));
+            ASSERT_TRUE(value && *value);
+            store::WriteBatch batch;
+            batch.erase(key(3, hash));
+            batch.put(key(7, hash), **value);
+            if (format_6) batch.put(storage::version_key(), storage::encode_u32(6));
+            ASSERT_TRUE(db->write(batch, true));
+        }
+        auto r = h.try_open(regtest());
+        ASSERT_FALSE(r);
+        EXPECT_EQ(r.error().code, util::Errc::kCorruption);
+        EXPECT_NE(r.error().message.find("another height"), std::string::npos) << r.error().message;
     }
-    auto r = h.try_open(regtest());
-    ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().code, util::Errc::kCorruption);
-    EXPECT_NE(r.error().message.find("another height"), std::string::npos) << r.error().message;
 }
 
 }  // namespace
