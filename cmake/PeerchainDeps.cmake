@@ -33,6 +33,10 @@ if(PEERCHAIN_TCMALLOC AND NOT PEERCHAIN_SANITIZE AND NOT PEERCHAIN_FUZZ)
     # --no-as-needed the linker would leave it out.
     target_link_libraries(peerchain_allocator INTERFACE
         "-Wl,--push-state,--no-as-needed" ${TCMALLOC_MINIMAL_LIBRARY} "-Wl,--pop-state")
+    # Its heap in 2 MiB pages (src/util/huge_page_heap.cpp says why): compiled into each
+    # program that links it.
+    target_sources(peerchain_allocator INTERFACE ${PROJECT_SOURCE_DIR}/src/util/huge_page_heap.cpp)
+    target_compile_definitions(peerchain_allocator INTERFACE PEERCHAIN_HUGE_PAGE_HEAP=1)
 endif()
 
 # Boost.Asio/Beast are header-only; keep their deprecated APIs out.
