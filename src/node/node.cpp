@@ -245,16 +245,11 @@ util::Result<void> Node::Impl::start() {
     chain_ = std::move(*chain);
     spdlog::info("chain tip {} at height {}", chain_->tip()->hash.to_hex(), chain_->tip()->height);
 
-    auto opened = wallet::Wallet::open(config_.data_dir, *params_);
-    if (!opened) return util::Unexpected(opened.error());
-    wallet_ = std::move(*opened);
     if (!config_.mine_to.empty()) {
         auto key = core::decode_address(config_.mine_to, *params_);
         if (!key) return util::Unexpected(key.error());
         mine_to_ = *key;
     }
-    spdlog::info("wallet {}; mined coins go to {}", wallet_->file().string(),
-                 core::encode_address(reward_key(), *params_));
 
     mempool_ = std::make_unique<mempool::Mempool>(*chain_, util::SystemClock::instance());
     bus_.subscribe(chain::EventBus::Slot::kMempool, mempool_.get());
@@ -326,6 +321,19 @@ util::Result<void> Node::Impl::start() {
 
     if (auto r = connman_->start(*peers_); !r) return util::Unexpected(r.error());
     executor_->post([this, port = connman_->listen_port()] { peers_->set_listen_port(port); });
+    // The peers first: a fresh node's sync then runs while the wallet, the cookie and the
+    // HTTP server are set up (none of which the peers use).
+    sync_.start_at(chain_->tip()->height);
+    for (const auto& url : config_.peers) {
+        if (url.empty()) continue;
+        if (auto r = add_peer(url); !r) spdlog::warn("peer {}: {}", url, r.error().message);
+    }
+
+    auto opened = wallet::Wallet::open(config_.data_dir, *params_);
+    if (!opened) return util::Unexpected(opened.error());
+    wallet_ = std::move(*opened);
+    spdlog::info("wallet {}; mined coins go to {}", wallet_->file().string(),
+                 core::encode_address(reward_key(), *params_));
 
     auto auth = api::Auth::create(config_.data_dir);
     if (!auth) return util::Unexpected(auth.error());
@@ -349,12 +357,7 @@ util::Result<void> Node::Impl::start() {
         }
         spdlog::info("mining continuously on {} threads", miner_->stats().threads);
     }
-    sync_.start_at(chain_->tip()->height);
     ticker_ = std::thread([this] { tick_loop(); });
-    for (const auto& url : config_.peers) {
-        if (url.empty()) continue;
-        if (auto r = add_peer(url); !r) spdlog::warn("peer {}: {}", url, r.error().message);
-    }
     write_node_info();
     return {};
 }
