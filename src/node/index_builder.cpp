@@ -34,7 +34,9 @@ void IndexBuilder::slice() {
         }
         return;
     }
-    if (!running_ && *more) {
+    // A build's first slice (on_tick found the indexes incomplete): said even when that
+    // slice finished it, so that the log always shows where a build started.
+    if (!running_) {
         spdlog::info(
             "chain: building the transaction and address indexes from height {} (left "
             "out during the sync); transactions above it are found once it is done",
