@@ -20,8 +20,8 @@ struct Mapping {
     std::uint64_t anon_huge_kb = 0;
 };
 
-// The entry of /proc/self/smaps that holds `address`.
-std::optional<Mapping> mapping_of(std::uintptr_t address) {
+// The entry of /proc/self/smaps that holds `address` (unused in builds without tcmalloc).
+[[maybe_unused]] std::optional<Mapping> mapping_of(std::uintptr_t address) {
     std::ifstream smaps("/proc/self/smaps");
     std::string line;
     std::optional<Mapping> found;
