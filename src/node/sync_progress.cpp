@@ -26,12 +26,25 @@ SyncReport SyncProgress::report(std::uint32_t headers, std::uint32_t blocks, dou
 }
 
 void SyncProgress::start_at(std::uint32_t blocks_height) {
-    quiet_ = std::pair{clock_.now_seconds(), blocks_height};
+    quiet_ = std::pair{clock_.now_millis(), blocks_height};
 }
+
+namespace {
+
+// Blocks a second between two points in milliseconds; 0 when no time passed.
+double rate_of(std::uint32_t blocks, std::uint32_t since_blocks, std::int64_t now_ms,
+               std::int64_t since_ms) {
+    if (now_ms <= since_ms) return 0;
+    return double(blocks - std::min(blocks, since_blocks)) * 1000.0 / double(now_ms - since_ms);
+}
+
+}  // namespace
 
 std::optional<SyncReport> SyncProgress::tick(std::uint32_t headers_height,
                                              std::uint32_t blocks_height) {
-    const std::int64_t now = clock_.now_seconds();
+    // Milliseconds: the ticks come about a second apart, and whole seconds made a rate
+    // over one of them anything from half to double the truth.
+    const std::int64_t now = clock_.now_millis();
     if (!syncing()) {
         const std::optional<std::pair<std::int64_t, std::uint32_t>> before = quiet_;
         quiet_ = std::pair{now, blocks_height};
@@ -42,26 +55,20 @@ std::optional<SyncReport> SyncProgress::tick(std::uint32_t headers_height,
         // the first tick that sees it).
         started_at_ = before ? before->first : now;
         started_blocks_ = before ? before->second : blocks_height;
-        const double rate = now > started_at_
-                                ? double(blocks_height - std::min(blocks_height, started_blocks_)) /
-                                      double(now - started_at_)
-                                : 0;
         last_at_ = now;
         last_blocks_ = blocks_height;
-        return report(headers_height, blocks_height, rate);
+        return report(headers_height, blocks_height,
+                      rate_of(blocks_height, started_blocks_, now, started_at_));
     }
     if (blocks_height >= headers_height) {
         syncing_.store(false, std::memory_order_relaxed);
         quiet_ = std::pair{now, blocks_height};
-        const std::int64_t took = now - started_at_;
-        const double rate =
-            took > 0 ? double(blocks_height - std::min(blocks_height, started_blocks_)) / took : 0;
-        return report(headers_height, blocks_height, rate);
+        return report(headers_height, blocks_height,
+                      rate_of(blocks_height, started_blocks_, now, started_at_));
     }
-    if (now - last_at_ < interval_) return std::nullopt;
+    if (now - last_at_ < interval_ * 1000) return std::nullopt;
     // Over the last interval: a rate that follows the sync as blocks grow heavier.
-    const double rate =
-        double(blocks_height - std::min(blocks_height, last_blocks_)) / double(now - last_at_);
+    const double rate = rate_of(blocks_height, last_blocks_, now, last_at_);
     last_at_ = now;
     last_blocks_ = blocks_height;
     return report(headers_height, blocks_height, rate);

@@ -56,6 +56,7 @@ class SyncProgress {
     const util::Clock& clock_;
     const std::int64_t interval_;
     std::atomic<bool> syncing_{false};
+    // Times in milliseconds (Clock::now_millis).
     std::int64_t started_at_ = 0;
     std::uint32_t started_blocks_ = 0;
     std::int64_t last_at_ = 0;

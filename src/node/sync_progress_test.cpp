@@ -93,5 +93,30 @@ TEST(SyncProgressTest, ASyncUnderWayAtTheFirstTickCountsFromTheStart) {
     EXPECT_DOUBLE_EQ(first->blocks_per_second, 50'000.0);
 }
 
+// The node ticks about once a second, never exactly: the rates come from the times of the
+// ticks to the millisecond. In whole seconds, a quiet tick at 10.999 s and the next at
+// 12.001 s were 2 s apart, and the rate came out half of what it was.
+TEST(SyncProgressTest, RatesCountMillisecondsBetweenTicks) {
+    util::ManualClock clock(10);
+    clock.advance_millis(999);
+    SyncProgress sync(clock, 5);
+    EXPECT_FALSE(sync.tick(100, 100));  // quiet at 10.999 s
+    clock.advance_millis(1002);         // 12.001 s
+    auto first = sync.tick(20000, 1102);
+    ASSERT_TRUE(first);
+    EXPECT_DOUBLE_EQ(first->blocks_per_second, 1000.0);  // 1,002 blocks in 1.002 s
+    clock.advance_millis(4999);  // 17.000 s: not yet an interval since the first report
+    EXPECT_FALSE(sync.tick(20000, 6101));
+    clock.advance_millis(1);  // 17.001 s
+    auto second = sync.tick(20000, 6102);
+    ASSERT_TRUE(second);
+    EXPECT_DOUBLE_EQ(second->blocks_per_second, 1000.0);  // 5,000 blocks in 5 s
+    clock.advance_millis(400);
+    auto done = sync.tick(20000, 20000);
+    ASSERT_TRUE(done);
+    EXPECT_FALSE(done->syncing);
+    EXPECT_DOUBLE_EQ(done->blocks_per_second, 19900.0 / 6.402);
+}
+
 }  // namespace
 }  // namespace peerchain::node

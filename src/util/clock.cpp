@@ -10,6 +10,12 @@ std::int64_t SystemClock::now_seconds() const {
         .count();
 }
 
+std::int64_t SystemClock::now_millis() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
 const SystemClock& SystemClock::instance() {
     static const SystemClock clock;
     return clock;
